@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fr_capture.h - the kernel capture: BPF programs on raw tracepoints filling
+ * per-CPU overwrite rings, an in-kernel follow filter, and window reads.
+ *
+ * Lifecycle: fr_capture__open() loads the programs with rings sized from a
+ * memory budget; fr_capture__attach() starts recording; fr_capture__detach()
+ * stops it (the rings stay readable); fr_capture__free() releases all.
+ *
+ * Thread-safety: follow/unfollow, window reads and counters may be called
+ * from any thread concurrently. open/attach/detach/free belong to one owner.
+ */
+#ifndef FR_CAPTURE_H
+#define FR_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fr_record.h"
+#include "fr_ring.h"
+
+#define FR_CAPTURE_DEFAULT_RING_BYTES (256ull << 20)
+#define FR_CAPTURE_DEFAULT_STACK_PCT 6
+
+struct fr_capture;
+
+struct fr_capture_opts {
+	size_t sz;            /* sizeof(struct fr_capture_opts) */
+	uint64_t ring_bytes;  /* all rings of all CPUs; 0 = default 256 MiB */
+	unsigned stack_pct;   /* share of ring_bytes for stacks; 0 = default */
+	uint32_t flags;       /* FR_CAP_*; 0 = FR_CAP_DEFAULT */
+	bool follow_all;      /* every process but the recorder itself */
+	bool no_children;     /* do not follow new child processes of followed ones */
+};
+
+/*
+ * Loads the BPF programs and sizes the rings. Returns NULL with errno set
+ * and a message logged saying what is missing: EPERM (needs root, or
+ * CAP_BPF and CAP_PERFMON), ENOTSUP (no kernel BTF / program type), or
+ * another errno from the kernel.
+ */
+struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts);
+
+/* Starts recording. 0 or -errno. */
+int fr_capture__attach(struct fr_capture *cap);
+
+/* Stops recording; what the rings hold stays readable. */
+void fr_capture__detach(struct fr_capture *cap);
+
+/* Detaches, unloads, frees. NULL is a no-op. */
+void fr_capture__free(struct fr_capture *cap);
+
+/* Follows (on) or stops following (off) process `pid`. 0 or -EINVAL. */
+int fr_capture__follow_pid(struct fr_capture *cap, pid_t pid, bool on);
+
+/* Is `pid` followed right now. */
+bool fr_capture__is_followed(const struct fr_capture *cap, pid_t pid);
+
+/* Follows processes named `comm` (running ones now, and on exec/fork). */
+int fr_capture__follow_comm(struct fr_capture *cap, const char *comm);
+
+/* Follows processes in the cgroup v2 directory `path` (now and on fork). */
+int fr_capture__follow_cgroup(struct fr_capture *cap, const char *path);
+
+/* Changes what is captured (FR_CAP_*) at run time. */
+void fr_capture__set_flags(struct fr_capture *cap, uint32_t flags);
+
+/* Reads a window (see fr_ring.h); times are CLOCK_MONOTONIC ns. */
+int fr_capture__read_window(struct fr_capture *cap, const struct fr_window_req *req,
+			    struct fr_window **out);
+
+/* The ring memory as a read-only view (valid until fr_capture__free). */
+const struct fr_ring_view *fr_capture__view(const struct fr_capture *cap);
+
+struct fr_capture_counters {
+	uint64_t written;      /* records written */
+	uint64_t overwritten;  /* records overwritten by newer ones */
+	uint64_t skipped;      /* events of unfollowed tasks filtered in-kernel */
+	uint64_t nested;       /* records written while another was in progress */
+	uint64_t stacks;       /* stacks taken */
+	uint64_t stack_fail;   /* stacks that could not be taken */
+	uint64_t lookup_fail;  /* ring slot lookups that failed */
+	uint64_t prog_misses;  /* program runs the kernel skipped (recursion) */
+};
+
+/* Sums the per-CPU counters. */
+void fr_capture__counters(const struct fr_capture *cap, struct fr_capture_counters *out);
+
+struct fr_capture_info {
+	uint32_t nr_cpus;
+	uint32_t slots_per_cpu;
+	uint32_t stack_slots_per_cpu;
+	uint64_t ring_bytes;   /* record + stack rings, all CPUs */
+	uint64_t attach_ts;    /* CLOCK_MONOTONIC ns of the last attach */
+};
+
+void fr_capture__info(const struct fr_capture *cap, struct fr_capture_info *out);
+
+/*
+ * Checks whether this process can load BPF capture at all; on failure
+ * returns -errno and writes a one-line reason into why (may be NULL).
+ */
+int fr_capture__probe(char *why, size_t why_len);
+
+#endif /* FR_CAPTURE_H */

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * fr_record.h - the record ABI shared by the BPF programs (bpf/) and user
+ * space (recorder/).
+ *
+ * Kernel programs write fixed-size records into one overwrite ring per CPU
+ * (a BPF_F_MMAPABLE array split in per-CPU ranges). User space maps the
+ * rings read-only and copies out a window only when asked.
+ *
+ * Slot protocol (a per-slot sequence lock):
+ *   writer: pos = atomic_fetch_add(&cpu->head, 1)
+ *           slot = ring[cpu * slots + pos % slots]
+ *           slot.seq = 0; <fields>; slot.seq = FR_SEQ(pos)
+ *   reader: s1 = slot.seq; copy; s2 = slot.seq
+ *           valid iff s1 == s2 == FR_SEQ(pos)
+ * FR_SEQ() is always odd, so 0 ("being written") never matches, and two
+ * positions sharing a slot differ by the ring size, so they never match
+ * each other either (ring sizes are far below 2^31). The atomic reservation
+ * makes nested programs on one CPU (an interrupt during a syscall record)
+ * take distinct slots.
+ *
+ * Only fixed-width types, explicit padding. Bump FR_ABI_VERSION on change.
+ */
+#ifndef FR_RECORD_H
+#define FR_RECORD_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define FR_ABI_VERSION 1
+
+/* Upper bound on CPUs handled (power of two: used as an index mask). */
+#define FR_MAX_CPUS 256
+/* PID_MAX_LIMIT on 64-bit is 2^22: one follow bit per possible tgid. */
+#define FR_PID_LIMIT (1u << 22)
+#define FR_FOLLOW_WORDS (FR_PID_LIMIT / 64)
+#define FR_MAX_COMM_FILTERS 8
+#define FR_MAX_CGROUP_FILTERS 8
+#define FR_COMM_LEN 16
+
+#define FR_SEQ(pos) ((__u32)((pos) * 2 + 1))
+
+enum fr_rec_type {
+	FR_REC_SYSCALL = 1, /* one per syscall, written at exit */
+	FR_REC_SWITCH = 2,  /* sched_switch: tid/pid = task out, sw.next = task in */
+	FR_REC_WAKEUP = 3,  /* sched_wakeup: tid/pid = wakee, wk.waker = waker */
+	FR_REC_EXIT = 4,    /* a followed thread exited; ex.comm = its name */
+};
+
+/* flags for FR_REC_SYSCALL */
+#define FR_SYS_NO_ENTRY 0x01   /* entry not seen (started before attach): dur = 0 */
+#define FR_SYS_DUR_US 0x02     /* dur is in microseconds (call took >= 2^32 ns) */
+#define FR_SYS_RET_CLAMPED 0x04 /* return value did not fit 32 bits */
+/* flags for FR_REC_SWITCH */
+#define FR_SW_PREEMPT 0x01   /* task out was preempted: still runnable */
+#define FR_SW_STACK 0x02     /* a stack was taken: sw.stack_pos is valid */
+#define FR_SW_STACK_LOST 0x04 /* (user space) the stack was overwritten before read */
+
+/* capture_flags (BPF global) */
+#define FR_CAP_SYSCALLS 0x01
+#define FR_CAP_SCHED 0x02
+#define FR_CAP_STACKS 0x04
+#define FR_CAP_DEFAULT (FR_CAP_SYSCALLS | FR_CAP_SCHED | FR_CAP_STACKS)
+
+struct fr_rec {
+	__u32 seq;   /* FR_SEQ(position) once complete; 0 while written */
+	__u8 type;   /* enum fr_rec_type */
+	__u8 flags;  /* FR_SYS_*, FR_SW_* */
+	__u16 aux;   /* syscall: number; switch: prev_state; wakeup: target cpu */
+	__u64 ts;    /* CLOCK_MONOTONIC ns; syscall: exit time */
+	__u32 tid;   /* thread the record is about */
+	__u32 pid;   /* its process (tgid) */
+	union {
+		struct {
+			__u32 dur;  /* ns (or us with FR_SYS_DUR_US); entry = ts - dur */
+			__s32 ret;
+			__u64 arg0;
+		} sys;
+		struct {
+			__u32 next_tid;
+			__u32 next_pid;
+			__u32 stack_pos; /* low 32 bits of the stack ring position */
+			__u32 _pad;
+		} sw;
+		struct {
+			__u32 waker_tid;
+			__u32 waker_pid;
+			__u32 _pad[2];
+		} wk;
+		struct {
+			char comm[FR_COMM_LEN];
+		} ex;
+	};
+};
+
+/* Blocking stacks: a second per-CPU ring of larger slots, same protocol. */
+#define FR_STACK_KERN_MAX 30
+#define FR_STACK_USER_MAX 31
+
+struct fr_stack {
+	__u32 seq;
+	__u32 tid;
+	__u64 ts;       /* same ts as the switch record that points here */
+	__u16 nr_kern;  /* frames in ips[0 .. nr_kern) */
+	__u16 nr_user;  /* frames in ips[FR_STACK_KERN_MAX .. + nr_user) */
+	__u32 _pad;
+	__u64 ips[FR_STACK_KERN_MAX + FR_STACK_USER_MAX];
+};
+
+/* Per-CPU state in BPF global data, one cache line each. */
+struct fr_cpu_state {
+	__u64 head;        /* next record position (records written = head) */
+	__u64 stack_head;  /* next stack position */
+	__u64 skipped;     /* events of unfollowed tasks */
+	__u64 nested;      /* records written while another was being written */
+	__u64 stack_fail;  /* bpf_get_stack failures */
+	__u64 lookup_fail; /* slot lookups that failed (never expected) */
+	__u64 _pad[2];
+};
+
+struct fr_comm_filter {
+	char comm[FR_COMM_LEN];
+};
+
+#if !defined(__bpf__) && !defined(__VMLINUX_H__)
+_Static_assert(sizeof(struct fr_rec) == 40, "fr_rec ABI size");
+_Static_assert(sizeof(struct fr_stack) == 512, "fr_stack ABI size");
+_Static_assert(sizeof(struct fr_cpu_state) == 64, "fr_cpu_state ABI size");
+_Static_assert((FR_MAX_CPUS & (FR_MAX_CPUS - 1)) == 0, "FR_MAX_CPUS power of two");
+#endif
+
+#endif /* FR_RECORD_H */

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fr_ring.h - reading windows out of the per-CPU overwrite rings.
+ *
+ * The rings are written by BPF (or, in tests, by any writer following the
+ * protocol in fr_record.h) while they are read: a reader never blocks a
+ * writer, and detects and drops slots that were torn or overwritten under it.
+ * This module only reads memory; it knows nothing of BPF or maps.
+ */
+#ifndef FR_RING_H
+#define FR_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fr_record.h"
+
+/* Where the rings are; memory owned by the caller (e.g. mmapped maps). */
+struct fr_ring_view {
+	const struct fr_rec *recs;     /* nr_cpus * slots, CPU-major */
+	const struct fr_stack *stacks; /* nr_cpus * stack_slots, CPU-major */
+	const struct fr_cpu_state *cpus; /* nr_cpus heads and counters */
+	uint32_t nr_cpus;
+	uint32_t slots;       /* record slots per CPU */
+	uint32_t stack_slots; /* stack slots per CPU */
+	uint64_t start_ts;    /* CLOCK_MONOTONIC ns when writing began */
+};
+
+/* One record of a window, with where it came from. */
+struct fr_event {
+	struct fr_rec rec; /* rec.seq is meaningless in a copy */
+	uint32_t cpu;      /* ring (CPU) it was read from */
+	int32_t stack;     /* index into fr_window.stacks, or -1 */
+};
+
+struct fr_window_req {
+	uint32_t pid;   /* process to keep (tgid); 0 keeps every record */
+	uint64_t t0;    /* CLOCK_MONOTONIC ns, inclusive */
+	uint64_t t1;    /* CLOCK_MONOTONIC ns, inclusive */
+};
+
+/*
+ * A window: the records of one process overlapping [t0, t1], merged across
+ * CPUs in time order (a syscall overlaps when [ts - dur, ts] does).
+ * complete_from says from when every CPU's ring still held everything: the
+ * window is whole if complete_from <= t0, otherwise records older than
+ * complete_from may be missing.
+ */
+struct fr_window {
+	struct fr_window_req req;
+	struct fr_event *events;
+	size_t nr_events;
+	struct fr_stack *stacks; /* copies, referenced by fr_event.stack */
+	size_t nr_stacks;
+	uint64_t complete_from;     /* max over CPUs of cpu_complete_from */
+	uint32_t nr_cpus;
+	uint64_t *cpu_complete_from; /* per CPU, CLOCK_MONOTONIC ns */
+	uint64_t dropped;      /* slots skipped: overwritten or torn while read */
+	uint64_t stacks_lost;  /* stacks referenced but overwritten */
+};
+
+/*
+ * Copies the window described by req out of the rings.
+ * Returns 0 and a new window in *out (free with fr_window__free), or -errno
+ * (-EINVAL for a bad view or request, -ENOMEM). Thread-safe for concurrent
+ * readers; never blocks writers.
+ */
+int fr_ring__read_window(const struct fr_ring_view *v, const struct fr_window_req *req,
+			 struct fr_window **out);
+
+/* Frees a window; NULL is a no-op. */
+void fr_window__free(struct fr_window *w);
+
+/*
+ * The CLOCK_MONOTONIC time from which CPU `cpu`'s ring holds every record
+ * (start_ts if it never wrapped). 0 when no valid record could be read.
+ */
+uint64_t fr_ring__cpu_oldest(const struct fr_ring_view *v, uint32_t cpu);
+
+/* Sets *out to a consistent copy of the record at `pos` of `cpu`; false if
+ * that position was overwritten, torn or not yet written. */
+int fr_ring__read_slot(const struct fr_ring_view *v, uint32_t cpu, uint64_t pos,
+		       struct fr_rec *out);
+
+#endif /* FR_RING_H */

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fr_syscalls.h - syscall number <-> name for this architecture, generated
+ * at build time from the kernel's uapi unistd header.
+ */
+#ifndef FR_SYSCALLS_H
+#define FR_SYSCALLS_H
+
+/* Name of syscall nr ("read"), or NULL when unknown. Static storage. */
+const char *fr_syscall_name(unsigned nr);
+
+/* Number of the syscall called name, or -1. */
+int fr_syscall_nr(const char *name);
+
+#endif /* FR_SYSCALLS_H */

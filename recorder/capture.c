@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: MIT
+/*
+ * capture.c - loader for bpf/capture.bpf.c: open -> size rings (rodata,
+ * max_entries) -> load -> map rings -> attach -> detach -> free.
+ */
+#define FR_LOG_MOD "capture"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fr_capture.h" /* before the skeleton: it names fr_record.h types */
+#include "capture.skel.h"
+#include "fr_clock.h"
+#include "fr_log.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+struct fr_capture {
+	struct capture *skel;
+	struct fr_ring_view view;
+	void *ring_map;
+	size_t ring_map_len;
+	void *stack_map;
+	size_t stack_map_len;
+	uint64_t attach_ts;
+	bool attached;
+};
+
+static bool has_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+int fr_capture__probe(char *why, size_t why_len)
+{
+	char dummy[1];
+
+	if (!why) {
+		why = dummy;
+		why_len = sizeof(dummy);
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(why, why_len,
+			 "kernel capture unavailable: this kernel has no BTF "
+			 "(/sys/kernel/btf/vmlinux; needs CONFIG_DEBUG_INFO_BTF=y)");
+		return -ENOTSUP;
+	}
+	if (!has_cap(CAP_SYS_ADMIN) && !(has_cap(CAP_BPF) && has_cap(CAP_PERFMON))) {
+		snprintf(why, why_len,
+			 "kernel capture needs root, or the capabilities CAP_BPF and "
+			 "CAP_PERFMON (e.g. sudo, or setcap cap_bpf,cap_perfmon+ep)");
+		return -EPERM;
+	}
+	why[0] = '\0';
+	return 0;
+}
+
+static size_t page_align(size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n + pg - 1) / pg * pg;
+}
+
+static void *map_ring(struct bpf_map *map, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(map), 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
+{
+	struct fr_capture_opts o = { 0 };
+	uint64_t per_cpu, stack_bytes;
+	struct fr_capture *cap;
+	char why[256];
+	int nr_cpus, err;
+
+	if (opts)
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	if (!o.ring_bytes)
+		o.ring_bytes = FR_CAPTURE_DEFAULT_RING_BYTES;
+	if (!o.stack_pct)
+		o.stack_pct = FR_CAPTURE_DEFAULT_STACK_PCT;
+	if (!o.flags)
+		o.flags = FR_CAP_DEFAULT;
+	if (o.stack_pct > 90) {
+		pr_err("stack share %u%% is over 90%% of the ring memory", o.stack_pct);
+		errno = EINVAL;
+		return NULL;
+	}
+	err = fr_capture__probe(why, sizeof(why));
+	if (err) {
+		pr_err("%s", why);
+		errno = -err;
+		return NULL;
+	}
+	nr_cpus = libbpf_num_possible_cpus();
+	if (nr_cpus <= 0 || nr_cpus > FR_MAX_CPUS) {
+		pr_err("unsupported number of CPUs: %d (at most %d)", nr_cpus, FR_MAX_CPUS);
+		errno = nr_cpus <= 0 ? -nr_cpus : ENOTSUP;
+		return NULL;
+	}
+	per_cpu = o.ring_bytes / nr_cpus;
+	stack_bytes = per_cpu * o.stack_pct / 100;
+	if (per_cpu - stack_bytes < 64 * sizeof(struct fr_rec) ||
+	    stack_bytes < 16 * sizeof(struct fr_stack)) {
+		pr_err("ring memory %llu bytes is too small for %d CPUs",
+		       (unsigned long long)o.ring_bytes, nr_cpus);
+		errno = EINVAL;
+		return NULL;
+	}
+	cap = calloc(1, sizeof(*cap));
+	if (!cap)
+		return NULL;
+	cap->view.nr_cpus = nr_cpus;
+	cap->view.slots = (per_cpu - stack_bytes) / sizeof(struct fr_rec);
+	cap->view.stack_slots = stack_bytes / sizeof(struct fr_stack);
+	if ((uint64_t)cap->view.slots * nr_cpus > UINT32_MAX / 2 ||
+	    (uint64_t)cap->view.stack_slots * nr_cpus > UINT32_MAX / 2) {
+		pr_err("ring memory %llu bytes is too large", (unsigned long long)o.ring_bytes);
+		err = -EINVAL;
+		goto fail;
+	}
+
+	fr_log_route_libbpf();
+	cap->skel = capture__open();
+	if (!cap->skel) {
+		err = -errno;
+		pr_err("cannot open BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	cap->skel->rodata->nr_cpus = nr_cpus;
+	cap->skel->rodata->slots_per_cpu = cap->view.slots;
+	cap->skel->rodata->stack_slots_per_cpu = cap->view.stack_slots;
+	bpf_map__set_max_entries(cap->skel->maps.fr_ring, cap->view.slots * nr_cpus);
+	bpf_map__set_max_entries(cap->skel->maps.fr_stacks, cap->view.stack_slots * nr_cpus);
+	err = capture__load(cap->skel);
+	if (err) {
+		if (err == -EPERM || err == -EACCES)
+			pr_err("the kernel refused the BPF programs (%s): run as root or "
+			       "with CAP_BPF and CAP_PERFMON", strerror(-err));
+		else
+			pr_err("cannot load BPF programs: %s (raw tracepoints, task storage "
+			       "and mmapable arrays are required)", strerror(-err));
+		goto fail;
+	}
+	cap->ring_map_len = page_align((size_t)cap->view.slots * nr_cpus * sizeof(struct fr_rec));
+	cap->stack_map_len =
+		page_align((size_t)cap->view.stack_slots * nr_cpus * sizeof(struct fr_stack));
+	cap->ring_map = map_ring(cap->skel->maps.fr_ring, cap->ring_map_len);
+	cap->stack_map = map_ring(cap->skel->maps.fr_stacks, cap->stack_map_len);
+	if (!cap->ring_map || !cap->stack_map) {
+		err = -errno;
+		pr_err("cannot map the rings: %s", strerror(-err));
+		goto fail;
+	}
+	cap->view.recs = cap->ring_map;
+	cap->view.stacks = cap->stack_map;
+	cap->view.cpus = cap->skel->bss->cpu_state;
+	cap->skel->bss->self_pid = getpid();
+	cap->skel->bss->follow_all = o.follow_all;
+	cap->skel->bss->follow_children = !o.no_children;
+	cap->skel->bss->capture_flags = o.flags;
+	pr_debug("rings: %d CPUs x %u records + %u stacks (%llu MiB)", nr_cpus, cap->view.slots,
+		 cap->view.stack_slots, (unsigned long long)(o.ring_bytes >> 20));
+	return cap;
+fail:
+	fr_capture__free(cap);
+	errno = -err;
+	return NULL;
+}
+
+int fr_capture__attach(struct fr_capture *cap)
+{
+	int err;
+
+	if (cap->attached)
+		return 0;
+	cap->attach_ts = fr_mono_ns();
+	/* Until the rings first wrap they are complete since now. */
+	if (!cap->view.start_ts)
+		cap->view.start_ts = cap->attach_ts;
+	err = capture__attach(cap->skel);
+	if (err) {
+		pr_err("cannot attach to raw tracepoints: %s", strerror(-err));
+		return err;
+	}
+	cap->attached = true;
+	return 0;
+}
+
+void fr_capture__detach(struct fr_capture *cap)
+{
+	if (!cap || !cap->attached)
+		return;
+	capture__detach(cap->skel);
+	cap->attached = false;
+}
+
+void fr_capture__free(struct fr_capture *cap)
+{
+	if (!cap)
+		return;
+	fr_capture__detach(cap);
+	if (cap->ring_map)
+		munmap(cap->ring_map, cap->ring_map_len);
+	if (cap->stack_map)
+		munmap(cap->stack_map, cap->stack_map_len);
+	capture__destroy(cap->skel);
+	free(cap);
+}
+
+int fr_capture__follow_pid(struct fr_capture *cap, pid_t pid, bool on)
+{
+	__u64 bit, *word;
+
+	if (pid <= 0 || (uint32_t)pid >= FR_PID_LIMIT)
+		return -EINVAL;
+	bit = 1ull << (pid & 63);
+	word = &cap->skel->bss->follow_bits[pid >> 6];
+	if (on)
+		__atomic_fetch_or(word, bit, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(word, ~bit, __ATOMIC_RELEASE);
+	return 0;
+}
+
+bool fr_capture__is_followed(const struct fr_capture *cap, pid_t pid)
+{
+	if (pid <= 0 || (uint32_t)pid >= FR_PID_LIMIT)
+		return false;
+	if (cap->skel->bss->follow_all)
+		return pid != (pid_t)cap->skel->bss->self_pid;
+	return (__atomic_load_n(&cap->skel->bss->follow_bits[pid >> 6], __ATOMIC_ACQUIRE) >>
+		(pid & 63)) & 1;
+}
+
+/* Follows every running process whose /proc/PID/comm equals comm. */
+static void each_proc_with_comm(struct fr_capture *cap, const char *comm)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[64], name[FR_COMM_LEN + 2] = "";
+		pid_t pid = atoi(de->d_name);
+		FILE *f;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(name, sizeof(name), f)) {
+			name[strcspn(name, "\n")] = '\0';
+			if (!strcmp(name, comm))
+				fr_capture__follow_pid(cap, pid, true);
+		}
+		fclose(f);
+	}
+	closedir(d);
+}
+
+int fr_capture__follow_comm(struct fr_capture *cap, const char *comm)
+{
+	struct capture__bss *bss = cap->skel->bss;
+	__u32 n = bss->nr_comm_filters;
+
+	if (!comm || !comm[0] || strlen(comm) >= FR_COMM_LEN)
+		return -EINVAL;
+	if (n >= FR_MAX_COMM_FILTERS)
+		return -ENOSPC;
+	memset(bss->comm_filters[n].comm, 0, FR_COMM_LEN);
+	memcpy(bss->comm_filters[n].comm, comm, strlen(comm));
+	__atomic_store_n(&bss->nr_comm_filters, n + 1, __ATOMIC_RELEASE);
+	each_proc_with_comm(cap, comm);
+	return 0;
+}
+
+int fr_capture__follow_cgroup(struct fr_capture *cap, const char *path)
+{
+	struct capture__bss *bss = cap->skel->bss;
+	__u32 n = bss->nr_cgroup_filters;
+	char procs[4096];
+	struct stat st;
+	FILE *f;
+	int pid;
+
+	if (!path || stat(path, &st) || !S_ISDIR(st.st_mode))
+		return -ENOENT;
+	if (n >= FR_MAX_CGROUP_FILTERS)
+		return -ENOSPC;
+	/* On cgroup v2 the directory's inode number is the cgroup id. */
+	bss->cgroup_filters[n] = st.st_ino;
+	__atomic_store_n(&bss->nr_cgroup_filters, n + 1, __ATOMIC_RELEASE);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+	f = fopen(procs, "r");
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%d", &pid) == 1)
+		fr_capture__follow_pid(cap, pid, true);
+	fclose(f);
+	return 0;
+}
+
+void fr_capture__set_flags(struct fr_capture *cap, uint32_t flags)
+{
+	__atomic_store_n(&cap->skel->bss->capture_flags, flags, __ATOMIC_RELEASE);
+}
+
+int fr_capture__read_window(struct fr_capture *cap, const struct fr_window_req *req,
+			    struct fr_window **out)
+{
+	return fr_ring__read_window(&cap->view, req, out);
+}
+
+const struct fr_ring_view *fr_capture__view(const struct fr_capture *cap)
+{
+	return &cap->view;
+}
+
+static uint64_t prog_misses(struct bpf_program *prog)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
+void fr_capture__counters(const struct fr_capture *cap, struct fr_capture_counters *out)
+{
+	const struct fr_cpu_state *cs = cap->skel->bss->cpu_state;
+	struct bpf_program *prog;
+
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < cap->view.nr_cpus; i++) {
+		uint64_t head = __atomic_load_n(&cs[i].head, __ATOMIC_RELAXED);
+
+		out->written += head;
+		if (head > cap->view.slots)
+			out->overwritten += head - cap->view.slots;
+		out->skipped += cs[i].skipped;
+		out->nested += cs[i].nested;
+		out->stacks += cs[i].stack_head;
+		out->stack_fail += cs[i].stack_fail;
+		out->lookup_fail += cs[i].lookup_fail;
+	}
+	bpf_object__for_each_program(prog, cap->skel->obj)
+		out->prog_misses += prog_misses(prog);
+}
+
+void fr_capture__info(const struct fr_capture *cap, struct fr_capture_info *out)
+{
+	out->nr_cpus = cap->view.nr_cpus;
+	out->slots_per_cpu = cap->view.slots;
+	out->stack_slots_per_cpu = cap->view.stack_slots;
+	out->ring_bytes = (uint64_t)cap->view.nr_cpus *
+			  ((uint64_t)cap->view.slots * sizeof(struct fr_rec) +
+			   (uint64_t)cap->view.stack_slots * sizeof(struct fr_stack));
+	out->attach_ts = cap->attach_ts;
+}

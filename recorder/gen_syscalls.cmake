@@ -1,0 +1,12 @@
+# Generates syscalls_table.c from the uapi unistd header: cmake -DIN=... -DOUT=... -P
+file(STRINGS "${IN}" lines REGEX "^#define __NR_[a-z0-9_]+[ \t]+[0-9]+")
+set(body "")
+foreach(l IN LISTS lines)
+  string(REGEX REPLACE "^#define __NR_([a-z0-9_]+)[ \t]+([0-9]+).*" "\\2,\\1" pair "${l}")
+  string(REPLACE "," ";" pair "${pair}")
+  list(GET pair 0 nr)
+  list(GET pair 1 name)
+  string(APPEND body "\t[${nr}] = \"${name}\",\n")
+endforeach()
+file(WRITE "${OUT}.tmp" "/* Generated from ${IN}; do not edit. */\n#include <stddef.h>\n#include <string.h>\n#include \"fr_syscalls.h\"\n\nstatic const char *const names[] = {\n${body}};\n\nconst char *fr_syscall_name(unsigned nr)\n{\n\treturn nr < sizeof(names) / sizeof(names[0]) ? names[nr] : NULL;\n}\n\nint fr_syscall_nr(const char *name)\n{\n\tfor (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)\n\t\tif (names[i] && !strcmp(names[i], name))\n\t\t\treturn (int)i;\n\treturn -1;\n}\n")
+file(RENAME "${OUT}.tmp" "${OUT}")

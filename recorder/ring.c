@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ring.c - window reads from the per-CPU overwrite rings (see fr_ring.h).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fr_ring.h"
+
+/* Stamps within one CPU can be out of order by a nested program's few ns. */
+#define RING_TS_SLACK_NS 1000000ull
+
+static uint64_t load_head(const __u64 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/* Sequence-lock read of one slot of `size` bytes whose first word is seq. */
+static bool read_locked(const void *slot, size_t size, uint64_t pos, void *out)
+{
+	const uint32_t *seqp = slot;
+	uint32_t want = FR_SEQ(pos);
+
+	if (__atomic_load_n(seqp, __ATOMIC_ACQUIRE) != want)
+		return false;
+	memcpy(out, slot, size);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(seqp, __ATOMIC_RELAXED) == want;
+}
+
+int fr_ring__read_slot(const struct fr_ring_view *v, uint32_t cpu, uint64_t pos,
+		       struct fr_rec *out)
+{
+	const struct fr_rec *slot = &v->recs[(size_t)cpu * v->slots + pos % v->slots];
+
+	return read_locked(slot, sizeof(*slot), pos, out);
+}
+
+static bool read_stack(const struct fr_ring_view *v, uint32_t cpu, uint64_t pos,
+		       struct fr_stack *out)
+{
+	const struct fr_stack *slot =
+		&v->stacks[(size_t)cpu * v->stack_slots + pos % v->stack_slots];
+
+	return read_locked(slot, sizeof(*slot), pos, out);
+}
+
+uint64_t fr_ring__cpu_oldest(const struct fr_ring_view *v, uint32_t cpu)
+{
+	uint64_t head = load_head(&v->cpus[cpu].head);
+	struct fr_rec r;
+
+	if (head <= v->slots)
+		return v->start_ts;
+	/* The oldest slots are the next to be overwritten: try a few. */
+	for (uint64_t pos = head - v->slots; pos < head; pos++) {
+		if (fr_ring__read_slot(v, cpu, pos, &r))
+			return r.ts;
+		if (pos - (head - v->slots) > 64)
+			break;
+	}
+	return 0;
+}
+
+static bool rec_matches(const struct fr_rec *r, const struct fr_window_req *req)
+{
+	uint64_t begin = r->ts;
+
+	if (r->type == FR_REC_SYSCALL) {
+		uint64_t dur = r->sys.dur;
+
+		if (r->flags & FR_SYS_DUR_US)
+			dur *= 1000;
+		begin = dur < r->ts ? r->ts - dur : 0;
+	}
+	if (r->ts < req->t0 || begin > req->t1)
+		return false;
+	if (!req->pid || r->pid == req->pid)
+		return true;
+	if (r->type == FR_REC_SWITCH && r->sw.next_pid == req->pid)
+		return true;
+	if (r->type == FR_REC_WAKEUP && r->wk.waker_pid == req->pid)
+		return true;
+	return false;
+}
+
+/* Growable arrays for one read. */
+struct window_build {
+	struct fr_event *ev;
+	size_t nr, cap;
+	struct fr_stack *st;
+	size_t nr_st, cap_st;
+};
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *np;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 256;
+	while (ncap < need)
+		ncap *= 2;
+	np = realloc(*p, ncap * elem);
+	if (!np)
+		return -ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* The full stack position behind the 32 bits a switch record keeps. */
+static uint64_t stack_pos_full(uint64_t stack_head, uint32_t low)
+{
+	uint32_t back = (uint32_t)stack_head - low;
+
+	return stack_head - back;
+}
+
+static int attach_stack(const struct fr_ring_view *v, uint32_t cpu, struct fr_event *e,
+			struct window_build *b, uint64_t *lost)
+{
+	uint64_t head = load_head(&v->cpus[cpu].stack_head);
+	uint64_t pos = stack_pos_full(head, e->rec.sw.stack_pos);
+	int err;
+
+	e->stack = -1;
+	if (pos >= head || head - pos > v->stack_slots)
+		goto lost;
+	err = grow((void **)&b->st, &b->cap_st, b->nr_st + 1, sizeof(*b->st));
+	if (err)
+		return err;
+	if (!read_stack(v, cpu, pos, &b->st[b->nr_st]))
+		goto lost;
+	if (b->st[b->nr_st].tid != e->rec.tid || b->st[b->nr_st].ts != e->rec.ts)
+		goto lost;
+	e->stack = (int32_t)b->nr_st++;
+	return 0;
+lost:
+	e->rec.flags |= FR_SW_STACK_LOST;
+	(*lost)++;
+	return 0;
+}
+
+/* First position in [lo, hi) whose record is at or after t (binary search). */
+static uint64_t find_start(const struct fr_ring_view *v, uint32_t cpu, uint64_t lo, uint64_t hi,
+			   uint64_t t)
+{
+	uint64_t l = lo, r = hi;
+	struct fr_rec rec;
+
+	while (l < r) {
+		uint64_t mid = l + (r - l) / 2;
+
+		if (!fr_ring__read_slot(v, cpu, mid, &rec)) {
+			/* Unreadable: in the old half it is being overwritten,
+			 * in the new half it is still being written. */
+			if (mid - lo < (hi - lo) / 2)
+				l = mid + 1;
+			else
+				r = mid;
+		} else if (rec.ts + RING_TS_SLACK_NS < t) {
+			l = mid + 1;
+		} else {
+			r = mid;
+		}
+	}
+	return l;
+}
+
+static int read_cpu(const struct fr_ring_view *v, uint32_t cpu, const struct fr_window_req *req,
+		    struct window_build *b, struct fr_window *w)
+{
+	uint64_t head = load_head(&v->cpus[cpu].head);
+	uint64_t lo = head > v->slots ? head - v->slots : 0;
+	uint64_t start = find_start(v, cpu, lo, head, req->t0);
+	uint64_t complete = 0, end;
+	bool after_gap = false;
+	struct fr_rec rec;
+	int err;
+
+	if (start > lo && fr_ring__read_slot(v, cpu, start - 1, &rec))
+		complete = rec.ts; /* the ring reaches back before the window */
+	else if (lo == 0)
+		complete = v->start_ts;
+	else
+		after_gap = true; /* the window begins before the oldest record */
+
+	end = load_head(&v->cpus[cpu].head);
+	for (uint64_t pos = start; pos < end; pos++) {
+		if (!fr_ring__read_slot(v, cpu, pos, &rec)) {
+			uint64_t now_head = load_head(&v->cpus[cpu].head);
+
+			w->dropped++;
+			/* Lost to an overwrite (not merely in flight at the head). */
+			if (now_head > v->slots && pos < now_head - v->slots)
+				after_gap = true;
+			continue;
+		}
+		if (after_gap) {
+			complete = rec.ts;
+			after_gap = false;
+		}
+		if (!rec_matches(&rec, req))
+			continue;
+		err = grow((void **)&b->ev, &b->cap, b->nr + 1, sizeof(*b->ev));
+		if (err)
+			return err;
+		b->ev[b->nr].rec = rec;
+		b->ev[b->nr].cpu = cpu;
+		b->ev[b->nr].stack = -1;
+		if (rec.type == FR_REC_SWITCH && (rec.flags & FR_SW_STACK)) {
+			err = attach_stack(v, cpu, &b->ev[b->nr], b, &w->stacks_lost);
+			if (err)
+				return err;
+		}
+		b->nr++;
+	}
+	if (after_gap) /* everything after the gap was lost too */
+		complete = req->t1;
+	w->cpu_complete_from[cpu] = complete;
+	return 0;
+}
+
+/* Merge the per-CPU runs [runs[i], runs[i+1]) of src into dst by time. */
+static void merge_runs(const struct fr_event *src, struct fr_event *dst, const size_t *runs,
+		       uint32_t nr_runs)
+{
+	size_t cur[FR_MAX_CPUS], out = 0, total = runs[nr_runs];
+
+	for (uint32_t i = 0; i < nr_runs; i++)
+		cur[i] = runs[i];
+	while (out < total) {
+		int best = -1;
+
+		for (uint32_t i = 0; i < nr_runs; i++) {
+			if (cur[i] == runs[i + 1])
+				continue;
+			if (best < 0 || src[cur[i]].rec.ts < src[cur[best]].rec.ts)
+				best = (int)i;
+		}
+		dst[out++] = src[cur[best]++];
+	}
+	/* Runs are nearly sorted (nesting): fix the few inversions left. */
+	for (size_t i = 1; i < total; i++) {
+		struct fr_event e = dst[i];
+		size_t j = i;
+
+		while (j > 0 && dst[j - 1].rec.ts > e.rec.ts) {
+			dst[j] = dst[j - 1];
+			j--;
+		}
+		dst[j] = e;
+	}
+}
+
+int fr_ring__read_window(const struct fr_ring_view *v, const struct fr_window_req *req,
+			 struct fr_window **out)
+{
+	struct window_build b = { 0 };
+	size_t runs[FR_MAX_CPUS + 1];
+	struct fr_window *w;
+	int err;
+
+	*out = NULL;
+	if (!v || !req || !v->recs || !v->cpus || !v->slots || !v->nr_cpus ||
+	    v->nr_cpus > FR_MAX_CPUS || (v->stacks && !v->stack_slots) || req->t1 < req->t0)
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->req = *req;
+	w->nr_cpus = v->nr_cpus;
+	w->cpu_complete_from = calloc(v->nr_cpus, sizeof(uint64_t));
+	if (!w->cpu_complete_from) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (uint32_t cpu = 0; cpu < v->nr_cpus; cpu++) {
+		runs[cpu] = b.nr;
+		err = read_cpu(v, cpu, req, &b, w);
+		if (err)
+			goto fail;
+		if (w->cpu_complete_from[cpu] > w->complete_from)
+			w->complete_from = w->cpu_complete_from[cpu];
+	}
+	runs[v->nr_cpus] = b.nr;
+	if (b.nr) {
+		w->events = malloc(b.nr * sizeof(*w->events));
+		if (!w->events) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		merge_runs(b.ev, w->events, runs, v->nr_cpus);
+		w->nr_events = b.nr;
+	}
+	free(b.ev);
+	w->stacks = b.st;
+	w->nr_stacks = b.nr_st;
+	*out = w;
+	return 0;
+fail:
+	free(b.ev);
+	free(b.st);
+	fr_window__free(w);
+	return err;
+}
+
+void fr_window__free(struct fr_window *w)
+{
+	if (!w)
+		return;
+	free(w->events);
+	free(w->stacks);
+	free(w->cpu_complete_from);
+	free(w);
+}

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: MIT
+/*
+ * trace_cmd.c - `flightrec trace`: follow one process for a while, then
+ * print what the rings hold for it, one event per line (a small perf trace).
+ */
+#define FR_LOG_MOD "trace"
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fr_capture.h"
+#include "fr_commands.h"
+#include "fr_ksyms.h"
+#include "fr_log.h"
+#include "fr_syscalls.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+/* Name of a thread: from /proc while it runs, else from its exit record. */
+static void thread_name(const struct fr_window *w, pid_t pid, uint32_t tid, char *buf,
+			size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->type == FR_REC_EXIT && r->tid == tid) {
+			snprintf(buf, len, "%.*s", FR_COMM_LEN, r->ex.comm);
+			return;
+		}
+	}
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%u/comm", pid, tid);
+	buf[0] = '\0';
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(buf, (int)len, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+	if (!buf[0])
+		snprintf(buf, len, "?");
+}
+
+static const char *state_name(unsigned state)
+{
+	if (state & 0x0001)
+		return "S";
+	if (state & 0x0002)
+		return "D";
+	if (state & 0x0004)
+		return "T";
+	if (state & 0x0008)
+		return "t";
+	if (state & 0x0010)
+		return "X";
+	if (state & 0x0020)
+		return "Z";
+	return state ? "?" : "R";
+}
+
+static void print_stack(FILE *out, const struct fr_stack *s, const struct fr_ksyms *ks)
+{
+	for (unsigned i = 0; i < s->nr_kern && i < FR_STACK_KERN_MAX; i++) {
+		uint64_t off = 0;
+		const char *sym = fr_ksyms__lookup(ks, s->ips[i], &off);
+
+		if (sym)
+			fprintf(out, "\t\t%s+0x%" PRIx64 " [kernel]\n", sym, off);
+		else
+			fprintf(out, "\t\t0x%" PRIx64 " [kernel]\n", (uint64_t)s->ips[i]);
+	}
+	for (unsigned i = 0; i < s->nr_user && i < FR_STACK_USER_MAX; i++)
+		fprintf(out, "\t\t0x%" PRIx64 " [user]\n", (uint64_t)s->ips[FR_STACK_KERN_MAX + i]);
+}
+
+void fr_trace_print_event(FILE *out, const struct fr_window *w, const struct fr_event *e,
+			  uint64_t t_base, const struct fr_ksyms *ks)
+{
+	const struct fr_rec *r = &e->rec;
+	char name[32];
+
+	switch (r->type) {
+	case FR_REC_SYSCALL: {
+		uint64_t dur = (uint64_t)r->sys.dur * ((r->flags & FR_SYS_DUR_US) ? 1000 : 1);
+		const char *sc = fr_syscall_name(r->aux);
+		uint64_t begin = r->ts - dur;
+
+		thread_name(w, r->pid, r->tid, name, sizeof(name));
+		fprintf(out, "%12.6f [%03u] %7u %-15s %s%s(0x%" PRIx64 ") = %d%s", 
+			(double)((int64_t)(begin - t_base)) / 1e9, e->cpu, r->tid, name,
+			sc ? sc : "syscall_", sc ? "" : "?", (uint64_t)r->sys.arg0, r->sys.ret,
+			(r->flags & FR_SYS_RET_CLAMPED) ? "(clamped)" : "");
+		if (r->flags & FR_SYS_NO_ENTRY)
+			fprintf(out, "  <entered before capture>\n");
+		else
+			fprintf(out, "  <%.3f ms>\n", (double)dur / 1e6);
+		break;
+	}
+	case FR_REC_SWITCH:
+		if (!w->req.pid || r->pid == w->req.pid) {
+			thread_name(w, r->pid, r->tid, name, sizeof(name));
+			fprintf(out, "%12.6f [%03u] %7u %-15s off-cpu %s%s -> %u/%u\n",
+				(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, name,
+				(r->flags & FR_SW_PREEMPT) ? "preempted" : "blocked ",
+				(r->flags & FR_SW_PREEMPT) ? "" : state_name(r->aux),
+				r->sw.next_pid, r->sw.next_tid);
+			if (e->stack >= 0)
+				print_stack(out, &w->stacks[e->stack], ks);
+			else if (r->flags & FR_SW_STACK_LOST)
+				fprintf(out, "\t\t<stack overwritten>\n");
+		}
+		if (!w->req.pid || r->sw.next_pid == w->req.pid) {
+			thread_name(w, r->sw.next_pid, r->sw.next_tid, name, sizeof(name));
+			fprintf(out, "%12.6f [%03u] %7u %-15s on-cpu (after %u/%u)\n",
+				(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->sw.next_tid,
+				name, r->pid, r->tid);
+		}
+		break;
+	case FR_REC_WAKEUP:
+		thread_name(w, r->pid, r->tid, name, sizeof(name));
+		fprintf(out, "%12.6f [%03u] %7u %-15s woken by %u/%u (to cpu %u)\n",
+			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, name,
+			r->wk.waker_pid, r->wk.waker_tid, r->aux);
+		break;
+	case FR_REC_EXIT:
+		fprintf(out, "%12.6f [%03u] %7u %-15.16s exit\n",
+			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, r->ex.comm);
+		break;
+	default:
+		fprintf(out, "%12.6f [%03u] %7u unknown record type %u\n",
+			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, r->type);
+	}
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: flightrec trace [options] (-p PID | -c COMM | -- COMMAND [ARGS...])\n"
+		"Follows a process, then prints what the kernel rings hold for it.\n"
+		"  -p, --pid PID         follow this running process\n"
+		"  -c, --comm NAME       follow processes with this command name\n"
+		"  -d, --duration SEC    how long to follow (default 5; a command: until it exits)\n"
+		"  -m, --ring-mb MIB     ring memory for all CPUs (default 256)\n"
+		"      --no-stacks       do not take stacks when a task blocks\n"
+		"      --no-sched        syscalls only\n"
+		"  -o, --output FILE     write the trace here (default stdout)\n");
+}
+
+int fr_cmd_trace(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "comm", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "ring-mb", required_argument, NULL, 'm' },
+		{ "no-stacks", no_argument, NULL, 'S' },
+		{ "no-sched", no_argument, NULL, 'W' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct fr_capture_opts opts = { .sz = sizeof(opts), .flags = FR_CAP_DEFAULT };
+	const char *comm = NULL, *output = NULL;
+	double duration = -1;
+	pid_t pid = 0, child = 0;
+	struct fr_capture *cap = NULL;
+	struct fr_window *w = NULL;
+	struct fr_ksyms *ks = NULL;
+	int opt, err = 1, go[2] = { -1, -1 };
+	FILE *out = stdout;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+p:c:d:m:o:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			pid = atoi(optarg);
+			if (pid <= 0) {
+				fprintf(stderr, "flightrec trace: bad pid '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			comm = optarg;
+			break;
+		case 'd':
+			duration = atof(optarg);
+			if (duration <= 0) {
+				fprintf(stderr, "flightrec trace: bad duration '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'm':
+			opts.ring_bytes = strtoull(optarg, NULL, 10) << 20;
+			if (!opts.ring_bytes) {
+				fprintf(stderr, "flightrec trace: bad ring size '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'S':
+			opts.flags &= ~FR_CAP_STACKS;
+			break;
+		case 'W':
+			opts.flags &= ~(FR_CAP_SCHED | FR_CAP_STACKS);
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!pid && !comm && optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (output) {
+		out = fopen(output, "w");
+		if (!out) {
+			fprintf(stderr, "flightrec trace: cannot write %s: %s\n", output,
+				strerror(errno));
+			return 1;
+		}
+	}
+	cap = fr_capture__open(&opts);
+	if (!cap)
+		goto done;
+	if (pid && fr_capture__follow_pid(cap, pid, true)) {
+		pr_err("cannot follow pid %d", pid);
+		goto done;
+	}
+	if (comm && fr_capture__follow_comm(cap, comm)) {
+		pr_err("cannot follow command name '%s' (at most 15 characters)", comm);
+		goto done;
+	}
+	if (optind < argc) {
+		if (pipe(go)) {
+			pr_err("pipe: %s", strerror(errno));
+			goto done;
+		}
+		child = fork();
+		if (child < 0) {
+			pr_err("fork: %s", strerror(errno));
+			goto done;
+		}
+		if (child == 0) {
+			char c;
+
+			close(go[1]);
+			if (read(go[0], &c, 1) != 1)
+				_exit(127);
+			execvp(argv[optind], &argv[optind]);
+			fprintf(stderr, "flightrec trace: cannot run %s: %s\n", argv[optind],
+				strerror(errno));
+			_exit(127);
+		}
+		close(go[0]);
+		go[0] = -1;
+		pid = child;
+		fr_capture__follow_pid(cap, pid, true);
+	}
+	if (fr_capture__attach(cap))
+		goto done;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (child) {
+		if (write(go[1], "g", 1) != 1)
+			pr_warn("could not start the command");
+		close(go[1]);
+		go[1] = -1;
+	}
+	{
+		struct timespec start;
+
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		for (;;) {
+			struct timespec now, nap = { 0, 20 * 1000 * 1000 };
+
+			if (stop_flag)
+				break;
+			if (child && waitpid(child, NULL, WNOHANG) == child) {
+				child = 0;
+				break;
+			}
+			if (!child && pid && kill(pid, 0) && errno == ESRCH)
+				break;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if ((duration > 0 || !child) &&
+			    (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 >=
+				    (duration > 0 ? duration : 5.0))
+				break;
+			nanosleep(&nap, NULL);
+		}
+	}
+	fr_capture__detach(cap);
+	{
+		struct fr_capture_info info;
+		struct fr_capture_counters cnt;
+		struct fr_window_req req;
+
+		fr_capture__info(cap, &info);
+		req.pid = comm && !pid ? 0 : (uint32_t)pid;
+		req.t0 = info.attach_ts;
+		req.t1 = UINT64_MAX / 2;
+		err = fr_capture__read_window(cap, &req, &w);
+		if (err) {
+			pr_err("cannot read the window: %s", strerror(-err));
+			err = 1;
+			goto done;
+		}
+		ks = fr_ksyms__load(NULL);
+		for (size_t i = 0; i < w->nr_events; i++)
+			fr_trace_print_event(out, w, &w->events[i], info.attach_ts, ks);
+		fr_capture__counters(cap, &cnt);
+		fprintf(stderr,
+			"flightrec trace: %zu events for pid %d; rings complete from %+.3f s; "
+			"%" PRIu64 " written, %" PRIu64 " overwritten, %" PRIu64
+			" skipped (unfollowed), %" PRIu64 " stacks, %" PRIu64 " stacks lost\n",
+			w->nr_events, pid,
+			(double)((int64_t)(w->complete_from - info.attach_ts)) / 1e9, cnt.written,
+			cnt.overwritten, cnt.skipped, cnt.stacks, w->stacks_lost);
+		err = 0;
+	}
+done:
+	if (child > 0) {
+		kill(child, SIGTERM);
+		waitpid(child, NULL, 0);
+	}
+	if (go[0] >= 0)
+		close(go[0]);
+	if (go[1] >= 0)
+		close(go[1]);
+	fr_window__free(w);
+	fr_ksyms__free(ks);
+	fr_capture__free(cap);
+	if (out != stdout)
+		fclose(out);
+	return err ? 1 : 0;
+}
