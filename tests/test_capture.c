@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_capture.c - kernel capture against the real kernel (root).
+ *
+ * Children of this test do known work; the window read afterwards must show
+ * it with the right threads, counts, durations, blocking, stacks and
+ * wake-ups, and nothing of processes that are not followed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fr_capture.h"
+#include "fr_clock.h"
+#include "fr_ksyms.h"
+
+#define MS 1000000ull
+
+static struct fr_capture *open_capture(uint64_t ring_bytes)
+{
+	struct fr_capture_opts o = { .sz = sizeof(o), .ring_bytes = ring_bytes };
+	struct fr_capture *cap = fr_capture__open(&o);
+
+	assert_non_null(cap);
+	assert_int_equal(fr_capture__attach(cap), 0);
+	return cap;
+}
+
+/* ---- a child that does known work once told to go ---- */
+
+struct report {
+	pid_t pid, tid_main, tid_reader;
+	int pipe_rd, pipe_wr, fsync_fd;
+};
+
+static volatile pid_t reader_tid;
+static int wake_pipe[2];
+
+static void *reader_thread(void *arg)
+{
+	char c;
+
+	(void)arg;
+	reader_tid = (pid_t)syscall(SYS_gettid);
+	if (read(wake_pipe[0], &c, 1) != 1)
+		_exit(3);
+	return NULL;
+}
+
+static void known_work(int go_fd, int rep_fd)
+{
+	struct timespec sleep50 = { 0, 50 * MS }, nap = { 0, 20 * MS };
+	char c, path[] = "/tmp/frtest-fsync-XXXXXX", *buf;
+	struct report rep = { 0 };
+	pthread_t th;
+
+	if (read(go_fd, &c, 1) != 1 || pipe(wake_pipe))
+		_exit(2);
+	pthread_create(&th, NULL, reader_thread, NULL);
+	while (!reader_tid)
+		sched_yield();
+	nanosleep(&nap, NULL); /* let the reader block in read() */
+
+	for (int i = 0; i < 1000; i++)
+		syscall(SYS_getppid);
+	syscall(SYS_nanosleep, &sleep50, NULL);
+	if (write(wake_pipe[1], "x", 1) != 1)
+		_exit(4);
+	pthread_join(th, NULL);
+
+	rep.fsync_fd = mkstemp(path);
+	buf = calloc(1, 1 << 20);
+	if (rep.fsync_fd < 0 || !buf || write(rep.fsync_fd, buf, 1 << 20) != 1 << 20)
+		_exit(5);
+	fsync(rep.fsync_fd);
+	unlink(path);
+
+	rep.pid = getpid();
+	rep.tid_main = (pid_t)syscall(SYS_gettid);
+	rep.tid_reader = reader_tid;
+	rep.pipe_rd = wake_pipe[0];
+	rep.pipe_wr = wake_pipe[1];
+	if (write(rep_fd, &rep, sizeof(rep)) != sizeof(rep))
+		_exit(6);
+	_exit(0);
+}
+
+static void cheap_work(int go_fd)
+{
+	char c;
+
+	if (read(go_fd, &c, 1) != 1)
+		_exit(2);
+	for (int i = 0; i < 1000; i++)
+		syscall(SYS_getppid);
+	_exit(0);
+}
+
+struct child {
+	pid_t pid;
+	int go_wr;
+	int rep_rd;
+};
+
+static struct child spawn(void (*fn)(int, int))
+{
+	int go[2], rep[2];
+	struct child c;
+
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(rep), 0);
+	c.pid = fork();
+	assert_true(c.pid >= 0);
+	if (c.pid == 0) {
+		close(go[1]);
+		close(rep[0]);
+		fn(go[0], rep[1]);
+		_exit(0);
+	}
+	close(go[0]);
+	close(rep[1]);
+	c.go_wr = go[1];
+	c.rep_rd = rep[0];
+	return c;
+}
+
+static void go(struct child *c)
+{
+	assert_int_equal(write(c->go_wr, "g", 1), 1);
+}
+
+static int wait_child(struct child *c)
+{
+	int status = -1;
+
+	assert_int_equal(waitpid(c->pid, &status, 0), c->pid);
+	close(c->go_wr);
+	close(c->rep_rd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void cheap_work2(int go_fd, int rep_fd)
+{
+	(void)rep_fd;
+	cheap_work(go_fd);
+}
+
+static uint64_t sys_dur(const struct fr_rec *r)
+{
+	return (uint64_t)r->sys.dur * ((r->flags & FR_SYS_DUR_US) ? 1000 : 1);
+}
+
+static bool stack_has(const struct fr_ksyms *ks, const struct fr_stack *s, const char *needle)
+{
+	for (unsigned i = 0; i < s->nr_kern; i++) {
+		const char *sym = fr_ksyms__lookup(ks, s->ips[i], NULL);
+
+		if (sym && strstr(sym, needle))
+			return true;
+	}
+	return false;
+}
+
+static void test_known_work(void **state)
+{
+	struct fr_capture *cap = open_capture(32ull << 20);
+	struct child work = spawn(known_work), other = spawn(cheap_work2);
+	struct fr_capture_counters cnt;
+	struct fr_window_req req;
+	struct fr_window *w;
+	struct report rep;
+	struct fr_ksyms *ks = fr_ksyms__load(NULL);
+	const struct fr_event *sleep_rec = NULL, *write_rec = NULL, *wake = NULL;
+	const struct fr_event *sw_out = NULL, *sw_in = NULL, *read_rec = NULL, *fsync_rec = NULL;
+	int getppid_count = 0;
+
+	(void)state;
+	assert_non_null(ks);
+	assert_int_equal(fr_capture__follow_pid(cap, work.pid, true), 0);
+	assert_true(fr_capture__is_followed(cap, work.pid));
+	assert_false(fr_capture__is_followed(cap, other.pid));
+	req.t0 = fr_mono_ns();
+	go(&work);
+	go(&other);
+	assert_int_equal(read(work.rep_rd, &rep, sizeof(rep)), sizeof(rep));
+	assert_int_equal(wait_child(&work), 0);
+	assert_int_equal(wait_child(&other), 0);
+	req.t1 = fr_mono_ns();
+	req.pid = work.pid;
+	assert_int_equal(rep.pid, work.pid);
+
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	assert_true(w->complete_from <= req.t0); /* a 32 MiB ring holds all of it */
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_event *e = &w->events[i];
+		const struct fr_rec *r = &e->rec;
+
+		if (r->type == FR_REC_SYSCALL) {
+			assert_int_equal(r->pid, work.pid);
+			if (r->aux == SYS_getppid && r->tid == (uint32_t)rep.tid_main) {
+				assert_int_equal(r->sys.ret, getpid());
+				getppid_count++;
+			}
+			if (r->aux == SYS_nanosleep && r->tid == (uint32_t)rep.tid_main)
+				sleep_rec = e;
+			if (r->aux == SYS_write && r->sys.arg0 == (uint64_t)rep.pipe_wr)
+				write_rec = e;
+			if (r->aux == SYS_read && r->tid == (uint32_t)rep.tid_reader &&
+			    r->sys.arg0 == (uint64_t)rep.pipe_rd)
+				read_rec = e;
+			if (r->aux == SYS_fsync && r->tid == (uint32_t)rep.tid_main)
+				fsync_rec = e;
+		}
+	}
+	assert_int_equal(getppid_count, 1000);
+
+	/* The 50 ms sleep: a syscall of the right length... */
+	assert_non_null(sleep_rec);
+	assert_false(sleep_rec->rec.flags & FR_SYS_NO_ENTRY);
+	assert_true(sys_dur(&sleep_rec->rec) >= 50 * MS);
+	assert_true(sys_dur(&sleep_rec->rec) < 2000 * MS);
+	/* ...inside which the thread blocked (S) with a stack, then came back. */
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_event *e = &w->events[i];
+		uint64_t begin = sleep_rec->rec.ts - sys_dur(&sleep_rec->rec);
+
+		if (e->rec.type != FR_REC_SWITCH || e->rec.ts < begin || e->rec.ts > sleep_rec->rec.ts)
+			continue;
+		if (!sw_out && e->rec.tid == (uint32_t)rep.tid_main && !(e->rec.flags & FR_SW_PREEMPT))
+			sw_out = e;
+		else if (sw_out && !sw_in && e->rec.sw.next_tid == (uint32_t)rep.tid_main)
+			sw_in = e;
+	}
+	assert_non_null(sw_out);
+	assert_true(sw_out->rec.aux & 0x1); /* TASK_INTERRUPTIBLE */
+	assert_true(sw_out->stack >= 0);
+	assert_true(w->stacks[sw_out->stack].nr_kern > 0);
+	assert_true(stack_has(ks, &w->stacks[sw_out->stack], "nanosleep"));
+	assert_true(w->stacks[sw_out->stack].nr_user > 0);
+	assert_non_null(sw_in);
+	assert_true(sw_in->rec.ts - sw_out->rec.ts >= 45 * MS);
+
+	/* The pipe write woke the reader thread, and the waker is known. */
+	assert_non_null(write_rec);
+	assert_int_equal(write_rec->rec.tid, rep.tid_main);
+	assert_int_equal(write_rec->rec.sys.ret, 1);
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->type == FR_REC_WAKEUP && r->tid == (uint32_t)rep.tid_reader &&
+		    r->wk.waker_tid == (uint32_t)rep.tid_main &&
+		    r->ts >= write_rec->rec.ts - sys_dur(&write_rec->rec))
+			wake = &w->events[i];
+	}
+	assert_non_null(wake);
+	assert_int_equal(wake->rec.wk.waker_pid, work.pid);
+	assert_non_null(read_rec);
+	assert_int_equal(read_rec->rec.sys.ret, 1);
+	assert_true(read_rec->rec.ts >= wake->rec.ts);
+	assert_true(sys_dur(&read_rec->rec) >= 50 * MS); /* blocked through the sleep */
+
+	/* fsync of the right fd. */
+	assert_non_null(fsync_rec);
+	assert_int_equal(fsync_rec->rec.sys.arg0, rep.fsync_fd);
+	assert_int_equal(fsync_rec->rec.sys.ret, 0);
+	fr_window__free(w);
+
+	/* The unfollowed process has nothing of its own: at most it shows as
+	 * the other side of a followed thread's switch or wake-up. */
+	req.pid = other.pid;
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		assert_true(r->type == FR_REC_SWITCH || r->type == FR_REC_WAKEUP);
+		if (r->type == FR_REC_SWITCH)
+			assert_true(r->pid == (uint32_t)work.pid ||
+				    r->sw.next_pid == (uint32_t)work.pid);
+		else
+			assert_true(r->pid == (uint32_t)work.pid ||
+				    r->wk.waker_pid == (uint32_t)work.pid);
+	}
+	fr_window__free(w);
+	fr_capture__counters(cap, &cnt);
+	assert_true(cnt.skipped >= 2000);
+	assert_true(cnt.written > 1000);
+	assert_true(cnt.stacks > 0);
+	fr_ksyms__free(ks);
+	fr_capture__free(cap);
+}
+
+/* ---- overflow: far more than the ring holds ---- */
+
+#define UMASK_CALLS 400000
+
+static void umask_work(int go_fd, int rep_fd)
+{
+	char c;
+
+	(void)rep_fd;
+	if (read(go_fd, &c, 1) != 1)
+		_exit(2);
+	for (unsigned i = 0; i < UMASK_CALLS; i++)
+		syscall(SYS_umask, i);
+	_exit(0);
+}
+
+static void test_overflow_keeps_newest(void **state)
+{
+	struct fr_capture *cap = open_capture(4ull << 20);
+	struct child c = spawn(umask_work);
+	const struct fr_ring_view *v = fr_capture__view(cap);
+	struct fr_window_req req = { .pid = c.pid };
+	struct fr_window *w;
+	uint64_t prev = 0, kept = 0;
+	bool first = true;
+
+	(void)state;
+	fr_capture__follow_pid(cap, c.pid, true);
+	req.t0 = fr_mono_ns();
+	go(&c);
+	assert_int_equal(wait_child(&c), 0);
+	req.t1 = fr_mono_ns();
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	/* The ring wrapped: the window is not whole, and says from when. */
+	assert_true(w->complete_from > req.t0);
+	assert_true(w->complete_from < req.t1);
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->type != FR_REC_SYSCALL || r->aux != SYS_umask || r->ts < w->complete_from)
+			continue;
+		if (!first)
+			assert_int_equal(r->sys.arg0, prev + 1); /* contiguous */
+		if (r->sys.arg0 > 0)
+			assert_int_equal(r->sys.ret, (int)((r->sys.arg0 - 1) & 0777));
+		prev = r->sys.arg0;
+		first = false;
+		kept++;
+	}
+	assert_int_equal(prev, UMASK_CALLS - 1); /* the newest is there */
+	assert_true(kept >= v->slots / 2);
+	assert_true(kept < UMASK_CALLS);
+	print_message("kept the newest %llu of %d calls (%u slots per CPU)\n",
+		      (unsigned long long)kept, UMASK_CALLS, v->slots);
+	fr_window__free(w);
+	fr_capture__free(cap);
+}
+
+/* ---- a reader during heavy writing never returns a torn record ---- */
+
+static volatile int heavy_stop;
+/* Above any fd, below 2^32 (dup takes an unsigned int): always EBADF. */
+#define DUP_BASE 0xf0000000ull
+
+static void *dup_thread(void *arg)
+{
+	(void)arg;
+	for (uint64_t j = 0; !heavy_stop; j++)
+		syscall(SYS_dup, DUP_BASE + j);
+	return NULL;
+}
+
+static void heavy_work(int go_fd, int rep_fd)
+{
+	struct timespec start, now;
+	pthread_t th;
+	char c;
+
+	(void)rep_fd;
+	if (read(go_fd, &c, 1) != 1)
+		_exit(2);
+	pthread_create(&th, NULL, dup_thread, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (unsigned i = 0;; i++) {
+		syscall(SYS_umask, i);
+		if ((i & 1023) == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - start.tv_sec >= 2)
+				break;
+		}
+	}
+	heavy_stop = 1;
+	pthread_join(th, NULL);
+	_exit(0);
+}
+
+static void test_reader_during_writes(void **state)
+{
+	struct fr_capture *cap = open_capture(2ull << 20);
+	struct child c = spawn(heavy_work);
+	uint64_t checked = 0, dropped = 0, reads = 0;
+	int status;
+
+	(void)state;
+	fr_capture__follow_pid(cap, c.pid, true);
+	go(&c);
+	while (waitpid(c.pid, &status, WNOHANG) == 0) {
+		struct fr_window_req req = { .pid = c.pid, .t0 = 0, .t1 = fr_mono_ns() + 1000 * MS };
+		uint64_t last_umask = 0, last_dup = 0;
+		uint32_t tid_umask = 0, tid_dup = 0;
+		struct fr_window *w;
+
+		assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+		for (size_t i = 0; i < w->nr_events; i++) {
+			const struct fr_rec *r = &w->events[i].rec;
+
+			if (i)
+				assert_true(w->events[i - 1].rec.ts <= r->ts);
+			if (r->type != FR_REC_SYSCALL || r->pid != (uint32_t)c.pid)
+				continue;
+			if (r->aux == SYS_umask) {
+				/* One thread only, its own argument sequence. */
+				assert_true(r->sys.arg0 < DUP_BASE);
+				if (r->sys.arg0 > 0)
+					assert_int_equal(r->sys.ret,
+							 (int)((r->sys.arg0 - 1) & 0777));
+				if (tid_umask)
+					assert_int_equal(r->tid, tid_umask);
+				if (last_umask)
+					assert_true(r->sys.arg0 > last_umask);
+				tid_umask = r->tid;
+				last_umask = r->sys.arg0;
+				checked++;
+			} else if (r->aux == SYS_dup) {
+				assert_true(r->sys.arg0 >= DUP_BASE);
+				assert_int_equal(r->sys.ret, -EBADF);
+				if (tid_dup)
+					assert_int_equal(r->tid, tid_dup);
+				if (last_dup)
+					assert_true(r->sys.arg0 > last_dup);
+				tid_dup = r->tid;
+				last_dup = r->sys.arg0;
+				checked++;
+			}
+		}
+		if (tid_umask && tid_dup)
+			assert_int_not_equal(tid_umask, tid_dup);
+		dropped += w->dropped;
+		reads++;
+		fr_window__free(w);
+	}
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(c.go_wr);
+	close(c.rep_rd);
+	print_message("%llu window reads, %llu records checked, %llu torn/overwritten dropped\n",
+		      (unsigned long long)reads, (unsigned long long)checked,
+		      (unsigned long long)dropped);
+	assert_true(reads >= 5);
+	assert_true(checked > 10000);
+	fr_capture__free(cap);
+}
+
+/* ---- the follow filter changes at run time ---- */
+
+static void phases_work(int go_fd, int rep_fd)
+{
+	char c;
+
+	(void)rep_fd;
+	if (read(go_fd, &c, 1) != 1)
+		_exit(2);
+	for (int i = 0; i < 100; i++)
+		syscall(SYS_getppid);
+	if (read(go_fd, &c, 1) != 1)
+		_exit(2);
+	for (int i = 0; i < 100; i++)
+		syscall(SYS_getuid);
+	_exit(0);
+}
+
+static void test_follow_at_runtime(void **state)
+{
+	struct fr_capture *cap = open_capture(16ull << 20);
+	struct child c = spawn(phases_work);
+	struct fr_window_req req = { .pid = c.pid };
+	struct fr_window *w;
+	int getppid_n = 0, getuid_n = 0;
+	struct timespec nap = { 0, 100 * MS };
+
+	(void)state;
+	assert_int_equal(fr_capture__follow_pid(cap, -1, true), -EINVAL);
+	fr_capture__follow_pid(cap, c.pid, true);
+	req.t0 = fr_mono_ns();
+	go(&c);
+	nanosleep(&nap, NULL);
+	fr_capture__follow_pid(cap, c.pid, false);
+	assert_false(fr_capture__is_followed(cap, c.pid));
+	go(&c);
+	assert_int_equal(wait_child(&c), 0);
+	req.t1 = fr_mono_ns();
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		getppid_n += r->type == FR_REC_SYSCALL && r->aux == SYS_getppid;
+		getuid_n += r->type == FR_REC_SYSCALL && r->aux == SYS_getuid;
+	}
+	assert_int_equal(getppid_n, 100);
+	assert_int_equal(getuid_n, 0);
+	fr_window__free(w);
+	fr_capture__free(cap);
+}
+
+/* Following by command name catches a process at exec. */
+static void test_follow_comm(void **state)
+{
+	struct fr_capture *cap = open_capture(16ull << 20);
+	struct fr_window_req req = { 0 };
+	struct fr_window *w;
+	int nanosleeps = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(fr_capture__follow_comm(cap, "a-name-too-long-for-comm"), -EINVAL);
+	assert_int_equal(fr_capture__follow_comm(cap, "sleep"), 0);
+	req.t0 = fr_mono_ns();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execlp("sleep", "sleep", "0.05", (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	req.t1 = fr_mono_ns();
+	req.pid = pid;
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->type == FR_REC_SYSCALL &&
+		    (r->aux == SYS_clock_nanosleep || r->aux == SYS_nanosleep))
+			nanosleeps++;
+	}
+	assert_true(nanosleeps >= 1);
+	fr_window__free(w);
+	fr_capture__free(cap);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_known_work),
+		cmocka_unit_test(test_overflow_keeps_newest),
+		cmocka_unit_test(test_reader_during_writes),
+		cmocka_unit_test(test_follow_at_runtime),
+		cmocka_unit_test(test_follow_comm),
+	};
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_capture loads BPF programs: run it as root\n");
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

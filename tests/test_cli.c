@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_cli.c - the flightrec executable as a person runs it: `trace` of a
+ * command prints its events; without privileges it says what is missing;
+ * bad arguments get a usage error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+static const char *bin(void)
+{
+	const char *b = getenv("FLIGHTREC_BIN");
+
+	return b ? b : "./flightrec";
+}
+
+/* Runs argv (optionally as an unprivileged user); stdout+stderr into out. */
+static int run(char *const argv[], bool drop_privs, char *out, size_t out_len)
+{
+	int p[2], status = -1;
+	size_t n = 0;
+	ssize_t r;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		if (drop_privs && (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+				   setresuid(65534, 65534, 65534)))
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while (n + 1 < out_len && (r = read(p[0], out + n, out_len - n - 1)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static char out[1 << 20];
+
+static void test_trace_command(void **state)
+{
+	char *argv[] = { (char *)bin(), "trace", "-m", "32", "--", "/bin/sh", "-c",
+			 "sleep 0.05; echo hi > /dev/null", NULL };
+
+	(void)state;
+	assert_int_equal(run(argv, false, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "execve("));
+	assert_non_null(strstr(out, "wait4("));      /* the shell waits for sleep */
+	assert_non_null(strstr(out, "off-cpu blocked S"));
+	assert_non_null(strstr(out, "[kernel]"));   /* a symbolized blocking stack */
+	assert_non_null(strstr(out, "events for pid"));
+}
+
+static void test_unprivileged_says_why(void **state)
+{
+	char *argv[] = { (char *)bin(), "trace", "-p", "1", "-d", "0.1", NULL };
+
+	(void)state;
+	assert_int_equal(run(argv, true, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "needs root"));
+	assert_non_null(strstr(out, "CAP_BPF"));
+}
+
+static void test_bad_arguments(void **state)
+{
+	char *a1[] = { (char *)bin(), "no-such-command", NULL };
+	char *a2[] = { (char *)bin(), "trace", "-p", "-5", NULL };
+	char *a3[] = { (char *)bin(), "trace", NULL };
+	char *a4[] = { (char *)bin(), "trace", "-d", "abc", "-p", "1", NULL };
+
+	(void)state;
+	assert_int_equal(run(a1, false, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "unknown command"));
+	assert_int_equal(run(a2, false, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "bad pid"));
+	assert_int_equal(run(a3, false, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "usage"));
+	assert_int_equal(run(a4, false, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "bad duration"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_trace_command),
+		cmocka_unit_test(test_unprivileged_says_why),
+		cmocka_unit_test(test_bad_arguments),
+	};
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_cli runs flightrec trace: run it as root\n");
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_ring.c - the window reader against rings written in user space with
+ * the BPF programs' slot protocol: ordering, filtering, overwrite and
+ * completeness, nested writers, torn slots, and a writer lapping the reader.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fr_ring.h"
+
+struct sim {
+	struct fr_ring_view v;
+	struct fr_rec *recs;
+	struct fr_stack *stacks;
+	struct fr_cpu_state *cpus;
+};
+
+static struct sim *sim_new(uint32_t nr_cpus, uint32_t slots, uint32_t stack_slots)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	s->recs = calloc((size_t)nr_cpus * slots, sizeof(*s->recs));
+	s->stacks = calloc((size_t)nr_cpus * stack_slots, sizeof(*s->stacks));
+	s->cpus = calloc(nr_cpus, sizeof(*s->cpus));
+	assert_non_null(s->recs);
+	assert_non_null(s->stacks);
+	assert_non_null(s->cpus);
+	s->v = (struct fr_ring_view){ .recs = s->recs, .stacks = s->stacks, .cpus = s->cpus,
+				      .nr_cpus = nr_cpus, .slots = slots,
+				      .stack_slots = stack_slots, .start_ts = 1 };
+	return s;
+}
+
+static void sim_free(struct sim *s)
+{
+	free(s->recs);
+	free(s->stacks);
+	free(s->cpus);
+	free(s);
+}
+
+/* Writer side, as bpf/capture.bpf.c does it. */
+static struct fr_rec *w_reserve(struct sim *s, uint32_t cpu, uint64_t *pos)
+{
+	struct fr_rec *r;
+
+	*pos = __atomic_fetch_add(&s->cpus[cpu].head, 1, __ATOMIC_SEQ_CST);
+	r = &s->recs[(size_t)cpu * s->v.slots + *pos % s->v.slots];
+	__atomic_store_n(&r->seq, 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return r;
+}
+
+static void w_commit(struct fr_rec *r, uint64_t pos)
+{
+	__atomic_store_n(&r->seq, FR_SEQ(pos), __ATOMIC_RELEASE);
+}
+
+static void w_sys(struct sim *s, uint32_t cpu, uint32_t pid, uint32_t tid, uint64_t ts,
+		  uint32_t dur, uint16_t nr, uint64_t arg0, int32_t ret)
+{
+	uint64_t pos;
+	struct fr_rec *r = w_reserve(s, cpu, &pos);
+
+	r->type = FR_REC_SYSCALL;
+	r->flags = 0;
+	r->aux = nr;
+	r->ts = ts;
+	r->tid = tid;
+	r->pid = pid;
+	r->sys.dur = dur;
+	r->sys.ret = ret;
+	r->sys.arg0 = arg0;
+	w_commit(r, pos);
+}
+
+static void test_empty(void **state)
+{
+	struct sim *s = sim_new(2, 16, 4);
+	struct fr_window_req req = { .pid = 7, .t0 = 0, .t1 = 1000 };
+	struct fr_window *w;
+
+	(void)state;
+	assert_int_equal(fr_ring__read_window(&s->v, &req, &w), 0);
+	assert_int_equal(w->nr_events, 0);
+	assert_int_equal(w->complete_from, 1); /* never wrapped: since start_ts */
+	assert_int_equal(w->dropped, 0);
+	fr_window__free(w);
+	sim_free(s);
+}
+
+static void test_bad_args(void **state)
+{
+	struct sim *s = sim_new(1, 16, 4);
+	struct fr_window_req req = { .pid = 1, .t0 = 10, .t1 = 5 };
+	struct fr_window *w = (void *)1;
+
+	(void)state;
+	assert_int_equal(fr_ring__read_window(&s->v, &req, &w), -EINVAL);
+	assert_null(w);
+	req.t1 = 20;
+	assert_int_equal(fr_ring__read_window(NULL, &req, &w), -EINVAL);
+	s->v.nr_cpus = 0;
+	assert_int_equal(fr_ring__read_window(&s->v, &req, &w), -EINVAL);
+	fr_window__free(NULL);
+	sim_free(s);
+}
+
+/* Records of two CPUs come back merged in time order, others filtered. */
+static void test_merge_and_filter(void **state)
+{
+	struct sim *s = sim_new(2, 64, 4);
+	struct fr_window_req req = { .pid = 100, .t0 = 0, .t1 = 10000 };
+	struct fr_window *w;
+	uint64_t pos;
+	struct fr_rec *r;
+
+	(void)state;
+	for (int i = 0; i < 10; i++) {
+		w_sys(s, 0, 100, 101, 100 + i * 20, 5, 1, i, 0);
+		w_sys(s, 1, 100, 102, 110 + i * 20, 5, 2, i, 0);
+		w_sys(s, i % 2, 200, 201, 105 + i * 20, 5, 3, i, 0); /* another process */
+	}
+	/* A switch to our process from another one, and a wakeup we caused. */
+	r = w_reserve(s, 1, &pos);
+	*r = (struct fr_rec){ .type = FR_REC_SWITCH, .ts = 400, .tid = 201, .pid = 200,
+			      .sw = { .next_tid = 101, .next_pid = 100 } };
+	w_commit(r, pos);
+	r = w_reserve(s, 0, &pos);
+	*r = (struct fr_rec){ .type = FR_REC_WAKEUP, .ts = 410, .tid = 201, .pid = 200,
+			      .wk = { .waker_tid = 101, .waker_pid = 100 } };
+	w_commit(r, pos);
+
+	assert_int_equal(fr_ring__read_window(&s->v, &req, &w), 0);
+	assert_int_equal(w->nr_events, 22);
+	for (size_t i = 1; i < w->nr_events; i++)
+		assert_true(w->events[i - 1].rec.ts <= w->events[i].rec.ts);
+	for (size_t i = 0; i < 20; i++) {
+		assert_int_equal(w->events[i].rec.pid, 100);
+		assert_int_equal(w->events[i].cpu, w->events[i].rec.tid == 101 ? 0 : 1);
+	}
+	assert_int_equal(w->events[20].rec.type, FR_REC_SWITCH);
+	assert_int_equal(w->events[21].rec.type, FR_REC_WAKEUP);
+	fr_window__free(w);
+
+	/* pid 0 keeps everything */
+	req.pid = 0;
+	assert_int_equal(fr_ring__read_window(&s->v, &req, &w), 0);
+	assert_int_equal(w->nr_events, 32);
+	fr_window__free(w);
+	sim_free(s);
+}
+
+/* A syscall overlapping the window's start is in; one starting after t1 is out. */
+static void test_time_overlap(void **state)
+{
+	struct sim *s = sim_new(1, 64, 4);
+	struct fr_window_req req = { .pid = 1, .t0 = 1000, .t1 = 2000 };
+	struct fr_window *w;
+
+	(void)state;
+	w_sys(s, 0, 1, 1, 900, 10, 1, 1, 0);    /* ends before t0: out */
+	w_sys(s, 0, 1, 1, 1100, 500, 2, 2, 0);  /* 600..1100: overlaps t0 */
+	w_sys(s, 0, 1, 1, 1500, 10, 3, 3, 0);   /* inside */
+	w_sys(s, 0, 1, 1, 5000, 4000, 4, 4, 0); /* 1000..5000: overlaps */
+	w_sys(s, 0, 1, 1, 5100, 50, 5, 5, 0);   /* 5050..5100: after t1 */
+	assert_int_equal(fr_ring__read_window(&s->v, &req, &w), 0);
+	assert_int_equal(w->nr_events, 3);
+	assert_int_equal(w->events[0].rec.aux, 2);
+	assert_int_equal(w->events[1].rec.aux, 3);
+	assert_int_equal(w->events[2].rec.aux, 4);
+	fr_window__free(w);
+	sim_free(s);
+}
+
+/* After many more records than the ring holds: the newest, contiguous, and
+ * complete_from says from when. */
+static void test_overwrite(void **state)
+{
+	const uint32_t slots = 64;
+	struct sim *s = sim_new(2, slots, 4);
+	struct fr_window_req req = { .pid = 5, .t0 = 0, .t1 = 1000000 };
+	struct fr_window *w;
+
+	(void)state;
+	for (uint64_t i = 0; i < 1000; i++)
+		w_sys(s, 0, 5, 5, 10 + i * 10, 1, 1, i, 0);
+	w_sys(s, 1, 5, 6, 20, 1, 1, 9999, 0); /* CPU 1 never wrapped */
+	assert_int_equal(fr_ring__read_window(&s->v, &req, &w), 0);
+	assert_int_equal(w->cpu_complete_from[1], 1);
+	assert_int_equal(w->cpu_complete_from[0], 10 + (1000 - slots) * 10);
+	assert_int_equal(w->complete_from, w->cpu_complete_from[0]);
+	assert_int_equal(w->nr_events, slots + 1);
+	assert_int_equal(w->events[0].rec.sys.arg0, 9999); /* the old CPU 1 record */
+	for (uint32_t i = 1; i <= slots; i++)
+		assert_int_equal(w->events[i].rec.sys.arg0, 1000 - slots + i - 1);
+	fr_window__free(w);
+
+	/* A window entirely inside what the ring still holds is complete. */
+	req.t0 = 9500;
+	req.t1 = 9900;
+	assert_int_equal(fr_ring__read_window(&s->v, &req, &w), 0);
+	assert_true(w->complete_from <= req.t0);
+	assert_int_equal(w->nr_events, 41);
+	fr_window__free(w);
+	sim_free(s);
+}
+
+/* An interrupt-like nested writer takes the next slot while the outer record
+ * is still in progress: the in-progress slot is dropped, never half-read. */
+static void test_nested_writer(void **state)
+{
+	struct sim *s = sim_new(1, 16, 4);
+	struct fr_window_req req = { .pid = 9, .t0 = 0, .t1 = 1000 };
+	struct fr_window *w;
+	struct fr_rec *outer;
+	uint64_t pos;
+
+	(void)state;
+	outer = w_reserve(s, 0, &pos);
+	outer->type = FR_REC_SYSCALL;
+	outer->ts = 100;
+	outer->tid = 9; /* ... the interrupt arrives here */
+	w_sys(s, 0, 9, 10, 101, 1, 7, 77, 0);
+	assert_int_equal(fr_ring__read_window(&s->v, &req, &w), 0);
+	/* Only the nested record: the half-written one is never returned. */
+	assert_int_equal(w->nr_events, 1);
+	assert_int_equal(w->events[0].rec.sys.arg0, 77);
+	assert_int_equal(w->events[0].rec.tid, 10);
+	fr_window__free(w);
+
+	outer->pid = 9;
+	outer->aux = 6;
+	outer->sys.arg0 = 66;
+	w_commit(outer, pos);
+	assert_int_equal(fr_ring__read_window(&s->v, &req, &w), 0);
+	assert_int_equal(w->nr_events, 2);
+	assert_int_equal(w->events[0].rec.sys.arg0, 66);
+	assert_int_equal(w->events[1].rec.sys.arg0, 77);
+	assert_int_equal(w->dropped, 0);
+	fr_window__free(w);
+	sim_free(s);
+}
+
+static void w_switch_with_stack(struct sim *s, uint64_t ts, uint32_t tid, uint64_t ip)
+{
+	uint64_t spos = __atomic_fetch_add(&s->cpus[0].stack_head, 1, __ATOMIC_SEQ_CST), pos;
+	struct fr_stack *st = &s->stacks[spos % s->v.stack_slots];
+	struct fr_rec *r;
+
+	st->seq = 0;
+	st->tid = tid;
+	st->ts = ts;
+	st->nr_kern = 1;
+	st->nr_user = 0;
+	st->ips[0] = ip;
+	__atomic_store_n(&st->seq, FR_SEQ(spos), __ATOMIC_RELEASE);
+	r = w_reserve(s, 0, &pos);
+	*r = (struct fr_rec){ .type = FR_REC_SWITCH, .flags = FR_SW_STACK, .aux = 1, .ts = ts,
+			      .tid = tid, .pid = tid, .sw = { .stack_pos = (uint32_t)spos } };
+	w_commit(r, pos);
+}
+
+static void test_stacks(void **state)
+{
+	struct sim *s = sim_new(1, 64, 4);
+	struct fr_window_req req = { .pid = 3, .t0 = 0, .t1 = 100000 };
+	struct fr_window *w;
+
+	(void)state;
+	for (int i = 0; i < 6; i++)
+		w_switch_with_stack(s, 100 + i, 3, 0xffff0000 + i);
+	assert_int_equal(fr_ring__read_window(&s->v, &req, &w), 0);
+	assert_int_equal(w->nr_events, 6);
+	/* The stack ring holds 4: the two oldest stacks are lost, and say so. */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(w->events[i].stack, -1);
+		assert_true(w->events[i].rec.flags & FR_SW_STACK_LOST);
+	}
+	for (int i = 2; i < 6; i++) {
+		assert_true(w->events[i].stack >= 0);
+		assert_int_equal(w->stacks[w->events[i].stack].ips[0], 0xffff0000 + i);
+	}
+	assert_int_equal(w->nr_stacks, 4);
+	assert_int_equal(w->stacks_lost, 2);
+	fr_window__free(w);
+	sim_free(s);
+}
+
+/* A writer laps the reader continuously: every record read is whole. */
+struct lap {
+	struct sim *s;
+	uint32_t cpu;
+	volatile int stop;
+	uint64_t written;
+};
+
+static void *lap_writer(void *arg)
+{
+	struct lap *l = arg;
+
+	for (uint64_t k = 1; !l->stop; k++) {
+		uint64_t pos;
+		struct fr_rec *r = w_reserve(l->s, l->cpu, &pos);
+
+		/* Field by field, as BPF does: a torn copy would mix k's. */
+		r->type = FR_REC_SYSCALL;
+		r->aux = (uint16_t)k;
+		r->ts = k;
+		r->tid = (uint32_t)(k * 2654435761u);
+		r->pid = 42;
+		r->sys.dur = 0;
+		r->sys.ret = (int32_t)~k;
+		r->sys.arg0 = k;
+		w_commit(r, pos);
+		l->written = k;
+	}
+	return NULL;
+}
+
+static void test_writer_laps_reader(void **state)
+{
+	struct sim *s = sim_new(2, 128, 4);
+	struct lap l[2] = { { .s = s, .cpu = 0 }, { .s = s, .cpu = 1 } };
+	pthread_t th[2];
+	uint64_t checked = 0, dropped = 0;
+
+	(void)state;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, lap_writer, &l[i]), 0);
+	for (int round = 0; round < 3000; round++) {
+		struct fr_window_req req = { .pid = 42, .t0 = 0, .t1 = UINT64_MAX / 2 };
+		struct fr_window *w;
+
+		assert_int_equal(fr_ring__read_window(&s->v, &req, &w), 0);
+		for (size_t i = 0; i < w->nr_events; i++) {
+			const struct fr_rec *r = &w->events[i].rec;
+			uint64_t k = r->sys.arg0;
+
+			assert_int_equal(r->ts, k);
+			assert_int_equal(r->aux, (uint16_t)k);
+			assert_int_equal(r->tid, (uint32_t)(k * 2654435761u));
+			assert_int_equal(r->sys.ret, (int32_t)~k);
+			checked++;
+		}
+		dropped += w->dropped;
+		fr_window__free(w);
+	}
+	for (int i = 0; i < 2; i++) {
+		l[i].stop = 1;
+		pthread_join(th[i], NULL);
+	}
+	print_message("checked %llu records, dropped %llu torn/overwritten, written %llu\n",
+		      (unsigned long long)checked, (unsigned long long)dropped,
+		      (unsigned long long)(l[0].written + l[1].written));
+	assert_true(checked > 0);
+	assert_true(l[0].written > 128 && l[1].written > 128); /* the rings wrapped */
+	sim_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_merge_and_filter),
+		cmocka_unit_test(test_time_overlap),
+		cmocka_unit_test(test_overwrite),
+		cmocka_unit_test(test_nested_writer),
+		cmocka_unit_test(test_stacks),
+		cmocka_unit_test(test_writer_laps_reader),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
