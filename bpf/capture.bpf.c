@@ -21,13 +21,13 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 nr_cpus = 1;
 const volatile __u32 slots_per_cpu = 1;
 const volatile __u32 stack_slots_per_cpu = 1;
+const volatile __u32 sys_entry_mask = 0; /* fr_sys_entry entries - 1 */
 
 /* Changed at run time by user space through the mmapped .bss. */
 struct fr_cpu_state cpu_state[FR_MAX_CPUS];
 __u64 follow_bits[FR_FOLLOW_WORDS];
 __u32 follow_all;
 __u32 follow_children;
-__u32 capture_flags;
 __u32 self_pid;
 __u32 nr_comm_filters;
 __u32 nr_cgroup_filters;
@@ -50,18 +50,25 @@ struct {
 	__uint(max_entries, 1); /* resized by the loader */
 } fr_stacks SEC(".maps");
 
-/* Syscall entry kept per task between sys_enter and sys_exit. */
+/*
+ * Syscall entry kept per thread between sys_enter and sys_exit, in an array
+ * indexed by tid (lookups of arrays are inlined: no helper call, unlike task
+ * storage). The loader sizes it to pid_max when that is small, as it usually
+ * is; beyond, tids that collide are told apart by the tid field and the
+ * loser's record is marked FR_SYS_NO_ENTRY.
+ */
 struct sys_entry {
+	__u32 tid;
+	__u32 nr;
 	__u64 ts;
 	__u64 arg0;
-	__s64 nr;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
 	__type(value, struct sys_entry);
+	__uint(max_entries, 1); /* resized by the loader */
 } fr_sys_entry SEC(".maps");
 
 static __always_inline int followed(__u32 tgid)
@@ -92,13 +99,53 @@ static __always_inline struct fr_cpu_state *this_cpu(__u32 *cpu_out)
 	return &cpu_state[cpu & (FR_MAX_CPUS - 1)];
 }
 
-static __always_inline void count_skip(void)
+/*
+ * tid | tgid << 32 of the current task without a helper call (a call costs
+ * dearly where returns go through mitigation thunks): sched_switch keeps
+ * the running task's ids per CPU. Before the first switch after attach the
+ * cache is empty (ids 0 are only idle, which makes no syscalls).
+ */
+static __always_inline __u64 current_ids(struct fr_cpu_state *st)
 {
-	__u32 cpu;
-	struct fr_cpu_state *st = this_cpu(&cpu);
+	__u64 ids = ((__u64)st->cur_tgid << 32) | st->cur_tid;
 
-	if (st)
-		st->skipped++; /* per-CPU, not atomic: a lost count is acceptable */
+	return ids ? ids : bpf_get_current_pid_tgid();
+}
+
+/*
+ * Is the task running on this CPU followed: the cached decision while the
+ * filter has not changed since it was taken, else the bitmap (and cache it).
+ */
+static __always_inline int cur_followed(struct fr_cpu_state *st, __u64 ids)
+{
+	__u32 gen = st->follow_gen;
+	int f;
+
+	if (st->cur_gen == gen && (st->cur_tid | st->cur_tgid))
+		return st->cur_followed;
+	f = followed(ids >> 32);
+	if (st->cur_tid | st->cur_tgid) {
+		st->cur_followed = f;
+		st->cur_gen = gen;
+	}
+	return f;
+}
+
+/*
+ * pos % n without a division on the hot path: *base is a multiple of n
+ * below pos, kept per CPU; the division runs once per lap of the ring. A
+ * nested writer may leave *base stale or ahead of pos: then pos - *base is
+ * out of [0, n) and the slow path recomputes, so the result is always exact.
+ */
+static __always_inline __u32 ring_index(__u64 pos, __u64 *base, __u32 n)
+{
+	__u64 off = pos - *base;
+
+	if (off < n)
+		return (__u32)off;
+	off = pos % n;
+	*base = pos - off;
+	return (__u32)off;
 }
 
 /* Reserve the next slot of this CPU's ring and mark it in progress. */
@@ -106,7 +153,7 @@ static __always_inline struct fr_rec *ring_reserve(struct fr_cpu_state *st, __u3
 						   __u64 *pos_out)
 {
 	__u64 pos = __sync_fetch_and_add(&st->head, 1);
-	__u32 idx = cpu * slots_per_cpu + (__u32)(pos % slots_per_cpu);
+	__u32 idx = cpu * slots_per_cpu + ring_index(pos, &st->wrap_base, slots_per_cpu);
 	struct fr_rec *r = bpf_map_lookup_elem(&fr_ring, &idx);
 
 	if (!r) {
@@ -131,21 +178,30 @@ static __always_inline void ring_commit(struct fr_cpu_state *st, struct fr_rec *
 SEC("raw_tp/sys_enter")
 int BPF_PROG(fr_sys_enter, struct pt_regs *regs, long id)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 cpu, tid, idx;
+	struct fr_cpu_state *st = this_cpu(&cpu);
+	struct pt_regs *uregs;
 	struct sys_entry *e;
+	__u64 pid_tgid;
 
-	if (!followed(tgid)) {
-		count_skip();
+	if (!st)
 		return 0;
-	}
-	if (!(capture_flags & FR_CAP_SYSCALLS))
+	pid_tgid = current_ids(st);
+	if (!cur_followed(st, pid_tgid))
+		return 0; /* counted once per syscall, at exit */
+	tid = (__u32)pid_tgid;
+	idx = tid & sys_entry_mask;
+	if (!(st->capture_flags & FR_CAP_SYSCALLS))
 		return 0;
-	e = bpf_task_storage_get(&fr_sys_entry, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	e = bpf_map_lookup_elem(&fr_sys_entry, &idx);
 	if (!e)
 		return 0;
-	e->nr = id;
-	e->arg0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	/* The saved user registers through a BTF pointer: a plain load, where
+	 * the untyped raw_tp argument would need bpf_probe_read_kernel(). */
+	uregs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	e->tid = tid;
+	e->nr = (__u32)id;
+	e->arg0 = uregs->di;
 	e->ts = bpf_ktime_get_ns();
 	return 0;
 }
@@ -153,29 +209,30 @@ int BPF_PROG(fr_sys_enter, struct pt_regs *regs, long id)
 SEC("raw_tp/sys_exit")
 int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, cpu;
-	struct fr_cpu_state *st;
+	__u32 tgid, cpu, idx;
+	struct fr_cpu_state *st = this_cpu(&cpu);
 	struct sys_entry *e;
 	struct fr_rec *r;
-	__u64 now, pos, dur;
+	__u64 id, now, pos, dur;
 	__u8 flags = 0;
 
-	if (!followed(tgid)) {
-		count_skip();
-		return 0;
-	}
-	if (!(capture_flags & FR_CAP_SYSCALLS))
-		return 0;
-	now = bpf_ktime_get_ns();
-	st = this_cpu(&cpu);
 	if (!st)
 		return 0;
-	e = bpf_task_storage_get(&fr_sys_entry, bpf_get_current_task_btf(), 0, 0);
+	id = current_ids(st);
+	tgid = id >> 32;
+	if (!cur_followed(st, id)) {
+		st->skipped++; /* per-CPU, not atomic: a lost count is acceptable */
+		return 0;
+	}
+	if (!(st->capture_flags & FR_CAP_SYSCALLS))
+		return 0;
+	now = bpf_ktime_get_ns();
+	idx = (__u32)id & sys_entry_mask;
+	e = bpf_map_lookup_elem(&fr_sys_entry, &idx);
 	r = ring_reserve(st, cpu, &pos);
 	if (!r)
 		return 0;
-	if (e && e->ts && e->ts <= now) {
+	if (e && e->tid == (__u32)id && e->ts && e->ts <= now) {
 		dur = now - e->ts;
 		r->aux = (__u16)e->nr;
 		r->sys.arg0 = e->arg0;
@@ -211,7 +268,8 @@ static __always_inline int take_stack(void *ctx, struct fr_cpu_state *st, __u32 
 				      __u64 ts, __u32 *pos_out)
 {
 	__u64 pos = __sync_fetch_and_add(&st->stack_head, 1);
-	__u32 idx = cpu * stack_slots_per_cpu + (__u32)(pos % stack_slots_per_cpu);
+	__u32 idx = cpu * stack_slots_per_cpu +
+		    ring_index(pos, &st->stack_wrap_base, stack_slots_per_cpu);
 	struct fr_stack *s = bpf_map_lookup_elem(&fr_stacks, &idx);
 	long nk, nu;
 
@@ -244,30 +302,39 @@ SEC("raw_tp/sched_switch")
 int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 prev_tgid = id >> 32, next_tgid, cpu, stack_pos = 0;
+	__u32 prev_tgid, next_tid, next_tgid, cpu, stack_pos = 0;
+	struct fr_cpu_state *st = this_cpu(&cpu);
 	int prev_f, next_f;
-	struct fr_cpu_state *st;
 	struct fr_rec *r;
-	__u64 now, pos;
+	__u64 id, now, pos, next_ids;
 	__u8 flags = 0;
 
-	if (!(capture_flags & FR_CAP_SCHED))
-		return 0;
-	next_tgid = BPF_CORE_READ(next, tgid);
-	prev_f = followed(prev_tgid);
-	next_f = followed(next_tgid);
-	if (!prev_f && !next_f) {
-		count_skip();
-		return 0;
-	}
-	st = this_cpu(&cpu);
 	if (!st)
 		return 0;
+	id = current_ids(st);
+	prev_tgid = id >> 32;
+	prev_f = cur_followed(st, id);
+	/* pid and tgid are adjacent in task_struct: one read for both. */
+	next_ids = 0;
+	bpf_probe_read_kernel(&next_ids, sizeof(next_ids),
+			      __builtin_preserve_access_index(&next->pid));
+	next_tid = (__u32)next_ids;
+	next_tgid = next_ids >> 32;
+	next_f = followed(next_tgid);
+	st->cur_tid = next_tid;
+	st->cur_tgid = next_tgid;
+	st->cur_followed = next_f;
+	st->cur_gen = st->follow_gen;
+	if (!(st->capture_flags & FR_CAP_SCHED))
+		return 0;
+	if (!prev_f && !next_f) {
+		st->skipped++;
+		return 0;
+	}
 	now = bpf_ktime_get_ns();
 	if (preempt)
 		flags |= FR_SW_PREEMPT;
-	else if (prev_f && prev_state != 0 && (capture_flags & FR_CAP_STACKS) &&
+	else if (prev_f && prev_state != 0 && (st->capture_flags & FR_CAP_STACKS) &&
 		 take_stack(ctx, st, cpu, (__u32)id, now, &stack_pos) == 0)
 		flags |= FR_SW_STACK;
 	r = ring_reserve(st, cpu, &pos);
@@ -279,7 +346,7 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	r->ts = now;
 	r->tid = (__u32)id;
 	r->pid = prev_tgid;
-	r->sw.next_tid = BPF_CORE_READ(next, pid);
+	r->sw.next_tid = next_tid;
 	r->sw.next_pid = next_tgid;
 	r->sw.stack_pos = stack_pos;
 	r->sw._pad = 0;
@@ -290,22 +357,24 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 SEC("raw_tp/sched_wakeup")
 int BPF_PROG(fr_sched_wakeup, struct task_struct *p)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 waker_tgid = id >> 32, wakee_tgid, cpu;
-	struct fr_cpu_state *st;
+	__u32 cpu, waker_tgid, wakee_tgid;
+	struct fr_cpu_state *st = this_cpu(&cpu);
+	__u64 id, wakee_ids = 0, pos;
 	struct fr_rec *r;
-	__u64 pos;
 
-	if (!(capture_flags & FR_CAP_SCHED))
+	if (!st || !(st->capture_flags & FR_CAP_SCHED))
 		return 0;
-	wakee_tgid = BPF_CORE_READ(p, tgid);
-	if (!followed(wakee_tgid) && !followed(waker_tgid)) {
-		count_skip();
+	/* The waker is the current task (in interrupt context: the task the
+	 * interrupt arrived on). */
+	id = current_ids(st);
+	waker_tgid = id >> 32;
+	bpf_probe_read_kernel(&wakee_ids, sizeof(wakee_ids),
+			      __builtin_preserve_access_index(&p->pid));
+	wakee_tgid = wakee_ids >> 32;
+	if (!followed(wakee_tgid) && !cur_followed(st, id)) {
+		st->skipped++;
 		return 0;
 	}
-	st = this_cpu(&cpu);
-	if (!st)
-		return 0;
 	r = ring_reserve(st, cpu, &pos);
 	if (!r)
 		return 0;
@@ -313,7 +382,7 @@ int BPF_PROG(fr_sched_wakeup, struct task_struct *p)
 	r->flags = 0;
 	r->aux = (__u16)BPF_CORE_READ(p, wake_cpu);
 	r->ts = bpf_ktime_get_ns();
-	r->tid = BPF_CORE_READ(p, pid);
+	r->tid = (__u32)wakee_ids;
 	r->pid = wakee_tgid;
 	r->wk.waker_tid = (__u32)id;
 	r->wk.waker_pid = waker_tgid;
@@ -386,13 +455,26 @@ int BPF_PROG(fr_process_fork, struct task_struct *parent, struct task_struct *ch
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(fr_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	__u64 ids = bpf_get_current_pid_tgid();
 	char comm[FR_COMM_LEN];
+	struct fr_cpu_state *st;
+	__u32 cpu;
 
+	/* A thread that execs takes its leader's tid: refresh the cache. */
+	st = this_cpu(&cpu);
+	if (st) {
+		st->cur_tid = (__u32)ids;
+		st->cur_tgid = ids >> 32;
+		st->cur_gen = st->follow_gen - 1; /* decide afresh */
+	}
 	if (!nr_comm_filters)
 		return 0;
 	bpf_get_current_comm(comm, sizeof(comm));
-	if (comm_matches(comm))
-		set_follow(bpf_get_current_pid_tgid() >> 32, 1);
+	if (comm_matches(comm)) {
+		set_follow(ids >> 32, 1);
+		if (st)
+			st->cur_gen = st->follow_gen - 1;
+	}
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "fr_ksyms.h"
+#include "fr_names.h"
 #include "fr_ring.h"
 
 int fr_cmd_run(int argc, char **argv);
@@ -16,6 +17,6 @@ int fr_cmd_trace(int argc, char **argv);
 
 /* One line (plus stack lines) for event e of window w; times relative to t_base. */
 void fr_trace_print_event(FILE *out, const struct fr_window *w, const struct fr_event *e,
-			  uint64_t t_base, const struct fr_ksyms *ks);
+			  uint64_t t_base, const struct fr_ksyms *ks, struct fr_names *names);
 
 #endif /* FR_COMMANDS_H */

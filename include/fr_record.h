@@ -57,7 +57,7 @@ enum fr_rec_type {
 #define FR_SW_STACK 0x02     /* a stack was taken: sw.stack_pos is valid */
 #define FR_SW_STACK_LOST 0x04 /* (user space) the stack was overwritten before read */
 
-/* capture_flags (BPF global) */
+/* capture_flags (per CPU, see fr_cpu_state) */
 #define FR_CAP_SYSCALLS 0x01
 #define FR_CAP_SCHED 0x02
 #define FR_CAP_STACKS 0x04
@@ -108,15 +108,32 @@ struct fr_stack {
 	__u64 ips[FR_STACK_KERN_MAX + FR_STACK_USER_MAX];
 };
 
-/* Per-CPU state in BPF global data, one cache line each. */
+/*
+ * Per-CPU state in BPF global data, two cache lines per CPU. The first is
+ * all an event of an unfollowed task touches: the follow decision for the
+ * task running on this CPU is cached there (decided at sched_switch), and
+ * user space bumps follow_gen on every CPU when the filter changes, which
+ * makes the next event decide afresh from the bitmap.
+ */
 struct fr_cpu_state {
+	/* line 1: every event */
 	__u64 head;        /* next record position (records written = head) */
+	__u64 wrap_base;   /* (BPF) head rounded down to the ring size */
+	__u32 cur_tid;     /* (BPF) task on this CPU since its last switch; */
+	__u32 cur_tgid;    /*   both 0 until the first switch after attach */
+	__u32 cur_gen;     /* (BPF) follow_gen when cur_followed was decided */
+	__u32 follow_gen;  /* (user space) bumped when the follow filter changes */
+	__u32 cur_followed; /* (BPF) is cur_tgid followed */
+	__u32 capture_flags; /* (user space) FR_CAP_*, the same on every CPU */
+	__u64 skipped;     /* syscalls and sched events of unfollowed tasks */
+	__u64 nested;      /* records written while another was in progress */
+	__u64 _pad1;
+	/* line 2: stacks and rare counters */
 	__u64 stack_head;  /* next stack position */
-	__u64 skipped;     /* events of unfollowed tasks */
-	__u64 nested;      /* records written while another was being written */
+	__u64 stack_wrap_base; /* (BPF) stack_head rounded down */
 	__u64 stack_fail;  /* bpf_get_stack failures */
 	__u64 lookup_fail; /* slot lookups that failed (never expected) */
-	__u64 _pad[2];
+	__u64 _pad2[4];
 };
 
 struct fr_comm_filter {
@@ -126,7 +143,7 @@ struct fr_comm_filter {
 #if !defined(__bpf__) && !defined(__VMLINUX_H__)
 _Static_assert(sizeof(struct fr_rec) == 40, "fr_rec ABI size");
 _Static_assert(sizeof(struct fr_stack) == 512, "fr_stack ABI size");
-_Static_assert(sizeof(struct fr_cpu_state) == 64, "fr_cpu_state ABI size");
+_Static_assert(sizeof(struct fr_cpu_state) == 128, "fr_cpu_state ABI size");
 _Static_assert((FR_MAX_CPUS & (FR_MAX_CPUS - 1)) == 0, "FR_MAX_CPUS power of two");
 #endif
 

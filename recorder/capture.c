@@ -82,11 +82,36 @@ static size_t page_align(size_t n)
 	return (n + pg - 1) / pg * pg;
 }
 
+/* Entries of the per-thread syscall entry array: pid_max rounded up to a
+ * power of two, at most 2^18 (6 MiB); larger tids share entries. */
+static uint32_t sys_entry_entries(void)
+{
+	unsigned long pid_max = 32768;
+	uint32_t n = 1024;
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &pid_max) != 1)
+			pid_max = 32768;
+		fclose(f);
+	}
+	while (n < pid_max && n < (1u << 18))
+		n <<= 1;
+	return n;
+}
+
 static void *map_ring(struct bpf_map *map, size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(map), 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Makes every CPU drop its cached follow decision (see fr_cpu_state). */
+static void follow_changed(struct fr_capture *cap)
+{
+	for (uint32_t i = 0; i < cap->view.nr_cpus; i++)
+		__atomic_fetch_add(&cap->skel->bss->cpu_state[i].follow_gen, 1, __ATOMIC_RELEASE);
 }
 
 struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
@@ -154,6 +179,8 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	cap->skel->rodata->nr_cpus = nr_cpus;
 	cap->skel->rodata->slots_per_cpu = cap->view.slots;
 	cap->skel->rodata->stack_slots_per_cpu = cap->view.stack_slots;
+	cap->skel->rodata->sys_entry_mask = sys_entry_entries() - 1;
+	bpf_map__set_max_entries(cap->skel->maps.fr_sys_entry, sys_entry_entries());
 	bpf_map__set_max_entries(cap->skel->maps.fr_ring, cap->view.slots * nr_cpus);
 	bpf_map__set_max_entries(cap->skel->maps.fr_stacks, cap->view.stack_slots * nr_cpus);
 	err = capture__load(cap->skel);
@@ -162,8 +189,8 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 			pr_err("the kernel refused the BPF programs (%s): run as root or "
 			       "with CAP_BPF and CAP_PERFMON", strerror(-err));
 		else
-			pr_err("cannot load BPF programs: %s (raw tracepoints, task storage "
-			       "and mmapable arrays are required)", strerror(-err));
+			pr_err("cannot load BPF programs: %s (raw tracepoints and mmapable "
+			       "arrays are required)", strerror(-err));
 		goto fail;
 	}
 	cap->ring_map_len = page_align((size_t)cap->view.slots * nr_cpus * sizeof(struct fr_rec));
@@ -182,7 +209,8 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	cap->skel->bss->self_pid = getpid();
 	cap->skel->bss->follow_all = o.follow_all;
 	cap->skel->bss->follow_children = !o.no_children;
-	cap->skel->bss->capture_flags = o.flags;
+	follow_changed(cap);
+	fr_capture__set_flags(cap, o.flags);
 	pr_debug("rings: %d CPUs x %u records + %u stacks (%llu MiB)", nr_cpus, cap->view.slots,
 		 cap->view.stack_slots, (unsigned long long)(o.ring_bytes >> 20));
 	return cap;
@@ -244,6 +272,7 @@ int fr_capture__follow_pid(struct fr_capture *cap, pid_t pid, bool on)
 		__atomic_fetch_or(word, bit, __ATOMIC_RELEASE);
 	else
 		__atomic_fetch_and(word, ~bit, __ATOMIC_RELEASE);
+	follow_changed(cap);
 	return 0;
 }
 
@@ -299,6 +328,7 @@ int fr_capture__follow_comm(struct fr_capture *cap, const char *comm)
 	memcpy(bss->comm_filters[n].comm, comm, strlen(comm));
 	__atomic_store_n(&bss->nr_comm_filters, n + 1, __ATOMIC_RELEASE);
 	each_proc_with_comm(cap, comm);
+	follow_changed(cap);
 	return 0;
 }
 
@@ -325,12 +355,15 @@ int fr_capture__follow_cgroup(struct fr_capture *cap, const char *path)
 	while (fscanf(f, "%d", &pid) == 1)
 		fr_capture__follow_pid(cap, pid, true);
 	fclose(f);
+	follow_changed(cap);
 	return 0;
 }
 
 void fr_capture__set_flags(struct fr_capture *cap, uint32_t flags)
 {
-	__atomic_store_n(&cap->skel->bss->capture_flags, flags, __ATOMIC_RELEASE);
+	for (uint32_t i = 0; i < cap->view.nr_cpus; i++)
+		__atomic_store_n(&cap->skel->bss->cpu_state[i].capture_flags, flags,
+				 __ATOMIC_RELEASE);
 }
 
 int fr_capture__read_window(struct fr_capture *cap, const struct fr_window_req *req,

@@ -19,6 +19,7 @@
 #include "fr_commands.h"
 #include "fr_ksyms.h"
 #include "fr_log.h"
+#include "fr_names.h"
 #include "fr_syscalls.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -27,34 +28,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_flag = 1;
-}
-
-/* Name of a thread: from /proc while it runs, else from its exit record. */
-static void thread_name(const struct fr_window *w, pid_t pid, uint32_t tid, char *buf,
-			size_t len)
-{
-	char path[64];
-	FILE *f;
-
-	for (size_t i = 0; i < w->nr_events; i++) {
-		const struct fr_rec *r = &w->events[i].rec;
-
-		if (r->type == FR_REC_EXIT && r->tid == tid) {
-			snprintf(buf, len, "%.*s", FR_COMM_LEN, r->ex.comm);
-			return;
-		}
-	}
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%u/comm", pid, tid);
-	buf[0] = '\0';
-	f = fopen(path, "r");
-	if (f) {
-		if (fgets(buf, (int)len, f))
-			buf[strcspn(buf, "\n")] = '\0';
-		fclose(f);
-	}
-	if (!buf[0])
-		snprintf(buf, len, "?");
 }
 
 static const char *state_name(unsigned state)
@@ -90,10 +63,10 @@ static void print_stack(FILE *out, const struct fr_stack *s, const struct fr_ksy
 }
 
 void fr_trace_print_event(FILE *out, const struct fr_window *w, const struct fr_event *e,
-			  uint64_t t_base, const struct fr_ksyms *ks)
+			  uint64_t t_base, const struct fr_ksyms *ks, struct fr_names *names)
 {
 	const struct fr_rec *r = &e->rec;
-	char name[32];
+	const char *name;
 
 	switch (r->type) {
 	case FR_REC_SYSCALL: {
@@ -101,7 +74,7 @@ void fr_trace_print_event(FILE *out, const struct fr_window *w, const struct fr_
 		const char *sc = fr_syscall_name(r->aux);
 		uint64_t begin = r->ts - dur;
 
-		thread_name(w, r->pid, r->tid, name, sizeof(name));
+		name = fr_names__get(names, r->pid, r->tid);
 		fprintf(out, "%12.6f [%03u] %7u %-15s %s%s(0x%" PRIx64 ") = %d%s", 
 			(double)((int64_t)(begin - t_base)) / 1e9, e->cpu, r->tid, name,
 			sc ? sc : "syscall_", sc ? "" : "?", (uint64_t)r->sys.arg0, r->sys.ret,
@@ -114,7 +87,7 @@ void fr_trace_print_event(FILE *out, const struct fr_window *w, const struct fr_
 	}
 	case FR_REC_SWITCH:
 		if (!w->req.pid || r->pid == w->req.pid) {
-			thread_name(w, r->pid, r->tid, name, sizeof(name));
+			name = fr_names__get(names, r->pid, r->tid);
 			fprintf(out, "%12.6f [%03u] %7u %-15s off-cpu %s%s -> %u/%u\n",
 				(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, name,
 				(r->flags & FR_SW_PREEMPT) ? "preempted" : "blocked ",
@@ -126,14 +99,14 @@ void fr_trace_print_event(FILE *out, const struct fr_window *w, const struct fr_
 				fprintf(out, "\t\t<stack overwritten>\n");
 		}
 		if (!w->req.pid || r->sw.next_pid == w->req.pid) {
-			thread_name(w, r->sw.next_pid, r->sw.next_tid, name, sizeof(name));
+			name = fr_names__get(names, r->sw.next_pid, r->sw.next_tid);
 			fprintf(out, "%12.6f [%03u] %7u %-15s on-cpu (after %u/%u)\n",
 				(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->sw.next_tid,
 				name, r->pid, r->tid);
 		}
 		break;
 	case FR_REC_WAKEUP:
-		thread_name(w, r->pid, r->tid, name, sizeof(name));
+		name = fr_names__get(names, r->pid, r->tid);
 		fprintf(out, "%12.6f [%03u] %7u %-15s woken by %u/%u (to cpu %u)\n",
 			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, name,
 			r->wk.waker_pid, r->wk.waker_tid, r->aux);
@@ -182,6 +155,7 @@ int fr_cmd_trace(int argc, char **argv)
 	struct fr_capture *cap = NULL;
 	struct fr_window *w = NULL;
 	struct fr_ksyms *ks = NULL;
+	struct fr_names *names = NULL;
 	int opt, err = 1, go[2] = { -1, -1 };
 	FILE *out = stdout;
 
@@ -328,8 +302,14 @@ int fr_cmd_trace(int argc, char **argv)
 			goto done;
 		}
 		ks = fr_ksyms__load(NULL);
+		names = fr_names__new(w);
+		if (!names) {
+			pr_err("out of memory");
+			err = 1;
+			goto done;
+		}
 		for (size_t i = 0; i < w->nr_events; i++)
-			fr_trace_print_event(out, w, &w->events[i], info.attach_ts, ks);
+			fr_trace_print_event(out, w, &w->events[i], info.attach_ts, ks, names);
 		fr_capture__counters(cap, &cnt);
 		fprintf(stderr,
 			"flightrec trace: %zu events for pid %d; rings complete from %+.3f s; "
@@ -351,6 +331,7 @@ done:
 		close(go[1]);
 	fr_window__free(w);
 	fr_ksyms__free(ks);
+	fr_names__free(names);
 	fr_capture__free(cap);
 	if (out != stdout)
 		fclose(out);

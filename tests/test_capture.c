@@ -296,7 +296,7 @@ static void test_known_work(void **state)
 	}
 	fr_window__free(w);
 	fr_capture__counters(cap, &cnt);
-	assert_true(cnt.skipped >= 2000);
+	assert_true(cnt.skipped >= 1000); /* one per unfollowed syscall */
 	assert_true(cnt.written > 1000);
 	assert_true(cnt.stacks > 0);
 	fr_ksyms__free(ks);
