@@ -40,13 +40,15 @@ static void usage(FILE *out)
 		"  -i, --status-interval S  print a status line every S seconds (default 10; 0 = never)\n");
 }
 
-static void print_status(struct fr_capture *cap, uint64_t *last_written, uint64_t *last_ts)
+static void print_status(struct fr_capture *cap, struct fr_clock *clk, uint64_t *last_written,
+			 uint64_t *last_ts)
 {
 	const struct fr_ring_view *v = fr_capture__view(cap);
 	struct fr_capture_counters c;
 	uint64_t now = fr_mono_ns();
 	double min_cov = -1;
 
+	fr_clock__refresh(clk, 0);
 	fr_capture__counters(cap, &c);
 	for (uint32_t cpu = 0; cpu < v->nr_cpus; cpu++) {
 		uint64_t oldest = fr_ring__cpu_oldest(v, cpu);
@@ -56,9 +58,11 @@ static void print_status(struct fr_capture *cap, uint64_t *last_written, uint64_
 			min_cov = cov;
 	}
 	pr_info("coverage %.1f s (least-covered CPU), %.0f events/s, %" PRIu64 " written, %" PRIu64
-		" overwritten, %" PRIu64 " skipped, %" PRIu64 " stacks (%" PRIu64 " failed)",
+		" overwritten, %" PRIu64 " skipped, %" PRIu64 " stacks (%" PRIu64 " failed); "
+		"clock offset %" PRId64 " ns +/- %" PRIu64 " ns",
 		min_cov, (double)(c.written - *last_written) * 1e9 / (double)(now - *last_ts),
-		c.written, c.overwritten, c.skipped, c.stacks, c.stack_fail);
+		c.written, c.overwritten, c.skipped, c.stacks, c.stack_fail, clk->offset_ns,
+		clk->uncertainty_ns);
 	*last_written = c.written;
 	*last_ts = now;
 }
@@ -157,12 +161,13 @@ int fr_cmd_run(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	{
 		uint64_t last_written = 0, last_ts = fr_mono_ns(), next = last_ts;
+		struct fr_clock clk = { 0 };
 
 		while (!stop_flag) {
 			usleep(200 * 1000);
 			if (cap && interval > 0 && fr_mono_ns() >= next + (uint64_t)(interval * 1e9)) {
 				next = fr_mono_ns();
-				print_status(cap, &last_written, &last_ts);
+				print_status(cap, &clk, &last_written, &last_ts);
 			}
 		}
 	}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fr_capture.h"
+#include "fr_clock.h"
 #include "fr_commands.h"
 #include "fr_ksyms.h"
 #include "fr_log.h"
@@ -290,7 +291,9 @@ int fr_cmd_trace(int argc, char **argv)
 		struct fr_capture_info info;
 		struct fr_capture_counters cnt;
 		struct fr_window_req req;
+		struct fr_clock clk;
 
+		fr_clock__sample(&clk, 16);
 		fr_capture__info(cap, &info);
 		req.pid = comm && !pid ? 0 : (uint32_t)pid;
 		req.t0 = info.attach_ts;
@@ -311,6 +314,11 @@ int fr_cmd_trace(int argc, char **argv)
 		for (size_t i = 0; i < w->nr_events; i++)
 			fr_trace_print_event(out, w, &w->events[i], info.attach_ts, ks, names);
 		fr_capture__counters(cap, &cnt);
+		fprintf(stderr,
+			"flightrec trace: time 0 = %.9f Unix (CLOCK_MONOTONIC %" PRIu64
+			" ns; wall = mono %+" PRId64 " ns, +/- %" PRIu64 " ns)\n",
+			(double)fr_clock__to_wall(&clk, info.attach_ts) / 1e9, info.attach_ts,
+			clk.offset_ns, clk.uncertainty_ns);
 		fprintf(stderr,
 			"flightrec trace: %zu events for pid %d; rings complete from %+.3f s; "
 			"%" PRIu64 " written, %" PRIu64 " overwritten, %" PRIu64
