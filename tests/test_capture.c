@@ -551,6 +551,90 @@ static void test_follow_comm(void **state)
 	fr_capture__free(cap);
 }
 
+/* The cgroup v2 mount point, from /proc/mounts; false when there is none. */
+static bool cgroup2_root(char *out, size_t len)
+{
+	char dev[256], dir[256], type[64];
+	bool found = false;
+	FILE *f = fopen("/proc/mounts", "r");
+
+	assert_non_null(f);
+	while (!found && fscanf(f, "%255s %255s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(out, len, "%s", dir);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void cgroup_work(int go_fd, int rep_fd)
+{
+	pid_t grandchild;
+	char c;
+
+	if (read(go_fd, &c, 1) != 1)
+		_exit(2);
+	/* A new process in the cgroup: followed through the cgroup match
+	 * alone, since following children is off in this test. */
+	grandchild = fork();
+	if (grandchild == 0) {
+		for (int i = 0; i < 100; i++)
+			syscall(SYS_getppid);
+		_exit(0);
+	}
+	if (write(rep_fd, &grandchild, sizeof(grandchild)) != sizeof(grandchild))
+		_exit(3);
+	waitpid(grandchild, NULL, 0);
+	_exit(0);
+}
+
+/* Following a cgroup: its processes now, and new processes created in it. */
+static void test_follow_cgroup(void **state)
+{
+	struct fr_capture_opts o = { .sz = sizeof(o), .ring_bytes = 16ull << 20,
+				     .no_children = true };
+	struct fr_capture *cap = fr_capture__open(&o);
+	char root[256], dir[512], procs[600];
+	struct fr_window_req req = { 0 };
+	struct fr_window *w;
+	struct child c;
+	pid_t grandchild;
+	int n = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(cap);
+	assert_int_equal(fr_capture__attach(cap), 0);
+	assert_true(cgroup2_root(root, sizeof(root)));
+	snprintf(dir, sizeof(dir), "%s/frtest-%d", root, getpid());
+	assert_int_equal(mkdir(dir, 0755), 0);
+	c = spawn(cgroup_work);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	f = fopen(procs, "w");
+	assert_non_null(f);
+	fprintf(f, "%d\n", c.pid);
+	assert_int_equal(fclose(f), 0);
+
+	assert_int_equal(fr_capture__follow_cgroup(cap, "/no/such/cgroup"), -ENOENT);
+	assert_int_equal(fr_capture__follow_cgroup(cap, dir), 0);
+	assert_true(fr_capture__is_followed(cap, c.pid)); /* seeded from cgroup.procs */
+	req.t0 = fr_mono_ns();
+	go(&c);
+	assert_int_equal(read(c.rep_rd, &grandchild, sizeof(grandchild)), sizeof(grandchild));
+	assert_int_equal(wait_child(&c), 0);
+	req.t1 = fr_mono_ns();
+	req.pid = grandchild;
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	for (size_t i = 0; i < w->nr_events; i++)
+		n += w->events[i].rec.type == FR_REC_SYSCALL && w->events[i].rec.aux == SYS_getppid;
+	assert_int_equal(n, 100);
+	fr_window__free(w);
+	fr_capture__free(cap);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_reader_during_writes),
 		cmocka_unit_test(test_follow_at_runtime),
 		cmocka_unit_test(test_follow_comm),
+		cmocka_unit_test(test_follow_cgroup),
 	};
 
 	if (geteuid() != 0) {
