@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: MIT
+/*
+ * otlp_server.c - OTLP/HTTP receiver on libmicrohttpd (fr_otlp_server.h).
+ *
+ * A request is judged on its headers first (path, method, content type and
+ * encoding, declared length); its body is then collected up to the limit,
+ * inflated with the same limit (a gzip bomb stops at the limit), decoded
+ * once into a batch and handed to the sink.
+ */
+#define FR_LOG_MOD "otlp"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <microhttpd.h>
+#include <zlib.h>
+
+#include "fr_log.h"
+#include "fr_net.h"
+#include "fr_otlp.h"
+#include "fr_otlp_server.h"
+
+struct fr_otlp_server {
+	struct MHD_Daemon *d;
+	struct fr_otlp_server_opts o;
+	uint16_t port;
+	struct fr_otlp_server_stats st; /* updated with atomics */
+};
+
+enum body_kind { BODY_PROTO, BODY_JSON };
+
+struct req {
+	int status;        /* an answer decided before the body is read; 0 = none */
+	const char *why;   /* its message */
+	enum body_kind kind;
+	bool gzip;
+	struct fr_buf body;
+};
+
+#define COUNT(s, field) __atomic_add_fetch(&(s)->st.field, 1, __ATOMIC_RELAXED)
+#define ADD(s, field, n) __atomic_add_fetch(&(s)->st.field, (n), __ATOMIC_RELAXED)
+
+static enum MHD_Result respond(struct MHD_Connection *conn, int status, const struct fr_buf *body,
+			       const char *ctype, unsigned retry_after)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		body ? body->len : 0, body && body->len ? body->p : (void *)"",
+		MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+	char ra[16];
+
+	if (!r)
+		return MHD_NO;
+	if (ctype)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
+	if (retry_after) {
+		snprintf(ra, sizeof(ra), "%u", retry_after);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
+	ret = MHD_queue_response(conn, (unsigned)status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static const char *ctype_of(enum body_kind k)
+{
+	return k == BODY_JSON ? "application/json" : "application/x-protobuf";
+}
+
+/* An error answer: google.rpc.Status in the request's encoding when known. */
+static enum MHD_Result respond_error(struct fr_otlp_server *s, struct MHD_Connection *conn,
+				     struct req *r, int status, const char *why)
+{
+	struct fr_buf body = { 0 };
+	int grpc = status == 400 ? 3 : status == 413 ? 8 : status == 503 ? 14 : 12;
+	enum MHD_Result ret;
+
+	switch (status) {
+	case 400: COUNT(s, bad_request); break;
+	case 413: COUNT(s, too_large); break;
+	case 415: COUNT(s, unsupported); break;
+	case 503: COUNT(s, busy); break;
+	default: COUNT(s, not_allowed); break;
+	}
+	if (status == 415 || status == 404 || status == 405) {
+		fr_buf__printf(&body, "%s\n", why);
+		ret = respond(conn, status, &body, "text/plain", 0);
+	} else {
+		fr_otlp__status(r->kind == BODY_JSON, grpc, why, &body);
+		ret = respond(conn, status, &body, ctype_of(r->kind),
+			      status == 503 ? s->o.retry_after_s : 0);
+	}
+	fr_buf__free(&body);
+	return ret;
+}
+
+static bool header_is(const char *v, const char *want)
+{
+	size_t n = strlen(want);
+
+	/* media type compare, parameters (";charset=...") ignored */
+	while (v && (*v == ' ' || *v == '\t'))
+		v++;
+	return v && !strncasecmp(v, want, n) && (v[n] == '\0' || v[n] == ';' || v[n] == ' ');
+}
+
+/* Judges a request on its headers. */
+static void check_headers(struct fr_otlp_server *s, struct MHD_Connection *conn, const char *url,
+			  const char *method, struct req *r)
+{
+	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *ce = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_ENCODING);
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	if (strcmp(url, "/v1/traces")) {
+		r->status = 404;
+		r->why = "not found: OTLP traces are received at POST /v1/traces";
+	} else if (strcmp(method, "POST")) {
+		r->status = 405;
+		r->why = "method not allowed: use POST";
+	} else if (header_is(ct, "application/x-protobuf")) {
+		r->kind = BODY_PROTO;
+	} else if (header_is(ct, "application/json")) {
+		r->kind = BODY_JSON;
+	} else {
+		r->status = 415;
+		r->why = "unsupported content type: use application/x-protobuf or application/json";
+	}
+	if (!r->status && ce && *ce && strcasecmp(ce, "identity")) {
+		if (!strcasecmp(ce, "gzip")) {
+			r->gzip = true;
+		} else {
+			r->status = 415;
+			r->why = "unsupported content encoding: use gzip or none";
+		}
+	}
+	if (!r->status && cl && strtoull(cl, NULL, 10) > s->o.max_body) {
+		r->status = 413;
+		r->why = "request body over the size limit";
+	}
+}
+
+/* Inflates a gzip body into out, at most max bytes: -E2BIG past it. */
+static int gunzip(const uint8_t *in, size_t len, size_t max, struct fr_buf *out)
+{
+	z_stream z = { 0 };
+	int rc;
+
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return -ENOMEM;
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)len;
+	do {
+		size_t room;
+
+		if (out->len >= max) {
+			inflateEnd(&z);
+			return -E2BIG;
+		}
+		room = max - out->len < 65536 ? max - out->len : 65536;
+		fr_buf__reserve(out, room);
+		if (out->oom) {
+			inflateEnd(&z);
+			return -ENOMEM;
+		}
+		z.next_out = out->p + out->len;
+		z.avail_out = (uInt)room;
+		rc = inflate(&z, Z_NO_FLUSH);
+		out->len += room - z.avail_out;
+		if (rc == Z_STREAM_END && z.avail_in > 0) {
+			/* concatenated gzip members */
+			if (inflateReset(&z) != Z_OK)
+				break;
+			rc = Z_OK;
+		}
+	} while (rc == Z_OK);
+	inflateEnd(&z);
+	if (rc == Z_STREAM_END)
+		return 0;
+	if (out->len >= max)
+		return -E2BIG;
+	return -EBADMSG;
+}
+
+static enum MHD_Result finish(struct fr_otlp_server *s, struct MHD_Connection *conn, struct req *r)
+{
+	struct fr_buf plain = { 0 }, resp = { 0 };
+	const struct fr_buf *body = &r->body;
+	struct fr_batch *b = NULL;
+	enum MHD_Result ret;
+	char err[192] = "";
+	int rc;
+
+	ADD(s, bytes_in, r->body.len);
+	if (r->gzip) {
+		rc = gunzip(r->body.p, r->body.len, s->o.max_body, &plain);
+		if (rc) {
+			fr_buf__free(&plain);
+			return respond_error(s, conn, r, rc == -E2BIG ? 413 : 400,
+					     rc == -E2BIG ? "request body over the size limit once inflated"
+							  : "body is not valid gzip");
+		}
+		body = &plain;
+	}
+	if (r->kind == BODY_JSON)
+		rc = fr_otlp__decode_json((const char *)body->p, body->len, &b, err, sizeof(err));
+	else
+		rc = fr_otlp__decode_proto(body->p, body->len, &b, err, sizeof(err));
+	fr_buf__free(&plain);
+	if (rc) {
+		pr_debug("refused a request: %s", err);
+		return respond_error(s, conn, r, rc == -E2BIG ? 413 : 400,
+				     err[0] ? err : "cannot decode the request");
+	}
+	if (b->nr_spans) {
+		rc = s->o.sink(s->o.sink_ctx, b);
+		if (rc) {
+			fr_batch__put(b);
+			return respond_error(s, conn, r, 503,
+					     "the recorder is overloaded: retry later");
+		}
+	}
+	ADD(s, spans_accepted, b->nr_spans);
+	ADD(s, spans_rejected, b->rejected);
+	fr_otlp__response(r->kind == BODY_JSON, b->rejected, b->rejected ? b->reject_reason : NULL,
+			  &resp);
+	fr_batch__put(b);
+	ret = respond(conn, 200, &resp, ctype_of(r->kind), 0);
+	fr_buf__free(&resp);
+	return ret;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+			       const char *method, const char *version, const char *upload_data,
+			       size_t *upload_data_size, void **req_cls)
+{
+	struct fr_otlp_server *s = cls;
+	struct req *r = *req_cls;
+
+	(void)version;
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		*req_cls = r;
+		COUNT(s, requests);
+		check_headers(s, conn, url, method, r);
+		/* Do not read a body declared too large: answer now. */
+		if (r->status == 413)
+			return respond_error(s, conn, r, 413, r->why);
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!r->status) {
+			if (r->body.len + *upload_data_size > s->o.max_body) {
+				r->status = 413;
+				r->why = "request body over the size limit";
+				*upload_data_size = 0;
+				return respond_error(s, conn, r, 413, r->why);
+			}
+			fr_buf__put(&r->body, upload_data, *upload_data_size);
+			if (r->body.oom) {
+				r->status = 503;
+				r->why = "out of memory: retry later";
+			}
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->status)
+		return respond_error(s, conn, r, r->status, r->why);
+	return finish(s, conn, r);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *req_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (!r)
+		return;
+	fr_buf__free(&r->body);
+	free(r);
+	*req_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	pr_debug("libmicrohttpd: %s", line);
+}
+
+struct fr_otlp_server *fr_otlp_server__start(const struct fr_otlp_server_opts *opts)
+{
+	struct sockaddr_storage addr;
+	struct fr_otlp_server *s;
+	const union MHD_DaemonInfo *info;
+	struct MHD_OptionItem pool[2] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL } };
+	socklen_t alen;
+
+	if (!opts || !opts->sink) {
+		errno = EINVAL;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	memcpy(&s->o, opts, opts->sz < sizeof(s->o) ? opts->sz : sizeof(s->o));
+	if (!s->o.listen)
+		s->o.listen = FR_OTLP_DEFAULT_LISTEN;
+	if (!s->o.max_body)
+		s->o.max_body = FR_OTLP_DEFAULT_MAX_BODY;
+	if (!s->o.max_connections)
+		s->o.max_connections = 256;
+	if (!s->o.threads)
+		s->o.threads = 1;
+	if (!s->o.retry_after_s)
+		s->o.retry_after_s = 1;
+	if (!s->o.timeout_s)
+		s->o.timeout_s = 30;
+	/* A pool of one is no pool (MHD would warn): name it only when larger. */
+	if (s->o.threads > 1)
+		pool[0] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
+						   (intptr_t)s->o.threads, NULL };
+	if (fr_parse_listen(s->o.listen, &addr, &alen)) {
+		pr_err("bad OTLP listen address '%s' (want ADDR:PORT)", s->o.listen);
+		free(s);
+		errno = EINVAL;
+		return NULL;
+	}
+	s->d = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			(addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		s->o.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+		MHD_OPTION_ARRAY, pool,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+		MHD_OPTION_END);
+	if (!s->d) {
+		pr_err("cannot listen for OTLP on %s (address in use, or not allowed)", s->o.listen);
+		free(s);
+		errno = EADDRINUSE;
+		return NULL;
+	}
+	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : 0;
+	return s;
+}
+
+uint16_t fr_otlp_server__port(const struct fr_otlp_server *s)
+{
+	return s->port;
+}
+
+void fr_otlp_server__stats(const struct fr_otlp_server *s, struct fr_otlp_server_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&s->st;
+	uint64_t *dst = (uint64_t *)out;
+
+	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+void fr_otlp_server__stop(struct fr_otlp_server *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->d);
+	free(s);
+}
