@@ -54,7 +54,8 @@ struct fr_exporter;
 /* Starts the sender thread. NULL with errno (EINVAL: no endpoint). */
 struct fr_exporter *fr_exporter__new(const struct fr_export_opts *opts);
 
-/* Encodes spans[0..n) (see fr_otlp__encode_proto) into the open batch. 0 or -ENOMEM. */
+/* Encodes spans[0..n) (see fr_otlp__encode_proto) into the open batch.
+ * 0, -ENOMEM, or -EPIPE after close. */
 int fr_exporter__submit(struct fr_exporter *e, const struct fr_span *spans, size_t n);
 
 /* Sends all that is pending; waits until done or timeout_ms: 0 or -ETIMEDOUT. */
@@ -62,7 +63,11 @@ int fr_exporter__flush(struct fr_exporter *e, unsigned timeout_ms);
 
 void fr_exporter__stats(struct fr_exporter *e, struct fr_export_stats *out);
 
-/* Stops the sender; what is still queued is counted as given up. NULL is a no-op. */
+/* Stops the sender; what is still queued is counted as given up. Stats
+ * stay readable; later submits fail with -EPIPE. */
+void fr_exporter__close(struct fr_exporter *e);
+
+/* Closes if needed, then frees. NULL is a no-op. */
 void fr_exporter__free(struct fr_exporter *e);
 
 /*

@@ -40,7 +40,7 @@ struct fr_exporter {
 	uint32_t open_spans;
 	uint64_t open_since;
 	struct qbatch *head, *tail;
-	bool inflight, stop, flushing;
+	bool inflight, stop, flushing, closed;
 	struct fr_export_stats st;
 	unsigned seed;
 	long retry_after_s; /* of the last answer, -1 = none */
@@ -131,6 +131,8 @@ int fr_exporter__submit(struct fr_exporter *e, const struct fr_span *spans, size
 
 	if (!n)
 		return 0;
+	if (__atomic_load_n(&e->closed, __ATOMIC_ACQUIRE))
+		return -EPIPE;
 	fr_otlp__encode_proto(spans, n, &enc);
 	if (enc.oom) {
 		fr_buf__free(&enc);
@@ -506,27 +508,41 @@ void fr_exporter__stats(struct fr_exporter *e, struct fr_export_stats *out)
 	pthread_mutex_unlock(&e->mu);
 }
 
-void fr_exporter__free(struct fr_exporter *e)
+void fr_exporter__close(struct fr_exporter *e)
 {
-	if (!e)
-		return;
 	pthread_mutex_lock(&e->mu);
+	if (e->closed) {
+		pthread_mutex_unlock(&e->mu);
+		return;
+	}
 	e->stop = true;
 	pthread_cond_broadcast(&e->wake);
 	pthread_mutex_unlock(&e->mu);
 	pthread_join(e->thread, NULL);
+	pthread_mutex_lock(&e->mu);
+	e->closed = true;
 	seal(e);
 	while (e->head) {
 		struct qbatch *q = e->head;
 
 		e->head = q->next;
+		e->st.queue_bytes -= q->len;
+		e->st.queue_batches--;
 		e->st.batches_gave_up++;
 		e->st.spans_lost += q->spans;
 		drop_batch(q);
 	}
+	e->tail = NULL;
+	pthread_mutex_unlock(&e->mu);
 	if (e->st.spans_lost)
-		pr_info("exporter: %llu spans were not delivered",
-			(unsigned long long)e->st.spans_lost);
+		pr_info("%llu spans were not delivered", (unsigned long long)e->st.spans_lost);
+}
+
+void fr_exporter__free(struct fr_exporter *e)
+{
+	if (!e)
+		return;
+	fr_exporter__close(e);
 	pthread_mutex_destroy(&e->mu);
 	pthread_cond_destroy(&e->wake);
 	pthread_cond_destroy(&e->idle);
