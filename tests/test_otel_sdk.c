@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_otel_sdk.c - runs tests/otel/sdk_roundtrip.mjs: the official
+ * OpenTelemetry JS SDK sends spans (protobuf, JSON, each with and without
+ * gzip) through flightrec to a protobufjs backend; every span must arrive
+ * equal, field by field, in flightrec's decode and at the backend.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+static void test_sdk_roundtrip(void **state)
+{
+	char cmd[1024], out[1 << 16];
+	size_t n = 0, r;
+	FILE *p;
+	int status;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "cd '%s/tests/otel' && node sdk_roundtrip.mjs 2>&1",
+		 FR_SOURCE_DIR);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (n + 1 < sizeof(out) && (r = fread(out + n, 1, sizeof(out) - 1 - n, p)) > 0)
+		n += r;
+	out[n] = '\0';
+	status = pclose(p);
+	print_message("%s", out);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_non_null(strstr(out, "compared 20 spans from 4 exporter configurations"));
+	assert_non_null(strstr(out, ": 0 mismatches"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sdk_roundtrip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
