@@ -160,37 +160,52 @@ static void test_json_variants(void **state)
 			 -EBADMSG);
 }
 
-/* An AnyValue nested n deep, as protobuf (each level: array_value{values{...}}). */
+static size_t varint_len(size_t v)
+{
+	size_t n = 1;
+
+	while (v >= 128) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static void put_varint(struct fr_buf *o, size_t v)
+{
+	for (;; v >>= 7) {
+		uint8_t b = (uint8_t)(v >= 128 ? (v & 0x7f) | 0x80 : v);
+
+		fr_buf__put(o, &b, 1);
+		if (v < 128)
+			break;
+	}
+}
+
+/*
+ * An AnyValue nested n deep, as protobuf: level i is
+ * AnyValue{ array_value(5) = ArrayValue{ values(1) = level i-1 } }.
+ * Built without recursion: lengths bottom-up, then headers top-down.
+ */
 static void deep_value(struct fr_buf *o, int n)
 {
-	struct fr_buf inner = { 0 };
+	size_t *len = calloc((size_t)n + 1, sizeof(size_t));
 
-	if (n == 0) {
-		fr_buf__put(o, "\x18\x01", 2); /* int_value = 1 */
-		return;
-	}
-	deep_value(&inner, n - 1);
-	/* ArrayValue{ values(1) = inner } wrapped in AnyValue{ array_value(5) } */
-	{
-		uint8_t hdr[12];
-		size_t h = 0, arr_len = 1 + (inner.len < 128 ? 1 : inner.len < 16384 ? 2 : 3) + inner.len;
+	assert_non_null(len);
+	len[0] = 2; /* int_value = 1 */
+	for (int i = 1; i <= n; i++) {
+		size_t arr = 1 + varint_len(len[i - 1]) + len[i - 1];
 
-		hdr[h++] = 0x2a; /* field 5, wire type 2 */
-		for (size_t v = arr_len; ; v >>= 7) {
-			hdr[h++] = (uint8_t)(v >= 128 ? (v & 0x7f) | 0x80 : v);
-			if (v < 128)
-				break;
-		}
-		hdr[h++] = 0x0a; /* field 1, wire type 2 */
-		for (size_t v = inner.len; ; v >>= 7) {
-			hdr[h++] = (uint8_t)(v >= 128 ? (v & 0x7f) | 0x80 : v);
-			if (v < 128)
-				break;
-		}
-		fr_buf__put(o, hdr, h);
-		fr_buf__put(o, inner.p, inner.len);
+		len[i] = 1 + varint_len(arr) + arr;
 	}
-	fr_buf__free(&inner);
+	for (int i = n; i >= 1; i--) {
+		fr_buf__putc(o, 0x2a);
+		put_varint(o, 1 + varint_len(len[i - 1]) + len[i - 1]);
+		fr_buf__putc(o, 0x0a);
+		put_varint(o, len[i - 1]);
+	}
+	fr_buf__put(o, "\x18\x01", 2);
+	free(len);
 }
 
 /* A request with one span whose one attribute holds value v (protobuf). */
