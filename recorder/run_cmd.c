@@ -322,10 +322,23 @@ int fr_cmd_run(int argc, char **argv)
 		}
 	}
 	pr_info("stopping");
+	{
+		uint64_t lw = 0, lt = fr_mono_ns() - 1;
+		struct fr_clock clk = { 0 };
+		struct daemon nod = { 0 };
+
+		print_status(&nod, srv, &clk, &lw, &lt); /* final receiver figures */
+	}
 	fr_otlp_server__stop(srv);
 	srv = NULL;
 	if (d.exp && fr_exporter__flush(d.exp, (unsigned)(flush_s * 1000)))
 		pr_warn("the exporter did not finish within %.1f s", flush_s);
+	{
+		uint64_t lw = 0, lt = fr_mono_ns() - 1;
+		struct fr_clock clk = { 0 };
+
+		print_status(&d, NULL, &clk, &lw, &lt); /* final figures */
+	}
 	ret = 0;
 out:
 	fr_otlp_server__stop(srv);
