@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fr_store.h - the incident store (LMDB).
+ *
+ * Databases: incidents (id -> summary), snapshots (id -> .frsnap bytes),
+ * by_trace (trace id + id), by_op (service \0 span name \0 id), rules
+ * (rule id -> text), meta. Ids are time-ordered (newest = largest).
+ *
+ * All changes go through one writer thread, which batches queued changes
+ * into transactions; a crash at any moment leaves every committed incident
+ * whole (LMDB is ACID; commits are durable). Retention: by total bytes and
+ * by age, oldest evicted first; a full map is handled by evicting and
+ * retrying. Reads may run from any thread concurrently with the writer.
+ */
+#ifndef FR_STORE_H
+#define FR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fr_span.h"
+
+#define FR_FRSNAP_MAGIC "FRSNAP01"
+#define FR_FRSNAP_MAGIC_LEN 8
+
+struct fr_incident_summary {
+	uint64_t id;
+	uint64_t time_unix_nano; /* span end */
+	char service[128];
+	char span_name[256];
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint64_t duration_ns;
+	uint64_t threshold_ns;
+	char rule[256];
+	char verdict[512];
+	bool kernel_context;
+	bool complete;
+	uint64_t snapshot_bytes;
+	uint32_t records;
+	uint32_t kind;
+	uint32_t pid;
+};
+
+struct fr_store_opts {
+	size_t sz;
+	const char *dir;          /* created if missing */
+	uint64_t max_bytes;       /* summaries + snapshots; default 1 GiB */
+	uint64_t max_age_s;       /* default 7 days; 0 = default */
+	bool read_only;           /* no writer thread; for inspection and tests */
+	uint64_t (*now_wall)(void); /* Unix ns; default fr_wall_ns */
+};
+
+struct fr_store;
+
+/* NULL with errno and a logged reason (the LMDB error text). */
+struct fr_store *fr_store__open(const struct fr_store_opts *opts);
+/* Commits what is queued, stops the writer, closes. NULL is a no-op. */
+void fr_store__close(struct fr_store *s);
+
+/* A new time-ordered id, unique in this store. Thread-safe. */
+uint64_t fr_store__new_id(struct fr_store *s);
+
+typedef void (*fr_store_done_fn)(void *ctx, uint64_t id, int err);
+
+/*
+ * Queues an incident for the writer. The store takes ownership of frsnap
+ * (malloc'd, freed by the store) and copies the summary. done (may be NULL)
+ * runs on the writer thread after the commit with 0 or -errno.
+ * Returns 0, or -EAGAIN when the queue is full, -EROFS when read-only.
+ */
+int fr_store__put(struct fr_store *s, const struct fr_incident_summary *sum, void *frsnap,
+		  size_t frsnap_len, fr_store_done_fn done, void *ctx);
+
+/* Waits until everything queued so far is committed. */
+void fr_store__sync(struct fr_store *s);
+
+/* Deletes an incident (through the writer; waits). 0 or -ENOENT. */
+int fr_store__delete(struct fr_store *s, uint64_t id);
+
+/* Reads. 0, -ENOENT, or -EIO for a record that does not decode. */
+int fr_store__summary(struct fr_store *s, uint64_t id, struct fr_incident_summary *out);
+int fr_store__snapshot(struct fr_store *s, uint64_t id, struct fr_buf *out);
+
+struct fr_store_query {
+	const char *service;      /* exact; NULL = any */
+	const char *span_name;    /* exact; NULL = any */
+	uint64_t from_unix_nano;  /* 0 = no bound */
+	uint64_t to_unix_nano;    /* 0 = no bound */
+	uint64_t min_duration_ns;
+	uint64_t before_id;       /* cursor: only ids below (0 = from the newest) */
+	uint32_t limit;           /* default 50 */
+};
+
+/*
+ * Newest first. Fills out[0..n) (n <= limit) and returns n, or -errno;
+ * *next_cursor gets the before_id for the next page (0 when no more).
+ */
+int fr_store__list(struct fr_store *s, const struct fr_store_query *q,
+		   struct fr_incident_summary *out, uint64_t *next_cursor);
+
+/* Ids of incidents of a trace (at most max); returns how many were found. */
+int fr_store__by_trace(struct fr_store *s, const uint8_t trace_id[16], uint64_t *ids,
+		       size_t max);
+
+/* Rules: the whole set is replaced on save (through the writer; waits). */
+int fr_store__save_rules(struct fr_store *s, const uint32_t *ids, const char *const *texts,
+			 size_t n);
+/* Calls fn for each stored rule, in id order; returns how many. */
+int fr_store__load_rules(struct fr_store *s, void (*fn)(void *ctx, uint32_t id, const char *text),
+			 void *ctx);
+
+struct fr_store_stats {
+	uint64_t incidents;
+	uint64_t bytes;
+	uint64_t map_bytes;       /* the LMDB map size */
+	uint64_t puts;
+	uint64_t put_errors;
+	uint64_t evicted_size;
+	uint64_t evicted_age;
+	uint64_t map_full;        /* times the map filled (evicted and retried) */
+	uint64_t queued;
+};
+
+void fr_store__stats(struct fr_store *s, struct fr_store_stats *out);
+
+/* Summary to and from its protobuf form (IncidentSummary). */
+int fr_summary__encode(const struct fr_incident_summary *sum, struct fr_buf *out);
+int fr_summary__decode(const void *p, size_t len, struct fr_incident_summary *out);
+
+#endif /* FR_STORE_H */

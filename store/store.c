@@ -1,0 +1,835 @@
+// SPDX-License-Identifier: MIT
+/*
+ * store.c - the incident store on LMDB (fr_store.h).
+ */
+#define FR_LOG_MOD "store"
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <lmdb.h>
+
+#include "flightrec/snapshot/v1/snapshot.pb-c.h"
+#include "fr_clock.h"
+#include "fr_log.h"
+#include "fr_store.h"
+
+typedef Flightrec__Snapshot__V1__IncidentSummary PbSummary;
+
+#define MAX_QUEUE 256
+#define BATCH 64
+
+enum item_kind { IT_PUT, IT_DELETE, IT_RULES };
+
+struct item {
+	struct item *next;
+	enum item_kind kind;
+	struct fr_incident_summary sum;
+	struct fr_buf summary_pb;
+	void *frsnap;
+	size_t frsnap_len;
+	fr_store_done_fn done;
+	void *ctx;
+	/* IT_DELETE / IT_RULES: a waiting caller */
+	uint64_t del_id;
+	const uint32_t *rule_ids;
+	const char *const *rule_texts;
+	size_t nr_rules;
+	int result;
+	bool finished;
+};
+
+struct fr_store {
+	struct fr_store_opts o;
+	MDB_env *env;
+	MDB_dbi incidents, snapshots, by_trace, by_op, rules, meta;
+	bool has_dbs;
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;      /* the writer: work or stop */
+	pthread_cond_t done_cv; /* callers waiting for their item or for sync */
+	struct item *head, *tail;
+	size_t queued;
+	bool busy, stop;
+	uint64_t last_id;
+	struct fr_store_stats st;
+	uint64_t map_size;
+};
+
+/* ---------------- summary codec ---------------- */
+
+int fr_summary__encode(const struct fr_incident_summary *sum, struct fr_buf *out)
+{
+	PbSummary pb = FLIGHTREC__SNAPSHOT__V1__INCIDENT_SUMMARY__INIT;
+	size_t n;
+
+	pb.id = sum->id;
+	pb.time_unix_nano = sum->time_unix_nano;
+	pb.service = (char *)sum->service;
+	pb.span_name = (char *)sum->span_name;
+	pb.trace_id.data = (uint8_t *)sum->trace_id;
+	pb.trace_id.len = 16;
+	pb.span_id.data = (uint8_t *)sum->span_id;
+	pb.span_id.len = 8;
+	pb.duration_ns = sum->duration_ns;
+	pb.threshold_ns = sum->threshold_ns;
+	pb.rule = (char *)sum->rule;
+	pb.verdict = (char *)sum->verdict;
+	pb.kernel_context = sum->kernel_context;
+	pb.complete = sum->complete;
+	pb.snapshot_bytes = sum->snapshot_bytes;
+	pb.records = sum->records;
+	pb.kind = sum->kind;
+	pb.pid = sum->pid;
+	n = flightrec__snapshot__v1__incident_summary__get_packed_size(&pb);
+	fr_buf__reserve(out, n);
+	if (out->oom)
+		return -ENOMEM;
+	flightrec__snapshot__v1__incident_summary__pack(&pb, out->p + out->len);
+	out->len += n;
+	return 0;
+}
+
+#define COPY_STR(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (src) : "")
+
+int fr_summary__decode(const void *p, size_t len, struct fr_incident_summary *out)
+{
+	PbSummary *pb = flightrec__snapshot__v1__incident_summary__unpack(NULL, len, p);
+
+	memset(out, 0, sizeof(*out));
+	if (!pb)
+		return -EIO;
+	out->id = pb->id;
+	out->time_unix_nano = pb->time_unix_nano;
+	COPY_STR(out->service, pb->service);
+	COPY_STR(out->span_name, pb->span_name);
+	if (pb->trace_id.len == 16)
+		memcpy(out->trace_id, pb->trace_id.data, 16);
+	if (pb->span_id.len == 8)
+		memcpy(out->span_id, pb->span_id.data, 8);
+	out->duration_ns = pb->duration_ns;
+	out->threshold_ns = pb->threshold_ns;
+	COPY_STR(out->rule, pb->rule);
+	COPY_STR(out->verdict, pb->verdict);
+	out->kernel_context = pb->kernel_context;
+	out->complete = pb->complete;
+	out->snapshot_bytes = pb->snapshot_bytes;
+	out->records = pb->records;
+	out->kind = pb->kind;
+	out->pid = pb->pid;
+	flightrec__snapshot__v1__incident_summary__free_unpacked(pb, NULL);
+	return 0;
+}
+
+/* ---------------- keys ---------------- */
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static int lmdb_err(int rc, const char *what)
+{
+	pr_err("%s: %s", what, mdb_strerror(rc));
+	if (rc == MDB_MAP_FULL)
+		return -ENOSPC;
+	if (rc == MDB_NOTFOUND)
+		return -ENOENT;
+	return rc > 0 ? -rc : (rc < 0 ? -EIO : 0);
+}
+
+/* The op index key: service \0 name \0 id. */
+static size_t op_key(const struct fr_incident_summary *sum, uint8_t *buf, size_t cap)
+{
+	size_t sl = strlen(sum->service), nl = strlen(sum->span_name);
+
+	if (sl + nl + 10 > cap)
+		nl = cap - sl - 10;
+	memcpy(buf, sum->service, sl);
+	buf[sl] = 0;
+	memcpy(buf + sl + 1, sum->span_name, nl);
+	buf[sl + 1 + nl] = 0;
+	put_be64(buf + sl + nl + 2, sum->id);
+	return sl + nl + 10;
+}
+
+static uint64_t meta_bytes(MDB_txn *txn, struct fr_store *s)
+{
+	MDB_val k = { 5, "bytes" }, v;
+
+	if (mdb_get(txn, s->meta, &k, &v) || v.mv_size != 8)
+		return 0;
+	return get_be64(v.mv_data);
+}
+
+static int set_meta_bytes(MDB_txn *txn, struct fr_store *s, uint64_t bytes)
+{
+	uint8_t b[8];
+	MDB_val k = { 5, "bytes" }, v = { 8, b };
+
+	put_be64(b, bytes);
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+/* Removes incident id and its index entries; *freed gets its bytes. */
+static int delete_in(MDB_txn *txn, struct fr_store *s, uint64_t id, uint64_t *freed)
+{
+	uint8_t kb[8], tk[24], ok[400];
+	MDB_val k = { 8, kb }, v;
+	struct fr_incident_summary sum;
+	uint64_t size = 0;
+	int rc;
+
+	put_be64(kb, id);
+	rc = mdb_get(txn, s->incidents, &k, &v);
+	if (rc)
+		return rc;
+	size += v.mv_size;
+	if (!fr_summary__decode(v.mv_data, v.mv_size, &sum)) {
+		MDB_val tkey = { 24, tk }, okey;
+
+		memcpy(tk, sum.trace_id, 16);
+		put_be64(tk + 16, id);
+		mdb_del(txn, s->by_trace, &tkey, NULL);
+		sum.id = id;
+		okey.mv_size = op_key(&sum, ok, sizeof(ok));
+		okey.mv_data = ok;
+		mdb_del(txn, s->by_op, &okey, NULL);
+	}
+	if (!mdb_get(txn, s->snapshots, &k, &v))
+		size += v.mv_size;
+	mdb_del(txn, s->snapshots, &k, NULL);
+	rc = mdb_del(txn, s->incidents, &k, NULL);
+	if (rc)
+		return rc;
+	*freed = size;
+	return 0;
+}
+
+/* Evicts oldest first while bytes > target or ids are older than cutoff. */
+static int evict(MDB_txn *txn, struct fr_store *s, uint64_t *bytes, uint64_t target,
+		 uint64_t cutoff_id, int min_count)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, n = 0;
+
+	rc = mdb_cursor_open(txn, s->incidents, &c);
+	if (rc)
+		return rc;
+	while (!mdb_cursor_get(c, &k, &v, MDB_FIRST)) {
+		uint64_t id = get_be64(k.mv_data), freed = 0;
+		bool by_age = id < cutoff_id, by_size = *bytes > target;
+
+		if (!by_age && !by_size && n >= min_count)
+			break;
+		mdb_cursor_close(c);
+		rc = delete_in(txn, s, id, &freed);
+		if (rc)
+			return rc;
+		*bytes = *bytes > freed ? *bytes - freed : 0;
+		if (by_age)
+			s->st.evicted_age++;
+		else
+			s->st.evicted_size++;
+		n++;
+		rc = mdb_cursor_open(txn, s->incidents, &c);
+		if (rc)
+			return rc;
+	}
+	mdb_cursor_close(c);
+	return 0;
+}
+
+static int put_in(MDB_txn *txn, struct fr_store *s, struct item *it, uint64_t *bytes)
+{
+	uint8_t kb[8], tk[24], ok[400];
+	MDB_val k = { 8, kb }, v, empty = { 0, NULL };
+	uint64_t size = it->summary_pb.len + it->frsnap_len;
+	int rc;
+
+	if (*bytes + size > s->o.max_bytes) {
+		rc = evict(txn, s, bytes, s->o.max_bytes > size ? s->o.max_bytes - size : 0, 0, 0);
+		if (rc)
+			return rc;
+	}
+	put_be64(kb, it->sum.id);
+	v.mv_size = it->summary_pb.len;
+	v.mv_data = it->summary_pb.p;
+	rc = mdb_put(txn, s->incidents, &k, &v, 0);
+	if (rc)
+		return rc;
+	v.mv_size = it->frsnap_len;
+	v.mv_data = it->frsnap;
+	rc = mdb_put(txn, s->snapshots, &k, &v, 0);
+	if (rc)
+		return rc;
+	memcpy(tk, it->sum.trace_id, 16);
+	put_be64(tk + 16, it->sum.id);
+	k.mv_size = 24;
+	k.mv_data = tk;
+	rc = mdb_put(txn, s->by_trace, &k, &empty, 0);
+	if (rc)
+		return rc;
+	k.mv_size = op_key(&it->sum, ok, sizeof(ok));
+	k.mv_data = ok;
+	rc = mdb_put(txn, s->by_op, &k, &empty, 0);
+	if (rc)
+		return rc;
+	*bytes += size;
+	return 0;
+}
+
+static int rules_in(MDB_txn *txn, struct fr_store *s, struct item *it)
+{
+	int rc = mdb_drop(txn, s->rules, 0);
+
+	for (size_t i = 0; !rc && i < it->nr_rules; i++) {
+		uint8_t kb[8];
+		MDB_val k = { 8, kb }, v = { strlen(it->rule_texts[i]), (void *)it->rule_texts[i] };
+
+		put_be64(kb, it->rule_ids[i]);
+		rc = mdb_put(txn, s->rules, &k, &v, 0);
+	}
+	return rc;
+}
+
+/* One transaction for a batch of items: 0 or an LMDB error. */
+static int commit_batch(struct fr_store *s, struct item **items, int n)
+{
+	uint64_t now_ms = s->o.now_wall() / 1000000, bytes, cutoff = 0;
+	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	if (rc)
+		return rc;
+	bytes = meta_bytes(txn, s);
+	if (now_ms > s->o.max_age_s * 1000)
+		cutoff = (now_ms - s->o.max_age_s * 1000) << 16;
+	rc = evict(txn, s, &bytes, s->o.max_bytes, cutoff, 0);
+	for (int i = 0; !rc && i < n; i++) {
+		struct item *it = items[i];
+		uint64_t freed = 0;
+
+		switch (it->kind) {
+		case IT_PUT:
+			rc = put_in(txn, s, it, &bytes);
+			break;
+		case IT_DELETE:
+			it->result = delete_in(txn, s, it->del_id, &freed);
+			if (it->result == MDB_NOTFOUND)
+				it->result = -ENOENT;
+			else if (it->result)
+				rc = it->result;
+			bytes = bytes > freed ? bytes - freed : 0;
+			break;
+		case IT_RULES:
+			rc = rules_in(txn, s, it);
+			break;
+		}
+	}
+	if (!rc)
+		rc = set_meta_bytes(txn, s, bytes);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = mdb_txn_commit(txn);
+	if (!rc)
+		s->st.bytes = bytes;
+	return rc;
+}
+
+/* The map is full: evict a quarter of the bytes (at least one incident). */
+static int make_room(struct fr_store *s)
+{
+	MDB_txn *txn;
+	uint64_t bytes;
+	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+
+	if (rc)
+		return rc;
+	bytes = meta_bytes(txn, s);
+	rc = evict(txn, s, &bytes, bytes / 4 * 3, 0, 1);
+	if (!rc)
+		rc = set_meta_bytes(txn, s, bytes);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}
+
+static void finish_item(struct fr_store *s, struct item *it, int err)
+{
+	if (it->kind == IT_PUT) {
+		if (err)
+			s->st.put_errors++;
+		else
+			s->st.puts++;
+		if (it->done)
+			it->done(it->ctx, it->sum.id, err);
+		free(it->frsnap);
+		fr_buf__free(&it->summary_pb);
+		free(it);
+		return;
+	}
+	/* a caller waits for this one */
+	if (err && !it->result)
+		it->result = err;
+	it->finished = true;
+}
+
+static void *writer(void *arg)
+{
+	struct fr_store *s = arg;
+	struct item *batch[BATCH];
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		int n = 0, rc;
+
+		while (!s->head && !s->stop)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (!s->head && s->stop)
+			break;
+		while (s->head && n < BATCH) {
+			batch[n++] = s->head;
+			s->head = s->head->next;
+			s->queued--;
+		}
+		if (!s->head)
+			s->tail = NULL;
+		s->busy = true;
+		pthread_mutex_unlock(&s->mu);
+
+		rc = commit_batch(s, batch, n);
+		for (int tries = 0; rc == MDB_MAP_FULL && tries < 3; tries++) {
+			s->st.map_full++;
+			pr_warn("store map full: evicting the oldest incidents and retrying");
+			if (make_room(s))
+				break;
+			rc = commit_batch(s, batch, n);
+		}
+		if (rc)
+			lmdb_err(rc, "store commit failed");
+		pthread_mutex_lock(&s->mu);
+		for (int i = 0; i < n; i++)
+			finish_item(s, batch[i], rc ? (rc == MDB_MAP_FULL ? -ENOSPC : -EIO) : 0);
+		s->busy = false;
+		pthread_cond_broadcast(&s->done_cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static void enqueue(struct fr_store *s, struct item *it)
+{
+	if (s->tail)
+		s->tail->next = it;
+	else
+		s->head = it;
+	s->tail = it;
+	s->queued++;
+	pthread_cond_signal(&s->cv);
+}
+
+/* Queues an item and waits for the writer to finish it. */
+static int run_and_wait(struct fr_store *s, struct item *it)
+{
+	pthread_mutex_lock(&s->mu);
+	enqueue(s, it);
+	while (!it->finished)
+		pthread_cond_wait(&s->done_cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	return it->result;
+}
+
+/* ---------------- open / close ---------------- */
+
+static int open_dbs(struct fr_store *s)
+{
+	unsigned flags = s->o.read_only ? 0 : MDB_CREATE;
+	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_txn_begin(s->env, NULL, s->o.read_only ? MDB_RDONLY : 0, &txn);
+	if (rc)
+		return rc;
+	if ((rc = mdb_dbi_open(txn, "incidents", flags, &s->incidents)) ||
+	    (rc = mdb_dbi_open(txn, "snapshots", flags, &s->snapshots)) ||
+	    (rc = mdb_dbi_open(txn, "by_trace", flags, &s->by_trace)) ||
+	    (rc = mdb_dbi_open(txn, "by_op", flags, &s->by_op)) ||
+	    (rc = mdb_dbi_open(txn, "rules", flags, &s->rules)) ||
+	    (rc = mdb_dbi_open(txn, "meta", flags, &s->meta))) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	s->st.bytes = meta_bytes(txn, s);
+	{
+		MDB_cursor *c;
+		MDB_val k, v;
+
+		if (!mdb_cursor_open(txn, s->incidents, &c)) {
+			if (!mdb_cursor_get(c, &k, &v, MDB_LAST))
+				s->last_id = get_be64(k.mv_data);
+			mdb_cursor_close(c);
+		}
+	}
+	s->has_dbs = true;
+	return mdb_txn_commit(txn);
+}
+
+struct fr_store *fr_store__open(const struct fr_store_opts *opts)
+{
+	struct fr_store *s;
+	int rc, err;
+
+	if (!opts || !opts->dir) {
+		errno = EINVAL;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	memcpy(&s->o, opts, opts->sz < sizeof(s->o) ? opts->sz : sizeof(s->o));
+	if (!s->o.max_bytes)
+		s->o.max_bytes = 1ull << 30;
+	if (!s->o.max_age_s)
+		s->o.max_age_s = 7 * 24 * 3600;
+	if (!s->o.now_wall)
+		s->o.now_wall = fr_wall_ns;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	pthread_cond_init(&s->done_cv, NULL);
+	if (!s->o.read_only && mkdir(opts->dir, 0755) && errno != EEXIST) {
+		err = -errno;
+		pr_err("cannot create the data directory %s: %s", opts->dir, strerror(errno));
+		goto fail;
+	}
+	/* Room for the retained bytes and LMDB's own pages; the file is sparse. */
+	s->map_size = s->o.max_bytes + s->o.max_bytes / 2 + (64ull << 20);
+	s->st.map_bytes = s->map_size;
+	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, 8)) ||
+	    (rc = mdb_env_set_mapsize(s->env, s->map_size)) ||
+	    (rc = mdb_env_open(s->env, opts->dir,
+			       MDB_NOTLS | (s->o.read_only ? MDB_RDONLY : 0), 0644))) {
+		err = lmdb_err(rc, "cannot open the store");
+		pr_err("store directory: %s", opts->dir);
+		goto fail;
+	}
+	rc = open_dbs(s);
+	if (rc) {
+		err = lmdb_err(rc, "cannot open the store's databases");
+		goto fail;
+	}
+	if (!s->o.read_only) {
+		if (pthread_create(&s->writer, NULL, writer, s)) {
+			err = -EAGAIN;
+			goto fail;
+		}
+		s->writer_started = true;
+	}
+	return s;
+fail:
+	if (s->env)
+		mdb_env_close(s->env);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->done_cv);
+	free(s);
+	errno = -err;
+	return NULL;
+}
+
+void fr_store__close(struct fr_store *s)
+{
+	if (!s)
+		return;
+	if (s->writer_started) {
+		pthread_mutex_lock(&s->mu);
+		s->stop = true;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->writer, NULL);
+	}
+	mdb_env_close(s->env);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->done_cv);
+	free(s);
+}
+
+uint64_t fr_store__new_id(struct fr_store *s)
+{
+	uint64_t id = (s->o.now_wall() / 1000000) << 16;
+
+	pthread_mutex_lock(&s->mu);
+	if (id <= s->last_id)
+		id = s->last_id + 1;
+	s->last_id = id;
+	pthread_mutex_unlock(&s->mu);
+	return id;
+}
+
+int fr_store__put(struct fr_store *s, const struct fr_incident_summary *sum, void *frsnap,
+		  size_t frsnap_len, fr_store_done_fn done, void *ctx)
+{
+	struct item *it;
+
+	if (s->o.read_only) {
+		free(frsnap);
+		return -EROFS;
+	}
+	it = calloc(1, sizeof(*it));
+	if (!it) {
+		free(frsnap);
+		return -ENOMEM;
+	}
+	it->kind = IT_PUT;
+	it->sum = *sum;
+	it->sum.snapshot_bytes = frsnap_len;
+	it->frsnap = frsnap;
+	it->frsnap_len = frsnap_len;
+	it->done = done;
+	it->ctx = ctx;
+	if (fr_summary__encode(&it->sum, &it->summary_pb)) {
+		free(frsnap);
+		free(it);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (s->queued >= MAX_QUEUE || s->stop) {
+		pthread_mutex_unlock(&s->mu);
+		fr_buf__free(&it->summary_pb);
+		free(frsnap);
+		free(it);
+		return -EAGAIN;
+	}
+	enqueue(s, it);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+void fr_store__sync(struct fr_store *s)
+{
+	if (s->o.read_only)
+		return;
+	pthread_mutex_lock(&s->mu);
+	while (s->head || s->busy)
+		pthread_cond_wait(&s->done_cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+}
+
+int fr_store__delete(struct fr_store *s, uint64_t id)
+{
+	struct item it = { .kind = IT_DELETE, .del_id = id };
+
+	if (s->o.read_only)
+		return -EROFS;
+	return run_and_wait(s, &it);
+}
+
+int fr_store__save_rules(struct fr_store *s, const uint32_t *ids, const char *const *texts,
+			 size_t n)
+{
+	struct item it = { .kind = IT_RULES, .rule_ids = ids, .rule_texts = texts, .nr_rules = n };
+
+	if (s->o.read_only)
+		return -EROFS;
+	return run_and_wait(s, &it);
+}
+
+/* ---------------- reads ---------------- */
+
+static int get_value(struct fr_store *s, MDB_dbi dbi, uint64_t id, struct fr_buf *out)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	MDB_txn *txn;
+	int rc;
+
+	put_be64(kb, id);
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return lmdb_err(rc, "read transaction");
+	rc = mdb_get(txn, dbi, &k, &v);
+	if (!rc)
+		fr_buf__put(out, v.mv_data, v.mv_size);
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND)
+		return -ENOENT;
+	if (rc)
+		return lmdb_err(rc, "read");
+	return out->oom ? -ENOMEM : 0;
+}
+
+int fr_store__summary(struct fr_store *s, uint64_t id, struct fr_incident_summary *out)
+{
+	struct fr_buf b = { 0 };
+	int rc = get_value(s, s->incidents, id, &b);
+
+	if (!rc)
+		rc = fr_summary__decode(b.p, b.len, out);
+	fr_buf__free(&b);
+	return rc;
+}
+
+int fr_store__snapshot(struct fr_store *s, uint64_t id, struct fr_buf *out)
+{
+	return get_value(s, s->snapshots, id, out);
+}
+
+static bool matches(const struct fr_store_query *q, const struct fr_incident_summary *sum)
+{
+	if (q->service && strcmp(q->service, sum->service))
+		return false;
+	if (q->span_name && strcmp(q->span_name, sum->span_name))
+		return false;
+	if (q->from_unix_nano && sum->time_unix_nano < q->from_unix_nano)
+		return false;
+	if (q->to_unix_nano && sum->time_unix_nano > q->to_unix_nano)
+		return false;
+	return sum->duration_ns >= q->min_duration_ns;
+}
+
+int fr_store__list(struct fr_store *s, const struct fr_store_query *q,
+		   struct fr_incident_summary *out, uint64_t *next_cursor)
+{
+	uint32_t limit = q->limit ? q->limit : 50;
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	MDB_cursor *c;
+	MDB_txn *txn;
+	int rc, n = 0;
+
+	*next_cursor = 0;
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return lmdb_err(rc, "read transaction");
+	rc = mdb_cursor_open(txn, s->incidents, &c);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return lmdb_err(rc, "cursor");
+	}
+	if (q->before_id) {
+		put_be64(kb, q->before_id);
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		rc = rc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &v, MDB_LAST)
+					: mdb_cursor_get(c, &k, &v, MDB_PREV);
+		/* SET_RANGE landed at or after before_id; LAST may be below it */
+		while (!rc && get_be64(k.mv_data) >= q->before_id)
+			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	} else {
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	}
+	for (; !rc; rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
+		struct fr_incident_summary sum;
+
+		if (fr_summary__decode(v.mv_data, v.mv_size, &sum))
+			continue; /* a record we cannot read is skipped, not fatal */
+		sum.id = get_be64(k.mv_data);
+		if (q->from_unix_nano && (sum.id >> 16) * 1000000 + 60000000000ull < q->from_unix_nano)
+			break; /* ids are capture times: everything older is out of range */
+		if (!matches(q, &sum))
+			continue;
+		if ((uint32_t)n == limit) {
+			*next_cursor = out[n - 1].id;
+			break;
+		}
+		out[n++] = sum;
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return n;
+}
+
+int fr_store__by_trace(struct fr_store *s, const uint8_t trace_id[16], uint64_t *ids, size_t max)
+{
+	uint8_t kb[24] = { 0 };
+	MDB_val k = { 24, kb }, v;
+	MDB_cursor *c;
+	MDB_txn *txn;
+	int rc, n = 0;
+
+	memcpy(kb, trace_id, 16);
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return lmdb_err(rc, "read transaction");
+	if (mdb_cursor_open(txn, s->by_trace, &c)) {
+		mdb_txn_abort(txn);
+		return -EIO;
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     !rc && k.mv_size == 24 && !memcmp(k.mv_data, trace_id, 16);
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if ((size_t)n < max)
+			ids[n] = get_be64((uint8_t *)k.mv_data + 16);
+		n++;
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return n;
+}
+
+int fr_store__load_rules(struct fr_store *s, void (*fn)(void *ctx, uint32_t id, const char *text),
+			 void *ctx)
+{
+	MDB_val k, v;
+	MDB_cursor *c;
+	MDB_txn *txn;
+	int rc, n = 0;
+
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return lmdb_err(rc, "read transaction");
+	if (mdb_cursor_open(txn, s->rules, &c)) {
+		mdb_txn_abort(txn);
+		return -EIO;
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		char text[1024];
+
+		snprintf(text, sizeof(text), "%.*s", (int)v.mv_size, (char *)v.mv_data);
+		if (k.mv_size == 8)
+			fn(ctx, (uint32_t)get_be64(k.mv_data), text);
+		n++;
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return n;
+}
+
+void fr_store__stats(struct fr_store *s, struct fr_store_stats *out)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+
+	pthread_mutex_lock(&s->mu);
+	*out = s->st;
+	out->queued = s->queued;
+	pthread_mutex_unlock(&s->mu);
+	if (!mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) {
+		if (!mdb_stat(txn, s->incidents, &ms))
+			out->incidents = ms.ms_entries;
+		out->bytes = meta_bytes(txn, s);
+		mdb_txn_abort(txn);
+	}
+}
