@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fr_annotate.h - turns a window of kernel records into evidence about one
+ * span: per thread on-CPU, runnable (waiting for a CPU) and blocked time,
+ * blocked time by cause (the syscall or wait the thread was in), a syscall
+ * summary, the slowest syscalls, and a one-line verdict.
+ *
+ * Pure: reads a window, writes an fr_evidence; names of threads, processes
+ * and fds come through callbacks so that tests can supply them.
+ */
+#ifndef FR_ANNOTATE_H
+#define FR_ANNOTATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fr_ksyms.h"
+#include "fr_ring.h"
+
+#define FR_MAX_CAUSES 12
+#define FR_MAX_SLOW 10
+
+enum fr_cause_kind {
+	FR_CAUSE_ON_CPU = 1,
+	FR_CAUSE_RUNNABLE = 2,
+	FR_CAUSE_BLOCKED = 3,
+};
+
+struct fr_cause {
+	uint8_t kind;         /* enum fr_cause_kind */
+	char what[200];       /* "fsync(fd 7 = /var/lib/app/wal)", "waiting for CPU: ..." */
+	uint64_t ns;
+	uint32_t count;
+	uint32_t nr;          /* syscall number when blocked in one, else -1u */
+	uint32_t other_pid;   /* runnable: the task that had the CPU the longest */
+};
+
+struct fr_thread_evidence {
+	uint32_t tid;
+	char name[17];
+	uint64_t on_cpu_ns;
+	uint64_t runnable_ns;
+	uint64_t blocked_ns;
+	uint32_t syscalls;
+	uint32_t switches;
+	double score;
+};
+
+struct fr_syscall_stat {
+	uint32_t nr;
+	uint64_t count;
+	uint64_t total_ns;
+	uint64_t max_ns;
+};
+
+struct fr_evidence {
+	uint64_t span_ns;
+	uint32_t focus_tid;                 /* the thread the verdict is about */
+	struct fr_thread_evidence *threads; /* ranked, focus first; malloc'd */
+	size_t nr_threads;
+	struct fr_cause causes[FR_MAX_CAUSES]; /* focus thread, largest first */
+	size_t nr_causes;
+	struct fr_syscall_stat *syscalls;   /* whole process, largest total first; malloc'd */
+	size_t nr_syscalls;
+	size_t slow[FR_MAX_SLOW];           /* window event indices of the slowest syscalls */
+	size_t nr_slow;
+	char verdict[512];
+};
+
+struct fr_annotate_ctx {
+	uint32_t pid;
+	uint64_t span_start;   /* CLOCK_MONOTONIC ns */
+	uint64_t span_end;
+	int64_t hint_tid;      /* the span's thread.id, 0 when absent */
+	/* Names: fill buf (NUL-terminated); may be NULL. */
+	void (*thread_name)(void *ctx, uint32_t pid, uint32_t tid, char *buf, size_t len);
+	void (*fd_path)(void *ctx, uint32_t pid, uint64_t fd, char *buf, size_t len);
+	void *ctx;
+	const struct fr_ksyms *ksyms; /* for causes read off kernel stacks; may be NULL */
+	uint64_t missing_ns;          /* of the span not covered by the rings */
+};
+
+/* Fills *ev from window w. 0 or -ENOMEM. Free with fr_evidence__free. */
+int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, struct fr_evidence *ev);
+
+void fr_evidence__free(struct fr_evidence *ev);
+
+/* Human duration: "412 ms", "1.24 s", "850 us". */
+void fr_fmt_duration(uint64_t ns, char *buf, size_t len);
+
+#endif /* FR_ANNOTATE_H */

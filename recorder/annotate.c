@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: MIT
+/*
+ * annotate.c - evidence and verdict from a window (fr_annotate.h).
+ *
+ * Per thread, the records are replayed as a small state machine:
+ * switch-out -> blocked (or runnable when preempted), wake-up -> runnable,
+ * switch-in -> running. Time is accounted inside the span's range; the state
+ * at the span's start comes from the records before it (the window starts
+ * earlier), or, failing that, from the first transition seen.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fr_annotate.h"
+#include "fr_syscalls.h"
+
+enum tstate { ST_UNKNOWN, ST_RUNNING, ST_RUNNABLE, ST_BLOCKED };
+
+void fr_fmt_duration(uint64_t ns, char *buf, size_t len)
+{
+	if (ns >= 10000000000ull)
+		snprintf(buf, len, "%.1f s", ns / 1e9);
+	else if (ns >= 1000000000ull)
+		snprintf(buf, len, "%.2f s", ns / 1e9);
+	else if (ns >= 10000000ull)
+		snprintf(buf, len, "%.0f ms", ns / 1e6);
+	else if (ns >= 1000000ull)
+		snprintf(buf, len, "%.1f ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.0f us", ns / 1e3);
+}
+
+static uint64_t sys_dur(const struct fr_rec *r)
+{
+	return (uint64_t)r->sys.dur * ((r->flags & FR_SYS_DUR_US) ? 1000 : 1);
+}
+
+static uint64_t sys_begin(const struct fr_rec *r)
+{
+	uint64_t d = sys_dur(r);
+
+	return d < r->ts ? r->ts - d : 0;
+}
+
+static uint64_t overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
+{
+	uint64_t lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
+
+	return hi > lo ? hi - lo : 0;
+}
+
+/* Syscalls whose first argument is a file descriptor. */
+static bool fd_syscall(const char *name)
+{
+	static const char *const fds[] = {
+		"read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev",
+		"preadv2", "pwritev2", "fsync", "fdatasync", "sync_file_range", "fallocate",
+		"ftruncate", "recvfrom", "sendto", "recvmsg", "sendmsg", "recvmmsg", "sendmmsg",
+		"accept", "accept4", "connect", "epoll_wait", "epoll_pwait", "poll", "flock",
+		"fstat", "newfstatat", "ioctl", "fcntl", "lseek", "getdents64", "splice",
+		"sendfile", "close", NULL,
+	};
+
+	for (int i = 0; fds[i]; i++)
+		if (!strcmp(name, fds[i]))
+			return true;
+	return false;
+}
+
+/* "fsync(fd 7 = /var/lib/app/wal)", "futex (lock wait)", "clock_nanosleep (sleep)". */
+static void describe_syscall(const struct fr_annotate_ctx *c, const struct fr_rec *r, char *buf,
+			     size_t len)
+{
+	const char *name = fr_syscall_name(r->aux);
+	char path[160] = "";
+
+	if (!name) {
+		snprintf(buf, len, "syscall %u", r->aux);
+		return;
+	}
+	if (!strcmp(name, "futex")) {
+		snprintf(buf, len, "futex (lock or condition wait)");
+		return;
+	}
+	if (!strcmp(name, "nanosleep") || !strcmp(name, "clock_nanosleep")) {
+		snprintf(buf, len, "%s (sleep)", name);
+		return;
+	}
+	if (fd_syscall(name) && r->sys.arg0 < (1u << 24)) {
+		if (c->fd_path)
+			c->fd_path(c->ctx, r->pid, r->sys.arg0, path, sizeof(path));
+		if (path[0])
+			snprintf(buf, len, "%s(fd %" PRIu64 " = %s)", name, (uint64_t)r->sys.arg0, path);
+		else
+			snprintf(buf, len, "%s(fd %" PRIu64 ")", name, (uint64_t)r->sys.arg0);
+		return;
+	}
+	snprintf(buf, len, "%s", name);
+}
+
+/* The syscall a blocked thread is in, read off its kernel stack. */
+static bool syscall_from_stack(const struct fr_annotate_ctx *c, const struct fr_window *w,
+			       const struct fr_event *out, char *buf, size_t len)
+{
+	const struct fr_stack *s;
+
+	if (!c->ksyms || out->stack < 0)
+		return false;
+	s = &w->stacks[out->stack];
+	for (unsigned i = 0; i < s->nr_kern && i < FR_STACK_KERN_MAX; i++) {
+		const char *sym = fr_ksyms__lookup(c->ksyms, s->ips[i], NULL);
+		const char *p;
+
+		if (!sym)
+			continue;
+		if ((p = strstr(sym, "__x64_sys_")) || (p = strstr(sym, "__arm64_sys_"))) {
+			p = strstr(p, "_sys_") + 5;
+			snprintf(buf, len, "%s (in progress)", p);
+			return true;
+		}
+	}
+	return false;
+}
+
+struct tacc {
+	uint32_t tid;
+	uint64_t on_cpu, runnable, blocked, blocked_ended;
+	uint32_t syscalls, switches;
+};
+
+struct cause_acc {
+	struct fr_cause c[FR_MAX_CAUSES];
+	size_t n;
+};
+
+static void add_cause(struct cause_acc *a, uint8_t kind, const char *what, uint64_t ns,
+		      uint32_t nr, uint32_t other)
+{
+	struct fr_cause *c = NULL;
+
+	if (!ns)
+		return;
+	for (size_t i = 0; i < a->n && !c; i++)
+		if (a->c[i].kind == kind && !strcmp(a->c[i].what, what))
+			c = &a->c[i];
+	if (!c && a->n < FR_MAX_CAUSES) {
+		c = &a->c[a->n++];
+		c->kind = kind;
+		snprintf(c->what, sizeof(c->what), "%s", what);
+		c->nr = nr;
+		c->other_pid = other;
+	}
+	if (!c) {
+		/* full: the last slot gathers the rest */
+		c = &a->c[FR_MAX_CAUSES - 1];
+		snprintf(c->what, sizeof(c->what), "other causes");
+		c->nr = UINT32_MAX;
+	}
+	c->ns += ns;
+	c->count++;
+}
+
+/* The focus thread's syscall records (window indices), in exit order. */
+struct sysidx {
+	const size_t *idx;
+	size_t n;
+};
+
+/* Blocked, from t_out: the syscall it happened in, or the stack, or the state. */
+static void blocked_cause(const struct fr_annotate_ctx *c, const struct fr_window *w,
+			  const struct sysidx *sx, const struct fr_event *out, uint64_t t_out,
+			  char *buf, size_t len, uint32_t *nr)
+{
+	size_t lo = 0, hi = sx->n;
+
+	*nr = UINT32_MAX;
+	/* the first syscall ending at or after t_out contains it, or none does
+	 * (one thread's syscalls do not overlap) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->events[sx->idx[mid]].rec.ts < t_out)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < sx->n) {
+		const struct fr_rec *r = &w->events[sx->idx[lo]].rec;
+
+		if (sys_begin(r) <= t_out && !(r->flags & FR_SYS_NO_ENTRY)) {
+			describe_syscall(c, r, buf, len);
+			*nr = r->aux;
+			return;
+		}
+	}
+	if (out && syscall_from_stack(c, w, out, buf, len))
+		return;
+	if (out && (out->rec.aux & 0x2))
+		snprintf(buf, len, "uninterruptible wait (page fault or I/O)");
+	else
+		snprintf(buf, len, "sleeping outside a recorded syscall");
+}
+
+static void runnable_cause(const struct fr_annotate_ctx *c, uint32_t other, char *buf, size_t len)
+{
+	char name[32] = "";
+
+	if (other && c->thread_name)
+		c->thread_name(c->ctx, other, other, name, sizeof(name));
+	if (other)
+		snprintf(buf, len, "waiting for CPU: preempted by pid %u (%s)", other,
+			 name[0] ? name : "?");
+	else
+		snprintf(buf, len, "waiting for CPU");
+}
+
+/* Replays thread tid over the span. causes (and sx) may be NULL. */
+static void replay(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t tid,
+		   struct tacc *acc, struct cause_acc *causes, const struct sysidx *sx)
+{
+	uint64_t S = c->span_start, E = c->span_end, since = S;
+	enum tstate st = ST_UNKNOWN;
+	const struct fr_event *last_out = NULL;
+	uint64_t out_ts = 0;
+	uint32_t other = 0, last_prev = 0;
+	char what[200];
+	uint32_t nr;
+
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_event *e = &w->events[i];
+		const struct fr_rec *r = &e->rec;
+		enum tstate next = st;
+		uint64_t t = r->ts;
+
+		if (r->type == FR_REC_SYSCALL && r->tid == tid && r->pid == c->pid &&
+		    overlap(sys_begin(r), r->ts, S, E))
+			acc->syscalls++;
+		if (r->type == FR_REC_SWITCH && r->tid == tid && r->pid == c->pid) {
+			next = (r->flags & FR_SW_PREEMPT) ? ST_RUNNABLE : ST_BLOCKED;
+			if (t > S && t <= E)
+				acc->switches++;
+		} else if (r->type == FR_REC_SWITCH && r->sw.next_tid == tid &&
+			   r->sw.next_pid == c->pid) {
+			next = ST_RUNNING;
+			last_prev = r->pid;
+		} else if (r->type == FR_REC_WAKEUP && r->tid == tid && r->pid == c->pid) {
+			if (st == ST_BLOCKED || st == ST_UNKNOWN)
+				next = ST_RUNNABLE;
+		} else {
+			continue;
+		}
+		if (t > E)
+			t = E;
+		if (t > S) {
+			uint64_t d = t > since ? t - since : 0;
+
+			/* what the unknown start was, judged by the first transition */
+			if (st == ST_UNKNOWN) {
+				if (next == ST_RUNNING)
+					st = ST_RUNNABLE; /* in without a wake-up: it was preempted */
+				else if (next == ST_RUNNABLE && r->type == FR_REC_WAKEUP)
+					st = ST_BLOCKED;
+				else
+					st = ST_RUNNING;
+			}
+			switch (st) {
+			case ST_RUNNING:
+				acc->on_cpu += d;
+				if (causes)
+					add_cause(causes, FR_CAUSE_ON_CPU, "on CPU", d, UINT32_MAX, 0);
+				break;
+			case ST_RUNNABLE:
+				acc->runnable += d;
+				if (causes) {
+					uint32_t who = other ? other : (next == ST_RUNNING ? last_prev : 0);
+
+					runnable_cause(c, who == c->pid ? 0 : who, what, sizeof(what));
+					add_cause(causes, FR_CAUSE_RUNNABLE, what, d, UINT32_MAX, who);
+				}
+				break;
+			case ST_BLOCKED:
+				acc->blocked += d;
+				acc->blocked_ended += d;
+				if (causes) {
+					blocked_cause(c, w, sx, last_out, last_out ? out_ts : S, what,
+						      sizeof(what), &nr);
+					add_cause(causes, FR_CAUSE_BLOCKED, what, d, nr, 0);
+				}
+				break;
+			default:
+				break;
+			}
+			since = t;
+		}
+		if (r->type == FR_REC_SWITCH && r->tid == tid) {
+			last_out = e;
+			out_ts = r->ts;
+			other = (r->flags & FR_SW_PREEMPT) ? r->sw.next_pid : 0;
+		}
+		st = next;
+		if (r->ts > E)
+			break;
+	}
+	if (since < E) {
+		uint64_t d = E - since;
+
+		switch (st) {
+		case ST_RUNNING:
+			acc->on_cpu += d;
+			if (causes)
+				add_cause(causes, FR_CAUSE_ON_CPU, "on CPU", d, UINT32_MAX, 0);
+			break;
+		case ST_RUNNABLE:
+			acc->runnable += d;
+			if (causes) {
+				runnable_cause(c, other, what, sizeof(what));
+				add_cause(causes, FR_CAUSE_RUNNABLE, what, d, UINT32_MAX, other);
+			}
+			break;
+		case ST_BLOCKED:
+			acc->blocked += d; /* still blocked at the end: did not end in the span */
+			if (causes) {
+				blocked_cause(c, w, sx, last_out, last_out ? out_ts : S, what,
+					      sizeof(what), &nr);
+				add_cause(causes, FR_CAUSE_BLOCKED, what, d, nr, 0);
+			}
+			break;
+		default:
+			/* no transition at all: running if it made syscalls in the span */
+			if (acc->syscalls) {
+				acc->on_cpu += d;
+				if (causes)
+					add_cause(causes, FR_CAUSE_ON_CPU, "on CPU", d, UINT32_MAX, 0);
+			}
+			break;
+		}
+	}
+}
+
+static int cmp_cause(const void *a, const void *b)
+{
+	const struct fr_cause *x = a, *y = b;
+
+	return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : 0;
+}
+
+static int cmp_thread(const void *a, const void *b)
+{
+	const struct fr_thread_evidence *x = a, *y = b;
+
+	return x->score < y->score ? 1 : x->score > y->score ? -1 : 0;
+}
+
+static int cmp_sys(const void *a, const void *b)
+{
+	const struct fr_syscall_stat *x = a, *y = b;
+
+	return x->total_ns < y->total_ns ? 1 : x->total_ns > y->total_ns ? -1 : 0;
+}
+
+static int add_tid(uint32_t **tids, size_t *n, size_t *cap, uint32_t tid)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*tids)[i] == tid)
+			return 0;
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		uint32_t *p = realloc(*tids, nc * sizeof(**tids));
+
+		if (!p)
+			return -ENOMEM;
+		*tids = p;
+		*cap = nc;
+	}
+	(*tids)[(*n)++] = tid;
+	return 0;
+}
+
+int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, struct fr_evidence *ev)
+{
+	uint32_t *tids = NULL;
+	size_t nt = 0, cap = 0, focus = 0;
+	struct cause_acc causes = { 0 };
+	struct tacc *acc = NULL;
+	int err = -ENOMEM;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->span_ns = c->span_end > c->span_start ? c->span_end - c->span_start : 0;
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->pid == c->pid && add_tid(&tids, &nt, &cap, r->tid))
+			goto out;
+		if (r->type == FR_REC_SWITCH && r->sw.next_pid == c->pid &&
+		    add_tid(&tids, &nt, &cap, r->sw.next_tid))
+			goto out;
+		if (r->type == FR_REC_WAKEUP && r->wk.waker_pid == c->pid &&
+		    add_tid(&tids, &nt, &cap, r->wk.waker_tid))
+			goto out;
+	}
+	acc = calloc(nt + 1, sizeof(*acc));
+	ev->threads = calloc(nt + 1, sizeof(*ev->threads));
+	if (!acc || !ev->threads)
+		goto out;
+	for (size_t i = 0; i < nt; i++) {
+		struct fr_thread_evidence *t = &ev->threads[i];
+
+		acc[i].tid = tids[i];
+		replay(w, c, tids[i], &acc[i], NULL, NULL);
+		t->tid = tids[i];
+		t->on_cpu_ns = acc[i].on_cpu;
+		t->runnable_ns = acc[i].runnable;
+		t->blocked_ns = acc[i].blocked;
+		t->syscalls = acc[i].syscalls;
+		t->switches = acc[i].switches;
+		/* what mattered: time spent doing or waiting for work that ended in
+		 * the span (a thread idle throughout scores nothing) */
+		t->score = (double)(acc[i].on_cpu + acc[i].runnable + acc[i].blocked_ended) +
+			   1e5 * acc[i].syscalls;
+		if (c->hint_tid && (int64_t)tids[i] == c->hint_tid)
+			t->score += 1e18; /* the span says which thread it ran on */
+		if (c->thread_name)
+			c->thread_name(c->ctx, c->pid, tids[i], t->name, sizeof(t->name));
+	}
+	ev->nr_threads = nt;
+	qsort(ev->threads, nt, sizeof(*ev->threads), cmp_thread);
+	if (nt) {
+		ev->focus_tid = ev->threads[0].tid;
+		for (size_t i = 0; i < nt; i++)
+			if (acc[i].tid == ev->focus_tid)
+				focus = i;
+		memset(&acc[focus], 0, sizeof(acc[focus]));
+		acc[focus].tid = ev->focus_tid;
+		{
+			size_t *idx = malloc((w->nr_events + 1) * sizeof(size_t));
+			struct sysidx sx = { idx, 0 };
+
+			if (!idx)
+				goto out;
+			for (size_t i = 0; i < w->nr_events; i++)
+				if (w->events[i].rec.type == FR_REC_SYSCALL &&
+				    w->events[i].rec.tid == ev->focus_tid)
+					idx[sx.n++] = i;
+			replay(w, c, ev->focus_tid, &acc[focus], &causes, &sx);
+			free(idx);
+		}
+		qsort(causes.c, causes.n, sizeof(causes.c[0]), cmp_cause);
+		memcpy(ev->causes, causes.c, sizeof(causes.c));
+		ev->nr_causes = causes.n;
+	}
+
+	/* syscall summary (process) and the focus thread's slowest syscalls */
+	{
+		struct fr_syscall_stat by_nr[512] = { 0 };
+		size_t n = 0;
+
+		for (size_t i = 0; i < w->nr_events; i++) {
+			const struct fr_rec *r = &w->events[i].rec;
+			uint64_t d;
+
+			if (r->type != FR_REC_SYSCALL || r->pid != c->pid ||
+			    !overlap(sys_begin(r), r->ts, c->span_start, c->span_end) || r->aux >= 512)
+				continue;
+			d = sys_dur(r);
+			by_nr[r->aux].nr = r->aux;
+			by_nr[r->aux].count++;
+			by_nr[r->aux].total_ns += d;
+			if (d > by_nr[r->aux].max_ns)
+				by_nr[r->aux].max_ns = d;
+			if (r->tid == ev->focus_tid && !(r->flags & FR_SYS_NO_ENTRY)) {
+				/* keep the FR_MAX_SLOW longest, by insertion */
+				size_t k = ev->nr_slow < FR_MAX_SLOW ? ev->nr_slow++ : FR_MAX_SLOW;
+
+				if (k == FR_MAX_SLOW) {
+					if (d <= sys_dur(&w->events[ev->slow[FR_MAX_SLOW - 1]].rec))
+						continue;
+					k = FR_MAX_SLOW - 1;
+				}
+				while (k > 0 && sys_dur(&w->events[ev->slow[k - 1]].rec) < d) {
+					ev->slow[k] = ev->slow[k - 1];
+					k--;
+				}
+				ev->slow[k] = i;
+			}
+		}
+		for (int i = 0; i < 512; i++)
+			n += by_nr[i].count > 0;
+		ev->syscalls = calloc(n + 1, sizeof(*ev->syscalls));
+		if (!ev->syscalls)
+			goto out;
+		for (int i = 0; i < 512; i++)
+			if (by_nr[i].count)
+				ev->syscalls[ev->nr_syscalls++] = by_nr[i];
+		qsort(ev->syscalls, ev->nr_syscalls, sizeof(*ev->syscalls), cmp_sys);
+	}
+
+	/* the verdict */
+	{
+		char dur[32], part[300];
+
+		fr_fmt_duration(ev->span_ns, dur, sizeof(dur));
+		if (!nt || !ev->nr_causes) {
+			snprintf(ev->verdict, sizeof(ev->verdict),
+				 "no kernel activity recorded for pid %u during the %s span", c->pid,
+				 dur);
+		} else {
+			const struct fr_cause *top = &ev->causes[0];
+			unsigned pct = ev->span_ns ? (unsigned)((top->ns * 100 + ev->span_ns / 2) /
+								ev->span_ns) : 0;
+
+			if (pct > 100)
+				pct = 100;
+			if (top->kind == FR_CAUSE_BLOCKED)
+				snprintf(part, sizeof(part), "%u%% of %s blocked in %s", pct, dur,
+					 top->what);
+			else if (top->kind == FR_CAUSE_RUNNABLE)
+				snprintf(part, sizeof(part), "%u%% of %s %s", pct, dur, top->what);
+			else
+				snprintf(part, sizeof(part), "%u%% of %s on CPU (thread %u %s)", pct, dur,
+					 ev->focus_tid, ev->threads[0].name);
+			if (c->missing_ns) {
+				char miss[32];
+
+				fr_fmt_duration(c->missing_ns, miss, sizeof(miss));
+				snprintf(ev->verdict, sizeof(ev->verdict),
+					 "%s (the first %s of the span were no longer in the rings)",
+					 part, miss);
+			} else {
+				snprintf(ev->verdict, sizeof(ev->verdict), "%s", part);
+			}
+		}
+	}
+	err = 0;
+out:
+	free(tids);
+	free(acc);
+	if (err)
+		fr_evidence__free(ev);
+	return err;
+}
+
+void fr_evidence__free(struct fr_evidence *ev)
+{
+	free(ev->threads);
+	free(ev->syscalls);
+	ev->threads = NULL;
+	ev->syscalls = NULL;
+	ev->nr_threads = ev->nr_syscalls = 0;
+}
