@@ -166,6 +166,7 @@ struct fr_batch {
 	size_t nr_spans;
 	uint64_t rejected;        /* spans refused while decoding (bad ids, ...) */
 	const char *reject_reason; /* the first reason, or NULL */
+	struct fr_batch *hold;     /* a batch this one points into (released with it) */
 	int refs;
 };
 

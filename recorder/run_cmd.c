@@ -19,9 +19,13 @@
 #include "fr_clock.h"
 #include "fr_commands.h"
 #include "fr_export.h"
+#include "fr_ksyms.h"
 #include "fr_log.h"
 #include "fr_otlp.h"
 #include "fr_otlp_server.h"
+#include "fr_snapshot.h"
+#include "fr_store.h"
+#include "fr_trigger.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -50,27 +54,171 @@ static void usage(FILE *out)
 		"                           variables; off when none is set)\n"
 		"      --export-flush-s S   at exit, flush the exporter for at most S seconds (default 5)\n"
 		"      --dump-spans FILE    append every decoded span to FILE as a JSON line\n"
+		"triggers and incidents:\n"
+		"      --rule TEXT          a trigger rule (repeatable), e.g. 'p99,kind=server' or\n"
+		"                           'threshold=250ms,service=checkout,name=POST /checkout'\n"
+		"      --rules FILE         rules, one per line ('#' comments)\n"
+		"      --window DUR         percentile window (default 5m)\n"
+		"      --budget N           captures per minute at most (default 60)\n"
+		"      --pre-ms MS          kernel window before a span (default 50)\n"
+		"      --post-ms MS         and after it (default 20)\n"
+		"      --data-dir DIR       the incident store (default ./flightrec-data)\n"
+		"      --store-max-mb MIB   store size kept (default 1024), oldest evicted first\n"
+		"      --ui-base URL        base of incident links (default http://127.0.0.1:8080)\n"
 		"  -i, --status-interval S  print a status line every S seconds (default 10; 0 = never)\n");
 }
+
+struct job {
+	struct fr_batch *batch;
+	const struct fr_span *span;
+	struct fr_decision decision;
+	pid_t host_pid;
+	bool followed;
+};
+
+#define MAX_JOBS 64
 
 struct daemon {
 	struct fr_capture *cap;
 	struct fr_exporter *exp;
+	struct fr_trigger *trig;
+	struct fr_store *store;
+	struct fr_ksyms *ksyms;
+	struct fr_snapshot_opts sopts;
 	FILE *dump;
 	pthread_mutex_t dump_mu;
+	/* captures waiting for the worker */
+	pthread_mutex_t jmu;
+	pthread_cond_t jcv;
+	struct job jobs[MAX_JOBS];
+	size_t jhead, jcount;
+	bool jstop;
+	pthread_t worker;
+	bool worker_started;
+	uint64_t incidents, incident_errors, captures_dropped;
 };
 
-/* Every decoded request: follow its processes, dump, forward. */
+/* The text of rule id, for the incident. */
+static void rule_text(struct daemon *d, uint32_t id, char *buf, size_t len)
+{
+	struct fr_rule rules[FR_MAX_RULES];
+	size_t n = fr_trigger__rules(d->trig, rules, FR_MAX_RULES);
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && i < FR_MAX_RULES; i++)
+		if (rules[i].id == id)
+			fr_rule__format(&rules[i], buf, len);
+}
+
+static void *capture_worker(void *arg)
+{
+	struct daemon *d = arg;
+	struct fr_snapshotter *snap = fr_snapshotter__new(&d->sopts, d->cap, d->ksyms);
+
+	if (!snap) {
+		pr_err("cannot start the capture worker: out of memory");
+		return NULL;
+	}
+	pthread_mutex_lock(&d->jmu);
+	for (;;) {
+		struct fr_incident_in in = { 0 };
+		struct fr_incident_out out;
+		struct job j;
+		int err;
+
+		while (!d->jcount && !d->jstop)
+			pthread_cond_wait(&d->jcv, &d->jmu);
+		if (!d->jcount)
+			break;
+		j = d->jobs[d->jhead];
+		d->jhead = (d->jhead + 1) % MAX_JOBS;
+		d->jcount--;
+		pthread_mutex_unlock(&d->jmu);
+
+		in.batch = j.batch;
+		in.span = j.span;
+		in.decision = j.decision;
+		in.host_pid = j.host_pid;
+		in.followed = j.followed;
+		in.id = fr_store__new_id(d->store);
+		rule_text(d, j.decision.rule_id, in.rule, sizeof(in.rule));
+		err = fr_snapshotter__take(snap, &in, &out);
+		if (err) {
+			pr_err("incident for span %s failed: %s", j.span->name.p, strerror(-err));
+			__atomic_add_fetch(&d->incident_errors, 1, __ATOMIC_RELAXED);
+			if (d->exp)
+				fr_exporter__submit(d->exp, j.span, 1); /* forwarded as it came */
+		} else {
+			pr_info("incident %016" PRIx64 ": %s %s: %s", in.id, out.summary.service,
+				out.summary.span_name, out.summary.verdict);
+			err = fr_store__put(d->store, &out.summary, out.frsnap, out.frsnap_len, NULL,
+					    NULL);
+			if (err) {
+				pr_err("incident %016" PRIx64 " not stored: %s", in.id, strerror(-err));
+				__atomic_add_fetch(&d->incident_errors, 1, __ATOMIC_RELAXED);
+			} else {
+				__atomic_add_fetch(&d->incidents, 1, __ATOMIC_RELAXED);
+			}
+			if (d->exp)
+				fr_exporter__submit(d->exp, out.export->spans, out.export->nr_spans);
+			fr_batch__put(out.export);
+		}
+		fr_batch__put(j.batch);
+		pthread_mutex_lock(&d->jmu);
+	}
+	pthread_mutex_unlock(&d->jmu);
+	fr_snapshotter__free(snap);
+	return NULL;
+}
+
+/* Queues a capture; false when the queue is full. */
+static bool queue_capture(struct daemon *d, struct fr_batch *b, const struct fr_span *sp,
+			  const struct fr_decision *dec, pid_t host_pid, bool followed)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&d->jmu);
+	if (d->jcount < MAX_JOBS && !d->jstop) {
+		struct job *j = &d->jobs[(d->jhead + d->jcount) % MAX_JOBS];
+
+		j->batch = fr_batch__get(b);
+		j->span = sp;
+		j->decision = *dec;
+		j->host_pid = host_pid;
+		j->followed = followed;
+		d->jcount++;
+		pthread_cond_signal(&d->jcv);
+		ok = true;
+	}
+	pthread_mutex_unlock(&d->jmu);
+	return ok;
+}
+
+static const char *resource_str(const struct fr_resource *r, const char *key)
+{
+	for (uint32_t i = 0; i < r->attrs.n; i++)
+		if (!strcmp(r->attrs.kv[i].key.p, key) && r->attrs.kv[i].value.type == FR_VAL_STRING)
+			return r->attrs.kv[i].value.s.p;
+	return NULL;
+}
+
+/* Every decoded request: follow its processes, decide, forward or capture. */
 static int on_batch(void *ctx, struct fr_batch *b)
 {
 	struct daemon *d = ctx;
+	pid_t host[64] = { 0 };
+	bool followed[64] = { 0 };
+	size_t fwd_from = 0;
 
-	if (d->cap) {
-		for (size_t i = 0; i < b->nr_resources; i++) {
-			int64_t pid = b->resources[i].pid;
+	/* the processes behind the spans: followed from their first span on */
+	for (size_t i = 0; i < b->nr_resources && i < 64; i++) {
+		const struct fr_resource *r = &b->resources[i];
 
-			if (pid > 0 && pid < FR_PID_LIMIT && !fr_capture__is_followed(d->cap, (pid_t)pid))
-				fr_capture__follow_pid(d->cap, (pid_t)pid, true);
+		host[i] = fr_host_pid(r->pid, resource_str(r, "container.id"));
+		if (d->cap && host[i] > 0 && host[i] < (pid_t)FR_PID_LIMIT) {
+			followed[i] = fr_capture__is_followed(d->cap, host[i]);
+			if (!followed[i])
+				fr_capture__follow_pid(d->cap, host[i], true);
 		}
 	}
 	if (d->dump) {
@@ -87,9 +235,99 @@ static int on_batch(void *ctx, struct fr_batch *b)
 		pthread_mutex_unlock(&d->dump_mu);
 		fr_buf__free(&line);
 	}
-	if (d->exp && fr_exporter__submit(d->exp, b->spans, b->nr_spans))
+	for (size_t i = 0; i < b->nr_spans; i++) {
+		const struct fr_span *sp = &b->spans[i];
+		size_t ri = sp->scope ? (size_t)(sp->scope->resource - b->resources) : 0;
+		struct fr_decision dec;
+
+		fr_trigger__observe(d->trig, sp, &dec);
+		if (!dec.fire)
+			continue;
+		/* forward what came before it; this one goes out annotated */
+		if (d->exp && i > fwd_from)
+			fr_exporter__submit(d->exp, b->spans + fwd_from, i - fwd_from);
+		fwd_from = i + 1;
+		if (!queue_capture(d, b, sp, &dec, ri < 64 ? host[ri] : 0, ri < 64 && followed[ri])) {
+			__atomic_add_fetch(&d->captures_dropped, 1, __ATOMIC_RELAXED);
+			if (d->exp)
+				fr_exporter__submit(d->exp, sp, 1);
+		}
+	}
+	if (d->exp && b->nr_spans > fwd_from &&
+	    fr_exporter__submit(d->exp, b->spans + fwd_from, b->nr_spans - fwd_from))
 		return -EAGAIN;
 	return 0;
+}
+
+static int add_rule_text(struct daemon *d, const char *text)
+{
+	struct fr_rule r;
+	char err[192];
+	int rc;
+
+	if (fr_rule__parse(text, &r, err, sizeof(err))) {
+		pr_err("bad rule '%s': %s", text, err);
+		return -EINVAL;
+	}
+	rc = fr_trigger__add_rule(d->trig, &r, NULL);
+	if (rc)
+		pr_err("cannot add rule '%s': %s", text, strerror(-rc));
+	return rc;
+}
+
+static void load_stored_rule(void *ctx, uint32_t id, const char *text)
+{
+	struct daemon *d = ctx;
+	struct fr_rule r;
+
+	if (fr_rule__parse(text, &r, NULL, 0)) {
+		pr_warn("ignoring an unreadable stored rule '%s'", text);
+		return;
+	}
+	r.id = id;
+	fr_trigger__add_rule(d->trig, &r, NULL);
+}
+
+/* The engine's rules into the store, replacing what it held. */
+static void save_rules(struct daemon *d)
+{
+	struct fr_rule rules[FR_MAX_RULES];
+	size_t n = fr_trigger__rules(d->trig, rules, FR_MAX_RULES);
+	static char texts[FR_MAX_RULES][512];
+	const char *ptr[FR_MAX_RULES];
+	uint32_t ids[FR_MAX_RULES];
+
+	for (size_t i = 0; i < n; i++) {
+		fr_rule__format(&rules[i], texts[i], sizeof(texts[i]));
+		ptr[i] = texts[i];
+		ids[i] = rules[i].id;
+	}
+	if (fr_store__save_rules(d->store, ids, ptr, n))
+		pr_warn("could not save the rules to the store");
+}
+
+/* Rules from a file, one per line; 0 or -errno. */
+static int load_rules_file(struct daemon *d, const char *path)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+	int err = 0;
+
+	if (!f) {
+		pr_err("cannot read rules from %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while (!err && fgets(line, sizeof(line), f)) {
+		char *p = line;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p && *p != '#')
+			err = add_rule_text(d, p);
+	}
+	fclose(f);
+	return err;
 }
 
 static void print_status(struct daemon *d, struct fr_otlp_server *srv, struct fr_clock *clk,
@@ -128,6 +366,16 @@ static void print_status(struct daemon *d, struct fr_otlp_server *srv, struct fr
 			s.requests, s.spans_accepted, s.spans_rejected, s.bad_request, s.too_large,
 			s.busy);
 	}
+	if (d->trig) {
+		struct fr_trigger_stats t;
+
+		fr_trigger__stats(d->trig, &t);
+		pr_info("triggers: %" PRIu64 " spans, %" PRIu64 " fired, %" PRIu64 " in cooldown, %" PRIu64
+			" over budget, %" PRIu64 " operations; %" PRIu64 " incidents stored, %" PRIu64
+			" failed, %" PRIu64 " dropped (queue full)",
+			t.spans, t.fired, t.cooled, t.over_budget, t.ops, d->incidents,
+			d->incident_errors, d->captures_dropped);
+	}
 	if (d->exp) {
 		struct fr_export_stats e;
 
@@ -149,6 +397,15 @@ enum {
 	OPT_EXPORT,
 	OPT_EXPORT_FLUSH,
 	OPT_DUMP,
+	OPT_RULE,
+	OPT_RULES,
+	OPT_WINDOW,
+	OPT_BUDGET,
+	OPT_PRE,
+	OPT_POST,
+	OPT_DATA,
+	OPT_STORE_MAX,
+	OPT_UI_BASE,
 };
 
 int fr_cmd_run(int argc, char **argv)
@@ -166,6 +423,15 @@ int fr_cmd_run(int argc, char **argv)
 		{ "export-endpoint", required_argument, NULL, OPT_EXPORT },
 		{ "export-flush-s", required_argument, NULL, OPT_EXPORT_FLUSH },
 		{ "dump-spans", required_argument, NULL, OPT_DUMP },
+		{ "rule", required_argument, NULL, OPT_RULE },
+		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "budget", required_argument, NULL, OPT_BUDGET },
+		{ "pre-ms", required_argument, NULL, OPT_PRE },
+		{ "post-ms", required_argument, NULL, OPT_POST },
+		{ "data-dir", required_argument, NULL, OPT_DATA },
+		{ "store-max-mb", required_argument, NULL, OPT_STORE_MAX },
+		{ "ui-base", required_argument, NULL, OPT_UI_BASE },
 		{ "status-interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -173,16 +439,21 @@ int fr_cmd_run(int argc, char **argv)
 	struct fr_capture_opts opts = { .sz = sizeof(opts), .flags = FR_CAP_DEFAULT };
 	struct fr_otlp_server_opts sopts = { .sz = sizeof(sopts) };
 	char **pids = calloc(argc + 1, sizeof(char *)), **comms = calloc(argc + 1, sizeof(char *));
-	char **cgroups = calloc(argc + 1, sizeof(char *));
+	char **cgroups = calloc(argc + 1, sizeof(char *)), **rule_args = calloc(argc + 1, sizeof(char *));
 	char *endpoint = NULL, *headers = NULL;
-	const char *dump_path = NULL;
+	const char *dump_path = NULL, *rules_file = NULL, *data_dir = "flightrec-data";
+	struct fr_trigger_opts topts = { .sz = sizeof(topts) };
+	struct fr_store_opts stopts = { .sz = sizeof(stopts) };
+	int nrules = 0;
 	int npids = 0, ncomms = 0, ncgroups = 0, opt, ret = 1;
 	bool no_kernel = false;
 	double interval = 10, flush_s = 5;
-	struct daemon d = { .dump_mu = PTHREAD_MUTEX_INITIALIZER };
+	struct daemon d = { .dump_mu = PTHREAD_MUTEX_INITIALIZER, .jmu = PTHREAD_MUTEX_INITIALIZER,
+			    .jcv = PTHREAD_COND_INITIALIZER };
 	struct fr_otlp_server *srv = NULL;
 
-	if (!pids || !comms || !cgroups) {
+	d.sopts.sz = sizeof(d.sopts);
+	if (!pids || !comms || !cgroups || !rule_args) {
 		pr_err("out of memory");
 		goto out;
 	}
@@ -236,6 +507,44 @@ int fr_cmd_run(int argc, char **argv)
 		case OPT_DUMP:
 			dump_path = optarg;
 			break;
+		case OPT_RULE:
+			rule_args[nrules++] = optarg;
+			break;
+		case OPT_RULES:
+			rules_file = optarg;
+			break;
+		case OPT_WINDOW: {
+			struct fr_rule tmp;
+			char spec[96], err[128];
+
+			/* reuse the rule parser's durations */
+			snprintf(spec, sizeof(spec), "threshold=%s", optarg);
+			if (fr_rule__parse(spec, &tmp, err, sizeof(err))) {
+				pr_err("bad window '%s'", optarg);
+				ret = 2;
+				goto out;
+			}
+			topts.window_ns = tmp.threshold_ns;
+			break;
+		}
+		case OPT_BUDGET:
+			topts.budget_per_min = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case OPT_PRE:
+			d.sopts.pre_ns = (uint64_t)(atof(optarg) * 1e6);
+			break;
+		case OPT_POST:
+			d.sopts.post_ns = (uint64_t)(atof(optarg) * 1e6);
+			break;
+		case OPT_DATA:
+			data_dir = optarg;
+			break;
+		case OPT_STORE_MAX:
+			stopts.max_bytes = strtoull(optarg, NULL, 10) << 20;
+			break;
+		case OPT_UI_BASE:
+			d.sopts.ui_base = optarg;
+			break;
 		case 'i':
 			interval = atof(optarg);
 			break;
@@ -277,6 +586,50 @@ int fr_cmd_run(int argc, char **argv)
 	} else {
 		pr_warn("running without kernel context (--no-kernel)");
 	}
+	stopts.dir = data_dir;
+	d.store = fr_store__open(&stopts);
+	if (!d.store)
+		goto out;
+	d.trig = fr_trigger__new(&topts);
+	if (!d.trig)
+		goto out;
+	if (nrules || rules_file) {
+		for (int i = 0; i < nrules; i++)
+			if (add_rule_text(&d, rule_args[i])) {
+				ret = 2;
+				goto out;
+			}
+		if (rules_file && load_rules_file(&d, rules_file)) {
+			ret = 2;
+			goto out;
+		}
+		save_rules(&d);
+	} else if (fr_store__load_rules(d.store, load_stored_rule, &d) <= 0) {
+		add_rule_text(&d, FR_DEFAULT_RULE);
+		save_rules(&d);
+	}
+	{
+		struct fr_rule rules[FR_MAX_RULES];
+		size_t n = fr_trigger__rules(d.trig, rules, FR_MAX_RULES);
+
+		for (size_t i = 0; i < n && i < FR_MAX_RULES; i++) {
+			char text[512];
+
+			fr_rule__format(&rules[i], text, sizeof(text));
+			pr_info("rule %u: %s", rules[i].id, text);
+		}
+	}
+	if (d.cap) {
+		d.ksyms = fr_ksyms__load(NULL);
+		if (!d.ksyms)
+			pr_warn("no kernel symbols (/proc/kallsyms): stacks stay numeric");
+	}
+	if (pthread_create(&d.worker, NULL, capture_worker, &d)) {
+		pr_err("cannot start the capture worker");
+		goto out;
+	}
+	d.worker_started = true;
+	pr_info("incidents stored in %s", data_dir);
 	if (dump_path) {
 		d.dump = fopen(dump_path, "a");
 		if (!d.dump) {
@@ -331,6 +684,14 @@ int fr_cmd_run(int argc, char **argv)
 	}
 	fr_otlp_server__stop(srv);
 	srv = NULL;
+	/* captures in flight finish, then the store commits */
+	pthread_mutex_lock(&d.jmu);
+	d.jstop = true;
+	pthread_cond_signal(&d.jcv);
+	pthread_mutex_unlock(&d.jmu);
+	pthread_join(d.worker, NULL);
+	d.worker_started = false;
+	fr_store__sync(d.store);
 	if (d.exp && fr_exporter__flush(d.exp, (unsigned)(flush_s * 1000)))
 		pr_warn("the exporter did not finish within %.1f s", flush_s);
 	{
@@ -342,7 +703,17 @@ int fr_cmd_run(int argc, char **argv)
 	ret = 0;
 out:
 	fr_otlp_server__stop(srv);
+	if (d.worker_started) {
+		pthread_mutex_lock(&d.jmu);
+		d.jstop = true;
+		pthread_cond_signal(&d.jcv);
+		pthread_mutex_unlock(&d.jmu);
+		pthread_join(d.worker, NULL);
+	}
 	fr_exporter__free(d.exp);
+	fr_store__close(d.store);
+	fr_trigger__free(d.trig);
+	fr_ksyms__free(d.ksyms);
 	fr_capture__free(d.cap);
 	if (d.dump)
 		fclose(d.dump);
@@ -351,5 +722,6 @@ out:
 	free(pids);
 	free(comms);
 	free(cgroups);
+	free(rule_args);
 	return ret;
 }

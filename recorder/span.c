@@ -133,6 +133,7 @@ void fr_batch__put(struct fr_batch *b)
 {
 	if (!b || __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
+	fr_batch__put(b->hold);
 	fr_arena__free(b->arena);
 	free(b);
 }

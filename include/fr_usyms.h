@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fr_usyms.h - user-space symbols: a process's mappings (/proc/PID/maps)
+ * and the ELF symbol tables (.symtab, .dynsym) of the mapped files, read
+ * with libelf and cached per file. Not thread-safe: one owner.
+ */
+#ifndef FR_USYMS_H
+#define FR_USYMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct fr_usyms;
+
+struct fr_uframe {
+	uint64_t ip;
+	const char *module; /* mapped file, NULL when not in a file mapping */
+	const char *sym;    /* NULL when unknown */
+	uint64_t off;       /* ip - symbol start */
+};
+
+struct fr_usyms *fr_usyms__new(void);
+void fr_usyms__free(struct fr_usyms *u);
+
+/* Resolves ips of process pid into out[0..n). Strings live as long as u. 0 or -errno
+ * (-ENOENT when the process is gone: frames are left unresolved). */
+int fr_usyms__resolve(struct fr_usyms *u, pid_t pid, const uint64_t *ips, size_t n,
+		      struct fr_uframe *out);
+
+#endif /* FR_USYMS_H */

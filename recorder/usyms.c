@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT
+/*
+ * usyms.c - user-space symbolization (fr_usyms.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fr_usyms.h"
+
+struct usym {
+	uint64_t addr, size;
+	const char *name;
+};
+
+struct useg {
+	uint64_t offset, vaddr, filesz;
+};
+
+struct elf_file {
+	struct elf_file *next;
+	char *path;
+	struct usym *syms;
+	size_t nr;
+	struct useg segs[16];
+	size_t nr_segs;
+	char *names; /* all names, one allocation */
+};
+
+struct fr_usyms {
+	struct elf_file *files;
+	size_t nr_files;
+};
+
+static int cmp_usym(const void *a, const void *b)
+{
+	const struct usym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Loads the function symbols and PT_LOAD segments of path (NULL entries on failure). */
+static struct elf_file *load_elf(const char *path)
+{
+	struct elf_file *f = calloc(1, sizeof(*f));
+	size_t cap = 0, names_len = 0, names_cap = 0;
+	Elf_Scn *scn = NULL;
+	GElf_Ehdr eh;
+	size_t nph;
+	Elf *elf;
+	int fd;
+
+	if (!f)
+		return NULL;
+	f->path = strdup(path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return f;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf || !gelf_getehdr(elf, &eh)) {
+		if (elf)
+			elf_end(elf);
+		close(fd);
+		return f;
+	}
+	if (!elf_getphdrnum(elf, &nph)) {
+		for (size_t i = 0; i < nph && f->nr_segs < 16; i++) {
+			GElf_Phdr ph;
+
+			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+				f->segs[f->nr_segs++] = (struct useg){ ph.p_offset, ph.p_vaddr, ph.p_filesz };
+		}
+	}
+	/* names are gathered first as offsets, then pointed into the block */
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data || !sh.sh_entsize)
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *name;
+			size_t len;
+
+			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+			    !sym.st_value)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (!name || !*name)
+				continue;
+			len = strlen(name) + 1;
+			if (f->nr == cap) {
+				size_t nc = cap ? cap * 2 : 1024;
+				void *p = realloc(f->syms, nc * sizeof(*f->syms));
+
+				if (!p)
+					break;
+				f->syms = p;
+				cap = nc;
+			}
+			if (names_len + len > names_cap) {
+				size_t nc = names_cap ? names_cap * 2 : 65536;
+				void *p;
+
+				while (nc < names_len + len)
+					nc *= 2;
+				p = realloc(f->names, nc);
+				if (!p)
+					break;
+				f->names = p;
+				names_cap = nc;
+			}
+			memcpy(f->names + names_len, name, len);
+			f->syms[f->nr].addr = sym.st_value;
+			f->syms[f->nr].size = sym.st_size;
+			f->syms[f->nr].name = (const char *)(uintptr_t)names_len;
+			names_len += len;
+			f->nr++;
+		}
+	}
+	for (size_t i = 0; i < f->nr; i++)
+		f->syms[i].name = f->names + (uintptr_t)f->syms[i].name;
+	qsort(f->syms, f->nr, sizeof(*f->syms), cmp_usym);
+	elf_end(elf);
+	close(fd);
+	return f;
+}
+
+static struct elf_file *get_file(struct fr_usyms *u, const char *path)
+{
+	struct elf_file *f;
+
+	for (f = u->files; f; f = f->next)
+		if (!strcmp(f->path, path))
+			return f;
+	f = load_elf(path);
+	if (!f)
+		return NULL;
+	f->next = u->files;
+	u->files = f;
+	u->nr_files++;
+	return f;
+}
+
+struct fr_usyms *fr_usyms__new(void)
+{
+	elf_version(EV_CURRENT);
+	return calloc(1, sizeof(struct fr_usyms));
+}
+
+void fr_usyms__free(struct fr_usyms *u)
+{
+	struct elf_file *f, *next;
+
+	if (!u)
+		return;
+	for (f = u->files; f; f = next) {
+		next = f->next;
+		free(f->path);
+		free(f->syms);
+		free(f->names);
+		free(f);
+	}
+	free(u);
+}
+
+struct mapping {
+	uint64_t start, end, pgoff;
+	char path[256];
+};
+
+static void lookup(struct fr_usyms *u, const struct mapping *m, uint64_t ip, struct fr_uframe *out)
+{
+	struct elf_file *f = get_file(u, m->path);
+	uint64_t file_off = ip - m->start + m->pgoff, vaddr = 0;
+	bool found = false;
+	size_t lo = 0, hi;
+
+	if (!f)
+		return;
+	out->module = f->path;
+	for (size_t i = 0; i < f->nr_segs; i++) {
+		if (file_off >= f->segs[i].offset && file_off < f->segs[i].offset + f->segs[i].filesz) {
+			vaddr = file_off - f->segs[i].offset + f->segs[i].vaddr;
+			found = true;
+			break;
+		}
+	}
+	if (!found || !f->nr || vaddr < f->syms[0].addr)
+		return;
+	hi = f->nr;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->syms[mid].addr <= vaddr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (f->syms[lo].size && vaddr >= f->syms[lo].addr + f->syms[lo].size + 4096)
+		return; /* far past its end: not this symbol */
+	out->sym = f->syms[lo].name;
+	out->off = vaddr - f->syms[lo].addr;
+}
+
+int fr_usyms__resolve(struct fr_usyms *u, pid_t pid, const uint64_t *ips, size_t n,
+		      struct fr_uframe *out)
+{
+	struct mapping *maps = NULL;
+	size_t nm = 0, cap = 0;
+	char path[64], line[512];
+	FILE *f;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = (struct fr_uframe){ .ip = ips[i] };
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long s, e, off;
+		char perms[8], file[256] = "";
+
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %255s", &s, &e, perms, &off, file) < 4)
+			continue;
+		if (perms[2] != 'x' || file[0] != '/')
+			continue;
+		if (nm == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			void *p = realloc(maps, nc * sizeof(*maps));
+
+			if (!p)
+				break;
+			maps = p;
+			cap = nc;
+		}
+		maps[nm].start = s;
+		maps[nm].end = e;
+		maps[nm].pgoff = off;
+		snprintf(maps[nm].path, sizeof(maps[nm].path), "%s", file);
+		nm++;
+	}
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < nm; k++)
+			if (ips[i] >= maps[k].start && ips[i] < maps[k].end) {
+				lookup(u, &maps[k], ips[i], &out[i]);
+				break;
+			}
+	free(maps);
+	return 0;
+}
