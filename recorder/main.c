@@ -17,6 +17,7 @@ static void usage(FILE *out)
 		"commands:\n"
 		"  run      record continuously (the default when no command is given)\n"
 		"  trace    follow one process and print what the kernel rings hold for it\n"
+		"  inspect  print a snapshot (.frsnap or a stored incident), as text, JSON or Perfetto\n"
 		"  version  print the version and record ABI\n\n"
 		"Run 'flightrec COMMAND --help' for a command's options.\n");
 }
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 		return fr_cmd_run(argc - i, argv + i);
 	if (!strcmp(argv[i], "trace"))
 		return fr_cmd_trace(argc - i, argv + i);
+	if (!strcmp(argv[i], "inspect"))
+		return fr_cmd_inspect(argc - i, argv + i);
 	if (!strcmp(argv[i], "version")) {
 		printf("flightrec 0.1.0 (record ABI %d)\n", FR_ABI_VERSION);
 		return 0;
