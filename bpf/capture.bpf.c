@@ -332,9 +332,11 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
-	if (preempt)
+	/* Still runnable: preempted in the kernel, or switched out in state R
+	 * on the way back to user space (schedule() there says preempt=false). */
+	if (preempt || prev_state == 0)
 		flags |= FR_SW_PREEMPT;
-	else if (prev_f && prev_state != 0 && (st->capture_flags & FR_CAP_STACKS) &&
+	else if (prev_f && (st->capture_flags & FR_CAP_STACKS) &&
 		 take_stack(ctx, st, cpu, (__u32)id, now, &stack_pos) == 0)
 		flags |= FR_SW_STACK;
 	r = ring_reserve(st, cpu, &pos);

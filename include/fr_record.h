@@ -53,7 +53,7 @@ enum fr_rec_type {
 #define FR_SYS_DUR_US 0x02     /* dur is in microseconds (call took >= 2^32 ns) */
 #define FR_SYS_RET_CLAMPED 0x04 /* return value did not fit 32 bits */
 /* flags for FR_REC_SWITCH */
-#define FR_SW_PREEMPT 0x01   /* task out was preempted: still runnable */
+#define FR_SW_PREEMPT 0x01   /* task out is still runnable (preempted, or left in state R) */
 #define FR_SW_STACK 0x02     /* a stack was taken: sw.stack_pos is valid */
 #define FR_SW_STACK_LOST 0x04 /* (user space) the stack was overwritten before read */
 

@@ -41,7 +41,8 @@ struct fr_window_req {
 
 /*
  * A window: the records of one process overlapping [t0, t1], merged across
- * CPUs in time order (a syscall overlaps when [ts - dur, ts] does).
+ * CPUs in time order (a syscall overlaps when [ts - dur, ts] does), plus the
+ * exit records of any process (they name threads gone since).
  * complete_from says from when every CPU's ring still held everything: the
  * window is whole if complete_from <= t0, otherwise records older than
  * complete_from may be missing.

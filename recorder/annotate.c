@@ -132,10 +132,32 @@ struct tacc {
 	uint32_t syscalls, switches;
 };
 
+#define MAX_PREEMPTORS 16
+
 struct cause_acc {
 	struct fr_cause c[FR_MAX_CAUSES];
 	size_t n;
+	/* runnable time by the task that held the CPU */
+	struct {
+		uint32_t pid;
+		uint64_t ns;
+	} pre[MAX_PREEMPTORS];
+	size_t npre;
 };
+
+static void add_preemptor(struct cause_acc *a, uint32_t pid, uint64_t ns)
+{
+	size_t i;
+
+	for (i = 0; i < a->npre && a->pre[i].pid != pid; i++)
+		;
+	if (i == a->npre) {
+		if (a->npre == MAX_PREEMPTORS)
+			return;
+		a->pre[a->npre++].pid = pid;
+	}
+	a->pre[i].ns += ns;
+}
 
 static void add_cause(struct cause_acc *a, uint8_t kind, const char *what, uint64_t ns,
 		      uint32_t nr, uint32_t other)
@@ -205,17 +227,40 @@ static void blocked_cause(const struct fr_annotate_ctx *c, const struct fr_windo
 		snprintf(buf, len, "sleeping outside a recorded syscall");
 }
 
-static void runnable_cause(const struct fr_annotate_ctx *c, uint32_t other, char *buf, size_t len)
+/* Runnable time is one cause; the task that held the CPU longest names it. */
+static void runnable(struct cause_acc *a, uint32_t other, uint64_t ns)
 {
+	add_cause(a, FR_CAUSE_RUNNABLE, "waiting for CPU", ns, UINT32_MAX, 0);
+	if (other)
+		add_preemptor(a, other, ns);
+}
+
+static void name_runnable(const struct fr_annotate_ctx *c, struct cause_acc *a)
+{
+	size_t best = 0;
 	char name[32] = "";
 
-	if (other && c->thread_name)
-		c->thread_name(c->ctx, other, other, name, sizeof(name));
-	if (other)
-		snprintf(buf, len, "waiting for CPU: preempted by pid %u (%s)", other,
-			 name[0] ? name : "?");
-	else
-		snprintf(buf, len, "waiting for CPU");
+	for (size_t i = 0; i < a->n; i++) {
+		struct fr_cause *cause = &a->c[i];
+
+		if (cause->kind != FR_CAUSE_RUNNABLE || !a->npre)
+			continue;
+		for (size_t k = 1; k < a->npre; k++)
+			if (a->pre[k].ns > a->pre[best].ns)
+				best = k;
+		cause->other_pid = a->pre[best].pid;
+		if (c->thread_name)
+			c->thread_name(c->ctx, cause->other_pid, cause->other_pid, name, sizeof(name));
+		if (a->npre > 1)
+			snprintf(cause->what, sizeof(cause->what),
+				 "waiting for CPU: preempted by pid %u (%s) and %zu other%s",
+				 cause->other_pid, name[0] ? name : "?", a->npre - 1,
+				 a->npre > 2 ? "s" : "");
+		else
+			snprintf(cause->what, sizeof(cause->what),
+				 "waiting for CPU: preempted by pid %u (%s)", cause->other_pid,
+				 name[0] ? name : "?");
+	}
 }
 
 /* Replays thread tid over the span. causes (and sx) may be NULL. */
@@ -278,8 +323,7 @@ static void replay(const struct fr_window *w, const struct fr_annotate_ctx *c, u
 				if (causes) {
 					uint32_t who = other ? other : (next == ST_RUNNING ? last_prev : 0);
 
-					runnable_cause(c, who == c->pid ? 0 : who, what, sizeof(what));
-					add_cause(causes, FR_CAUSE_RUNNABLE, what, d, UINT32_MAX, who);
+					runnable(causes, who == c->pid ? 0 : who, d);
 				}
 				break;
 			case ST_BLOCKED:
@@ -316,10 +360,8 @@ static void replay(const struct fr_window *w, const struct fr_annotate_ctx *c, u
 			break;
 		case ST_RUNNABLE:
 			acc->runnable += d;
-			if (causes) {
-				runnable_cause(c, other, what, sizeof(what));
-				add_cause(causes, FR_CAUSE_RUNNABLE, what, d, UINT32_MAX, other);
-			}
+			if (causes)
+				runnable(causes, other == c->pid ? 0 : other, d);
 			break;
 		case ST_BLOCKED:
 			acc->blocked += d; /* still blocked at the end: did not end in the span */
@@ -447,6 +489,7 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 					idx[sx.n++] = i;
 			replay(w, c, ev->focus_tid, &acc[focus], &causes, &sx);
 			free(idx);
+			name_runnable(c, &causes);
 		}
 		qsort(causes.c, causes.n, sizeof(causes.c[0]), cmp_cause);
 		memcpy(ev->causes, causes.c, sizeof(causes.c));

@@ -83,7 +83,8 @@ static bool rec_matches(const struct fr_rec *r, const struct fr_window_req *req)
 		return true;
 	if (r->type == FR_REC_WAKEUP && r->wk.waker_pid == req->pid)
 		return true;
-	return false;
+	/* exits of any followed process: the names of short-lived neighbours */
+	return r->type == FR_REC_EXIT;
 }
 
 /* Growable arrays for one read. */
