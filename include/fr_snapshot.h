@@ -29,6 +29,8 @@ struct fr_snapshot_opts {
 	const char *ui_base;     /* incident links; default http://127.0.0.1:8080 */
 	uint32_t max_children;   /* child spans; default 10 (at most FR_MAX_SLOW) */
 	uint64_t min_child_ns;   /* shorter syscalls are summarised; default 50 us */
+	const struct fr_ring_view *view; /* read windows here instead of the capture
+					  * (tests and benchmarks); NULL = the capture */
 };
 
 struct fr_snapshotter;

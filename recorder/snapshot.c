@@ -578,7 +578,7 @@ int fr_snapshotter__take(struct fr_snapshotter *s, const struct fr_incident_in *
 	t0 = S > s->o.pre_ns ? S - s->o.pre_ns : 0;
 	t1 = E + s->o.post_ns;
 
-	if (!s->cap)
+	if (!s->cap && !s->o.view)
 		no_ctx = "kernel capture is off (not root, or --no-kernel)";
 	else if (!in->host_pid)
 		no_ctx = "the span's resource has no process.pid";
@@ -595,7 +595,8 @@ int fr_snapshotter__take(struct fr_snapshotter *s, const struct fr_incident_in *
 
 			nanosleep(&nap, NULL);
 		}
-		err = fr_capture__read_window(s->cap, &req, &w);
+		err = s->o.view ? fr_ring__read_window(s->o.view, &req, &w)
+				: fr_capture__read_window(s->cap, &req, &w);
 		if (err)
 			goto out;
 		context = true;
