@@ -318,8 +318,11 @@ int main(int argc, char **argv)
 		if (fd >= 0)
 			dup2(fd, 2);
 		pin(rec_cpu);
+		char data[64];
+
+		snprintf(data, sizeof(data), "/tmp/fr-otlp-bench-data-%d", getppid());
 		execl(argv[1], argv[1], "run", "--no-kernel", "--otlp-listen", listen,
-		      "--export-endpoint", endpoint, "-i", "0", (char *)NULL);
+		      "--export-endpoint", endpoint, "--data-dir", data, "-i", "0", (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 100; i++) {
@@ -364,6 +367,13 @@ int main(int argc, char **argv)
 		if (f)
 			fclose(f);
 		unlink(logpath);
+	}
+	{
+		char cmd[96];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf /tmp/fr-otlp-bench-data-%d", getpid());
+		if (system(cmd))
+			fprintf(stderr, "otlp_bench: could not remove its data directory\n");
 	}
 
 	printf("otlp ingest: recorder pinned to CPU %d, load generator and sink on CPU 0, "

@@ -64,9 +64,11 @@ const backendPort = backend.address().port;
 
 // ---- flightrec ----
 const otlpPort = await freePort();
-const dumpFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fr-sdk-')), 'spans.jsonl');
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fr-sdk-'));
+const dumpFile = path.join(workDir, 'spans.jsonl');
 const fr = spawn(bin, ['run', '--no-kernel', '--otlp-listen', `127.0.0.1:${otlpPort}`,
-  '--export-endpoint', `http://127.0.0.1:${backendPort}`, '--dump-spans', dumpFile, '-i', '0'],
+  '--export-endpoint', `http://127.0.0.1:${backendPort}`, '--dump-spans', dumpFile,
+  '--data-dir', path.join(workDir, 'data'), '-i', '0'],
 { stdio: ['ignore', 'inherit', 'inherit'] });
 let frExited = false;
 fr.on('exit', () => { frExited = true; });
@@ -221,6 +223,7 @@ if (backendSpans.length !== want) { failures++; console.error(`the backend got $
 fr.kill('SIGTERM');
 await new Promise((r) => (frExited ? r() : fr.on('exit', r)));
 backend.close();
+fs.rmSync(workDir, { recursive: true, force: true });
 console.log(`compared ${want} spans from ${configs.length} exporter configurations ` +
   `(${backendRequests} forwarded requests): ${failures} mismatches`);
 process.exit(failures ? 1 : 0);
