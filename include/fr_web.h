@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fr_web.h - the web UI and JSON API (libmicrohttpd), 127.0.0.1:8080 by
+ * default.
+ *
+ *   GET    /api/incidents?service=&name=&from=&to=&min_ms=&cursor=&limit=
+ *   GET    /api/incidents/ID              summary + the whole snapshot
+ *   GET    /api/incidents/ID/snapshot     the .frsnap (download)
+ *   GET    /api/incidents/ID/perfetto     Chrome/Perfetto trace events (download)
+ *   DELETE /api/incidents/ID
+ *   GET    /api/rules                     rules with their captures
+ *   POST   /api/rules  {"rule":"p99,name=POST /checkout"}
+ *   DELETE /api/rules/ID
+ *   GET    /api/operations                live count, p50, p99 per operation
+ *   GET    /api/status                    rings, events, drops, store, exporter, uptime
+ *   GET    /metrics                       Prometheus text
+ *   GET    /, /incidents/ID, /triggers, /status   the pages (assets compiled in)
+ *
+ * A token, when set, is needed for every request (Authorization: Bearer,
+ * or the cookie set by visiting /?token=...); binding beyond loopback
+ * requires one. Requests that change things (POST, DELETE) need it always
+ * when one is set.
+ */
+#ifndef FR_WEB_H
+#define FR_WEB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fr_capture.h"
+#include "fr_export.h"
+#include "fr_otlp_server.h"
+#include "fr_store.h"
+#include "fr_trigger.h"
+
+#define FR_WEB_DEFAULT_LISTEN "127.0.0.1:8080"
+
+/* Counters of the daemon around the components (read at each /api/status). */
+struct fr_web_counters {
+	uint64_t incidents;
+	uint64_t incident_errors;
+	uint64_t captures_dropped;
+};
+
+struct fr_web_opts {
+	size_t sz;
+	const char *listen;           /* ADDR:PORT; port 0 = any */
+	const char *token;            /* NULL = none (loopback only) */
+	struct fr_store *store;       /* required */
+	struct fr_trigger *trig;      /* may be NULL */
+	struct fr_capture *cap;       /* may be NULL: kernel capture off */
+	struct fr_exporter *exp;      /* may be NULL */
+	struct fr_otlp_server *otlp;  /* may be NULL */
+	const struct fr_web_counters *counters; /* may be NULL */
+	/* after a rule change through the API (the daemon saves the rules) */
+	void (*rules_changed)(void *ctx);
+	void *ctx;
+	size_t max_body;              /* POST bodies; default 64 KiB */
+	unsigned max_connections;     /* default 64 */
+};
+
+struct fr_web;
+
+/* NULL with errno and a logged reason (EINVAL: a non-loopback address without a token). */
+struct fr_web *fr_web__start(const struct fr_web_opts *opts);
+uint16_t fr_web__port(const struct fr_web *w);
+void fr_web__stop(struct fr_web *w);
+
+#endif /* FR_WEB_H */
