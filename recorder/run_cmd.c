@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fr_capture.h"
@@ -26,6 +27,7 @@
 #include "fr_snapshot.h"
 #include "fr_store.h"
 #include "fr_trigger.h"
+#include "fr_web.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -64,7 +66,13 @@ static void usage(FILE *out)
 		"      --post-ms MS         and after it (default 20)\n"
 		"      --data-dir DIR       the incident store (default ./flightrec-data)\n"
 		"      --store-max-mb MIB   store size kept (default 1024), oldest evicted first\n"
-		"      --ui-base URL        base of incident links (default http://127.0.0.1:8080)\n"
+		"      --ui-base URL        base of incident links (default: the web address)\n"
+		"web UI and API:\n"
+		"      --web-listen A:P     serve the UI here (default 127.0.0.1:8080)\n"
+		"      --auth-token T       require this token (needed beyond loopback)\n"
+		"      --auth-token-file F  read the token from a file\n"
+		"      --no-web             no UI\n"
+		"      --demo               also run flightrec-demo, a small service with anomalies\n"
 		"  -i, --status-interval S  print a status line every S seconds (default 10; 0 = never)\n");
 }
 
@@ -95,6 +103,7 @@ struct daemon {
 	bool jstop;
 	pthread_t worker;
 	bool worker_started;
+	struct fr_web_counters counters; /* what the UI shows of the above */
 	uint64_t incidents, incident_errors, captures_dropped;
 };
 
@@ -146,6 +155,7 @@ static void *capture_worker(void *arg)
 		if (err) {
 			pr_err("incident for span %s failed: %s", j.span->name.p, strerror(-err));
 			__atomic_add_fetch(&d->incident_errors, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&d->counters.incident_errors, 1, __ATOMIC_RELAXED);
 			if (d->exp)
 				fr_exporter__submit(d->exp, j.span, 1); /* forwarded as it came */
 		} else {
@@ -158,6 +168,7 @@ static void *capture_worker(void *arg)
 				__atomic_add_fetch(&d->incident_errors, 1, __ATOMIC_RELAXED);
 			} else {
 				__atomic_add_fetch(&d->incidents, 1, __ATOMIC_RELAXED);
+				__atomic_add_fetch(&d->counters.incidents, 1, __ATOMIC_RELAXED);
 			}
 			if (d->exp)
 				fr_exporter__submit(d->exp, out.export->spans, out.export->nr_spans);
@@ -249,6 +260,7 @@ static int on_batch(void *ctx, struct fr_batch *b)
 		fwd_from = i + 1;
 		if (!queue_capture(d, b, sp, &dec, ri < 64 ? host[ri] : 0, ri < 64 && followed[ri])) {
 			__atomic_add_fetch(&d->captures_dropped, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&d->counters.captures_dropped, 1, __ATOMIC_RELAXED);
 			if (d->exp)
 				fr_exporter__submit(d->exp, sp, 1);
 		}
@@ -304,6 +316,11 @@ static void save_rules(struct daemon *d)
 	}
 	if (fr_store__save_rules(d->store, ids, ptr, n))
 		pr_warn("could not save the rules to the store");
+}
+
+static void rules_changed(void *ctx)
+{
+	save_rules(ctx);
 }
 
 /* Rules from a file, one per line; 0 or -errno. */
@@ -406,6 +423,11 @@ enum {
 	OPT_DATA,
 	OPT_STORE_MAX,
 	OPT_UI_BASE,
+	OPT_WEB,
+	OPT_TOKEN,
+	OPT_TOKEN_FILE,
+	OPT_NO_WEB,
+	OPT_DEMO,
 };
 
 int fr_cmd_run(int argc, char **argv)
@@ -432,6 +454,11 @@ int fr_cmd_run(int argc, char **argv)
 		{ "data-dir", required_argument, NULL, OPT_DATA },
 		{ "store-max-mb", required_argument, NULL, OPT_STORE_MAX },
 		{ "ui-base", required_argument, NULL, OPT_UI_BASE },
+		{ "web-listen", required_argument, NULL, OPT_WEB },
+		{ "auth-token", required_argument, NULL, OPT_TOKEN },
+		{ "auth-token-file", required_argument, NULL, OPT_TOKEN_FILE },
+		{ "no-web", no_argument, NULL, OPT_NO_WEB },
+		{ "demo", no_argument, NULL, OPT_DEMO },
 		{ "status-interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -451,6 +478,11 @@ int fr_cmd_run(int argc, char **argv)
 	struct daemon d = { .dump_mu = PTHREAD_MUTEX_INITIALIZER, .jmu = PTHREAD_MUTEX_INITIALIZER,
 			    .jcv = PTHREAD_COND_INITIALIZER };
 	struct fr_otlp_server *srv = NULL;
+	struct fr_web_opts wopts = { .sz = sizeof(wopts) };
+	struct fr_web *web = NULL;
+	bool no_web = false, demo = false;
+	char token[256] = "", ui_base[128] = "";
+	pid_t demo_pid = 0;
 
 	d.sopts.sz = sizeof(d.sopts);
 	if (!pids || !comms || !cgroups || !rule_args) {
@@ -545,6 +577,32 @@ int fr_cmd_run(int argc, char **argv)
 		case OPT_UI_BASE:
 			d.sopts.ui_base = optarg;
 			break;
+		case OPT_WEB:
+			wopts.listen = optarg;
+			break;
+		case OPT_TOKEN:
+			snprintf(token, sizeof(token), "%s", optarg);
+			break;
+		case OPT_TOKEN_FILE: {
+			FILE *tf = fopen(optarg, "r");
+
+			if (!tf || !fgets(token, sizeof(token), tf)) {
+				pr_err("cannot read the token from %s", optarg);
+				if (tf)
+					fclose(tf);
+				ret = 2;
+				goto out;
+			}
+			fclose(tf);
+			token[strcspn(token, "\r\n")] = '\0';
+			break;
+		}
+		case OPT_NO_WEB:
+			no_web = true;
+			break;
+		case OPT_DEMO:
+			demo = true;
+			break;
 		case 'i':
 			interval = atof(optarg);
 			break;
@@ -586,6 +644,11 @@ int fr_cmd_run(int argc, char **argv)
 	} else {
 		pr_warn("running without kernel context (--no-kernel)");
 	}
+	if (!d.sopts.ui_base) {
+		snprintf(ui_base, sizeof(ui_base), "http://%s",
+			 wopts.listen ? wopts.listen : FR_WEB_DEFAULT_LISTEN);
+		d.sopts.ui_base = ui_base;
+	}
 	stopts.dir = data_dir;
 	d.store = fr_store__open(&stopts);
 	if (!d.store)
@@ -605,6 +668,11 @@ int fr_cmd_run(int argc, char **argv)
 		}
 		save_rules(&d);
 	} else if (fr_store__load_rules(d.store, load_stored_rule, &d) <= 0) {
+		/* The demo's anomalies are far above its normal latency: a threshold
+		 * catches each of them even while the p99 rule of that operation is
+		 * cooling down after an ordinary tail request. */
+		if (demo)
+			add_rule_text(&d, "threshold=60ms,service=shop,kind=server,cooldown=10s");
 		add_rule_text(&d, FR_DEFAULT_RULE);
 		save_rules(&d);
 	}
@@ -659,6 +727,39 @@ int fr_cmd_run(int argc, char **argv)
 	pr_info("receiving OTLP/HTTP on %s (port %u)", sopts.listen ? sopts.listen
 								   : FR_OTLP_DEFAULT_LISTEN,
 		fr_otlp_server__port(srv));
+	if (!no_web) {
+		wopts.token = token[0] ? token : NULL;
+		wopts.store = d.store;
+		wopts.trig = d.trig;
+		wopts.cap = d.cap;
+		wopts.exp = d.exp;
+		wopts.otlp = srv;
+		wopts.counters = &d.counters;
+		wopts.rules_changed = rules_changed;
+		wopts.ctx = &d;
+		web = fr_web__start(&wopts);
+		if (!web)
+			goto out;
+		pr_info("UI on http://%s/", wopts.listen ? wopts.listen : FR_WEB_DEFAULT_LISTEN);
+	}
+	if (demo) {
+		char self[512], otlp_url[128];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 32);
+
+		if (n > 0) {
+			self[n] = '\0';
+			snprintf(strrchr(self, '/'), 32, "/flightrec-demo");
+		}
+		snprintf(otlp_url, sizeof(otlp_url), "http://127.0.0.1:%u/v1/traces",
+			 fr_otlp_server__port(srv));
+		demo_pid = fork();
+		if (demo_pid == 0) {
+			execl(self, "flightrec-demo", otlp_url, (char *)NULL);
+			fprintf(stderr, "flightrec: cannot run %s\n", self);
+			_exit(127);
+		}
+		pr_info("demo service started (pid %d): incidents appear within a minute", demo_pid);
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -675,6 +776,13 @@ int fr_cmd_run(int argc, char **argv)
 		}
 	}
 	pr_info("stopping");
+	if (demo_pid > 0) {
+		kill(demo_pid, SIGTERM);
+		waitpid(demo_pid, NULL, 0);
+		demo_pid = 0;
+	}
+	fr_web__stop(web);
+	web = NULL;
 	{
 		uint64_t lw = 0, lt = fr_mono_ns() - 1;
 		struct fr_clock clk = { 0 };
@@ -702,6 +810,11 @@ int fr_cmd_run(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	if (demo_pid > 0) {
+		kill(demo_pid, SIGTERM);
+		waitpid(demo_pid, NULL, 0);
+	}
+	fr_web__stop(web);
 	fr_otlp_server__stop(srv);
 	if (d.worker_started) {
 		pthread_mutex_lock(&d.jmu);

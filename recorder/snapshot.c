@@ -446,11 +446,19 @@ static int fill_stacks(struct fr_snapshotter *s, struct fr_arena *a, const struc
 		ps->frames = ANEW(a, PbFrame *, nk + nu);
 		if (!ps->frames)
 			return -ENOMEM;
+		bool top = true;
+
 		for (size_t k = 0; k < nk; k++) {
-			PbFrame *f = ANEW(a, PbFrame, 1);
+			PbFrame *f;
 			uint64_t off = 0;
 			const char *sym = fr_ksyms__lookup(s->ksyms, st->ips[k], &off);
 
+			/* the tracing machinery above __schedule is not the task's */
+			if (top && sym && (!strncmp(sym, "bpf_", 4) || !strncmp(sym, "__traceiter_", 12) ||
+					   !strncmp(sym, "__bpf_trace", 11)))
+				continue;
+			top = false;
+			f = ANEW(a, PbFrame, 1);
 			if (!f)
 				return -ENOMEM;
 			flightrec__snapshot__v1__frame__init(f);

@@ -1,0 +1,388 @@
+// flightrec web UI. Plain DOM, no dependencies, nothing from the network
+// but this server. Everything that comes from spans is untrusted: it is only
+// ever put into the page as text (textContent, SVG text nodes).
+'use strict';
+
+const main = document.getElementById('main');
+let timer = null;
+
+function el(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k === 'style') e.style.cssText = v; // CSSOM: allowed by the CSP, unlike style attributes
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(String(k)));
+  return e;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function sv(tag, attrs, text) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function ms(x) {
+  if (x >= 1000) return (x / 1000).toFixed(2) + ' s';
+  if (x >= 10) return x.toFixed(0) + ' ms';
+  if (x >= 1) return x.toFixed(1) + ' ms';
+  return (x * 1000).toFixed(0) + ' µs';
+}
+const nsms = (ns) => ms(Number(ns) / 1e6);
+function when(unixNanoStr) {
+  const d = new Date(Number(BigInt(unixNanoStr) / 1000000n));
+  return d.toLocaleString();
+}
+const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+
+async function api(path, opts) {
+  const r = await fetch(path, opts);
+  const body = r.headers.get('content-type')?.includes('json') ? await r.json() : await r.text();
+  if (!r.ok) throw new Error(body && body.error ? body.error : 'HTTP ' + r.status);
+  return body;
+}
+
+function go(path) {
+  history.pushState(null, '', path);
+  route();
+}
+document.addEventListener('click', (ev) => {
+  const a = ev.target.closest('a[data-nav]');
+  if (a && !ev.metaKey && !ev.ctrlKey) { ev.preventDefault(); go(a.getAttribute('href')); }
+});
+window.addEventListener('popstate', route);
+
+function route() {
+  clearInterval(timer);
+  timer = null;
+  const p = location.pathname;
+  for (const id of ['incidents', 'triggers', 'status'])
+    document.getElementById('nav-' + id).classList.toggle('active',
+      (id === 'incidents' && (p === '/' || p.startsWith('/incidents'))) || p === '/' + id);
+  if (p.startsWith('/incidents/')) return incidentPage(p.slice(11));
+  if (p === '/triggers') return triggersPage();
+  if (p === '/status') return statusPage();
+  return incidentsPage();
+}
+
+function fail(e) {
+  main.replaceChildren(el('p', { class: 'error', text: 'Error: ' + e.message }));
+}
+
+// ---------------- incidents ----------------
+
+function incidentsPage() {
+  const f = { service: '', name: '', min_ms: '' };
+  const svc = el('input', { name: 'service', placeholder: 'any', size: 14 });
+  const op = el('input', { name: 'name', placeholder: 'any', size: 22 });
+  const min = el('input', { name: 'min_ms', placeholder: '0', size: 6, inputmode: 'numeric' });
+  const form = el('form', { class: 'filters', id: 'filters', onsubmit: (e) => {
+    e.preventDefault(); f.service = svc.value.trim(); f.name = op.value.trim(); f.min_ms = min.value.trim();
+    seen.clear(); load(true);
+  } },
+  el('label', {}, 'service', svc), el('label', {}, 'operation', op), el('label', {}, 'min ms', min),
+  el('button', { type: 'submit', text: 'Filter' }));
+  const tbody = el('tbody', { id: 'incident-rows' });
+  const count = el('p', { class: 'muted', id: 'incident-count' });
+  const more = el('button', { class: 'secondary', text: 'Older…', style: 'display:none', onclick: () => load(false) });
+  const table = el('table', { id: 'incidents' },
+    el('thead', {}, el('tr', {}, ...['time', 'service', 'operation', 'duration', 'threshold broken', 'verdict']
+      .map((h, i) => el('th', { class: i === 3 ? 'num' : '', text: h })))), tbody);
+  main.replaceChildren(el('h1', { text: 'Incidents' }),
+    el('p', { class: 'muted', text: 'Slow spans flightrec captured, newest first. New ones appear as they come.' }),
+    form, count, table, more);
+  const seen = new Set();
+  let cursor = null;
+
+  function row(s, fresh) {
+    const tr = el('tr', { class: 'row' + (fresh ? ' new' : ''), 'data-id': s.id, onclick: () => go('/incidents/' + s.id) },
+      el('td', { text: when(s.time_unix_nano) }), el('td', { text: s.service }),
+      el('td', { text: s.name }), el('td', { class: 'num', text: ms(s.duration_ms) }),
+      el('td', { text: s.threshold_ms ? ms(s.threshold_ms) + ' (' + s.rule + ')' : s.rule }),
+      el('td', { text: s.verdict }));
+    return tr;
+  }
+  async function load(fresh) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(f)) if (v) q.set(k, v);
+    if (!fresh && cursor) q.set('cursor', cursor);
+    try {
+      const r = await api('/api/incidents?' + q);
+      if (fresh) { tbody.replaceChildren(); seen.clear(); }
+      for (const s of r.incidents) if (!seen.has(s.id)) { seen.add(s.id); tbody.append(row(s, false)); }
+      if (fresh || r.next_cursor) cursor = r.next_cursor;
+      more.style.display = cursor ? '' : 'none';
+      count.textContent = seen.size ? seen.size + ' incident' + (seen.size > 1 ? 's' : '') + ' shown'
+        : 'No incidents yet: they appear when a span breaks a trigger rule.';
+    } catch (e) { count.textContent = 'Error: ' + e.message; }
+  }
+  async function poll() {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(f)) if (v) q.set(k, v);
+    try {
+      const r = await api('/api/incidents?' + q);
+      const fresh = r.incidents.filter((s) => !seen.has(s.id));
+      for (const s of fresh.reverse()) { seen.add(s.id); tbody.prepend(row(s, true)); }
+      if (fresh.length) count.textContent = seen.size + ' incident' + (seen.size > 1 ? 's' : '') + ' shown';
+    } catch (e) { /* keep what is shown */ }
+  }
+  load(true);
+  timer = setInterval(poll, 2000);
+}
+
+// ---------------- one incident ----------------
+
+// Thread states over the window from the records (switch out, wake-up, switch in).
+function lanes(snap) {
+  const w = snap.window, r = snap.records;
+  const base = BigInt(w.start_mono_ns);
+  const pid = w.pid;
+  const out = new Map(); // tid -> {segs:[[t0,t1,state]], sys:[[t0,t1,name]]}
+  const lane = (tid) => { if (!out.has(tid)) out.set(tid, { segs: [], sys: [], state: null, since: 0 }); return out.get(tid); };
+  let t = 0;
+  const n = r ? r.type.length : 0;
+  for (let i = 0; i < n; i++) {
+    t += Number(r.ts_delta[i]);
+    const type = r.type[i], tid = r.tid[i];
+    if (type === 1 && r.pid[i] === pid) {
+      const d = Number(r.a[i]);
+      lane(tid).sys.push([t - d, t, SYSCALLS[r.aux[i]] || ('syscall ' + r.aux[i])]);
+    } else if (type === 2) {
+      if (r.pid[i] === pid) {
+        const L = lane(tid);
+        if (L.state) L.segs.push([L.since, t, L.state]);
+        L.state = (r.flags[i] & 1) ? 'runnable' : 'blocked'; L.since = t;
+      }
+      if (Number(r.b[i]) === pid) {
+        const L = lane(Number(r.a[i]));
+        if (L.state) L.segs.push([L.since, t, L.state]);
+        else if (t > 0) L.segs.push([0, t, 'runnable']);
+        L.state = 'running'; L.since = t;
+      }
+    } else if (type === 3 && r.pid[i] === pid) {
+      const L = lane(tid);
+      if (L.state === 'blocked') { L.segs.push([L.since, t, 'blocked']); L.state = 'runnable'; L.since = t; }
+    }
+  }
+  const end = Number(BigInt(w.end_mono_ns) - base);
+  for (const L of out.values()) if (L.state) L.segs.push([L.since, end, L.state]);
+  return { lanes: out, end, base };
+}
+
+const COLORS = { running: '#16a34a', runnable: '#f59e0b', blocked: '#9ca3af' };
+
+function timeline(snap) {
+  const { lanes: L, end, base } = lanes(snap);
+  const w = snap.window;
+  const width = 1100, left = 150, lh = 22, top = 34;
+  const order = snap.threads.map((t) => t.tid).filter((t) => L.has(t)).slice(0, 12);
+  const height = top + order.length * lh + 20;
+  const x = (t) => left + (Math.max(0, Math.min(end, t)) / end) * (width - left - 10);
+  const svg = sv('svg', { id: 'timeline', width, height, viewBox: `0 0 ${width} ${height}` });
+  const s0 = Number(BigInt(w.span_start_mono_ns) - base), s1 = Number(BigInt(w.span_end_mono_ns) - base);
+  svg.append(sv('rect', { x: x(s0), y: 0, width: Math.max(1, x(s1) - x(s0)), height, fill: '#eef2ff' }));
+  const span = snapSpan(snap);
+  svg.append(sv('rect', { x: x(s0), y: 6, width: Math.max(1, x(s1) - x(s0)), height: 16, fill: '#2563eb', rx: 2 }));
+  svg.append(sv('text', { x: 4, y: 18 }, 'span'));
+  svg.append(sv('text', { x: x(s0) + 4, y: 18, fill: '#fff' }, span ? span.name + ' — ' + nsms(BigInt(span.end_time_unix_nano) - BigInt(span.start_time_unix_nano)) : ''));
+  order.forEach((tid, i) => {
+    const y = top + i * lh;
+    const name = (snap.threads.find((t) => t.tid === tid) || {}).name || '';
+    svg.append(sv('text', { x: 4, y: y + 14 }, tid + ' ' + name));
+    for (const [a, b, st] of L.get(tid).segs) {
+      const r = sv('rect', { x: x(a), y: y + 3, width: Math.max(0.5, x(b) - x(a)), height: 12, fill: COLORS[st], class: 'state-' + st });
+      r.append(sv('title', {}, st + ' ' + ms((b - a) / 1e6)));
+      svg.append(r);
+    }
+    for (const [a, b, nm] of L.get(tid).sys) {
+      if (b - a < end / 2000) continue;
+      const r = sv('rect', { x: x(a), y: y + 16, width: Math.max(0.5, x(b) - x(a)), height: 4, fill: '#1d4ed8', class: 'syscall' });
+      r.append(sv('title', {}, nm + ' ' + ms((b - a) / 1e6)));
+      svg.append(r);
+    }
+  });
+  svg.append(sv('text', { x: left, y: height - 4, fill: '#6b7280' }, '0'));
+  svg.append(sv('text', { x: width - 60, y: height - 4, fill: '#6b7280' }, ms(end / 1e6)));
+  return svg;
+}
+
+function snapSpan(snap) {
+  const rs = snap.span;
+  return rs && rs.scope_spans && rs.scope_spans[0] && rs.scope_spans[0].spans[0];
+}
+
+// Blocking stacks merged root-first into a flame graph (width = occurrences).
+function flame(snap) {
+  const r = snap.records, focus = snap.window.focus_tid;
+  const root = { name: 'all', n: 0, kids: new Map() };
+  const n = r ? r.type.length : 0;
+  for (let i = 0; i < n; i++) {
+    if (r.type[i] !== 2 || !Number(r.c[i])) continue;
+    const st = snap.stacks[Number(r.c[i]) - 1];
+    if (!st || (focus && r.tid[i] !== focus)) continue;
+    const frames = st.frames.slice().reverse();
+    let node = root;
+    root.n++;
+    for (const f of frames) {
+      const nm = f.symbol ? f.symbol : (f.kernel ? '0x' + BigInt(f.addr).toString(16) : '[' + (f.module || '?').split('/').pop() + ']');
+      if (!node.kids.has(nm)) node.kids.set(nm, { name: nm, n: 0, kids: new Map(), kernel: f.kernel });
+      node = node.kids.get(nm);
+      node.n++;
+    }
+  }
+  const width = 1100, rh = 17;
+  let depth = 0;
+  (function d(nd, k) { depth = Math.max(depth, k); for (const c of nd.kids.values()) d(c, k + 1); })(root, 0);
+  const svg = sv('svg', { id: 'flame', width, height: (depth + 1) * rh + 4 });
+  if (!root.n) return el('p', { class: 'muted', text: 'No blocking stacks were recorded for this thread during the window.' });
+  (function draw(nd, x0, w, k) {
+    const y = (depth - k) * rh;
+    const g = sv('g', {});
+    const kernel = nd.kernel;
+    g.append(sv('rect', { x: x0, y, width: Math.max(0.5, w), height: rh - 1, fill: k === 0 ? '#cbd5e1' : kernel ? '#fca5a5' : '#fdba74' }));
+    g.append(sv('title', {}, nd.name + ' (' + nd.n + ')'));
+    if (w > 40) g.append(sv('text', { x: x0 + 3, y: y + 12 }, nd.name.length * 6.2 > w - 6 ? nd.name.slice(0, Math.max(1, Math.floor((w - 6) / 6.2))) : nd.name));
+    svg.append(g);
+    let cx = x0;
+    for (const c of nd.kids.values()) { const cw = w * c.n / nd.n; draw(c, cx, cw, k + 1); cx += cw; }
+  })(root, 0, width, 0);
+  return svg;
+}
+
+async function incidentPage(id) {
+  let r;
+  try { r = await api('/api/incidents/' + encodeURIComponent(id)); } catch (e) { return fail(e); }
+  const s = r.summary, snap = r.snapshot, w = snap.window || {};
+  const span = snapSpan(snap);
+  const parts = [
+    el('p', {}, el('a', { href: '/', 'data-nav': '', text: '← incidents' })),
+    el('h1', { text: s.service + ' · ' + s.name }),
+    el('p', { class: 'muted', text: KINDS[s.kind] + ' span, ' + ms(s.duration_ms) + ', ended ' + when(s.time_unix_nano) + ' — ' + snap.trigger_reason }),
+    el('div', { class: 'verdict', id: 'verdict', text: s.verdict }),
+    el('p', { class: 'ids' }, 'trace ', el('code', { id: 'trace-id', text: s.trace_id }),
+      el('button', { class: 'secondary', text: 'copy', onclick: () => copy(s.trace_id) }),
+      ' span ', el('code', { id: 'span-id', text: s.span_id }),
+      el('button', { class: 'secondary', text: 'copy', onclick: () => copy(s.span_id) })),
+    el('p', { class: 'downloads' },
+      el('a', { id: 'dl-snapshot', href: '/api/incidents/' + s.id + '/snapshot', download: 'incident-' + s.id + '.frsnap', text: 'Download snapshot (.frsnap)' }),
+      el('a', { id: 'dl-perfetto', href: '/api/incidents/' + s.id + '/perfetto', download: 'incident-' + s.id + '.perfetto.json', text: 'Download Perfetto trace' }),
+      el('span', { class: 'muted', text: 'read offline with: flightrec inspect incident-' + s.id + '.frsnap' })),
+  ];
+  if (!w.kernel_context) {
+    parts.push(el('p', { class: 'muted', text: 'No kernel context: ' + w.no_context_reason }));
+  } else {
+    parts.push(el('h2', { text: 'Timeline' }),
+      el('p', { class: 'legend' }, ...Object.entries(COLORS).map(([k, c]) => el('span', {}, el('i', { style: 'background:' + c }), k)),
+        el('span', {}, el('i', { style: 'background:#1d4ed8' }), 'syscall'),
+        el('span', { class: 'muted', text: w.missing_ns && w.missing_ns !== '0' ? 'the first ' + nsms(w.missing_ns) + ' were no longer in the rings' : 'window complete' })),
+      timeline(snap));
+    const spanNs = Number(BigInt(span.end_time_unix_nano) - BigInt(span.start_time_unix_nano)) || 1;
+    parts.push(el('h2', { text: 'Where the time went (thread ' + w.focus_tid + ')' }),
+      el('table', { id: 'causes' }, el('tbody', {}, ...(snap.causes || []).map((c) =>
+        el('tr', {}, el('td', { class: 'num', text: nsms(c.ns) }),
+          el('td', {}, el('span', { class: 'bar', style: 'width:' + Math.max(1, Math.round(300 * Number(c.ns) / spanNs)) + 'px' })),
+          el('td', { text: c.what }))))));
+    parts.push(el('h2', { text: 'Top syscalls (process, within the span)' }),
+      el('table', { id: 'syscalls' }, el('thead', {}, el('tr', {}, ...['syscall', 'count', 'total', 'max'].map((h, i) => el('th', { class: i ? 'num' : '', text: h })))),
+        el('tbody', {}, ...(snap.syscalls || []).slice(0, 12).map((y) => el('tr', {}, el('td', { text: y.name }),
+          el('td', { class: 'num', text: y.count }), el('td', { class: 'num', text: nsms(y.total_ns) }), el('td', { class: 'num', text: nsms(y.max_ns) }))))));
+    parts.push(el('h2', { text: 'Blocking stacks (flame graph)' }), flame(snap));
+    parts.push(el('h2', { text: 'Threads' }),
+      el('table', { id: 'threads' }, el('thead', {}, el('tr', {}, ...['tid', 'name', 'on CPU', 'runnable', 'blocked', 'syscalls'].map((h, i) => el('th', { class: i > 1 ? 'num' : '', text: h })))),
+        el('tbody', {}, ...(snap.threads || []).slice(0, 30).map((t) => el('tr', {}, el('td', { text: t.tid }), el('td', { text: t.name }),
+          el('td', { class: 'num', text: nsms(t.on_cpu_ns) }), el('td', { class: 'num', text: nsms(t.runnable_ns) }),
+          el('td', { class: 'num', text: nsms(t.blocked_ns) }), el('td', { class: 'num', text: t.syscalls }))))));
+  }
+  if ((snap.child_spans || []).length)
+    parts.push(el('h2', { text: 'Child spans exported' }), el('ul', {}, ...snap.child_spans.map((c) =>
+      el('li', { text: c.name + ' — ' + nsms(BigInt(c.end_time_unix_nano) - BigInt(c.start_time_unix_nano)) }))));
+  main.replaceChildren(...parts);
+}
+
+function copy(text) {
+  if (navigator.clipboard) navigator.clipboard.writeText(text).catch(() => {});
+}
+
+// ---------------- triggers ----------------
+
+async function triggersPage() {
+  const rulesBody = el('tbody', { id: 'rule-rows' });
+  const opsBody = el('tbody', { id: 'op-rows' });
+  const msg = el('p', { id: 'rule-msg', class: 'muted' });
+  const type = el('select', { id: 'rule-type' }, el('option', { value: 'p', text: 'percentile' }),
+    el('option', { value: 'threshold', text: 'threshold' }), el('option', { value: 'error', text: 'error status' }));
+  const value = el('input', { id: 'rule-value', value: '99', size: 6 });
+  const service = el('input', { id: 'rule-service', placeholder: 'any', size: 14 });
+  const name = el('input', { id: 'rule-name', placeholder: 'any (globs: GET *)', size: 22 });
+  const kind = el('select', { id: 'rule-kind' }, ...['any', 'server', 'client', 'internal', 'producer', 'consumer'].map((k) => el('option', { value: k, text: k })));
+  const form = el('form', { class: 'rule', id: 'rule-form', onsubmit: async (e) => {
+    e.preventDefault();
+    const quote = (v) => "'" + v.replace(/'/g, '') + "'";
+    let text = type.value === 'p' ? 'p' + value.value.trim() : type.value === 'threshold' ? 'threshold=' + value.value.trim() + 'ms' : 'error';
+    if (service.value.trim()) text += ',service=' + quote(service.value.trim());
+    if (name.value.trim()) text += ',name=' + quote(name.value.trim());
+    if (kind.value !== 'any') text += ',kind=' + kind.value;
+    try {
+      await api('/api/rules', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ rule: text }) });
+      msg.textContent = 'Added: ' + text; msg.className = 'muted'; refresh();
+    } catch (err) { msg.textContent = err.message; msg.className = 'error'; }
+  } },
+  el('label', {}, 'fires on', type), el('label', {}, 'percentile / ms', value), el('label', {}, 'service', service),
+  el('label', {}, 'operation', name), el('label', {}, 'kind', kind), el('button', { type: 'submit', text: 'Add rule' }));
+  main.replaceChildren(el('h1', { text: 'Triggers' }),
+    el('p', { class: 'muted', text: 'A span becomes an incident when the first rule it matches fires. Percentile rules compare with the live pNN of the operation over the last 5 minutes.' }),
+    el('table', { id: 'rules' }, el('thead', {}, el('tr', {}, ...['id', 'rule', 'captures', 'in cooldown', ''].map((h) => el('th', { text: h })))), rulesBody),
+    el('h2', { text: 'Add a rule' }), form, msg,
+    el('h2', { text: 'Operations (live)' }),
+    el('table', { id: 'operations' }, el('thead', {}, el('tr', {}, ...['service', 'operation', 'kind', 'count (5 min)', 'p50', 'p99', 'captures'].map((h, i) => el('th', { class: i > 2 ? 'num' : '', text: h })))), opsBody));
+  async function refresh() {
+    try {
+      const [r, o] = await Promise.all([api('/api/rules'), api('/api/operations')]);
+      rulesBody.replaceChildren(...r.rules.map((x) => el('tr', { 'data-rule': x.id }, el('td', { text: x.id }), el('td', { text: x.text }),
+        el('td', { text: x.fired }), el('td', { text: x.cooled }),
+        el('td', {}, el('button', { class: 'secondary', text: 'remove', onclick: async () => {
+          try { await api('/api/rules/' + x.id, { method: 'DELETE' }); refresh(); } catch (err) { msg.textContent = err.message; msg.className = 'error'; }
+        } })))));
+      opsBody.replaceChildren(...o.operations.map((x) => el('tr', {}, el('td', { text: x.service }), el('td', { text: x.name }),
+        el('td', { text: KINDS[x.kind] || x.kind }), el('td', { class: 'num', text: x.count }),
+        el('td', { class: 'num', text: ms(x.p50_ms) }), el('td', { class: 'num', text: ms(x.p99_ms) }), el('td', { class: 'num', text: x.captures }))));
+    } catch (err) { msg.textContent = err.message; msg.className = 'error'; }
+  }
+  refresh();
+  timer = setInterval(refresh, 2000);
+}
+
+// ---------------- status ----------------
+
+async function statusPage() {
+  const box = el('div', { id: 'status' });
+  main.replaceChildren(el('h1', { text: 'Status' }), box);
+  const card = (k, v, sub) => el('div', { class: 'card' }, el('div', { class: 'muted', text: k }), el('div', { class: 'v', text: v }), sub ? el('div', { class: 'muted', text: sub }) : '');
+  async function refresh() {
+    let s;
+    try { s = await api('/api/status'); } catch (e) { box.replaceChildren(el('p', { class: 'error', text: e.message })); return; }
+    const cards = [card('uptime', (s.uptime_s / 60).toFixed(1) + ' min'), card('kernel capture', s.kernel_capture ? 'on' : 'off')];
+    if (s.rings) {
+      const cov = s.rings.cpus.map((c) => c.coverage_s);
+      cards.push(card('ring coverage', Math.min(...cov).toFixed(1) + ' s', 'per CPU: ' + cov.map((c) => c.toFixed(1) + ' s').join(', ')),
+        card('events/s', Math.round(s.rings.events_per_s).toLocaleString()),
+        card('records', s.rings.written.toLocaleString(), s.rings.overwritten.toLocaleString() + ' overwritten'),
+        card('lost', (s.rings.lost + s.rings.stack_fail).toLocaleString(), s.rings.skipped.toLocaleString() + ' skipped (unfollowed)'));
+    }
+    cards.push(card('incidents stored', s.store.incidents.toLocaleString(), (s.store.bytes / 1048576).toFixed(1) + ' MiB'));
+    if (s.otlp) cards.push(card('spans received', s.otlp.spans.toLocaleString(), s.otlp.rejected + ' rejected, ' + s.otlp.bad + ' bad requests'));
+    if (s.triggers) cards.push(card('captures', s.triggers.fired.toLocaleString(), s.triggers.operations + ' operations tracked'));
+    cards.push(s.exporter ? card('exporter', s.exporter.spans_sent.toLocaleString() + ' sent',
+      (s.exporter.queue_bytes / 1024).toFixed(0) + ' KiB queued, ' + s.exporter.dropped + ' dropped, ' + s.exporter.lost + ' failed') : card('exporter', 'off'));
+    box.replaceChildren(el('div', { class: 'cards' }, ...cards));
+  }
+  refresh();
+  timer = setInterval(refresh, 2000);
+}
+
+route();

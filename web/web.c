@@ -1,0 +1,768 @@
+// SPDX-License-Identifier: MIT
+/*
+ * web.c - the web UI and JSON API on libmicrohttpd (fr_web.h).
+ */
+#define FR_LOG_MOD "web"
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <json-c/json.h>
+#include <microhttpd.h>
+
+#include "fr_annotate.h"
+#include "fr_assets.h"
+#include "fr_clock.h"
+#include "fr_log.h"
+#include "fr_net.h"
+#include "fr_snapview.h"
+#include "fr_syscalls.h"
+#include "fr_web.h"
+
+struct fr_web {
+	struct fr_web_opts o;
+	struct MHD_Daemon *d;
+	uint16_t port;
+	uint64_t started;
+	pthread_mutex_t mu;     /* events/s between status calls */
+	uint64_t last_written, last_ts;
+	double events_per_s;
+};
+
+struct req {
+	struct fr_buf body;
+	bool too_large;
+};
+
+static const char csp[] =
+	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const void *p, size_t len,
+			    const char *ctype, const char *disposition, bool cache)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)p, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(r, "Content-Security-Policy", csp);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache ? "max-age=300" : "no-store");
+	if (disposition)
+		MHD_add_response_header(r, "Content-Disposition", disposition);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, struct fr_buf *b)
+{
+	enum MHD_Result ret;
+
+	if (b->oom)
+		return respond(c, 500, "{\"error\":\"out of memory\"}", 25, "application/json", NULL, false);
+	ret = respond(c, status, b->p ? (char *)b->p : "", b->len, "application/json", NULL, false);
+	fr_buf__free(b);
+	return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	struct fr_buf b = { 0 };
+
+	fr_buf__put(&b, "{\"error\":", 9);
+	fr_buf__json_str(&b, msg, strlen(msg));
+	fr_buf__put(&b, "}", 1);
+	return send_json(c, status, &b);
+}
+
+/* ---------------- auth ---------------- */
+
+static bool token_ok(struct fr_web *w, struct MHD_Connection *c)
+{
+	const char *h, *cookie;
+	size_t tl;
+
+	if (!w->o.token)
+		return true;
+	tl = strlen(w->o.token);
+	h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (h && !strncmp(h, "Bearer ", 7) && strlen(h + 7) == tl && !strcmp(h + 7, w->o.token))
+		return true;
+	cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "fr_token");
+	return cookie && strlen(cookie) == tl && !strcmp(cookie, w->o.token);
+}
+
+/* ---------------- JSON pieces ---------------- */
+
+static void json_kv_str(struct fr_buf *b, const char *key, const char *val, bool comma)
+{
+	fr_buf__printf(b, "%s\"%s\":", comma ? "," : "", key);
+	fr_buf__json_str(b, val, strlen(val));
+}
+
+static void summary_json(struct fr_buf *b, const struct fr_incident_summary *s)
+{
+	char hex[33];
+
+	fr_buf__printf(b, "{\"id\":\"%016" PRIx64 "\",\"time_unix_nano\":\"%" PRIu64 "\"", s->id,
+		       s->time_unix_nano);
+	json_kv_str(b, "service", s->service, true);
+	json_kv_str(b, "name", s->span_name, true);
+	fr_hex(s->trace_id, 16, hex);
+	json_kv_str(b, "trace_id", hex, true);
+	fr_hex(s->span_id, 8, hex);
+	json_kv_str(b, "span_id", hex, true);
+	fr_buf__printf(b, ",\"duration_ms\":%.3f,\"threshold_ms\":%.3f", s->duration_ns / 1e6,
+		       s->threshold_ns / 1e6);
+	json_kv_str(b, "rule", s->rule, true);
+	json_kv_str(b, "verdict", s->verdict, true);
+	fr_buf__printf(b, ",\"kernel_context\":%s,\"complete\":%s,\"records\":%u,"
+			  "\"snapshot_bytes\":%" PRIu64 ",\"kind\":%u,\"pid\":%u}",
+		       s->kernel_context ? "true" : "false", s->complete ? "true" : "false", s->records,
+		       s->snapshot_bytes, s->kind, s->pid);
+}
+
+/* ---------------- handlers ---------------- */
+
+static bool parse_id(const char *s, uint64_t *id)
+{
+	char *end;
+
+	if (strlen(s) != 16)
+		return false;
+	for (int i = 0; i < 16; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	*id = strtoull(s, &end, 16);
+	return !*end && *id;
+}
+
+static const char *arg(struct MHD_Connection *c, const char *k)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, k);
+
+	return v && *v ? v : NULL;
+}
+
+static bool arg_u64(struct MHD_Connection *c, const char *k, uint64_t *out, bool *bad)
+{
+	const char *v = arg(c, k);
+	char *end;
+
+	if (!v)
+		return false;
+	errno = 0;
+	*out = strtoull(v, &end, 10);
+	if (errno || *end)
+		*bad = true;
+	return true;
+}
+
+static enum MHD_Result list_incidents(struct fr_web *w, struct MHD_Connection *c)
+{
+	struct fr_store_query q = { .limit = 50 };
+	struct fr_incident_summary *out;
+	struct fr_buf b = { 0 };
+	const char *cur = arg(c, "cursor");
+	uint64_t v, next = 0;
+	bool bad = false;
+	int n;
+
+	q.service = arg(c, "service");
+	q.span_name = arg(c, "name");
+	if (arg_u64(c, "from", &v, &bad))
+		q.from_unix_nano = v;
+	if (arg_u64(c, "to", &v, &bad))
+		q.to_unix_nano = v;
+	if (arg_u64(c, "min_ms", &v, &bad))
+		q.min_duration_ns = v * 1000000;
+	if (arg_u64(c, "limit", &v, &bad)) {
+		if (v < 1 || v > 500)
+			bad = true;
+		q.limit = (uint32_t)v;
+	}
+	if (cur && !parse_id(cur, &q.before_id))
+		bad = true;
+	if (bad)
+		return send_error(c, 400, "bad query: from/to are Unix ns, min_ms a number, "
+					   "limit 1..500, cursor an incident id");
+	out = calloc(q.limit, sizeof(*out));
+	if (!out)
+		return send_error(c, 503, "out of memory");
+	n = fr_store__list(w->o.store, &q, out, &next);
+	if (n < 0) {
+		free(out);
+		return send_error(c, 500, "the store could not be read");
+	}
+	fr_buf__put(&b, "{\"incidents\":[", 14);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fr_buf__putc(&b, ',');
+		summary_json(&b, &out[i]);
+	}
+	if (next)
+		fr_buf__printf(&b, "],\"next_cursor\":\"%016" PRIx64 "\"}", next);
+	else
+		fr_buf__put(&b, "],\"next_cursor\":null}", 21);
+	free(out);
+	return send_json(c, 200, &b);
+}
+
+static enum MHD_Result incident(struct fr_web *w, struct MHD_Connection *c, const char *rest,
+				const char *method)
+{
+	char idpart[32], disp[96];
+	const char *slash = strchr(rest, '/');
+	struct fr_incident_summary sum;
+	struct fr_buf snap = { 0 }, b = { 0 };
+	PbSnap *ps = NULL;
+	uint64_t id;
+	int rc;
+
+	snprintf(idpart, sizeof(idpart), "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest),
+		 rest);
+	if (!parse_id(idpart, &id))
+		return send_error(c, 400, "bad incident id (16 lowercase hex digits)");
+	if (!strcmp(method, "DELETE")) {
+		if (slash)
+			return send_error(c, 405, "DELETE an incident at /api/incidents/ID");
+		rc = fr_store__delete(w->o.store, id);
+		if (rc == -ENOENT)
+			return send_error(c, 404, "no such incident");
+		if (rc)
+			return send_error(c, 500, "delete failed");
+		fr_buf__put(&b, "{\"deleted\":true}", 16);
+		return send_json(c, 200, &b);
+	}
+	if (strcmp(method, "GET"))
+		return send_error(c, 405, "use GET or DELETE");
+	rc = fr_store__summary(w->o.store, id, &sum);
+	if (rc == -ENOENT)
+		return send_error(c, 404, "no such incident");
+	if (rc || fr_store__snapshot(w->o.store, id, &snap))
+		return send_error(c, 500, "the incident could not be read");
+	if (slash && !strcmp(slash, "/snapshot")) {
+		enum MHD_Result ret;
+
+		snprintf(disp, sizeof(disp), "attachment; filename=\"incident-%016" PRIx64 ".frsnap\"",
+			 id);
+		ret = respond(c, 200, snap.p, snap.len, "application/octet-stream", disp, false);
+		fr_buf__free(&snap);
+		return ret;
+	}
+	if (fr_snapview__decode(snap.p, snap.len, &ps)) {
+		fr_buf__free(&snap);
+		return send_error(c, 500, "the snapshot does not decode");
+	}
+	fr_buf__free(&snap);
+	if (slash && !strcmp(slash, "/perfetto")) {
+		snprintf(disp, sizeof(disp),
+			 "attachment; filename=\"incident-%016" PRIx64 ".perfetto.json\"", id);
+		fr_snapview__perfetto(ps, &b);
+		fr_snapview__free(ps);
+		{
+			enum MHD_Result ret = respond(c, 200, b.p, b.len, "application/json", disp, false);
+
+			fr_buf__free(&b);
+			return ret;
+		}
+	}
+	if (slash) {
+		fr_snapview__free(ps);
+		return send_error(c, 404, "no such resource of an incident");
+	}
+	fr_buf__put(&b, "{\"summary\":", 11);
+	summary_json(&b, &sum);
+	fr_buf__put(&b, ",\"snapshot\":", 12);
+	fr_snapview__json(&b, &ps->base);
+	fr_buf__putc(&b, '}');
+	fr_snapview__free(ps);
+	return send_json(c, 200, &b);
+}
+
+static const char *type_name(uint8_t t)
+{
+	return t == FR_RULE_THRESHOLD ? "threshold" : t == FR_RULE_PERCENTILE ? "percentile" : "error";
+}
+
+static enum MHD_Result rules(struct fr_web *w, struct MHD_Connection *c, const char *method,
+			     const char *rest, struct req *r)
+{
+	struct fr_buf b = { 0 };
+
+	if (!w->o.trig)
+		return send_error(c, 404, "no trigger engine");
+	if (!strcmp(method, "GET") && !*rest) {
+		struct fr_rule rs[FR_MAX_RULES];
+		size_t n = fr_trigger__rules(w->o.trig, rs, FR_MAX_RULES);
+
+		fr_buf__put(&b, "{\"rules\":[", 10);
+		for (size_t i = 0; i < n && i < FR_MAX_RULES; i++) {
+			char text[512];
+
+			fr_rule__format(&rs[i], text, sizeof(text));
+			fr_buf__printf(&b, "%s{\"id\":%u,\"type\":\"%s\"", i ? "," : "", rs[i].id,
+				       type_name(rs[i].type));
+			json_kv_str(&b, "text", text, true);
+			json_kv_str(&b, "service", rs[i].service, true);
+			json_kv_str(&b, "name", rs[i].name, true);
+			fr_buf__printf(&b, ",\"percentile\":%g,\"threshold_ms\":%.3f,\"fired\":%" PRIu64
+					  ",\"cooled\":%" PRIu64 "}",
+				       rs[i].quantile * 100, rs[i].threshold_ns / 1e6, rs[i].fired,
+				       rs[i].cooled);
+		}
+		fr_buf__put(&b, "]}", 2);
+		return send_json(c, 200, &b);
+	}
+	if (!strcmp(method, "POST") && !*rest) {
+		struct json_object *j, *v;
+		struct fr_rule rule;
+		char err[192];
+		uint32_t id;
+		int rc;
+
+		if (r->too_large)
+			return send_error(c, 413, "request body too large");
+		fr_buf__putc(&r->body, '\0');
+		j = json_tokener_parse((const char *)r->body.p);
+		if (!j || !json_object_object_get_ex(j, "rule", &v) ||
+		    !json_object_is_type(v, json_type_string)) {
+			json_object_put(j);
+			return send_error(c, 400, "expected {\"rule\": \"p99,name=...\"}");
+		}
+		rc = fr_rule__parse(json_object_get_string(v), &rule, err, sizeof(err));
+		json_object_put(j);
+		if (rc)
+			return send_error(c, 400, err);
+		rc = fr_trigger__add_rule(w->o.trig, &rule, &id);
+		if (rc)
+			return send_error(c, 409, rc == -ENOSPC ? "too many rules" : "cannot add the rule");
+		if (w->o.rules_changed)
+			w->o.rules_changed(w->o.ctx);
+		fr_buf__printf(&b, "{\"id\":%u}", id);
+		return send_json(c, 201, &b);
+	}
+	if (!strcmp(method, "DELETE") && *rest == '/') {
+		char *end;
+		unsigned long id = strtoul(rest + 1, &end, 10);
+
+		if (*end || !id || rest[1] == '\0')
+			return send_error(c, 400, "bad rule id");
+		if (fr_trigger__remove_rule(w->o.trig, (uint32_t)id))
+			return send_error(c, 404, "no such rule");
+		if (w->o.rules_changed)
+			w->o.rules_changed(w->o.ctx);
+		fr_buf__put(&b, "{\"deleted\":true}", 16);
+		return send_json(c, 200, &b);
+	}
+	return send_error(c, 405, "GET or POST /api/rules, DELETE /api/rules/ID");
+}
+
+static enum MHD_Result operations(struct fr_web *w, struct MHD_Connection *c)
+{
+	struct fr_op_stats *ops;
+	struct fr_buf b = { 0 };
+	size_t n;
+
+	if (!w->o.trig)
+		return send_error(c, 404, "no trigger engine");
+	ops = calloc(256, sizeof(*ops));
+	if (!ops)
+		return send_error(c, 503, "out of memory");
+	n = fr_trigger__ops(w->o.trig, ops, 256);
+	fr_buf__put(&b, "{\"operations\":[", 15);
+	for (size_t i = 0; i < n && i < 256; i++) {
+		fr_buf__put(&b, i ? ",{" : "{", i ? 2 : 1);
+		json_kv_str(&b, "service", ops[i].service, false);
+		json_kv_str(&b, "name", ops[i].name, true);
+		fr_buf__printf(&b, ",\"kind\":%u,\"count\":%" PRIu64 ",\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
+				  "\"captures\":%" PRIu64 "}",
+			       ops[i].kind, ops[i].count, ops[i].p50_ns / 1e6, ops[i].p99_ns / 1e6,
+			       ops[i].captures);
+	}
+	fr_buf__printf(&b, "],\"total\":%zu}", n);
+	free(ops);
+	return send_json(c, 200, &b);
+}
+
+/* Per CPU: seconds of history the ring holds now. */
+static double coverage(const struct fr_ring_view *v, uint32_t cpu, uint64_t now)
+{
+	uint64_t oldest = fr_ring__cpu_oldest(v, cpu);
+
+	return oldest && oldest <= now ? (now - oldest) / 1e9 : 0;
+}
+
+static enum MHD_Result status(struct fr_web *w, struct MHD_Connection *c)
+{
+	struct fr_buf b = { 0 };
+	struct fr_store_stats ss;
+	uint64_t now = fr_mono_ns();
+
+	fr_buf__printf(&b, "{\"uptime_s\":%.1f,\"kernel_capture\":%s", (now - w->started) / 1e9,
+		       w->o.cap ? "true" : "false");
+	if (w->o.cap) {
+		const struct fr_ring_view *v = fr_capture__view(w->o.cap);
+		struct fr_capture_counters cc;
+		struct fr_capture_info ci;
+
+		fr_capture__counters(w->o.cap, &cc);
+		fr_capture__info(w->o.cap, &ci);
+		pthread_mutex_lock(&w->mu);
+		if (w->last_ts && now > w->last_ts + 100000000ull)
+			w->events_per_s = (double)(cc.written - w->last_written) * 1e9 /
+					  (double)(now - w->last_ts);
+		else if (!w->last_ts && now > ci.attach_ts)
+			w->events_per_s = (double)cc.written * 1e9 / (double)(now - ci.attach_ts);
+		if (!w->last_ts || now > w->last_ts + 100000000ull) {
+			w->last_written = cc.written;
+			w->last_ts = now;
+		}
+		fr_buf__printf(&b, ",\"rings\":{\"bytes\":%" PRIu64 ",\"events_per_s\":%.0f,"
+				  "\"written\":%" PRIu64 ",\"overwritten\":%" PRIu64 ",\"skipped\":%" PRIu64
+				  ",\"nested\":%" PRIu64 ",\"stacks\":%" PRIu64 ",\"stack_fail\":%" PRIu64
+				  ",\"lost\":%" PRIu64 ",\"cpus\":[",
+			       ci.ring_bytes, w->events_per_s, cc.written, cc.overwritten, cc.skipped,
+			       cc.nested, cc.stacks, cc.stack_fail, cc.lookup_fail + cc.prog_misses);
+		pthread_mutex_unlock(&w->mu);
+		for (uint32_t i = 0; i < v->nr_cpus; i++)
+			fr_buf__printf(&b, "%s{\"cpu\":%u,\"coverage_s\":%.1f}", i ? "," : "", i,
+				       coverage(v, i, now));
+		fr_buf__put(&b, "]}", 2);
+	}
+	fr_store__stats(w->o.store, &ss);
+	fr_buf__printf(&b, ",\"store\":{\"incidents\":%" PRIu64 ",\"bytes\":%" PRIu64
+			  ",\"map_bytes\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"errors\":%" PRIu64 "}",
+		       ss.incidents, ss.bytes, ss.map_bytes, ss.evicted_size + ss.evicted_age,
+		       ss.put_errors);
+	if (w->o.exp) {
+		struct fr_export_stats es;
+
+		fr_exporter__stats(w->o.exp, &es);
+		fr_buf__printf(&b, ",\"exporter\":{\"spans_sent\":%" PRIu64 ",\"queue_bytes\":%" PRIu64
+				  ",\"queue_batches\":%" PRIu64 ",\"retries\":%" PRIu64
+				  ",\"dropped\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"last_status\":%d}",
+			       es.spans_sent, es.queue_bytes, es.queue_batches, es.retries,
+			       es.spans_dropped_full, es.spans_lost, es.last_http_status);
+	} else {
+		fr_buf__put(&b, ",\"exporter\":null", 16);
+	}
+	if (w->o.otlp) {
+		struct fr_otlp_server_stats os;
+
+		fr_otlp_server__stats(w->o.otlp, &os);
+		fr_buf__printf(&b, ",\"otlp\":{\"requests\":%" PRIu64 ",\"spans\":%" PRIu64
+				  ",\"rejected\":%" PRIu64 ",\"bad\":%" PRIu64 ",\"busy\":%" PRIu64 "}",
+			       os.requests, os.spans_accepted, os.spans_rejected, os.bad_request, os.busy);
+	}
+	if (w->o.trig) {
+		struct fr_trigger_stats ts;
+
+		fr_trigger__stats(w->o.trig, &ts);
+		fr_buf__printf(&b, ",\"triggers\":{\"spans\":%" PRIu64 ",\"fired\":%" PRIu64
+				  ",\"cooled\":%" PRIu64 ",\"over_budget\":%" PRIu64 ",\"operations\":%" PRIu64 "}",
+			       ts.spans, ts.fired, ts.cooled, ts.over_budget, ts.ops);
+	}
+	if (w->o.counters)
+		fr_buf__printf(&b, ",\"incidents\":{\"stored\":%" PRIu64 ",\"failed\":%" PRIu64
+				  ",\"dropped\":%" PRIu64 "}",
+			       w->o.counters->incidents, w->o.counters->incident_errors,
+			       w->o.counters->captures_dropped);
+	fr_buf__putc(&b, '}');
+	return send_json(c, 200, &b);
+}
+
+static void metric(struct fr_buf *b, const char *name, const char *type, const char *help,
+		   double v)
+{
+	fr_buf__printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+}
+
+static enum MHD_Result metrics(struct fr_web *w, struct MHD_Connection *c)
+{
+	struct fr_buf b = { 0 };
+	struct fr_store_stats ss;
+	uint64_t now = fr_mono_ns();
+	enum MHD_Result ret;
+
+	metric(&b, "flightrec_uptime_seconds", "gauge", "Seconds since start.", (now - w->started) / 1e9);
+	metric(&b, "flightrec_kernel_capture", "gauge", "1 when kernel capture is on.", w->o.cap ? 1 : 0);
+	if (w->o.cap) {
+		const struct fr_ring_view *v = fr_capture__view(w->o.cap);
+		struct fr_capture_counters cc;
+
+		fr_capture__counters(w->o.cap, &cc);
+		metric(&b, "flightrec_ring_records_written_total", "counter", "Records written.", cc.written);
+		metric(&b, "flightrec_ring_records_overwritten_total", "counter",
+		       "Records overwritten by newer ones.", cc.overwritten);
+		metric(&b, "flightrec_ring_events_skipped_total", "counter",
+		       "Events of unfollowed tasks filtered in the kernel.", cc.skipped);
+		metric(&b, "flightrec_ring_stack_failures_total", "counter", "Stacks not taken.",
+		       cc.stack_fail);
+		fr_buf__printf(&b, "# HELP flightrec_ring_coverage_seconds History each CPU's ring holds.\n"
+				   "# TYPE flightrec_ring_coverage_seconds gauge\n");
+		for (uint32_t i = 0; i < v->nr_cpus; i++)
+			fr_buf__printf(&b, "flightrec_ring_coverage_seconds{cpu=\"%u\"} %.1f\n", i,
+				       coverage(v, i, now));
+	}
+	if (w->o.otlp) {
+		struct fr_otlp_server_stats os;
+
+		fr_otlp_server__stats(w->o.otlp, &os);
+		metric(&b, "flightrec_otlp_requests_total", "counter", "OTLP requests.", os.requests);
+		metric(&b, "flightrec_otlp_spans_accepted_total", "counter", "Spans accepted.",
+		       os.spans_accepted);
+		metric(&b, "flightrec_otlp_spans_rejected_total", "counter", "Spans refused (bad ids).",
+		       os.spans_rejected);
+		metric(&b, "flightrec_otlp_requests_failed_total", "counter",
+		       "Requests answered 400/413/415/503.",
+		       os.bad_request + os.too_large + os.unsupported + os.busy);
+	}
+	if (w->o.exp) {
+		struct fr_export_stats es;
+
+		fr_exporter__stats(w->o.exp, &es);
+		metric(&b, "flightrec_export_spans_sent_total", "counter", "Spans delivered.", es.spans_sent);
+		metric(&b, "flightrec_export_spans_dropped_total", "counter",
+		       "Spans dropped from a full queue.", es.spans_dropped_full);
+		metric(&b, "flightrec_export_spans_lost_total", "counter",
+		       "Spans refused by the backend or given up.", es.spans_lost);
+		metric(&b, "flightrec_export_queue_bytes", "gauge", "Bytes queued for export.",
+		       es.queue_bytes);
+	}
+	if (w->o.trig) {
+		struct fr_trigger_stats ts;
+
+		fr_trigger__stats(w->o.trig, &ts);
+		metric(&b, "flightrec_trigger_spans_total", "counter", "Spans judged.", ts.spans);
+		metric(&b, "flightrec_trigger_fired_total", "counter", "Captures triggered.", ts.fired);
+		metric(&b, "flightrec_trigger_operations", "gauge", "Operations tracked.", ts.ops);
+	}
+	fr_store__stats(w->o.store, &ss);
+	metric(&b, "flightrec_store_incidents", "gauge", "Incidents stored.", ss.incidents);
+	metric(&b, "flightrec_store_bytes", "gauge", "Bytes stored.", ss.bytes);
+	if (w->o.counters)
+		metric(&b, "flightrec_incidents_total", "counter", "Incidents committed since start.",
+		       w->o.counters->incidents);
+	ret = respond(c, 200, b.p, b.len, "text/plain; version=0.0.4", NULL, false);
+	fr_buf__free(&b);
+	return ret;
+}
+
+/* const SYSCALLS = [...]: names by number, for the pages. */
+static enum MHD_Result syscalls_js(struct MHD_Connection *c)
+{
+	struct fr_buf b = { 0 };
+	enum MHD_Result ret;
+
+	fr_buf__put(&b, "'use strict';\nconst SYSCALLS = [", 32);
+	for (unsigned i = 0; i < 512; i++) {
+		const char *n = fr_syscall_name(i);
+
+		if (i)
+			fr_buf__putc(&b, ',');
+		if (n)
+			fr_buf__json_str(&b, n, strlen(n));
+		else
+			fr_buf__put(&b, "null", 4);
+	}
+	fr_buf__put(&b, "];\n", 3);
+	ret = respond(c, 200, b.p, b.len, "text/javascript; charset=utf-8", NULL, true);
+	fr_buf__free(&b);
+	return ret;
+}
+
+static enum MHD_Result asset(struct MHD_Connection *c, const char *url)
+{
+	const char *path = url;
+
+	if (!strcmp(url, "/syscalls.js"))
+		return syscalls_js(c);
+
+	/* the pages are one document; it routes by its own path */
+	if (!strcmp(url, "/") || !strcmp(url, "/triggers") || !strcmp(url, "/status") ||
+	    !strcmp(url, "/incidents") || !strncmp(url, "/incidents/", 11))
+		path = "/index.html";
+	for (size_t i = 0; i < fr_nr_assets; i++)
+		if (!strcmp(fr_assets[i].path, path))
+			return respond(c, 200, fr_assets[i].data, fr_assets[i].len, fr_assets[i].mime, NULL,
+				    strcmp(path, "/index.html") != 0);
+	return respond(c, 404, "not found\n", 10, "text/plain", NULL, false);
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+			       const char *method, const char *version, const char *data,
+			       size_t *size, void **req_cls)
+{
+	struct fr_web *w = cls;
+	struct req *r = *req_cls;
+	bool changing;
+
+	(void)version;
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		*req_cls = r;
+		return MHD_YES;
+	}
+	if (*size) {
+		if (r->body.len + *size > w->o.max_body)
+			r->too_large = true;
+		else
+			fr_buf__put(&r->body, data, *size);
+		*size = 0;
+		return MHD_YES;
+	}
+	changing = !strcmp(method, "POST") || !strcmp(method, "DELETE") || !strcmp(method, "PUT");
+	/* /?token=... sets the cookie the pages then use */
+	if (w->o.token && !strcmp(url, "/") && !strcmp(method, "GET")) {
+		const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+
+		if (t && !strcmp(t, w->o.token)) {
+			struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"",
+										    MHD_RESPMEM_PERSISTENT);
+			char cookie[512];
+			enum MHD_Result ret;
+
+			snprintf(cookie, sizeof(cookie), "fr_token=%s; Path=/; HttpOnly; SameSite=Strict",
+				 w->o.token);
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, "/");
+			ret = MHD_queue_response(c, 303, resp);
+			MHD_destroy_response(resp);
+			return ret;
+		}
+	}
+	if (!token_ok(w, c))
+		return send_error(c, 401, changing ? "this change needs the token"
+						   : "a token is needed (Authorization: Bearer TOKEN)");
+	if (r->too_large)
+		return send_error(c, 413, "request body too large");
+	if (!strcmp(url, "/api/incidents")) {
+		if (strcmp(method, "GET"))
+			return send_error(c, 405, "use GET");
+		return list_incidents(w, c);
+	}
+	if (!strncmp(url, "/api/incidents/", 15))
+		return incident(w, c, url + 15, method);
+	if (!strncmp(url, "/api/rules", 10) && (url[10] == '\0' || url[10] == '/'))
+		return rules(w, c, method, url + 10, r);
+	if (!strcmp(url, "/api/operations"))
+		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : operations(w, c);
+	if (!strcmp(url, "/api/status"))
+		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : status(w, c);
+	if (!strncmp(url, "/api/", 5) || !strcmp(url, "/api"))
+		return send_error(c, 404, "no such API");
+	if (!strcmp(url, "/metrics"))
+		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : metrics(w, c);
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return respond(c, 405, "method not allowed\n", 19, "text/plain", NULL, false);
+	return asset(c, url);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *req_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (r) {
+		fr_buf__free(&r->body);
+		free(r);
+		*req_cls = NULL;
+	}
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	pr_debug("libmicrohttpd: %s", line);
+}
+
+struct fr_web *fr_web__start(const struct fr_web_opts *opts)
+{
+	struct sockaddr_storage addr;
+	const union MHD_DaemonInfo *info;
+	struct fr_web *w;
+	socklen_t alen;
+
+	if (!opts || !opts->store) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	memcpy(&w->o, opts, opts->sz < sizeof(w->o) ? opts->sz : sizeof(w->o));
+	if (!w->o.listen)
+		w->o.listen = FR_WEB_DEFAULT_LISTEN;
+	if (!w->o.max_body)
+		w->o.max_body = 64 * 1024;
+	if (!w->o.max_connections)
+		w->o.max_connections = 64;
+	if (w->o.token && !*w->o.token)
+		w->o.token = NULL;
+	if (fr_parse_listen(w->o.listen, &addr, &alen)) {
+		pr_err("bad web listen address '%s' (want ADDR:PORT)", w->o.listen);
+		free(w);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!fr_is_loopback(&addr) && !w->o.token) {
+		pr_err("the UI on %s would be reachable beyond this host: give --auth-token "
+		       "(or --auth-token-file)", w->o.listen);
+		free(w);
+		errno = EINVAL;
+		return NULL;
+	}
+	w->started = fr_mono_ns();
+	pthread_mutex_init(&w->mu, NULL);
+	w->d = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			(addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		0, NULL, NULL, handler, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_CONNECTION_LIMIT, w->o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)15, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)32,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+		completed, w, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w, MHD_OPTION_END);
+	if (!w->d) {
+		pr_err("cannot serve the UI on %s (address in use, or not allowed)", w->o.listen);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		errno = EADDRINUSE;
+		return NULL;
+	}
+	info = MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_BIND_PORT);
+	w->port = info ? info->port : 0;
+	return w;
+}
+
+uint16_t fr_web__port(const struct fr_web *w)
+{
+	return w->port;
+}
+
+void fr_web__stop(struct fr_web *w)
+{
+	if (!w)
+		return;
+	MHD_stop_daemon(w->d);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
