@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_web.c - the JSON API and pages over HTTP: every endpoint, filters and
+ * cursors, downloads, rules, bad ids, bad JSON, oversized bodies, the token
+ * (missing, header, cookie), headers (CSP), and untrusted span names.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "fr_clock.h"
+#include "fr_snapshot.h"
+#include "fr_store.h"
+#include "fr_trigger.h"
+#include "fr_web.h"
+
+#define MS 1000000ull
+
+static char dir[128];
+static struct fr_store *store;
+static struct fr_trigger *trig;
+static uint64_t ids[12];
+static int rules_changed_calls;
+
+/* ---- incidents made by the snapshotter from an in-memory ring ---- */
+
+static struct fr_rec recs[2 * 4096];
+static struct fr_stack stacks[2 * 8];
+static struct fr_cpu_state cpus[2];
+static struct fr_ring_view view = { .recs = recs, .stacks = stacks, .cpus = cpus, .nr_cpus = 2,
+				    .slots = 4096, .stack_slots = 8, .start_ts = 1 };
+
+static void put_rec(uint32_t cpu, struct fr_rec r)
+{
+	uint64_t pos = cpus[cpu].head++;
+
+	r.seq = FR_SEQ(pos);
+	recs[cpu * 4096 + pos % 4096] = r;
+}
+
+static uint64_t make_incident(const char *service, const char *name, uint64_t dur_ms)
+{
+	struct fr_resource *res = calloc(1, sizeof(*res));
+	struct fr_scope *sc = calloc(1, sizeof(*sc));
+	struct fr_batch *b = fr_batch__new(4096);
+	struct fr_span *sp = fr_arena__zalloc(b->arena, sizeof(*sp));
+	struct fr_snapshot_opts so = { .sz = sizeof(so), .view = &view, .pre_ns = 5 * MS, .post_ns = MS };
+	struct fr_snapshotter *snap = fr_snapshotter__new(&so, NULL, NULL);
+	struct fr_incident_in in = { .batch = b, .span = sp, .host_pid = 777, .followed = true };
+	struct fr_incident_out out;
+	struct fr_clock clk;
+	uint64_t now;
+
+	fr_clock__sample(&clk, 8);
+	now = fr_mono_ns();
+	/* a ring of its own for each incident: their spans overlap in time */
+	memset(recs, 0, sizeof(recs));
+	memset(cpus, 0, sizeof(cpus));
+	/* the thread blocks in fsync for most of the span */
+	put_rec(0, (struct fr_rec){ .type = FR_REC_SWITCH, .ts = now - dur_ms * MS - 2 * MS, .tid = 1,
+				    .pid = 1, .sw = { .next_tid = 778, .next_pid = 777 } });
+	put_rec(0, (struct fr_rec){ .type = FR_REC_SWITCH, .aux = 2, .ts = now - dur_ms * MS + 3 * MS,
+				    .tid = 778, .pid = 777, .sw = { .next_tid = 0, .next_pid = 0 } });
+	put_rec(0, (struct fr_rec){ .type = FR_REC_SYSCALL, .aux = 74, .ts = now - 2 * MS, .tid = 778,
+				    .pid = 777, .sys = { .dur = (uint32_t)((dur_ms - 4) * MS), .arg0 = 9 } });
+	put_rec(0, (struct fr_rec){ .type = FR_REC_SWITCH, .ts = now - 2 * MS, .tid = 0, .pid = 0,
+				    .sw = { .next_tid = 778, .next_pid = 777 } });
+	res->service_name = (struct fr_str){ strdup(service), (uint32_t)strlen(service) };
+	res->schema_url = (struct fr_str){ "", 0 };
+	sc->resource = res;
+	sc->name = sc->version = sc->schema_url = (struct fr_str){ "", 0 };
+	sp->scope = sc;
+	sp->name = (struct fr_str){ strdup(name), (uint32_t)strlen(name) };
+	sp->trace_state = sp->status_message = (struct fr_str){ "", 0 };
+	sp->kind = FR_KIND_SERVER;
+	sp->trace_id[15] = 7;
+	sp->span_id[7] = 9;
+	sp->start_ns = fr_clock__to_wall(&clk, now - dur_ms * MS);
+	sp->end_ns = fr_clock__to_wall(&clk, now - MS);
+	in.id = fr_store__new_id(store);
+	snprintf(in.rule, sizeof(in.rule), "threshold=1ms");
+	assert_int_equal(fr_snapshotter__take(snap, &in, &out), 0);
+	assert_int_equal(fr_store__put(store, &out.summary, out.frsnap, out.frsnap_len, NULL, NULL), 0);
+	fr_batch__put(out.export);
+	fr_batch__put(b);
+	fr_snapshotter__free(snap);
+	usleep(2000);
+	return in.id;
+}
+
+/* ---- HTTP ---- */
+
+struct resp {
+	long status;
+	struct fr_buf body;
+	char ctype[96], disposition[160], csp[400], cookie[300], location[64];
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+	fr_buf__put(&((struct resp *)ud)->body, p, sz * n);
+	return sz * n;
+}
+
+static void hdr(const char *p, size_t len, const char *name, char *out, size_t outlen)
+{
+	size_t nl = strlen(name);
+
+	if (len <= nl + 1 || strncasecmp(p, name, nl) || p[nl] != ':')
+		return;
+	p += nl + 1;
+	len -= nl + 1;
+	while (len && *p == ' ')
+		p++, len--;
+	while (len && (p[len - 1] == '\r' || p[len - 1] == '\n'))
+		len--;
+	snprintf(out, outlen, "%.*s", (int)len, p);
+}
+
+static size_t on_hdr(char *p, size_t sz, size_t n, void *ud)
+{
+	struct resp *r = ud;
+
+	hdr(p, sz * n, "Content-Type", r->ctype, sizeof(r->ctype));
+	hdr(p, sz * n, "Content-Disposition", r->disposition, sizeof(r->disposition));
+	hdr(p, sz * n, "Content-Security-Policy", r->csp, sizeof(r->csp));
+	hdr(p, sz * n, "Set-Cookie", r->cookie, sizeof(r->cookie));
+	hdr(p, sz * n, "Location", r->location, sizeof(r->location));
+	return sz * n;
+}
+
+static struct resp req(uint16_t port, const char *method, const char *path, const char *body,
+		       size_t len, const char *auth)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	struct resp r = { 0 };
+	char url[512], a[300];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
+	if (auth) {
+		snprintf(a, sizeof(a), "%s", auth);
+		h = curl_slist_append(h, a);
+	}
+	h = curl_slist_append(h, "Expect:");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_hdr);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+	curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+	fr_buf__putc(&r.body, '\0');
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return r;
+}
+
+static struct resp get(uint16_t port, const char *path)
+{
+	return req(port, "GET", path, NULL, 0, NULL);
+}
+
+static struct json_object *json(struct resp *r)
+{
+	struct json_object *j = json_tokener_parse((char *)r->body.p);
+
+	assert_non_null(j);
+	return j;
+}
+
+static struct json_object *field(struct json_object *o, const char *k)
+{
+	struct json_object *v = NULL;
+
+	assert_true(json_object_object_get_ex(o, k, &v));
+	return v;
+}
+
+static void rules_changed(void *ctx)
+{
+	(void)ctx;
+	rules_changed_calls++;
+}
+
+static struct fr_web *start(const char *token)
+{
+	struct fr_web_opts o = { .sz = sizeof(o), .listen = "127.0.0.1:0", .store = store,
+				 .trig = trig, .token = token, .rules_changed = rules_changed,
+				 .max_body = 4096 };
+	struct fr_web *w = fr_web__start(&o);
+
+	assert_non_null(w);
+	return w;
+}
+
+static int setup(void **state)
+{
+	struct fr_store_opts so = { .sz = sizeof(so) };
+	struct fr_trigger_opts to = { .sz = sizeof(to) };
+	struct fr_rule r;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/fr-web-test-%d-XXXXXX", getpid());
+	if (!mkdtemp(dir))
+		return -1;
+	so.dir = dir;
+	store = fr_store__open(&so);
+	trig = fr_trigger__new(&to);
+	if (!store || !trig)
+		return -1;
+	fr_rule__parse(FR_DEFAULT_RULE, &r, NULL, 0);
+	fr_trigger__add_rule(trig, &r, NULL);
+	for (int i = 0; i < 12; i++)
+		ids[i] = make_incident(i % 3 ? "checkout" : "cart",
+				       i == 11 ? "<img src=x onerror=alert(1)>" : (i % 2 ? "POST /pay" : "GET /cart"),
+				       20 + (uint64_t)i * 10);
+	fr_store__sync(store);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[160];
+
+	(void)state;
+	fr_store__close(store);
+	fr_trigger__free(trig);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) ? -1 : 0;
+}
+
+static void test_incidents(void **state)
+{
+	struct fr_web *w = start(NULL);
+	uint16_t port = fr_web__port(w);
+	struct resp r;
+	struct json_object *j, *arr;
+	char path[128], first[17];
+
+	(void)state;
+	r = get(port, "/api/incidents?limit=5");
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.ctype, "application/json");
+	j = json(&r);
+	arr = field(j, "incidents");
+	assert_int_equal(json_object_array_length(arr), 5);
+	snprintf(first, sizeof(first), "%016llx", (unsigned long long)ids[11]);
+	assert_string_equal(json_object_get_string(field(json_object_array_get_idx(arr, 0), "id")), first);
+	/* the next page */
+	snprintf(path, sizeof(path), "/api/incidents?limit=5&cursor=%s",
+		 json_object_get_string(field(j, "next_cursor")));
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	r = get(port, path);
+	j = json(&r);
+	assert_int_equal(json_object_array_length(field(j, "incidents")), 5);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	/* filters */
+	r = get(port, "/api/incidents?service=cart");
+	j = json(&r);
+	assert_int_equal(json_object_array_length(field(j, "incidents")), 4);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	r = get(port, "/api/incidents?service=checkout&name=POST%20/pay&min_ms=60");
+	j = json(&r);
+	arr = field(j, "incidents");
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		assert_true(json_object_get_double(field(json_object_array_get_idx(arr, i), "duration_ms")) >= 60);
+	assert_int_equal(json_object_array_length(arr), 2); /* checkout, odd, >= 60 ms: i = 5, 7 */
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	/* bad queries */
+	r = get(port, "/api/incidents?limit=0");
+	assert_int_equal(r.status, 400);
+	fr_buf__free(&r.body);
+	r = get(port, "/api/incidents?cursor=zzz");
+	assert_int_equal(r.status, 400);
+	fr_buf__free(&r.body);
+	r = get(port, "/api/incidents?min_ms=abc");
+	assert_int_equal(r.status, 400);
+	fr_buf__free(&r.body);
+	/* the span name with HTML comes back escaped, never raw */
+	r = get(port, "/api/incidents?limit=1");
+	assert_null(strstr((char *)r.body.p, "<img"));
+	assert_non_null(strstr((char *)r.body.p, "\\u003cimg src=x onerror=alert(1)\\u003e"));
+	fr_buf__free(&r.body);
+	fr_web__stop(w);
+}
+
+static void test_one_incident(void **state)
+{
+	struct fr_web *w = start(NULL);
+	uint16_t port = fr_web__port(w);
+	struct resp r;
+	struct json_object *j, *snap;
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "/api/incidents/%016llx", (unsigned long long)ids[3]);
+	r = get(port, path);
+	assert_int_equal(r.status, 200);
+	j = json(&r);
+	snap = field(j, "snapshot");
+	print_message("verdict: %s\n", json_object_get_string(field(snap, "verdict")));
+	assert_non_null(strstr(json_object_get_string(field(snap, "verdict")), "blocked in fsync"));
+	assert_true(json_object_array_length(field(field(snap, "records"), "type")) >= 3);
+	assert_string_equal(json_object_get_string(field(field(j, "summary"), "service")), "cart"); /* i = 3 */
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	/* downloads */
+	snprintf(path, sizeof(path), "/api/incidents/%016llx/snapshot", (unsigned long long)ids[3]);
+	r = get(port, path);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.ctype, "application/octet-stream");
+	assert_non_null(strstr(r.disposition, ".frsnap\""));
+	assert_memory_equal(r.body.p, FR_FRSNAP_MAGIC, FR_FRSNAP_MAGIC_LEN);
+	fr_buf__free(&r.body);
+	snprintf(path, sizeof(path), "/api/incidents/%016llx/perfetto", (unsigned long long)ids[3]);
+	r = get(port, path);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.disposition, ".perfetto.json\""));
+	j = json(&r);
+	assert_true(json_object_array_length(field(j, "traceEvents")) > 2);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	/* bad and unknown ids, unknown parts */
+	r = get(port, "/api/incidents/123");
+	assert_int_equal(r.status, 400);
+	fr_buf__free(&r.body);
+	r = get(port, "/api/incidents/ZZZZZZZZZZZZZZZZ");
+	assert_int_equal(r.status, 400);
+	fr_buf__free(&r.body);
+	r = get(port, "/api/incidents/00000000000000ff");
+	assert_int_equal(r.status, 404);
+	fr_buf__free(&r.body);
+	snprintf(path, sizeof(path), "/api/incidents/%016llx/nope", (unsigned long long)ids[3]);
+	r = get(port, path);
+	assert_int_equal(r.status, 404);
+	fr_buf__free(&r.body);
+	/* delete */
+	snprintf(path, sizeof(path), "/api/incidents/%016llx", (unsigned long long)ids[0]);
+	r = req(port, "DELETE", path, NULL, 0, NULL);
+	assert_int_equal(r.status, 200);
+	fr_buf__free(&r.body);
+	r = req(port, "DELETE", path, NULL, 0, NULL);
+	assert_int_equal(r.status, 404);
+	fr_buf__free(&r.body);
+	r = req(port, "POST", "/api/incidents", "{}", 2, NULL);
+	assert_int_equal(r.status, 405);
+	fr_buf__free(&r.body);
+	fr_web__stop(w);
+}
+
+static void test_rules_ops_status(void **state)
+{
+	struct fr_web *w = start(NULL);
+	uint16_t port = fr_web__port(w);
+	struct resp r;
+	struct json_object *j;
+	char big[8192], path[64];
+	int id;
+
+	(void)state;
+	r = get(port, "/api/rules");
+	assert_int_equal(r.status, 200);
+	j = json(&r);
+	assert_int_equal(json_object_array_length(field(j, "rules")), 1);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	{
+		const char *body = "{\"rule\":\"p99.9,name='POST /checkout',kind=server\"}";
+
+		r = req(port, "POST", "/api/rules", body, strlen(body), NULL);
+	}
+	assert_int_equal(r.status, 201);
+	j = json(&r);
+	id = json_object_get_int(field(j, "id"));
+	assert_true(id > 1);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	assert_int_equal(rules_changed_calls, 1);
+	r = get(port, "/api/rules");
+	assert_non_null(strstr((char *)r.body.p, "p99.9"));
+	assert_non_null(strstr((char *)r.body.p, "POST /checkout"));
+	fr_buf__free(&r.body);
+	/* bad JSON, bad rule, too large */
+	r = req(port, "POST", "/api/rules", "{\"rule\":", 8, NULL);
+	assert_int_equal(r.status, 400);
+	fr_buf__free(&r.body);
+	r = req(port, "POST", "/api/rules", "{\"rule\":\"p101\"}", 15, NULL);
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr((char *)r.body.p, "percentile"));
+	fr_buf__free(&r.body);
+	r = req(port, "POST", "/api/rules", "[1,2]", 5, NULL);
+	assert_int_equal(r.status, 400);
+	fr_buf__free(&r.body);
+	memset(big, 'a', sizeof(big));
+	r = req(port, "POST", "/api/rules", big, sizeof(big), NULL);
+	assert_int_equal(r.status, 413);
+	fr_buf__free(&r.body);
+	/* delete */
+	snprintf(path, sizeof(path), "/api/rules/%d", id);
+	r = req(port, "DELETE", path, NULL, 0, NULL);
+	assert_int_equal(r.status, 200);
+	fr_buf__free(&r.body);
+	r = req(port, "DELETE", path, NULL, 0, NULL);
+	assert_int_equal(r.status, 404);
+	fr_buf__free(&r.body);
+	r = req(port, "DELETE", "/api/rules/abc", NULL, 0, NULL);
+	assert_int_equal(r.status, 400);
+	fr_buf__free(&r.body);
+	assert_int_equal(rules_changed_calls, 2);
+	/* operations: what the trigger engine has seen */
+	{
+		struct fr_resource res = { .service_name = { "svc", 3 } };
+		struct fr_scope sc = { .resource = &res };
+		struct fr_span sp = { .name = { "GET /x", 6 }, .scope = &sc, .kind = FR_KIND_SERVER,
+				      .start_ns = 1, .end_ns = 1 + 5 * MS };
+		struct fr_decision d;
+
+		for (int i = 0; i < 50; i++)
+			fr_trigger__observe(trig, &sp, &d);
+	}
+	r = get(port, "/api/operations");
+	assert_int_equal(r.status, 200);
+	j = json(&r);
+	assert_int_equal(json_object_array_length(field(j, "operations")), 1);
+	assert_int_equal(json_object_get_int(field(json_object_array_get_idx(field(j, "operations"), 0), "count")), 50);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	/* status and metrics */
+	r = get(port, "/api/status");
+	assert_int_equal(r.status, 200);
+	j = json(&r);
+	assert_false(json_object_get_boolean(field(j, "kernel_capture")));
+	assert_int_equal(json_object_get_int(field(field(j, "store"), "incidents")), 11);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	r = get(port, "/metrics");
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.ctype, "text/plain"));
+	assert_non_null(strstr((char *)r.body.p, "# TYPE flightrec_store_incidents gauge"));
+	assert_non_null(strstr((char *)r.body.p, "flightrec_trigger_spans_total 50"));
+	fr_buf__free(&r.body);
+	fr_web__stop(w);
+}
+
+static void test_pages_and_paths(void **state)
+{
+	struct fr_web *w = start(NULL);
+	uint16_t port = fr_web__port(w);
+	struct resp r;
+
+	(void)state;
+	r = get(port, "/");
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.ctype, "text/html; charset=utf-8");
+	assert_non_null(strstr(r.csp, "script-src 'self'"));
+	assert_null(strstr(r.csp, "unsafe-inline"));
+	assert_non_null(strstr((char *)r.body.p, "<script src=\"/app.js\">"));
+	fr_buf__free(&r.body);
+	r = get(port, "/incidents/0123456789abcdef"); /* a page, routed by the script */
+	assert_int_equal(r.status, 200);
+	fr_buf__free(&r.body);
+	r = get(port, "/app.js");
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.ctype, "javascript"));
+	assert_null(strstr((char *)r.body.p, "innerHTML")); /* data only ever as text */
+	fr_buf__free(&r.body);
+	r = get(port, "/syscalls.js");
+	assert_non_null(strstr((char *)r.body.p, "\"fsync\""));
+	fr_buf__free(&r.body);
+	r = get(port, "/nope");
+	assert_int_equal(r.status, 404);
+	fr_buf__free(&r.body);
+	r = get(port, "/api/nope");
+	assert_int_equal(r.status, 404);
+	fr_buf__free(&r.body);
+	r = req(port, "POST", "/", "x", 1, NULL);
+	assert_int_equal(r.status, 405);
+	fr_buf__free(&r.body);
+	fr_web__stop(w);
+}
+
+static void test_token(void **state)
+{
+	struct fr_web *w = start("s3cret");
+	uint16_t port = fr_web__port(w);
+	struct resp r;
+	char cookie[300];
+
+	(void)state;
+	r = get(port, "/api/incidents");
+	assert_int_equal(r.status, 401);
+	fr_buf__free(&r.body);
+	r = get(port, "/");
+	assert_int_equal(r.status, 401);
+	fr_buf__free(&r.body);
+	r = req(port, "GET", "/api/incidents", NULL, 0, "Authorization: Bearer wrong");
+	assert_int_equal(r.status, 401);
+	fr_buf__free(&r.body);
+	r = req(port, "GET", "/api/incidents", NULL, 0, "Authorization: Bearer s3cret");
+	assert_int_equal(r.status, 200);
+	fr_buf__free(&r.body);
+	r = req(port, "POST", "/api/rules", "{\"rule\":\"error\"}", 16, NULL);
+	assert_int_equal(r.status, 401);
+	fr_buf__free(&r.body);
+	/* the browser way: /?token= sets an HttpOnly cookie */
+	r = get(port, "/?token=s3cret");
+	assert_int_equal(r.status, 303);
+	assert_non_null(strstr(r.cookie, "fr_token=s3cret"));
+	assert_non_null(strstr(r.cookie, "HttpOnly"));
+	fr_buf__free(&r.body);
+	snprintf(cookie, sizeof(cookie), "Cookie: fr_token=s3cret");
+	r = req(port, "GET", "/api/status", NULL, 0, cookie);
+	assert_int_equal(r.status, 200);
+	fr_buf__free(&r.body);
+	fr_web__stop(w);
+	/* beyond loopback without a token: refused */
+	{
+		struct fr_web_opts o = { .sz = sizeof(o), .listen = "0.0.0.0:0", .store = store };
+
+		assert_null(fr_web__start(&o));
+		assert_int_equal(errno, EINVAL);
+		o.token = "t";
+		w = fr_web__start(&o);
+		assert_non_null(w);
+		fr_web__stop(w);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_incidents),
+		cmocka_unit_test(test_one_incident),
+		cmocka_unit_test(test_rules_ops_status),
+		cmocka_unit_test(test_pages_and_paths),
+		cmocka_unit_test(test_token),
+	};
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
