@@ -1,0 +1,185 @@
+// Browser tests of flightrec's UI in Debian's headless Chromium, driven by
+// playwright-core: the real recorder (kernel capture on, so run as root)
+// with its demo service. Checks that the incident list shows the demo's
+// incidents, that an incident page shows the verdict, the timeline and the
+// flame graph, that a p99 rule added in the form appears and fires, that the
+// downloaded snapshot opens with `flightrec inspect`, and that a span named
+// <img src=x onerror=alert(1)> shows as text. Screenshots go to a folder
+// printed at the end.
+//
+// usage: node ui_test.mjs   (FLIGHTREC_BIN = path of the flightrec binary)
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const bin = process.env.FLIGHTREC_BIN || path.resolve(here, '../../build/flightrec');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fr-ui-'));
+const shots = path.join(work, 'screenshots');
+fs.mkdirSync(shots);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let failures = 0;
+function check(ok, what) {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures++;
+}
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+const webPort = await freePort();
+const otlpPort = await freePort();
+const base = `http://127.0.0.1:${webPort}`;
+const fr = spawn(bin, ['run', '--demo', '--data-dir', path.join(work, 'data'), '-m', '64',
+  '--web-listen', `127.0.0.1:${webPort}`, '--otlp-listen', `127.0.0.1:${otlpPort}`, '-i', '0'],
+{ stdio: ['ignore', 'ignore', fs.openSync(path.join(work, 'recorder.log'), 'w')] });
+let frExited = false;
+fr.on('exit', () => { frExited = true; });
+async function api(p, opts) {
+  const r = await fetch(base + p, opts);
+  return r.json();
+}
+for (let i = 0; ; i++) {
+  try { await api('/api/status'); break; } catch { /* not up yet */ }
+  if (i > 100 || frExited) { console.error('flightrec did not start; see ' + work + '/recorder.log'); process.exit(1); }
+  await sleep(100);
+}
+
+// Spans of our own, over OTLP JSON, client kind (the default p99 rule is for servers).
+let idn = 1;
+async function sendSpan(name, durMs) {
+  const end = BigInt(Date.now()) * 1000000n;
+  const start = end - BigInt(Math.round(durMs * 1e6));
+  const hex = (n, w) => n.toString(16).padStart(w, '0');
+  const span = { traceId: hex(0xabc0000 + idn, 32), spanId: hex(idn, 16), name, kind: 3,
+    startTimeUnixNano: start.toString(), endTimeUnixNano: end.toString() };
+  idn++;
+  const body = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'uitest' } }] },
+    scopeSpans: [{ spans: [span] }] }] };
+  const r = await fetch(`http://127.0.0.1:${otlpPort}/v1/traces`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  if (!r.ok) throw new Error('OTLP ' + r.status);
+}
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-quic'] });
+const context = await browser.newContext({ viewport: { width: 1300, height: 1000 }, acceptDownloads: true });
+const page = await context.newPage();
+const pageErrors = [];
+let dialogs = 0;
+page.on('pageerror', (e) => pageErrors.push(e.message));
+page.on('dialog', async (d) => { dialogs++; await d.dismiss(); });
+
+// 1. The demo's incidents appear in the list without a reload.
+await page.goto(base + '/');
+let rows = 0;
+for (let i = 0; i < 120 && rows < 2; i++) {
+  await sleep(1000);
+  rows = await page.locator('#incident-rows tr[data-id]').filter({ hasText: 'shop' }).count();
+}
+check(rows >= 2, `the list shows the demo's incidents (${rows} rows of service shop)`);
+await page.screenshot({ path: path.join(shots, '1-incidents.png'), fullPage: true });
+
+// 2. An incident with blocking: verdict, timeline, flame graph.
+let target = null;
+for (let i = 0; i < 60 && !target; i++) {
+  const list = await api('/api/incidents?service=shop&min_ms=60');
+  target = list.incidents.find((s) => s.kernel_context && /blocked in (futex|clock_nanosleep|fsync)/.test(s.verdict));
+  if (!target) await sleep(1000);
+}
+check(!!target, 'the demo produced an incident blocked in a syscall');
+if (target) {
+  await page.locator(`#incident-rows tr[data-id="${target.id}"]`).click().catch(async () => page.goto(base + '/incidents/' + target.id));
+  await page.waitForSelector('#verdict');
+  const verdict = await page.textContent('#verdict');
+  check(verdict === target.verdict, `the incident page shows the verdict: "${verdict}"`);
+  const states = await page.locator('#timeline rect[class^="state-"]').count();
+  check(states > 0, `the timeline has thread lanes (${states} state slices)`);
+  const syscalls = await page.locator('#timeline rect.syscall').count();
+  check(syscalls > 0, `the timeline shows syscalls (${syscalls})`);
+  const flames = await page.locator('#flame rect').count();
+  check(flames > 3, `the flame graph has frames (${flames})`);
+  await page.screenshot({ path: path.join(shots, '2-incident.png'), fullPage: true });
+
+  // 4. The snapshot download opens with flightrec inspect.
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-snapshot')]);
+  const file = path.join(work, dl.suggestedFilename());
+  await dl.saveAs(file);
+  check(file.endsWith('.frsnap'), `the download is named ${path.basename(file)}`);
+  let out = '';
+  try { out = execFileSync(bin, ['inspect', file], { encoding: 'utf8' }); } catch (e) { out = ''; }
+  check(out.includes(target.verdict), 'flightrec inspect opens the downloaded snapshot and prints its verdict');
+}
+
+// 3. A p99 rule added in the form appears in the list and fires.
+await page.goto(base + '/triggers');
+await page.waitForSelector('#rule-form');
+await page.selectOption('#rule-type', 'p');
+await page.fill('#rule-value', '99');
+await page.fill('#rule-service', 'uitest');
+await page.fill('#rule-name', 'GET /p99');
+await page.click('#rule-form button[type=submit]');
+await page.waitForFunction(() => document.querySelector('#rule-rows')?.textContent.includes("name='GET /p99'"));
+const ruleRow = page.locator('#rule-rows tr', { hasText: "name='GET /p99'" });
+check(await ruleRow.count() === 1, 'the new p99 rule appears in the rules list');
+const ruleId = await ruleRow.getAttribute('data-rule');
+for (let i = 0; i < 150; i++) await sendSpan('GET /p99', 4 + (i % 10) * 0.2);
+await sendSpan('GET /p99', 400);
+let fired = false;
+for (let i = 0; i < 50 && !fired; i++) {
+  await sleep(200);
+  const r = await api('/api/rules');
+  fired = r.rules.some((x) => String(x.id) === ruleId && x.fired >= 1);
+}
+check(fired, 'the p99 rule fired on a 400 ms span after 150 of ~5 ms');
+const p99incident = (await api('/api/incidents?service=uitest&name=GET%20/p99')).incidents[0];
+check(p99incident && /p99/.test(p99incident.rule), 'its incident names the p99 rule');
+await sleep(2500); // the rules table refreshes every 2 s
+check(/\b1\b/.test(await ruleRow.locator('td').nth(2).textContent()), 'the rules list shows its capture');
+await page.screenshot({ path: path.join(shots, '3-triggers.png'), fullPage: true });
+
+// 5. A hostile span name shows as text.
+const evil = '<img src=x onerror=alert(1)>';
+await api('/api/rules', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ rule: 'threshold=100ms,service=uitest,kind=client' }) });
+await sendSpan(evil, 300);
+await page.goto(base + '/');
+let evilRow = null;
+for (let i = 0; i < 50 && !evilRow; i++) {
+  await sleep(200);
+  const loc = page.locator('#incident-rows tr', { hasText: evil });
+  if (await loc.count()) evilRow = loc.first();
+}
+check(!!evilRow, 'the incident with the HTML span name is listed, its name as text');
+check(await page.locator('#incident-rows img').count() === 0, 'no <img> element was created from it');
+if (evilRow) {
+  await evilRow.click();
+  await page.waitForSelector('#verdict');
+  const h1 = await page.textContent('h1');
+  check(h1.includes(evil), 'the incident page shows the name as text');
+  check(await page.locator('main img').count() === 0, 'and creates no <img> from it');
+}
+await sleep(500);
+check(dialogs === 0, 'no script ran from a span name (no alert dialog)');
+await page.screenshot({ path: path.join(shots, '4-escaped.png'), fullPage: true });
+
+// 6. The status page.
+await page.goto(base + '/status');
+await page.waitForSelector('#status .card');
+const status = await page.textContent('#status');
+check(/ring coverage/.test(status) && /events\/s/.test(status), 'the status page shows ring coverage and events/s');
+await page.screenshot({ path: path.join(shots, '5-status.png'), fullPage: true });
+
+check(pageErrors.length === 0, 'no script errors in the pages' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));
+await browser.close();
+fr.kill('SIGTERM');
+await new Promise((r) => (frExited ? r() : fr.on('exit', r)));
+console.log(`ui: screenshots in ${shots}`);
+console.log(failures ? `ui: ${failures} checks failed` : 'ui: all checks passed');
+process.exit(failures ? 1 : 0);
