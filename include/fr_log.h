@@ -9,6 +9,8 @@
 #ifndef FR_LOG_H
 #define FR_LOG_H
 
+#include <stdarg.h>
+
 enum fr_log_level {
 	FR_LOG_ERROR = 0,
 	FR_LOG_WARN = 1,
@@ -24,6 +26,9 @@ void fr_log_write(int level, const char *mod, const char *fmt, ...)
 
 /* Routes libbpf's own messages through fr_log ("libbpf" module). */
 void fr_log_route_libbpf(void);
+
+/* A libmicrohttpd external logger (MHD_OPTION_EXTERNAL_LOGGER): debug level. */
+void fr_log_mhd(void *cls, const char *fmt, va_list ap);
 
 #ifndef FR_LOG_MOD
 #define FR_LOG_MOD "flightrec"

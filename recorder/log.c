@@ -55,3 +55,10 @@ void fr_log_route_libbpf(void)
 {
 	libbpf_set_print(libbpf_print);
 }
+
+void fr_log_mhd(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	if (FR_LOG_DEBUG <= fr_log_level)
+		vlog(FR_LOG_DEBUG, "libmicrohttpd", fmt, ap);
+}

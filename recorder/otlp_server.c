@@ -295,15 +295,6 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char line[512];
-
-	(void)cls;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	pr_debug("libmicrohttpd: %s", line);
-}
-
 struct fr_otlp_server *fr_otlp_server__start(const struct fr_otlp_server_opts *opts)
 {
 	struct sockaddr_storage addr;
@@ -349,7 +340,7 @@ struct fr_otlp_server *fr_otlp_server__start(const struct fr_otlp_server_opts *o
 		MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 		s->o.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
 		MHD_OPTION_ARRAY, pool,
-		MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, fr_log_mhd, s,
 		MHD_OPTION_END);
 	if (!s->d) {
 		pr_err("cannot listen for OTLP on %s (address in use, or not allowed)", s->o.listen);

@@ -277,7 +277,8 @@ static struct fr_batch *build_export(struct fr_snapshotter *s, const struct fr_i
 	out->attrs.kv = fr_arena__alloc(a, (sp->attrs.n + 16) * sizeof(struct fr_kv));
 	if (!out->attrs.kv)
 		goto oom;
-	memcpy(out->attrs.kv, sp->attrs.kv, sp->attrs.n * sizeof(struct fr_kv));
+	if (sp->attrs.n)
+		memcpy(out->attrs.kv, sp->attrs.kv, sp->attrs.n * sizeof(struct fr_kv));
 	kv = out->attrs.kv + sp->attrs.n;
 	snprintf(idhex, sizeof(idhex), "%016" PRIx64, in->id);
 	snprintf(url, sizeof(url), "%s/incidents/%s", s->o.ui_base, idhex);

@@ -203,6 +203,8 @@ void fr_buf__reserve(struct fr_buf *b, size_t more)
 
 void fr_buf__put(struct fr_buf *b, const void *data, size_t len)
 {
+	if (!len)
+		return; /* data may be NULL then */
 	fr_buf__reserve(b, len);
 	if (b->oom)
 		return;

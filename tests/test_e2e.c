@@ -25,11 +25,11 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
-#include <zlib.h>
 
 #include "fr_otlp.h"
 #include "fr_snapshot.h"
 #include "fr_store.h"
+#include "fr_test_util.h"
 
 static const char *bin(const char *env, const char *dflt)
 {
@@ -67,27 +67,17 @@ static enum MHD_Result sink_handler(void *cls, struct MHD_Connection *c, const c
 	}
 	{
 		struct fr_buf plain = { 0 };
-		z_stream z = { 0 };
 		struct fr_batch *b = NULL;
 
-		inflateInit2(&z, 16 + MAX_WBITS);
-		fr_buf__reserve(&plain, 32u << 20);
-		z.next_in = body->p;
-		z.avail_in = (uInt)body->len;
-		z.next_out = plain.p;
-		z.avail_out = (uInt)plain.cap;
-		if (inflate(&z, Z_FINISH) == Z_STREAM_END) {
-			plain.len = plain.cap - z.avail_out;
-			if (!fr_otlp__decode_proto(plain.p, plain.len, &b, NULL, 0)) {
-				pthread_mutex_lock(&sink_mu);
-				if (sink_n < 4096)
-					sink_batches[sink_n++] = b;
-				else
-					fr_batch__put(b);
-				pthread_mutex_unlock(&sink_mu);
-			}
+		if (!fr_test_gunzip(body->p, body->len, &plain) &&
+		    !fr_otlp__decode_proto(plain.p, plain.len, &b, NULL, 0)) {
+			pthread_mutex_lock(&sink_mu);
+			if (sink_n < 4096)
+				sink_batches[sink_n++] = b;
+			else
+				fr_batch__put(b);
+			pthread_mutex_unlock(&sink_mu);
 		}
-		inflateEnd(&z);
 		fr_buf__free(&plain);
 	}
 	fr_buf__free(body);
@@ -143,20 +133,12 @@ static int stop(pid_t pid, int sig)
 	return status;
 }
 
-/* Runs cmd, returns its stdout (malloc'd) and exit status. */
 static char *run(const char *cmd, int *status)
 {
-	struct fr_buf out = { 0 };
-	char chunk[4096];
-	size_t n;
-	FILE *p = popen(cmd, "r");
+	char *out = fr_test_run(cmd, status);
 
-	assert_non_null(p);
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		fr_buf__put(&out, chunk, n);
-	fr_buf__putc(&out, '\0');
-	*status = pclose(p);
-	return (char *)out.p;
+	assert_non_null(out);
+	return out;
 }
 
 static struct fr_store *open_ro(const char *dir)

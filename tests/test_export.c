@@ -16,11 +16,11 @@
 #include <string.h>
 #include <cmocka.h>
 #include <microhttpd.h>
-#include <zlib.h>
 
 #include "fr_clock.h"
 #include "fr_export.h"
 #include "fr_otlp.h"
+#include "fr_test_util.h"
 
 #define MAX_HITS 4096
 
@@ -52,23 +52,13 @@ static long count_spans(const struct fr_buf *gz)
 {
 	struct fr_buf plain = { 0 };
 	struct fr_batch *b = NULL;
-	z_stream z = { 0 };
 	long n = -1;
 
-	inflateInit2(&z, 16 + MAX_WBITS);
-	fr_buf__reserve(&plain, 64u << 20);
-	z.next_in = gz->p;
-	z.avail_in = (uInt)gz->len;
-	z.next_out = plain.p;
-	z.avail_out = (uInt)plain.cap;
-	if (inflate(&z, Z_FINISH) == Z_STREAM_END) {
-		plain.len = plain.cap - z.avail_out;
-		if (!fr_otlp__decode_proto(plain.p, plain.len, &b, NULL, 0)) {
-			n = (long)b->nr_spans;
-			fr_batch__put(b);
-		}
+	if (!fr_test_gunzip(gz->p, gz->len, &plain) &&
+	    !fr_otlp__decode_proto(plain.p, plain.len, &b, NULL, 0)) {
+		n = (long)b->nr_spans;
+		fr_batch__put(b);
 	}
-	inflateEnd(&z);
 	fr_buf__free(&plain);
 	return n;
 }

@@ -14,27 +14,24 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include "fr_test_util.h"
+
 static void test_sdk_roundtrip(void **state)
 {
-	char cmd[1024], out[1 << 16];
-	size_t n = 0, r;
-	FILE *p;
+	char cmd[1024], *out;
 	int status;
 
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "cd '%s/tests/otel' && node sdk_roundtrip.mjs 2>&1",
 		 FR_SOURCE_DIR);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (n + 1 < sizeof(out) && (r = fread(out + n, 1, sizeof(out) - 1 - n, p)) > 0)
-		n += r;
-	out[n] = '\0';
-	status = pclose(p);
+	out = fr_test_run(cmd, &status);
+	assert_non_null(out);
 	print_message("%s", out);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_non_null(strstr(out, "compared 20 spans from 4 exporter configurations"));
 	assert_non_null(strstr(out, ": 0 mismatches"));
+	free(out);
 }
 
 int main(void)

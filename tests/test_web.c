@@ -50,9 +50,9 @@ static void put_rec(uint32_t cpu, struct fr_rec r)
 
 static uint64_t make_incident(const char *service, const char *name, uint64_t dur_ms)
 {
-	struct fr_resource *res = calloc(1, sizeof(*res));
-	struct fr_scope *sc = calloc(1, sizeof(*sc));
 	struct fr_batch *b = fr_batch__new(4096);
+	struct fr_resource *res = fr_arena__zalloc(b->arena, sizeof(*res));
+	struct fr_scope *sc = fr_arena__zalloc(b->arena, sizeof(*sc));
 	struct fr_span *sp = fr_arena__zalloc(b->arena, sizeof(*sp));
 	struct fr_snapshot_opts so = { .sz = sizeof(so), .view = &view, .pre_ns = 5 * MS, .post_ns = MS };
 	struct fr_snapshotter *snap = fr_snapshotter__new(&so, NULL, NULL);
@@ -75,12 +75,14 @@ static uint64_t make_incident(const char *service, const char *name, uint64_t du
 				    .pid = 777, .sys = { .dur = (uint32_t)((dur_ms - 4) * MS), .arg0 = 9 } });
 	put_rec(0, (struct fr_rec){ .type = FR_REC_SWITCH, .ts = now - 2 * MS, .tid = 0, .pid = 0,
 				    .sw = { .next_tid = 778, .next_pid = 777 } });
-	res->service_name = (struct fr_str){ strdup(service), (uint32_t)strlen(service) };
+	res->service_name = (struct fr_str){ fr_arena__strndup(b->arena, service, strlen(service)),
+					     (uint32_t)strlen(service) };
 	res->schema_url = (struct fr_str){ "", 0 };
 	sc->resource = res;
 	sc->name = sc->version = sc->schema_url = (struct fr_str){ "", 0 };
 	sp->scope = sc;
-	sp->name = (struct fr_str){ strdup(name), (uint32_t)strlen(name) };
+	sp->name = (struct fr_str){ fr_arena__strndup(b->arena, name, strlen(name)),
+				    (uint32_t)strlen(name) };
 	sp->trace_state = sp->status_message = (struct fr_str){ "", 0 };
 	sp->kind = FR_KIND_SERVER;
 	sp->trace_id[15] = 7;

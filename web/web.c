@@ -686,15 +686,6 @@ static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	}
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char line[512];
-
-	(void)cls;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	pr_debug("libmicrohttpd: %s", line);
-}
-
 struct fr_web *fr_web__start(const struct fr_web_opts *opts)
 {
 	struct sockaddr_storage addr;
@@ -740,7 +731,7 @@ struct fr_web *fr_web__start(const struct fr_web_opts *opts)
 		MHD_OPTION_CONNECTION_LIMIT, w->o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)15, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)32,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-		completed, w, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w, MHD_OPTION_END);
+		completed, w, MHD_OPTION_EXTERNAL_LOGGER, fr_log_mhd, w, MHD_OPTION_END);
 	if (!w->d) {
 		pr_err("cannot serve the UI on %s (address in use, or not allowed)", w->o.listen);
 		pthread_mutex_destroy(&w->mu);
