@@ -263,6 +263,41 @@ static void name_runnable(const struct fr_annotate_ctx *c, struct cause_acc *a)
 	}
 }
 
+/* Accounts d ns in state st; ended: the interval ended inside the span. */
+static void account(const struct fr_window *w, const struct fr_annotate_ctx *c,
+		    const struct sysidx *sx, struct tacc *acc, struct cause_acc *causes,
+		    enum tstate st, uint64_t d, uint32_t who, bool ended,
+		    const struct fr_event *last_out, uint64_t out_ts)
+{
+	char what[200];
+	uint32_t nr;
+
+	switch (st) {
+	case ST_RUNNING:
+		acc->on_cpu += d;
+		if (causes)
+			add_cause(causes, FR_CAUSE_ON_CPU, "on CPU", d, UINT32_MAX, 0);
+		break;
+	case ST_RUNNABLE:
+		acc->runnable += d;
+		if (causes)
+			runnable(causes, who == c->pid ? 0 : who, d);
+		break;
+	case ST_BLOCKED:
+		acc->blocked += d;
+		if (ended)
+			acc->blocked_ended += d;
+		if (causes) {
+			blocked_cause(c, w, sx, last_out, last_out ? out_ts : c->span_start, what,
+				      sizeof(what), &nr);
+			add_cause(causes, FR_CAUSE_BLOCKED, what, d, nr, 0);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
 /* Replays thread tid over the span. causes (and sx) may be NULL. */
 static void replay(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t tid,
 		   struct tacc *acc, struct cause_acc *causes, const struct sysidx *sx)
@@ -272,8 +307,6 @@ static void replay(const struct fr_window *w, const struct fr_annotate_ctx *c, u
 	const struct fr_event *last_out = NULL;
 	uint64_t out_ts = 0;
 	uint32_t other = 0, last_prev = 0;
-	char what[200];
-	uint32_t nr;
 
 	for (size_t i = 0; i < w->nr_events; i++) {
 		const struct fr_event *e = &w->events[i];
@@ -312,32 +345,9 @@ static void replay(const struct fr_window *w, const struct fr_annotate_ctx *c, u
 				else
 					st = ST_RUNNING;
 			}
-			switch (st) {
-			case ST_RUNNING:
-				acc->on_cpu += d;
-				if (causes)
-					add_cause(causes, FR_CAUSE_ON_CPU, "on CPU", d, UINT32_MAX, 0);
-				break;
-			case ST_RUNNABLE:
-				acc->runnable += d;
-				if (causes) {
-					uint32_t who = other ? other : (next == ST_RUNNING ? last_prev : 0);
-
-					runnable(causes, who == c->pid ? 0 : who, d);
-				}
-				break;
-			case ST_BLOCKED:
-				acc->blocked += d;
-				acc->blocked_ended += d;
-				if (causes) {
-					blocked_cause(c, w, sx, last_out, last_out ? out_ts : S, what,
-						      sizeof(what), &nr);
-					add_cause(causes, FR_CAUSE_BLOCKED, what, d, nr, 0);
-				}
-				break;
-			default:
-				break;
-			}
+			account(w, c, sx, acc, causes, st, d,
+				other ? other : (next == ST_RUNNING ? last_prev : 0), true, last_out,
+				out_ts);
 			since = t;
 		}
 		if (r->type == FR_REC_SWITCH && r->tid == tid) {
@@ -349,37 +359,12 @@ static void replay(const struct fr_window *w, const struct fr_annotate_ctx *c, u
 		if (r->ts > E)
 			break;
 	}
+	/* what is left of the span; no transition at all: running if it made
+	 * syscalls in the span */
 	if (since < E) {
-		uint64_t d = E - since;
-
-		switch (st) {
-		case ST_RUNNING:
-			acc->on_cpu += d;
-			if (causes)
-				add_cause(causes, FR_CAUSE_ON_CPU, "on CPU", d, UINT32_MAX, 0);
-			break;
-		case ST_RUNNABLE:
-			acc->runnable += d;
-			if (causes)
-				runnable(causes, other == c->pid ? 0 : other, d);
-			break;
-		case ST_BLOCKED:
-			acc->blocked += d; /* still blocked at the end: did not end in the span */
-			if (causes) {
-				blocked_cause(c, w, sx, last_out, last_out ? out_ts : S, what,
-					      sizeof(what), &nr);
-				add_cause(causes, FR_CAUSE_BLOCKED, what, d, nr, 0);
-			}
-			break;
-		default:
-			/* no transition at all: running if it made syscalls in the span */
-			if (acc->syscalls) {
-				acc->on_cpu += d;
-				if (causes)
-					add_cause(causes, FR_CAUSE_ON_CPU, "on CPU", d, UINT32_MAX, 0);
-			}
-			break;
-		}
+		if (st == ST_UNKNOWN && acc->syscalls)
+			st = ST_RUNNING;
+		account(w, c, sx, acc, causes, st, E - since, other, false, last_out, out_ts);
 	}
 }
 

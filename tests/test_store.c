@@ -287,20 +287,20 @@ static void test_kill9(void **state)
 	s = open_store(0, false); /* the writer side opens too (recovery) */
 	total = 0;
 	do {
-	n = fr_store__list(s, &q, out, &cursor);
-	assert_true(n >= 0);
-	total += n;
-	q.before_id = cursor;
-	for (int i = 0; i < n; i++) {
-		struct fr_buf b = { 0 };
+		n = fr_store__list(s, &q, out, &cursor);
+		assert_true(n >= 0);
+		total += n;
+		q.before_id = cursor;
+		for (int i = 0; i < n; i++) {
+			struct fr_buf b = { 0 };
 
-		assert_int_equal(fr_store__snapshot(s, out[i].id, &b), 0);
-		assert_int_equal(b.len, out[i].snapshot_bytes);
-		assert_memory_equal(b.p, FR_FRSNAP_MAGIC, 8);
-		for (size_t j = 8; j < b.len; j++)
-			assert_int_equal(b.p[j], (uint8_t)(out[i].id + j));
-		fr_buf__free(&b);
-	}
+			assert_int_equal(fr_store__snapshot(s, out[i].id, &b), 0);
+			assert_int_equal(b.len, out[i].snapshot_bytes);
+			assert_memory_equal(b.p, FR_FRSNAP_MAGIC, 8);
+			for (size_t j = 8; j < b.len; j++)
+				assert_int_equal(b.p[j], (uint8_t)(out[i].id + j));
+			fr_buf__free(&b);
+		}
 	} while (cursor);
 	print_message("%d incidents committed before kill -9, all whole\n", total);
 	assert_true(total > 0);
