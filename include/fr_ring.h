@@ -78,6 +78,10 @@ void fr_window__free(struct fr_window *w);
  */
 uint64_t fr_ring__cpu_oldest(const struct fr_ring_view *v, uint32_t cpu);
 
+/* Seconds of history CPU `cpu`'s ring holds at CLOCK_MONOTONIC `now`;
+ * 0 when no record could be read. */
+double fr_ring__cpu_coverage_s(const struct fr_ring_view *v, uint32_t cpu, uint64_t now);
+
 /* Sets *out to a consistent copy of the record at `pos` of `cpu`; false if
  * that position was overwritten, torn or not yet written. */
 int fr_ring__read_slot(const struct fr_ring_view *v, uint32_t cpu, uint64_t pos,

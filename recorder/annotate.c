@@ -53,8 +53,7 @@ static uint64_t overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
 	return hi > lo ? hi - lo : 0;
 }
 
-/* Syscalls whose first argument is a file descriptor. */
-static bool fd_syscall(const char *name)
+bool fr_syscall_takes_fd(const char *name)
 {
 	static const char *const fds[] = {
 		"read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev",
@@ -90,7 +89,7 @@ static void describe_syscall(const struct fr_annotate_ctx *c, const struct fr_re
 		snprintf(buf, len, "%s (sleep)", name);
 		return;
 	}
-	if (fd_syscall(name) && r->sys.arg0 < (1u << 24)) {
+	if (fr_syscall_takes_fd(name) && r->sys.arg0 < (1u << 24)) {
 		if (c->fd_path)
 			c->fd_path(c->ctx, r->pid, r->sys.arg0, path, sizeof(path));
 		if (path[0])

@@ -64,6 +64,13 @@ uint64_t fr_ring__cpu_oldest(const struct fr_ring_view *v, uint32_t cpu)
 	return 0;
 }
 
+double fr_ring__cpu_coverage_s(const struct fr_ring_view *v, uint32_t cpu, uint64_t now)
+{
+	uint64_t oldest = fr_ring__cpu_oldest(v, cpu);
+
+	return oldest && oldest <= now ? (double)(now - oldest) / 1e9 : 0;
+}
+
 static bool rec_matches(const struct fr_rec *r, const struct fr_window_req *req)
 {
 	uint64_t begin = r->ts;

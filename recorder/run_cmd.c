@@ -360,8 +360,7 @@ static void print_status(struct daemon *d, struct fr_otlp_server *srv, struct fr
 		fr_clock__refresh(clk, 0);
 		fr_capture__counters(d->cap, &c);
 		for (uint32_t cpu = 0; cpu < v->nr_cpus; cpu++) {
-			uint64_t oldest = fr_ring__cpu_oldest(v, cpu);
-			double cov = oldest && oldest <= now ? (double)(now - oldest) / 1e9 : 0;
+			double cov = fr_ring__cpu_coverage_s(v, cpu, now);
 
 			if (min_cov < 0 || cov < min_cov)
 				min_cov = cov;

@@ -510,10 +510,7 @@ static int fill_fds(struct fr_arena *a, const struct fr_window *w, uint32_t pid,
 		{
 			const char *name = fr_syscall_name(r->aux);
 
-			if (!name || (strncmp(name, "read", 4) && strncmp(name, "write", 5) &&
-				      strcmp(name, "fsync") && strcmp(name, "fdatasync") &&
-				      strncmp(name, "pread", 5) && strncmp(name, "pwrite", 6) &&
-				      strncmp(name, "send", 4) && strncmp(name, "recv", 4)))
+			if (!name || !fr_syscall_takes_fd(name))
 				continue;
 		}
 		for (size_t k = 0; k < n; k++)

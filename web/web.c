@@ -395,14 +395,6 @@ static enum MHD_Result operations(struct fr_web *w, struct MHD_Connection *c)
 	return send_json(c, 200, &b);
 }
 
-/* Per CPU: seconds of history the ring holds now. */
-static double coverage(const struct fr_ring_view *v, uint32_t cpu, uint64_t now)
-{
-	uint64_t oldest = fr_ring__cpu_oldest(v, cpu);
-
-	return oldest && oldest <= now ? (now - oldest) / 1e9 : 0;
-}
-
 static enum MHD_Result status(struct fr_web *w, struct MHD_Connection *c)
 {
 	struct fr_buf b = { 0 };
@@ -437,7 +429,7 @@ static enum MHD_Result status(struct fr_web *w, struct MHD_Connection *c)
 		pthread_mutex_unlock(&w->mu);
 		for (uint32_t i = 0; i < v->nr_cpus; i++)
 			fr_buf__printf(&b, "%s{\"cpu\":%u,\"coverage_s\":%.1f}", i ? "," : "", i,
-				       coverage(v, i, now));
+				       fr_ring__cpu_coverage_s(v, i, now));
 		fr_buf__put(&b, "]}", 2);
 	}
 	fr_store__stats(w->o.store, &ss);
@@ -513,7 +505,7 @@ static enum MHD_Result metrics(struct fr_web *w, struct MHD_Connection *c)
 				   "# TYPE flightrec_ring_coverage_seconds gauge\n");
 		for (uint32_t i = 0; i < v->nr_cpus; i++)
 			fr_buf__printf(&b, "flightrec_ring_coverage_seconds{cpu=\"%u\"} %.1f\n", i,
-				       coverage(v, i, now));
+				       fr_ring__cpu_coverage_s(v, i, now));
 	}
 	if (w->o.otlp) {
 		struct fr_otlp_server_stats os;
