@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,16 +84,63 @@ void fr_snapshotter__free(struct fr_snapshotter *s)
 
 /* ---------------- pid namespaces ---------------- */
 
+/* Translations are looked up for every OTLP request: the /proc scan below
+ * runs once per (pid, container) a minute, not per request. */
+#define HOST_PID_CACHE 64
+#define HOST_PID_TTL_NS 60000000000ull
+
+static struct {
+	int64_t pid;
+	char container[72];
+	pid_t host;
+	uint64_t at;
+} host_pid_cache[HOST_PID_CACHE];
+static pthread_mutex_t host_pid_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static pid_t scan_host_pid(int64_t pid, const char *container_id);
+
 pid_t fr_host_pid(int64_t pid, const char *container_id)
 {
-	DIR *d;
-	struct dirent *de;
-	pid_t found = 0;
+	uint64_t now = fr_mono_ns();
+	size_t slot = 0;
+	pid_t host;
 
 	if (pid <= 0 || pid > INT32_MAX)
 		return 0;
 	if (!container_id || !*container_id)
 		return (pid_t)pid;
+	pthread_mutex_lock(&host_pid_mu);
+	for (size_t i = 0; i < HOST_PID_CACHE; i++) {
+		if (host_pid_cache[i].pid == pid && host_pid_cache[i].at &&
+		    now - host_pid_cache[i].at < HOST_PID_TTL_NS &&
+		    !strncmp(host_pid_cache[i].container, container_id,
+			     sizeof(host_pid_cache[i].container) - 1)) {
+			host = host_pid_cache[i].host;
+			pthread_mutex_unlock(&host_pid_mu);
+			return host;
+		}
+		if (host_pid_cache[i].at < host_pid_cache[slot].at)
+			slot = i; /* the oldest entry makes room */
+	}
+	pthread_mutex_unlock(&host_pid_mu);
+	host = scan_host_pid(pid, container_id);
+	pthread_mutex_lock(&host_pid_mu);
+	host_pid_cache[slot].pid = pid;
+	snprintf(host_pid_cache[slot].container, sizeof(host_pid_cache[slot].container), "%s",
+		 container_id);
+	host_pid_cache[slot].host = host;
+	host_pid_cache[slot].at = now;
+	pthread_mutex_unlock(&host_pid_mu);
+	return host;
+}
+
+/* A process in that container whose innermost pid is the span's, else pid. */
+static pid_t scan_host_pid(int64_t pid, const char *container_id)
+{
+	DIR *d;
+	struct dirent *de;
+	pid_t found = 0;
+
 	/* a process in that container whose innermost pid is the span's */
 	d = opendir("/proc");
 	if (!d)
