@@ -279,7 +279,7 @@ static int tracer_start(struct tracer *t, int c, pid_t wpid)
 	case C_PERF: {
 		char *argv[] = { "perf", "record", "-q", "-e", "raw_syscalls:sys_enter",
 				 "-e", "raw_syscalls:sys_exit", "-e", "sched:sched_switch",
-				 "-e", "sched:sched_wakeup", "-p", pidstr, "-o", out, NULL };
+				 "-e", "sched:sched_waking", "-p", pidstr, "-o", out, NULL };
 
 		snprintf(out, sizeof(out), "%s/fr-bench-perf.data", tmpdir);
 		snprintf(log, sizeof(log), "%s/fr-bench-perf.log", tmpdir);

@@ -356,8 +356,13 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	return 0;
 }
 
-SEC("raw_tp/sched_wakeup")
-int BPF_PROG(fr_sched_wakeup, struct task_struct *p)
+/*
+ * sched_waking, not sched_wakeup: a wake-up queued to another CPU is traced
+ * by sched_wakeup there, from interrupt context, where current is not the
+ * waker; sched_waking always runs in the waker's context.
+ */
+SEC("raw_tp/sched_waking")
+int BPF_PROG(fr_sched_waking, struct task_struct *p)
 {
 	__u32 cpu, waker_tgid, wakee_tgid;
 	struct fr_cpu_state *st = this_cpu(&cpu);
@@ -366,8 +371,8 @@ int BPF_PROG(fr_sched_wakeup, struct task_struct *p)
 
 	if (!st || !(st->capture_flags & FR_CAP_SCHED))
 		return 0;
-	/* The waker is the current task (in interrupt context: the task the
-	 * interrupt arrived on). */
+	/* The waker is the current task (for a wake-up from an interrupt: the
+	 * task the interrupt arrived on). */
 	id = current_ids(st);
 	waker_tgid = id >> 32;
 	bpf_probe_read_kernel(&wakee_ids, sizeof(wakee_ids),

@@ -20,8 +20,8 @@ int BPF_PROG(floor_sys_exit) { return 0; }
 SEC("raw_tp/sched_switch")
 int BPF_PROG(floor_sched_switch) { return 0; }
 
-SEC("raw_tp/sched_wakeup")
-int BPF_PROG(floor_sched_wakeup) { return 0; }
+SEC("raw_tp/sched_waking")
+int BPF_PROG(floor_sched_waking) { return 0; }
 
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(floor_process_fork) { return 0; }

@@ -44,7 +44,7 @@
 enum fr_rec_type {
 	FR_REC_SYSCALL = 1, /* one per syscall, written at exit */
 	FR_REC_SWITCH = 2,  /* sched_switch: tid/pid = task out, sw.next = task in */
-	FR_REC_WAKEUP = 3,  /* sched_wakeup: tid/pid = wakee, wk.waker = waker */
+	FR_REC_WAKEUP = 3,  /* sched_waking: tid/pid = wakee, wk.waker = waker */
 	FR_REC_EXIT = 4,    /* a followed thread exited; ex.comm = its name */
 };
 
