@@ -342,7 +342,7 @@ int main(int argc, char **argv)
 	if (getenv("TMPDIR"))
 		tmpdir = getenv("TMPDIR");
 	fr_log_level = FR_LOG_WARN;
-	fr_log_route_libbpf();
+	fr_capture__route_libbpf_log();
 	if (access("/sys/kernel/tracing/events", F_OK))
 		mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL);
 	cpu_work = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;

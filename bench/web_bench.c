@@ -15,6 +15,7 @@
 
 #include "fr_clock.h"
 #include "fr_log.h"
+#include "fr_frsnap.h"
 #include "fr_store.h"
 #include "fr_trigger.h"
 #include "fr_web.h"

@@ -86,10 +86,4 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 
 void fr_evidence__free(struct fr_evidence *ev);
 
-/* Does syscall `name` take a file descriptor as its first argument. */
-bool fr_syscall_takes_fd(const char *name);
-
-/* Human duration: "412 ms", "1.24 s", "850 us". */
-void fr_fmt_duration(uint64_t ns, char *buf, size_t len);
-
 #endif /* FR_ANNOTATE_H */

@@ -103,4 +103,7 @@ void fr_capture__info(const struct fr_capture *cap, struct fr_capture_info *out)
  */
 int fr_capture__probe(char *why, size_t why_len);
 
+/* Routes libbpf's own messages through fr_log ("libbpf" module). */
+void fr_capture__route_libbpf_log(void);
+
 #endif /* FR_CAPTURE_H */

@@ -24,8 +24,8 @@ extern int fr_log_level;
 void fr_log_write(int level, const char *mod, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Routes libbpf's own messages through fr_log ("libbpf" module). */
-void fr_log_route_libbpf(void);
+/* The same with a va_list (for routing libraries' loggers). */
+void fr_log_vwrite(int level, const char *mod, const char *fmt, va_list ap);
 
 /* A libmicrohttpd external logger (MHD_OPTION_EXTERNAL_LOGGER): debug level. */
 void fr_log_mhd(void *cls, const char *fmt, va_list ap);

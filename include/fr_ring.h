@@ -69,6 +69,12 @@ struct fr_window {
 int fr_ring__read_window(const struct fr_ring_view *v, const struct fr_window_req *req,
 			 struct fr_window **out);
 
+/* A syscall record's duration in ns, whichever unit it was written in. */
+static inline uint64_t fr_rec__sys_dur(const struct fr_rec *r)
+{
+	return (uint64_t)r->sys.dur * ((r->flags & FR_SYS_DUR_US) ? 1000 : 1);
+}
+
 /* Frees a window; NULL is a no-op. */
 void fr_window__free(struct fr_window *w);
 

@@ -1,9 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fr_snapshot.h - from a fired span to an incident: the kernel window of
- * its process, thread names, fd paths, symbolized stacks, the evidence and
- * verdict (fr_annotate.h), the .frsnap bytes (schema in store/proto) and
- * the annotated span with its child spans for export.
+ * fr_snapshot.h - from a fired span to an incident, in stages:
+ *
+ *   plan      the window around the span, and whether there can be kernel
+ *             context at all (fr_snapshotter__plan)
+ *   wait      until the window's end has passed (fr_snapshot__wait)
+ *   read      the window of the span's process out of the rings
+ *             (fr_snapshotter__read)
+ *   annotate  the evidence and verdict (fr_annotate.h; fr_snapshotter__annotate)
+ *   export    the annotated span and its child spans for the exporter
+ *             (fr_snapshotter__build_export)
+ *   encode    the .frsnap (fr_frsnap.h) and the incident summary
+ *             (fr_snapshotter__encode)
+ *
+ * and the daemon stores what encode made. fr_snapshotter__take runs them
+ * all. The stages hand each other an fr_incident_work.
  *
  * One fr_snapshotter per worker thread (it caches symbols); not thread-safe.
  */
@@ -15,8 +26,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "fr_annotate.h"
 #include "fr_capture.h"
+#include "fr_clock.h"
 #include "fr_ksyms.h"
+#include "fr_names.h"
 #include "fr_span.h"
 #include "fr_store.h"
 #include "fr_trigger.h"
@@ -58,17 +72,74 @@ struct fr_incident_out {
 	size_t raw_bytes;         /* the Snapshot before compression */
 };
 
+/* The fds of one process named once per incident (what /proc says now). */
+#define FR_FD_CACHE 64
+struct fr_fd_cache {
+	uint32_t pid;
+	struct {
+		uint64_t fd;
+		char path[160];
+	} e[FR_FD_CACHE];
+	size_t n;
+};
+
+/* What the stages hand each other; zero it before plan, free with
+ * fr_incident_work__free. */
+struct fr_incident_work {
+	struct fr_clock clk;      /* sampled once, used by every stage */
+	uint64_t span_start;      /* the span, CLOCK_MONOTONIC ns */
+	uint64_t span_end;
+	uint64_t t0, t1;          /* the window, CLOCK_MONOTONIC ns */
+	const char *no_context;   /* why there is no kernel context; NULL when there is */
+	struct fr_window *window; /* read: NULL without kernel context */
+	uint64_t missing_ns;      /* of the window, not covered by the rings */
+	struct fr_names *names;   /* annotate: thread names */
+	struct fr_fd_cache fds;   /* annotate and export: fd paths */
+	struct fr_evidence ev;    /* annotate: the evidence and verdict */
+};
+
+void fr_incident_work__free(struct fr_incident_work *wk);
+
+/* plan: the window and the reason there is no kernel context, if any. */
+void fr_snapshotter__plan(const struct fr_snapshotter *s, const struct fr_incident_in *in,
+			  struct fr_incident_work *wk);
+
+/* wait: until CLOCK_MONOTONIC t1 has passed; at most 2 s (spans come late
+ * anyway: a window that ends further ahead is read as it is). */
+void fr_snapshot__wait(uint64_t t1);
+
+/* read: the window of in's process. 0 (also with no context: nothing to
+ * read) or -errno from the ring reader. */
+int fr_snapshotter__read(struct fr_snapshotter *s, const struct fr_incident_in *in,
+			 struct fr_incident_work *wk);
+
+/* annotate: the evidence, or the no-context verdict. 0 or -ENOMEM. */
+int fr_snapshotter__annotate(struct fr_snapshotter *s, const struct fr_incident_in *in,
+			     struct fr_incident_work *wk);
+
 /*
- * Builds the incident. Waits, when needed, until the window's end has
- * passed. 0 or -errno; on error nothing is allocated.
+ * export: a new batch (holding in->batch) with the annotated copy of the
+ * span (its attributes plus flightrec.*) and child spans for the slowest
+ * syscalls, inside the span's time range. NULL when out of memory.
+ */
+struct fr_batch *fr_snapshotter__build_export(struct fr_snapshotter *s,
+					      const struct fr_incident_in *in,
+					      struct fr_incident_work *wk);
+
+/*
+ * encode: out->frsnap, out->raw_bytes and out->summary from the work and
+ * out->export (which must be built). 0 or -errno; on error out->frsnap is NULL.
+ */
+int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in *in,
+			   struct fr_incident_work *wk, struct fr_incident_out *out);
+
+/*
+ * All stages. 0 or -errno; on error nothing is allocated in *out.
  */
 int fr_snapshotter__take(struct fr_snapshotter *s, const struct fr_incident_in *in,
 			 struct fr_incident_out *out);
 
-/* The host pid of a process.pid seen inside a container (container.id), or pid. */
-pid_t fr_host_pid(int64_t pid, const char *container_id);
-
-/* Reads a .frsnap buffer: checks the magic, decompresses. 0, -EBADMSG. */
-int fr_frsnap__unwrap(const void *p, size_t len, struct fr_buf *protobuf);
+/* Frees what take allocated in out (NULL members are fine). */
+void fr_incident_out__free(struct fr_incident_out *out);
 
 #endif /* FR_SNAPSHOT_H */

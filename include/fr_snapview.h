@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fr_snapview.h - a decoded snapshot and its renderings (JSON, Perfetto).
+ * fr_snapview.h - renderings of a decoded snapshot (fr_frsnap.h): JSON,
+ * Perfetto trace events, and the lookups the renderings share.
  * Pure functions; thread-safe.
  */
 #ifndef FR_SNAPVIEW_H
@@ -9,16 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "flightrec/snapshot/v1/snapshot.pb-c.h"
-#include "fr_snapshot.h"
-#include "fr_span.h"
+#include "fr_buf.h"
+#include "fr_frsnap.h"
 
-typedef Flightrec__Snapshot__V1__Snapshot PbSnap;
 typedef Opentelemetry__Proto__Trace__V1__Span PbSpan;
-
-/* Unwraps and decodes a .frsnap: 0 or -EBADMSG. Free with fr_snapview__free. */
-int fr_snapview__decode(const void *frsnap, size_t len, PbSnap **out);
-void fr_snapview__free(PbSnap *s);
 
 /* Any protobuf-c message as JSON (64-bit integers as strings, bytes as hex). */
 void fr_snapview__json(struct fr_buf *o, const ProtobufCMessage *m);

@@ -2,7 +2,8 @@
 /*
  * fr_store.h - the incident store (LMDB).
  *
- * Databases: incidents (id -> summary), snapshots (id -> .frsnap bytes),
+ * Databases: incidents (id -> summary), snapshots (id -> .frsnap bytes,
+ * opaque to the store),
  * by_trace (trace id + id), by_op (service \0 span name \0 id), rules
  * (rule id -> text), meta. Ids are time-ordered (newest = largest).
  *
@@ -19,10 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fr_span.h"
-
-#define FR_FRSNAP_MAGIC "FRSNAP01"
-#define FR_FRSNAP_MAGIC_LEN 8
+#include "fr_buf.h"
 
 struct fr_incident_summary {
 	uint64_t id;

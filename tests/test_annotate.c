@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "fr_annotate.h"
+#include "fr_buf.h"
 
 #define MS 1000000ull
 

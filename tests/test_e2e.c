@@ -28,6 +28,7 @@
 
 #include "fr_otlp.h"
 #include "fr_snapshot.h"
+#include "fr_frsnap.h"
 #include "fr_store.h"
 #include "fr_test_util.h"
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fr_frsnap.h"
 #include "fr_store.h"
 
 static char dir[256];

@@ -20,6 +20,7 @@
 
 #include "fr_clock.h"
 #include "fr_snapshot.h"
+#include "fr_frsnap.h"
 #include "fr_store.h"
 #include "fr_trigger.h"
 #include "fr_web.h"

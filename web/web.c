@@ -260,7 +260,7 @@ static enum MHD_Result incident(struct fr_web *w, struct MHD_Connection *c, cons
 		fr_buf__free(&snap);
 		return ret;
 	}
-	if (fr_snapview__decode(snap.p, snap.len, &ps)) {
+	if (fr_frsnap__decode(snap.p, snap.len, &ps)) {
 		fr_buf__free(&snap);
 		return send_error(c, 500, "the snapshot does not decode");
 	}
@@ -269,7 +269,7 @@ static enum MHD_Result incident(struct fr_web *w, struct MHD_Connection *c, cons
 		snprintf(disp, sizeof(disp),
 			 "attachment; filename=\"incident-%016" PRIx64 ".perfetto.json\"", id);
 		fr_snapview__perfetto(ps, &b);
-		fr_snapview__free(ps);
+		fr_frsnap__free(ps);
 		{
 			enum MHD_Result ret = respond(c, 200, b.p, b.len, "application/json", disp, false);
 
@@ -278,7 +278,7 @@ static enum MHD_Result incident(struct fr_web *w, struct MHD_Connection *c, cons
 		}
 	}
 	if (slash) {
-		fr_snapview__free(ps);
+		fr_frsnap__free(ps);
 		return send_error(c, 404, "no such resource of an incident");
 	}
 	fr_buf__put(&b, "{\"summary\":", 11);
@@ -286,7 +286,7 @@ static enum MHD_Result incident(struct fr_web *w, struct MHD_Connection *c, cons
 	fr_buf__put(&b, ",\"snapshot\":", 12);
 	fr_snapview__json(&b, &ps->base);
 	fr_buf__putc(&b, '}');
-	fr_snapview__free(ps);
+	fr_frsnap__free(ps);
 	return send_json(c, 200, &b);
 }
 

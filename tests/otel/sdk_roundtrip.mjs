@@ -37,7 +37,7 @@ function freePort() {
 
 // ---- the backend: protobufjs with the repo's .proto files ----
 const root = new protobuf.Root();
-root.resolvePath = (_origin, target) => path.join(repo, 'recorder/proto', target);
+root.resolvePath = (_origin, target) => path.join(repo, 'recorder/otlp/proto', target);
 await root.load('opentelemetry/proto/collector/trace/v1/trace_service.proto', { keepCase: true });
 const Request = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
 const backendSpans = [];

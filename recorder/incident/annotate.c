@@ -16,32 +16,14 @@
 #include <string.h>
 
 #include "fr_annotate.h"
+#include "fr_buf.h"
 #include "fr_syscalls.h"
 
 enum tstate { ST_UNKNOWN, ST_RUNNING, ST_RUNNABLE, ST_BLOCKED };
 
-void fr_fmt_duration(uint64_t ns, char *buf, size_t len)
-{
-	if (ns >= 10000000000ull)
-		snprintf(buf, len, "%.1f s", ns / 1e9);
-	else if (ns >= 1000000000ull)
-		snprintf(buf, len, "%.2f s", ns / 1e9);
-	else if (ns >= 10000000ull)
-		snprintf(buf, len, "%.0f ms", ns / 1e6);
-	else if (ns >= 1000000ull)
-		snprintf(buf, len, "%.1f ms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.0f us", ns / 1e3);
-}
-
-static uint64_t sys_dur(const struct fr_rec *r)
-{
-	return (uint64_t)r->sys.dur * ((r->flags & FR_SYS_DUR_US) ? 1000 : 1);
-}
-
 static uint64_t sys_begin(const struct fr_rec *r)
 {
-	uint64_t d = sys_dur(r);
+	uint64_t d = fr_rec__sys_dur(r);
 
 	return d < r->ts ? r->ts - d : 0;
 }
@@ -51,23 +33,6 @@ static uint64_t overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
 	uint64_t lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
 
 	return hi > lo ? hi - lo : 0;
-}
-
-bool fr_syscall_takes_fd(const char *name)
-{
-	static const char *const fds[] = {
-		"read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev",
-		"preadv2", "pwritev2", "fsync", "fdatasync", "sync_file_range", "fallocate",
-		"ftruncate", "recvfrom", "sendto", "recvmsg", "sendmsg", "recvmmsg", "sendmmsg",
-		"accept", "accept4", "connect", "epoll_wait", "epoll_pwait", "poll", "flock",
-		"fstat", "newfstatat", "ioctl", "fcntl", "lseek", "getdents64", "splice",
-		"sendfile", "close", NULL,
-	};
-
-	for (int i = 0; fds[i]; i++)
-		if (!strcmp(name, fds[i]))
-			return true;
-	return false;
 }
 
 /* "fsync(fd 7 = /var/lib/app/wal)", "futex (lock wait)", "clock_nanosleep (sleep)". */
@@ -492,7 +457,7 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 			if (r->type != FR_REC_SYSCALL || r->pid != c->pid ||
 			    !overlap(sys_begin(r), r->ts, c->span_start, c->span_end) || r->aux >= 512)
 				continue;
-			d = sys_dur(r);
+			d = fr_rec__sys_dur(r);
 			by_nr[r->aux].nr = r->aux;
 			by_nr[r->aux].count++;
 			by_nr[r->aux].total_ns += d;
@@ -503,11 +468,11 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 				size_t k = ev->nr_slow < FR_MAX_SLOW ? ev->nr_slow++ : FR_MAX_SLOW;
 
 				if (k == FR_MAX_SLOW) {
-					if (d <= sys_dur(&w->events[ev->slow[FR_MAX_SLOW - 1]].rec))
+					if (d <= fr_rec__sys_dur(&w->events[ev->slow[FR_MAX_SLOW - 1]].rec))
 						continue;
 					k = FR_MAX_SLOW - 1;
 				}
-				while (k > 0 && sys_dur(&w->events[ev->slow[k - 1]].rec) < d) {
+				while (k > 0 && fr_rec__sys_dur(&w->events[ev->slow[k - 1]].rec) < d) {
 					ev->slow[k] = ev->slow[k - 1];
 					k--;
 				}

@@ -23,6 +23,7 @@
 #include "fr_ksyms.h"
 #include "fr_log.h"
 #include "fr_otlp.h"
+#include "fr_procfs.h"
 #include "fr_otlp_server.h"
 #include "fr_snapshot.h"
 #include "fr_store.h"

@@ -14,11 +14,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "flightrec/snapshot/v1/snapshot.pb-c.h"
+#include "fr_frsnap.h"
 #include "fr_annotate.h"
 #include "fr_commands.h"
 #include "fr_log.h"
-#include "fr_snapshot.h"
+#include "fr_buf.h"
 #include "fr_snapview.h"
 #include "fr_store.h"
 #include "fr_syscalls.h"

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fr_record.h"
 #include "fr_snapview.h"
 #include "fr_syscalls.h"
 
 /* ---------------- JSON through protobuf-c descriptors ---------------- */
-
 
 static void json_scalar(struct fr_buf *o, const ProtobufCFieldDescriptor *f, const void *p)
 {
@@ -302,25 +302,4 @@ void fr_snapview__perfetto(const PbSnap *s, struct fr_buf *out)
 	}
 	fr_buf__put(o_, "\n]}\n", 4);
 	fr_buf__free(&args);
-}
-
-int fr_snapview__decode(const void *frsnap, size_t len, PbSnap **out)
-{
-	struct fr_buf pb = { 0 };
-	int err = fr_frsnap__unwrap(frsnap, len, &pb);
-
-	*out = NULL;
-	if (!err) {
-		*out = flightrec__snapshot__v1__snapshot__unpack(NULL, pb.len, pb.p);
-		if (!*out)
-			err = -EBADMSG;
-	}
-	fr_buf__free(&pb);
-	return err;
-}
-
-void fr_snapview__free(PbSnap *s)
-{
-	if (s)
-		flightrec__snapshot__v1__snapshot__free_unpacked(s, NULL);
 }

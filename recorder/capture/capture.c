@@ -114,6 +114,24 @@ static void follow_changed(struct fr_capture *cap)
 		__atomic_fetch_add(&cap->skel->bss->cpu_state[i].follow_gen, 1, __ATOMIC_RELEASE);
 }
 
+static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	int level = lvl == LIBBPF_WARN ? FR_LOG_WARN : lvl == LIBBPF_INFO ? FR_LOG_INFO : FR_LOG_DEBUG;
+
+	/* libbpf's INFO is chatty load detail: show it only when debugging. */
+	if (lvl == LIBBPF_INFO)
+		level = FR_LOG_DEBUG;
+	if (level > fr_log_level)
+		return 0;
+	fr_log_vwrite(level, "libbpf", fmt, ap);
+	return 0;
+}
+
+void fr_capture__route_libbpf_log(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
 struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 {
 	struct fr_capture_opts o = { 0 };
@@ -169,7 +187,7 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 		goto fail;
 	}
 
-	fr_log_route_libbpf();
+	fr_capture__route_libbpf_log();
 	cap->skel = capture__open();
 	if (!cap->skel) {
 		err = -errno;

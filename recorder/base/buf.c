@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * span.c - arena, batch and buffer helpers of the span model (fr_span.h).
+ * buf.c - arenas, growable buffers, hex and durations (fr_buf.h).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fr_span.h"
+#include "fr_buf.h"
 
 struct chunk {
 	struct chunk *next;
@@ -106,36 +106,6 @@ void fr_arena__free(struct fr_arena *a)
 		free(c);
 	}
 	free(a);
-}
-
-struct fr_batch *fr_batch__new(size_t arena_hint)
-{
-	struct fr_batch *b = calloc(1, sizeof(*b));
-
-	if (!b)
-		return NULL;
-	b->arena = fr_arena__new(arena_hint);
-	if (!b->arena) {
-		free(b);
-		return NULL;
-	}
-	b->refs = 1;
-	return b;
-}
-
-struct fr_batch *fr_batch__get(struct fr_batch *b)
-{
-	__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
-	return b;
-}
-
-void fr_batch__put(struct fr_batch *b)
-{
-	if (!b || __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) > 0)
-		return;
-	fr_batch__put(b->hold);
-	fr_arena__free(b->arena);
-	free(b);
 }
 
 void fr_hex(const uint8_t *in, size_t n, char *out)
@@ -310,4 +280,18 @@ void fr_buf__free(struct fr_buf *b)
 {
 	free(b->p);
 	memset(b, 0, sizeof(*b));
+}
+
+void fr_fmt_duration(uint64_t ns, char *buf, size_t len)
+{
+	if (ns >= 10000000000ull)
+		snprintf(buf, len, "%.1f s", ns / 1e9);
+	else if (ns >= 1000000000ull)
+		snprintf(buf, len, "%.2f s", ns / 1e9);
+	else if (ns >= 10000000ull)
+		snprintf(buf, len, "%.0f ms", ns / 1e6);
+	else if (ns >= 1000000ull)
+		snprintf(buf, len, "%.1f ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.0f us", ns / 1e3);
 }

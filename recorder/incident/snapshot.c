@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+/*
+ * snapshot.c - fired span -> incident (fr_snapshot.h): the snapshotter, the
+ * plan, wait, read and annotate stages, and take, which runs them all.
+ * The export stage is in snapshot_export.c, encode in snapshot_encode.c.
+ */
+#define FR_LOG_MOD "snapshot"
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fr_log.h"
+#include "fr_procfs.h"
+#include "snapshot_int.h"
+
+struct fr_snapshotter *fr_snapshotter__new(const struct fr_snapshot_opts *o,
+					   struct fr_capture *cap, const struct fr_ksyms *ksyms)
+{
+	struct fr_snapshotter *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	if (o)
+		memcpy(&s->o, o, o->sz < sizeof(s->o) ? o->sz : sizeof(s->o));
+	if (!s->o.pre_ns)
+		s->o.pre_ns = 50000000;
+	if (!s->o.post_ns)
+		s->o.post_ns = 20000000;
+	if (!s->o.zstd_level)
+		s->o.zstd_level = 3;
+	if (!s->o.ui_base)
+		s->o.ui_base = "http://127.0.0.1:8080";
+	if (!s->o.max_children || s->o.max_children > FR_MAX_SLOW)
+		s->o.max_children = FR_MAX_SLOW;
+	if (!s->o.min_child_ns)
+		s->o.min_child_ns = 50000;
+	s->cap = cap;
+	s->ksyms = ksyms;
+	s->usyms = fr_usyms__new();
+	if (!s->usyms) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void fr_snapshotter__free(struct fr_snapshotter *s)
+{
+	if (!s)
+		return;
+	fr_usyms__free(s->usyms);
+	free(s);
+}
+
+void fr_incident_work__free(struct fr_incident_work *wk)
+{
+	fr_evidence__free(&wk->ev);
+	fr_names__free(wk->names);
+	fr_window__free(wk->window);
+	wk->names = NULL;
+	wk->window = NULL;
+}
+
+void fr_incident_out__free(struct fr_incident_out *out)
+{
+	fr_batch__put(out->export);
+	free(out->frsnap);
+	memset(out, 0, sizeof(*out));
+}
+
+/* ---------------- names and fds ---------------- */
+
+void fr_fd_cache__path(struct fr_fd_cache *c, uint64_t fd, char *buf, size_t len)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->e[i].fd == fd) {
+			snprintf(buf, len, "%s", c->e[i].path);
+			return;
+		}
+	}
+	fr_proc_fd_path(c->pid, fd, buf, len);
+	if (c->n < FR_FD_CACHE) {
+		c->e[c->n].fd = fd;
+		snprintf(c->e[c->n].path, sizeof(c->e[c->n].path), "%s", buf);
+		c->n++;
+	}
+}
+
+static void thread_name_cb(void *ctx, uint32_t pid, uint32_t tid, char *buf, size_t len)
+{
+	struct fr_incident_work *wk = ctx;
+
+	snprintf(buf, len, "%s", fr_names__get(wk->names, (pid_t)pid, tid));
+}
+
+static void fd_path_cb(void *ctx, uint32_t pid, uint64_t fd, char *buf, size_t len)
+{
+	struct fr_incident_work *wk = ctx;
+
+	(void)pid; /* the window is of one process: the cache's */
+	fr_fd_cache__path(&wk->fds, fd, buf, len);
+}
+
+/* ---------------- the stages ---------------- */
+
+void fr_snapshotter__plan(const struct fr_snapshotter *s, const struct fr_incident_in *in,
+			  struct fr_incident_work *wk)
+{
+	const struct fr_span *sp = in->span;
+
+	fr_clock__sample(&wk->clk, 16);
+	wk->span_start = fr_clock__to_mono(&wk->clk, sp->start_ns);
+	wk->span_end = fr_clock__to_mono(&wk->clk, sp->end_ns > sp->start_ns ? sp->end_ns
+									     : sp->start_ns);
+	wk->t0 = wk->span_start > s->o.pre_ns ? wk->span_start - s->o.pre_ns : 0;
+	wk->t1 = wk->span_end + s->o.post_ns;
+	wk->fds.pid = (uint32_t)in->host_pid;
+	if (!s->cap && !s->o.view)
+		wk->no_context = "kernel capture is off (not root, or --no-kernel)";
+	else if (!in->host_pid)
+		wk->no_context = "the span's resource has no process.pid";
+	else if (!in->followed)
+		wk->no_context = "the process was not followed yet when the span ran (its spans had "
+				 "just begun)";
+	else
+		wk->no_context = NULL;
+}
+
+void fr_snapshot__wait(uint64_t t1)
+{
+	uint64_t now = fr_mono_ns();
+
+	if (now < t1 && t1 - now < 2000000000ull) {
+		struct timespec nap = { (time_t)((t1 - now) / 1000000000ull),
+					(long)((t1 - now) % 1000000000ull) };
+
+		nanosleep(&nap, NULL);
+	}
+}
+
+int fr_snapshotter__read(struct fr_snapshotter *s, const struct fr_incident_in *in,
+			 struct fr_incident_work *wk)
+{
+	struct fr_window_req req = { .pid = (uint32_t)in->host_pid, .t0 = wk->t0, .t1 = wk->t1 };
+	int err;
+
+	if (wk->no_context)
+		return 0;
+	err = s->o.view ? fr_ring__read_window(s->o.view, &req, &wk->window)
+			: fr_capture__read_window(s->cap, &req, &wk->window);
+	if (err)
+		return err;
+	if (wk->window->complete_from > wk->t0)
+		wk->missing_ns = (wk->window->complete_from < wk->t1 ? wk->window->complete_from
+								     : wk->t1) - wk->t0;
+	return 0;
+}
+
+int fr_snapshotter__annotate(struct fr_snapshotter *s, const struct fr_incident_in *in,
+			     struct fr_incident_work *wk)
+{
+	const struct fr_window *w = wk->window;
+	struct fr_annotate_ctx ac = {
+		.pid = (uint32_t)in->host_pid,
+		.span_start = wk->span_start,
+		.span_end = wk->span_end,
+		.hint_tid = in->span->thread_id,
+		.thread_name = thread_name_cb,
+		.fd_path = fd_path_cb,
+		.ctx = wk,
+		.ksyms = s->ksyms,
+	};
+
+	wk->names = fr_names__new(w);
+	if (!wk->names)
+		return -ENOMEM;
+	if (!w) {
+		snprintf(wk->ev.verdict, sizeof(wk->ev.verdict), "no kernel context: %s",
+			 wk->no_context ? wk->no_context : "no window");
+		return 0;
+	}
+	if (w->complete_from > wk->span_start)
+		ac.missing_ns = (w->complete_from < wk->span_end ? w->complete_from : wk->span_end) -
+				wk->span_start;
+	return fr_annotate(w, &ac, &wk->ev);
+}
+
+int fr_snapshotter__take(struct fr_snapshotter *s, const struct fr_incident_in *in,
+			 struct fr_incident_out *out)
+{
+	struct fr_incident_work wk = { 0 };
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	fr_snapshotter__plan(s, in, &wk);
+	if (!wk.no_context)
+		fr_snapshot__wait(wk.t1);
+	err = fr_snapshotter__read(s, in, &wk);
+	if (!err)
+		err = fr_snapshotter__annotate(s, in, &wk);
+	if (!err) {
+		out->export = fr_snapshotter__build_export(s, in, &wk);
+		err = out->export ? 0 : -ENOMEM;
+	}
+	if (!err)
+		err = fr_snapshotter__encode(s, in, &wk, out);
+	if (err)
+		fr_incident_out__free(out);
+	fr_incident_work__free(&wk);
+	return err;
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+/*
+ * snapshot_encode.c - the encode stage (fr_snapshot.h): the work of the
+ * earlier stages as a Snapshot message (store/proto), wrapped as .frsnap,
+ * and the incident summary.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fr_frsnap.h"
+#include "fr_otlp_pb.h"
+#include "fr_syscalls.h"
+#include "snapshot_int.h"
+
+typedef Flightrec__Snapshot__V1__Window PbWindow;
+typedef Flightrec__Snapshot__V1__Thread PbThread;
+typedef Flightrec__Snapshot__V1__Records PbRecords;
+typedef Flightrec__Snapshot__V1__Stack PbStack;
+typedef Flightrec__Snapshot__V1__Frame PbFrame;
+typedef Flightrec__Snapshot__V1__FdPath PbFd;
+typedef Flightrec__Snapshot__V1__SyscallSummary PbSys;
+typedef Flightrec__Snapshot__V1__Cause PbCause;
+
+static int fill_records(struct fr_arena *a, const struct fr_window *w, uint64_t t0, PbRecords *r)
+{
+	size_t n = w->nr_events;
+	uint64_t prev = t0;
+
+	flightrec__snapshot__v1__records__init(r);
+	r->type = FR_ANEW(a, uint32_t, n);
+	r->ts_delta = FR_ANEW(a, uint64_t, n);
+	r->cpu = FR_ANEW(a, uint32_t, n);
+	r->tid = FR_ANEW(a, uint32_t, n);
+	r->pid = FR_ANEW(a, uint32_t, n);
+	r->aux = FR_ANEW(a, uint32_t, n);
+	r->flags = FR_ANEW(a, uint32_t, n);
+	r->a = FR_ANEW(a, uint64_t, n);
+	r->b = FR_ANEW(a, int64_t, n);
+	r->c = FR_ANEW(a, uint64_t, n);
+	if (!r->type || !r->ts_delta || !r->cpu || !r->tid || !r->pid || !r->aux || !r->flags ||
+	    !r->a || !r->b || !r->c)
+		return -ENOMEM;
+	r->n_type = r->n_ts_delta = r->n_cpu = r->n_tid = r->n_pid = r->n_aux = r->n_flags = n;
+	r->n_a = r->n_b = r->n_c = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct fr_event *e = &w->events[i];
+		const struct fr_rec *x = &e->rec;
+
+		r->type[i] = x->type;
+		r->ts_delta[i] = x->ts >= prev ? x->ts - prev : 0;
+		prev = x->ts >= prev ? x->ts : prev;
+		r->cpu[i] = e->cpu;
+		r->tid[i] = x->tid;
+		r->pid[i] = x->pid;
+		r->aux[i] = x->aux;
+		r->flags[i] = x->flags;
+		switch (x->type) {
+		case FR_REC_SYSCALL:
+			r->a[i] = fr_rec__sys_dur(x);
+			r->b[i] = x->sys.ret;
+			r->c[i] = x->sys.arg0;
+			break;
+		case FR_REC_SWITCH:
+			r->a[i] = x->sw.next_tid;
+			r->b[i] = x->sw.next_pid;
+			r->c[i] = e->stack >= 0 ? (uint64_t)e->stack + 1 : 0;
+			break;
+		case FR_REC_WAKEUP:
+			r->a[i] = x->wk.waker_tid;
+			r->b[i] = x->wk.waker_pid;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+static int fill_stacks(struct fr_snapshotter *s, struct fr_arena *a, const struct fr_window *w,
+		       uint32_t pid, PbSnap *snap)
+{
+	snap->n_stacks = w->nr_stacks;
+	snap->stacks = FR_ANEW(a, PbStack *, w->nr_stacks);
+	if (!snap->stacks)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->nr_stacks; i++) {
+		const struct fr_stack *st = &w->stacks[i];
+		size_t nk = st->nr_kern < FR_STACK_KERN_MAX ? st->nr_kern : FR_STACK_KERN_MAX;
+		size_t nu = st->nr_user < FR_STACK_USER_MAX ? st->nr_user : FR_STACK_USER_MAX;
+		struct fr_uframe uf[FR_STACK_USER_MAX];
+		PbStack *ps = FR_ANEW(a, PbStack, 1);
+
+		if (!ps)
+			return -ENOMEM;
+		flightrec__snapshot__v1__stack__init(ps);
+		ps->tid = st->tid;
+		ps->frames = FR_ANEW(a, PbFrame *, nk + nu);
+		if (!ps->frames)
+			return -ENOMEM;
+		bool top = true;
+
+		for (size_t k = 0; k < nk; k++) {
+			PbFrame *f;
+			uint64_t off = 0;
+			const char *sym = fr_ksyms__lookup(s->ksyms, st->ips[k], &off);
+
+			/* the tracing machinery above __schedule is not the task's */
+			if (top && sym && (!strncmp(sym, "bpf_", 4) || !strncmp(sym, "__traceiter_", 12) ||
+					   !strncmp(sym, "__bpf_trace", 11)))
+				continue;
+			top = false;
+			f = FR_ANEW(a, PbFrame, 1);
+			if (!f)
+				return -ENOMEM;
+			flightrec__snapshot__v1__frame__init(f);
+			f->addr = st->ips[k];
+			f->symbol = (char *)(sym ? sym : "");
+			f->offset = sym ? off : 0;
+			f->module = (char *)"kernel";
+			f->kernel = true;
+			ps->frames[ps->n_frames++] = f;
+		}
+		fr_usyms__resolve(s->usyms, (pid_t)pid, (const uint64_t *)&st->ips[FR_STACK_KERN_MAX], nu, uf);
+		for (size_t k = 0; k < nu; k++) {
+			PbFrame *f = FR_ANEW(a, PbFrame, 1);
+
+			if (!f)
+				return -ENOMEM;
+			flightrec__snapshot__v1__frame__init(f);
+			f->addr = uf[k].ip;
+			f->symbol = (char *)(uf[k].sym ? uf[k].sym : "");
+			f->offset = uf[k].off;
+			f->module = (char *)(uf[k].module ? uf[k].module : "");
+			ps->frames[ps->n_frames++] = f;
+		}
+		snap->stacks[i] = ps;
+	}
+	return 0;
+}
+
+/* The fds seen in the window's syscalls of the process, with their paths. */
+static int fill_fds(struct fr_arena *a, const struct fr_window *w, uint32_t pid,
+		    struct fr_fd_cache *fds, PbSnap *snap)
+{
+	uint64_t seen[64];
+	size_t n = 0;
+
+	snap->fds = FR_ANEW(a, PbFd *, 64);
+	if (!snap->fds)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->nr_events && n < 64; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+		char path[160] = "";
+		bool dup = false;
+		PbFd *f;
+
+		if (r->type != FR_REC_SYSCALL || r->pid != pid || r->sys.arg0 >= 4096 ||
+		    (int64_t)r->sys.arg0 < 0)
+			continue;
+		{
+			const char *name = fr_syscall_name(r->aux);
+
+			if (!name || !fr_syscall_takes_fd(name))
+				continue;
+		}
+		for (size_t k = 0; k < n; k++)
+			dup |= seen[k] == r->sys.arg0;
+		if (dup)
+			continue;
+		fr_fd_cache__path(fds, r->sys.arg0, path, sizeof(path));
+		seen[n++] = r->sys.arg0;
+		if (!path[0])
+			continue;
+		f = FR_ANEW(a, PbFd, 1);
+		if (!f)
+			return -ENOMEM;
+		flightrec__snapshot__v1__fd_path__init(f);
+		f->fd = (uint32_t)r->sys.arg0;
+		f->path = fr_arena__strndup(a, path, strlen(path));
+		snap->fds[snap->n_fds++] = f;
+	}
+	return 0;
+}
+
+/* The evidence's threads, causes and syscall summary into snap. */
+static int fill_evidence(struct fr_arena *a, const struct fr_evidence *ev, PbSnap *snap)
+{
+	snap->threads = FR_ANEW(a, PbThread *, ev->nr_threads);
+	snap->causes = FR_ANEW(a, PbCause *, ev->nr_causes);
+	snap->syscalls = FR_ANEW(a, PbSys *, ev->nr_syscalls);
+	if (!snap->threads || !snap->causes || !snap->syscalls)
+		return -ENOMEM;
+	for (size_t i = 0; i < ev->nr_threads; i++) {
+		PbThread *t = FR_ANEW(a, PbThread, 1);
+
+		if (!t)
+			return -ENOMEM;
+		flightrec__snapshot__v1__thread__init(t);
+		t->tid = ev->threads[i].tid;
+		t->name = (char *)ev->threads[i].name;
+		t->on_cpu_ns = ev->threads[i].on_cpu_ns;
+		t->runnable_ns = ev->threads[i].runnable_ns;
+		t->blocked_ns = ev->threads[i].blocked_ns;
+		t->syscalls = ev->threads[i].syscalls;
+		t->switches = ev->threads[i].switches;
+		t->score = ev->threads[i].score;
+		snap->threads[snap->n_threads++] = t;
+	}
+	for (size_t i = 0; i < ev->nr_causes; i++) {
+		PbCause *c = FR_ANEW(a, PbCause, 1);
+
+		if (!c)
+			return -ENOMEM;
+		flightrec__snapshot__v1__cause__init(c);
+		c->what = (char *)ev->causes[i].what;
+		c->ns = ev->causes[i].ns;
+		c->count = ev->causes[i].count;
+		snap->causes[snap->n_causes++] = c;
+	}
+	for (size_t i = 0; i < ev->nr_syscalls; i++) {
+		PbSys *y = FR_ANEW(a, PbSys, 1);
+		const char *name = fr_syscall_name(ev->syscalls[i].nr);
+
+		if (!y)
+			return -ENOMEM;
+		flightrec__snapshot__v1__syscall_summary__init(y);
+		y->name = (char *)(name ? name : "?");
+		y->nr = ev->syscalls[i].nr;
+		y->count = ev->syscalls[i].count;
+		y->total_ns = ev->syscalls[i].total_ns;
+		y->max_ns = ev->syscalls[i].max_ns;
+		snap->syscalls[snap->n_syscalls++] = y;
+	}
+	return 0;
+}
+
+/* The annotated span and its children, embedded as OTLP messages. */
+static int fill_spans(struct fr_arena *a, const struct fr_batch *export, PbSnap *snap)
+{
+	snap->span = fr_otlp_pb__resource_spans(a, &export->spans[0]);
+	snap->child_spans = FR_ANEW(a, Opentelemetry__Proto__Trace__V1__Span *, export->nr_spans - 1);
+	if (!snap->span || !snap->child_spans)
+		return -ENOMEM;
+	for (size_t i = 1; i < export->nr_spans; i++)
+		if (!(snap->child_spans[snap->n_child_spans++] = fr_otlp_pb__span(a, &export->spans[i])))
+			return -ENOMEM;
+	return 0;
+}
+
+static void fill_summary(const struct fr_incident_in *in, const struct fr_incident_work *wk,
+			 struct fr_incident_out *out)
+{
+	const struct fr_span *sp = in->span;
+	struct fr_incident_summary *sum = &out->summary;
+	const struct fr_resource *res = sp->scope ? sp->scope->resource : NULL;
+
+	sum->id = in->id;
+	sum->time_unix_nano = sp->end_ns;
+	snprintf(sum->service, sizeof(sum->service), "%s", res ? res->service_name.p : "");
+	snprintf(sum->span_name, sizeof(sum->span_name), "%s", sp->name.p);
+	memcpy(sum->trace_id, sp->trace_id, 16);
+	memcpy(sum->span_id, sp->span_id, 8);
+	sum->duration_ns = sp->end_ns > sp->start_ns ? sp->end_ns - sp->start_ns : 0;
+	sum->threshold_ns = in->decision.threshold_ns;
+	snprintf(sum->rule, sizeof(sum->rule), "%s", in->rule);
+	snprintf(sum->verdict, sizeof(sum->verdict), "%s", wk->ev.verdict);
+	sum->kernel_context = wk->window != NULL;
+	sum->complete = wk->window && !wk->missing_ns;
+	sum->snapshot_bytes = out->frsnap_len;
+	sum->records = wk->window ? (uint32_t)wk->window->nr_events : 0;
+	sum->kind = sp->kind;
+	sum->pid = (uint32_t)in->host_pid;
+}
+
+int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in *in,
+			   struct fr_incident_work *wk, struct fr_incident_out *out)
+{
+	const struct fr_window *w = wk->window;
+	struct fr_arena *a = fr_arena__new(65536);
+	PbSnap snap = FLIGHTREC__SNAPSHOT__V1__SNAPSHOT__INIT;
+	PbWindow win = FLIGHTREC__SNAPSHOT__V1__WINDOW__INIT;
+	PbRecords recs = FLIGHTREC__SNAPSHOT__V1__RECORDS__INIT;
+	int err = -ENOMEM;
+
+	if (!a)
+		return -ENOMEM;
+	if (fill_spans(a, out->export, &snap))
+		goto out;
+	snap.schema_version = 1;
+	snap.incident_id = in->id;
+	snap.captured_unix_nano = fr_wall_ns();
+	snap.rule = (char *)in->rule;
+	snap.trigger_reason = (char *)in->decision.reason;
+	snap.threshold_ns = in->decision.threshold_ns;
+	snap.verdict = wk->ev.verdict;
+	win.kernel_context = w != NULL;
+	win.no_context_reason = (char *)(wk->no_context ? wk->no_context : "");
+	win.pid = (uint32_t)in->host_pid;
+	win.start_mono_ns = wk->t0;
+	win.end_mono_ns = wk->t1;
+	win.clock_offset_ns = wk->clk.offset_ns;
+	win.clock_uncertainty_ns = wk->clk.uncertainty_ns;
+	win.span_start_mono_ns = wk->span_start;
+	win.span_end_mono_ns = wk->span_end;
+	win.focus_tid = wk->ev.focus_tid;
+	if (w) {
+		win.complete_from_mono_ns = w->complete_from;
+		win.missing_ns = wk->missing_ns;
+		win.records_dropped = w->dropped;
+		win.stacks_lost = w->stacks_lost;
+		if (fill_records(a, w, wk->t0, &recs) || fill_stacks(s, a, w, win.pid, &snap) ||
+		    fill_fds(a, w, win.pid, &wk->fds, &snap))
+			goto out;
+		snap.records = &recs;
+	}
+	snap.window = &win;
+	if (fill_evidence(a, &wk->ev, &snap))
+		goto out;
+	err = fr_frsnap__wrap(&snap, s->o.zstd_level, &out->frsnap, &out->frsnap_len,
+			      &out->raw_bytes);
+	if (!err)
+		fill_summary(in, wk, out);
+out:
+	fr_arena__free(a);
+	return err;
+}

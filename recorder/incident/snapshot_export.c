@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+/*
+ * snapshot_export.c - the export stage (fr_snapshot.h): the annotated copy
+ * of the slow span and child spans for its slowest syscalls.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "fr_syscalls.h"
+#include "snapshot_int.h"
+
+static struct fr_kv *kv_str(struct fr_arena *a, struct fr_kv *kv, const char *key, const char *val)
+{
+	kv->key = (struct fr_str){ key, (uint32_t)strlen(key) };
+	kv->value.type = FR_VAL_STRING;
+	kv->value.s.p = fr_arena__strndup(a, val, strlen(val));
+	kv->value.s.len = (uint32_t)strlen(val);
+	return kv + 1;
+}
+
+static struct fr_kv *kv_int(struct fr_kv *kv, const char *key, int64_t v)
+{
+	kv->key = (struct fr_str){ key, (uint32_t)strlen(key) };
+	kv->value.type = FR_VAL_INT;
+	kv->value.i = v;
+	return kv + 1;
+}
+
+static struct fr_kv *kv_dbl(struct fr_kv *kv, const char *key, double v)
+{
+	kv->key = (struct fr_str){ key, (uint32_t)strlen(key) };
+	kv->value.type = FR_VAL_DOUBLE;
+	kv->value.d = v;
+	return kv + 1;
+}
+
+static struct fr_kv *kv_bool(struct fr_kv *kv, const char *key, bool v)
+{
+	kv->key = (struct fr_str){ key, (uint32_t)strlen(key) };
+	kv->value.type = FR_VAL_BOOL;
+	kv->value.b = v;
+	return kv + 1;
+}
+
+static const char flightrec_scope_name[] = "flightrec";
+static const char flightrec_version[] = "0.1.0";
+
+/* spans[0]: the span with its attributes plus flightrec's. false on ENOMEM. */
+static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in *in,
+			   const struct fr_incident_work *wk, struct fr_arena *a, struct fr_span *out)
+{
+	const struct fr_span *sp = in->span;
+	const struct fr_evidence *ev = wk->window ? &wk->ev : NULL;
+	bool context = ev != NULL;
+	uint64_t oncpu = 0, runq = 0, blocked = 0, other_count = 0;
+	char idhex[17], url[256];
+	struct fr_kv *kv;
+
+	if (ev && ev->nr_threads) {
+		oncpu = ev->threads[0].on_cpu_ns;
+		runq = ev->threads[0].runnable_ns;
+		blocked = ev->threads[0].blocked_ns;
+	}
+	for (size_t i = 0; ev && i < ev->nr_syscalls; i++)
+		other_count += ev->syscalls[i].count;
+	*out = *sp;
+	out->attrs.kv = fr_arena__alloc(a, (sp->attrs.n + 16) * sizeof(struct fr_kv));
+	if (!out->attrs.kv)
+		return false;
+	if (sp->attrs.n)
+		memcpy(out->attrs.kv, sp->attrs.kv, sp->attrs.n * sizeof(struct fr_kv));
+	kv = out->attrs.kv + sp->attrs.n;
+	snprintf(idhex, sizeof(idhex), "%016" PRIx64, in->id);
+	snprintf(url, sizeof(url), "%s/incidents/%s", s->o.ui_base, idhex);
+	kv = kv_str(a, kv, "flightrec.incident.id", idhex);
+	kv = kv_str(a, kv, "flightrec.incident.url", url);
+	kv = kv_str(a, kv, "flightrec.verdict", ev ? ev->verdict : "");
+	kv = kv_str(a, kv, "flightrec.trigger", in->decision.reason);
+	kv = kv_bool(kv, "flightrec.kernel_context", context);
+	if (context) {
+		kv = kv_int(kv, "flightrec.thread.id", ev->focus_tid);
+		kv = kv_dbl(kv, "flightrec.on_cpu_ms", oncpu / 1e6);
+		kv = kv_dbl(kv, "flightrec.runqueue_ms", runq / 1e6);
+		kv = kv_dbl(kv, "flightrec.blocked_ms", blocked / 1e6);
+		kv = kv_dbl(kv, "flightrec.off_cpu_ms", (runq + blocked) / 1e6);
+		kv = kv_int(kv, "flightrec.syscalls.count", (int64_t)other_count);
+		if (wk->missing_ns)
+			kv = kv_dbl(kv, "flightrec.window.missing_ms", wk->missing_ns / 1e6);
+	}
+	out->attrs.n = (uint32_t)(kv - out->attrs.kv);
+	return true;
+}
+
+/*
+ * A child span c (number nch) for syscall record r, clipped to the parent.
+ * 1 when made, 0 when it falls outside the parent, -1 on ENOMEM.
+ */
+static int child_span(struct fr_incident_work *wk, const struct fr_span *sp,
+		      const struct fr_scope *scope, const struct fr_rec *r, size_t nch,
+		      struct fr_arena *a, struct fr_span *c)
+{
+	uint64_t d = fr_rec__sys_dur(r);
+	uint64_t start = fr_clock__to_wall(&wk->clk, r->ts - d);
+	uint64_t end = fr_clock__to_wall(&wk->clk, r->ts);
+	const char *name = fr_syscall_name(r->aux);
+	char path[160] = "", nm[32];
+	struct fr_kv *kv;
+
+	/* inside the parent, so that tracing UIs draw them there */
+	if (start < sp->start_ns)
+		start = sp->start_ns;
+	if (end > sp->end_ns)
+		end = sp->end_ns;
+	if (end <= start)
+		return 0;
+	memset(c, 0, sizeof(*c));
+	memcpy(c->trace_id, sp->trace_id, 16);
+	if (getrandom(c->span_id, 8, 0) != 8 || fr_all_zero(c->span_id, 8))
+		c->span_id[7] = (uint8_t)(nch + 1);
+	memcpy(c->parent_span_id, sp->span_id, 8);
+	c->has_parent = true;
+	c->kind = FR_KIND_INTERNAL;
+	c->start_ns = start;
+	c->end_ns = end;
+	c->flags = sp->flags;
+	snprintf(nm, sizeof(nm), "%s", name ? name : "syscall");
+	c->name.p = fr_arena__strndup(a, nm, strlen(nm));
+	c->name.len = (uint32_t)strlen(nm);
+	c->trace_state = (struct fr_str){ "", 0 };
+	c->status_message = (struct fr_str){ "", 0 };
+	c->scope = scope;
+	c->attrs.kv = fr_arena__alloc(a, 6 * sizeof(struct fr_kv));
+	if (!c->name.p || !c->attrs.kv)
+		return -1;
+	kv = c->attrs.kv;
+	kv = kv_int(kv, "thread.id", r->tid);
+	kv = kv_str(a, kv, "flightrec.syscall", nm);
+	kv = kv_int(kv, "flightrec.syscall.arg0", (int64_t)r->sys.arg0);
+	kv = kv_int(kv, "flightrec.syscall.ret", r->sys.ret);
+	if (r->sys.arg0 < (1u << 24))
+		fr_fd_cache__path(&wk->fds, r->sys.arg0, path, sizeof(path));
+	if (path[0])
+		kv = kv_str(a, kv, "file.path", path);
+	c->attrs.n = (uint32_t)(kv - c->attrs.kv);
+	return 1;
+}
+
+struct fr_batch *fr_snapshotter__build_export(struct fr_snapshotter *s,
+					      const struct fr_incident_in *in,
+					      struct fr_incident_work *wk)
+{
+	const struct fr_span *sp = in->span;
+	const struct fr_evidence *ev = wk->window ? &wk->ev : NULL;
+	struct fr_batch *b = fr_batch__new(16384);
+	struct fr_scope *scope;
+	struct fr_arena *a;
+	size_t nch = 0;
+
+	if (!b)
+		return NULL;
+	a = b->arena;
+	b->hold = fr_batch__get(in->batch);
+	b->spans = fr_arena__zalloc(a, (1 + FR_MAX_SLOW) * sizeof(*b->spans));
+	scope = fr_arena__zalloc(a, sizeof(*scope));
+	if (!b->spans || !scope)
+		goto oom;
+	scope->resource = sp->scope ? sp->scope->resource : NULL;
+	scope->name = (struct fr_str){ flightrec_scope_name, sizeof(flightrec_scope_name) - 1 };
+	scope->version = (struct fr_str){ flightrec_version, sizeof(flightrec_version) - 1 };
+	scope->schema_url = (struct fr_str){ "", 0 };
+	b->scopes = scope;
+	b->nr_scopes = 1;
+	if (!annotated_span(s, in, wk, a, &b->spans[0]))
+		goto oom;
+	/* children: the slowest syscalls of the thread that mattered */
+	for (size_t i = 0; ev && i < ev->nr_slow && nch < s->o.max_children; i++) {
+		const struct fr_rec *r = &wk->window->events[ev->slow[i]].rec;
+		int made;
+
+		if (fr_rec__sys_dur(r) < s->o.min_child_ns)
+			break;
+		made = child_span(wk, sp, scope, r, nch, a, &b->spans[1 + nch]);
+		if (made < 0)
+			goto oom;
+		nch += (size_t)made;
+	}
+	b->nr_spans = 1 + nch;
+	return b;
+oom:
+	fr_batch__put(b);
+	return NULL;
+}
