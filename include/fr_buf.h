@@ -55,4 +55,10 @@ void fr_buf__free(struct fr_buf *b);
 /* Human duration: "412 ms", "1.24 s", "850 us". */
 void fr_fmt_duration(uint64_t ns, char *buf, size_t len);
 
+/*
+ * "250ms", "1.5s", "5m", "800us", "20ns"; a bare number is milliseconds.
+ * 0 with *ns set, or -EINVAL.
+ */
+int fr_parse_duration(const char *s, uint64_t *ns);
+
 #endif /* FR_BUF_H */

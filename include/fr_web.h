@@ -27,20 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fr_capture.h"
-#include "fr_export.h"
-#include "fr_otlp_server.h"
+#include "fr_status.h"
 #include "fr_store.h"
 #include "fr_trigger.h"
 
 #define FR_WEB_DEFAULT_LISTEN "127.0.0.1:8080"
-
-/* Counters of the daemon around the components (read at each /api/status). */
-struct fr_web_counters {
-	uint64_t incidents;
-	uint64_t incident_errors;
-	uint64_t captures_dropped;
-};
 
 struct fr_web_opts {
 	size_t sz;
@@ -48,13 +39,12 @@ struct fr_web_opts {
 	const char *token;            /* NULL = none (loopback only) */
 	struct fr_store *store;       /* required */
 	struct fr_trigger *trig;      /* may be NULL */
-	struct fr_capture *cap;       /* may be NULL: kernel capture off */
-	struct fr_exporter *exp;      /* may be NULL */
-	struct fr_otlp_server *otlp;  /* may be NULL */
-	const struct fr_web_counters *counters; /* may be NULL */
+	/* the figures of /api/status and /metrics (fr_status.h); NULL: only
+	 * those of the store and the triggers */
+	void (*status)(void *ctx, struct fr_status *out);
 	/* after a rule change through the API (the daemon saves the rules) */
 	void (*rules_changed)(void *ctx);
-	void *ctx;
+	void *ctx;                    /* for status and rules_changed */
 	size_t max_body;              /* POST bodies; default 64 KiB */
 	unsigned max_connections;     /* default 64 */
 };

@@ -5,7 +5,6 @@
 #define FR_LOG_MOD "web"
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include "fr_log.h"
 #include "fr_net.h"
 #include "fr_snapview.h"
+#include "fr_status.h"
 #include "fr_syscalls.h"
 #include "fr_web.h"
 
@@ -29,9 +29,6 @@ struct fr_web {
 	struct MHD_Daemon *d;
 	uint16_t port;
 	uint64_t started;
-	pthread_mutex_t mu;     /* events/s between status calls */
-	uint64_t last_written, last_ts;
-	double events_per_s;
 };
 
 struct req {
@@ -395,157 +392,38 @@ static enum MHD_Result operations(struct fr_web *w, struct MHD_Connection *c)
 	return send_json(c, 200, &b);
 }
 
+/* The status figures: from the daemon when it gathers them, else from
+ * what the web was handed (the store and the triggers). */
+static void gather(struct fr_web *w, struct fr_status *st)
+{
+	if (w->o.status) {
+		w->o.status(w->o.ctx, st);
+	} else {
+		struct fr_status_sources src = { .started = w->started, .store = w->o.store,
+						 .trig = w->o.trig };
+
+		fr_status__gather(&src, st);
+	}
+}
+
 static enum MHD_Result status(struct fr_web *w, struct MHD_Connection *c)
 {
 	struct fr_buf b = { 0 };
-	struct fr_store_stats ss;
-	uint64_t now = fr_mono_ns();
+	struct fr_status st;
 
-	fr_buf__printf(&b, "{\"uptime_s\":%.1f,\"kernel_capture\":%s", (now - w->started) / 1e9,
-		       w->o.cap ? "true" : "false");
-	if (w->o.cap) {
-		const struct fr_ring_view *v = fr_capture__view(w->o.cap);
-		struct fr_capture_counters cc;
-		struct fr_capture_info ci;
-
-		fr_capture__counters(w->o.cap, &cc);
-		fr_capture__info(w->o.cap, &ci);
-		pthread_mutex_lock(&w->mu);
-		if (w->last_ts && now > w->last_ts + 100000000ull)
-			w->events_per_s = (double)(cc.written - w->last_written) * 1e9 /
-					  (double)(now - w->last_ts);
-		else if (!w->last_ts && now > ci.attach_ts)
-			w->events_per_s = (double)cc.written * 1e9 / (double)(now - ci.attach_ts);
-		if (!w->last_ts || now > w->last_ts + 100000000ull) {
-			w->last_written = cc.written;
-			w->last_ts = now;
-		}
-		fr_buf__printf(&b, ",\"rings\":{\"bytes\":%" PRIu64 ",\"events_per_s\":%.0f,"
-				  "\"written\":%" PRIu64 ",\"overwritten\":%" PRIu64 ",\"skipped\":%" PRIu64
-				  ",\"nested\":%" PRIu64 ",\"stacks\":%" PRIu64 ",\"stack_fail\":%" PRIu64
-				  ",\"lost\":%" PRIu64 ",\"cpus\":[",
-			       ci.ring_bytes, w->events_per_s, cc.written, cc.overwritten, cc.skipped,
-			       cc.nested, cc.stacks, cc.stack_fail, cc.lookup_fail + cc.prog_misses);
-		pthread_mutex_unlock(&w->mu);
-		for (uint32_t i = 0; i < v->nr_cpus; i++)
-			fr_buf__printf(&b, "%s{\"cpu\":%u,\"coverage_s\":%.1f}", i ? "," : "", i,
-				       fr_ring__cpu_coverage_s(v, i, now));
-		fr_buf__put(&b, "]}", 2);
-	}
-	fr_store__stats(w->o.store, &ss);
-	fr_buf__printf(&b, ",\"store\":{\"incidents\":%" PRIu64 ",\"bytes\":%" PRIu64
-			  ",\"map_bytes\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"errors\":%" PRIu64 "}",
-		       ss.incidents, ss.bytes, ss.map_bytes, ss.evicted_size + ss.evicted_age,
-		       ss.put_errors);
-	if (w->o.exp) {
-		struct fr_export_stats es;
-
-		fr_exporter__stats(w->o.exp, &es);
-		fr_buf__printf(&b, ",\"exporter\":{\"spans_sent\":%" PRIu64 ",\"queue_bytes\":%" PRIu64
-				  ",\"queue_batches\":%" PRIu64 ",\"retries\":%" PRIu64
-				  ",\"dropped\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"last_status\":%d}",
-			       es.spans_sent, es.queue_bytes, es.queue_batches, es.retries,
-			       es.spans_dropped_full, es.spans_lost, es.last_http_status);
-	} else {
-		fr_buf__put(&b, ",\"exporter\":null", 16);
-	}
-	if (w->o.otlp) {
-		struct fr_otlp_server_stats os;
-
-		fr_otlp_server__stats(w->o.otlp, &os);
-		fr_buf__printf(&b, ",\"otlp\":{\"requests\":%" PRIu64 ",\"spans\":%" PRIu64
-				  ",\"rejected\":%" PRIu64 ",\"bad\":%" PRIu64 ",\"busy\":%" PRIu64 "}",
-			       os.requests, os.spans_accepted, os.spans_rejected, os.bad_request, os.busy);
-	}
-	if (w->o.trig) {
-		struct fr_trigger_stats ts;
-
-		fr_trigger__stats(w->o.trig, &ts);
-		fr_buf__printf(&b, ",\"triggers\":{\"spans\":%" PRIu64 ",\"fired\":%" PRIu64
-				  ",\"cooled\":%" PRIu64 ",\"over_budget\":%" PRIu64 ",\"operations\":%" PRIu64 "}",
-			       ts.spans, ts.fired, ts.cooled, ts.over_budget, ts.ops);
-	}
-	if (w->o.counters)
-		fr_buf__printf(&b, ",\"incidents\":{\"stored\":%" PRIu64 ",\"failed\":%" PRIu64
-				  ",\"dropped\":%" PRIu64 "}",
-			       w->o.counters->incidents, w->o.counters->incident_errors,
-			       w->o.counters->captures_dropped);
-	fr_buf__putc(&b, '}');
+	gather(w, &st);
+	fr_status__json(&st, &b);
 	return send_json(c, 200, &b);
-}
-
-static void metric(struct fr_buf *b, const char *name, const char *type, const char *help,
-		   double v)
-{
-	fr_buf__printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
 }
 
 static enum MHD_Result metrics(struct fr_web *w, struct MHD_Connection *c)
 {
 	struct fr_buf b = { 0 };
-	struct fr_store_stats ss;
-	uint64_t now = fr_mono_ns();
+	struct fr_status st;
 	enum MHD_Result ret;
 
-	metric(&b, "flightrec_uptime_seconds", "gauge", "Seconds since start.", (now - w->started) / 1e9);
-	metric(&b, "flightrec_kernel_capture", "gauge", "1 when kernel capture is on.", w->o.cap ? 1 : 0);
-	if (w->o.cap) {
-		const struct fr_ring_view *v = fr_capture__view(w->o.cap);
-		struct fr_capture_counters cc;
-
-		fr_capture__counters(w->o.cap, &cc);
-		metric(&b, "flightrec_ring_records_written_total", "counter", "Records written.", cc.written);
-		metric(&b, "flightrec_ring_records_overwritten_total", "counter",
-		       "Records overwritten by newer ones.", cc.overwritten);
-		metric(&b, "flightrec_ring_events_skipped_total", "counter",
-		       "Events of unfollowed tasks filtered in the kernel.", cc.skipped);
-		metric(&b, "flightrec_ring_stack_failures_total", "counter", "Stacks not taken.",
-		       cc.stack_fail);
-		fr_buf__printf(&b, "# HELP flightrec_ring_coverage_seconds History each CPU's ring holds.\n"
-				   "# TYPE flightrec_ring_coverage_seconds gauge\n");
-		for (uint32_t i = 0; i < v->nr_cpus; i++)
-			fr_buf__printf(&b, "flightrec_ring_coverage_seconds{cpu=\"%u\"} %.1f\n", i,
-				       fr_ring__cpu_coverage_s(v, i, now));
-	}
-	if (w->o.otlp) {
-		struct fr_otlp_server_stats os;
-
-		fr_otlp_server__stats(w->o.otlp, &os);
-		metric(&b, "flightrec_otlp_requests_total", "counter", "OTLP requests.", os.requests);
-		metric(&b, "flightrec_otlp_spans_accepted_total", "counter", "Spans accepted.",
-		       os.spans_accepted);
-		metric(&b, "flightrec_otlp_spans_rejected_total", "counter", "Spans refused (bad ids).",
-		       os.spans_rejected);
-		metric(&b, "flightrec_otlp_requests_failed_total", "counter",
-		       "Requests answered 400/413/415/503.",
-		       os.bad_request + os.too_large + os.unsupported + os.busy);
-	}
-	if (w->o.exp) {
-		struct fr_export_stats es;
-
-		fr_exporter__stats(w->o.exp, &es);
-		metric(&b, "flightrec_export_spans_sent_total", "counter", "Spans delivered.", es.spans_sent);
-		metric(&b, "flightrec_export_spans_dropped_total", "counter",
-		       "Spans dropped from a full queue.", es.spans_dropped_full);
-		metric(&b, "flightrec_export_spans_lost_total", "counter",
-		       "Spans refused by the backend or given up.", es.spans_lost);
-		metric(&b, "flightrec_export_queue_bytes", "gauge", "Bytes queued for export.",
-		       es.queue_bytes);
-	}
-	if (w->o.trig) {
-		struct fr_trigger_stats ts;
-
-		fr_trigger__stats(w->o.trig, &ts);
-		metric(&b, "flightrec_trigger_spans_total", "counter", "Spans judged.", ts.spans);
-		metric(&b, "flightrec_trigger_fired_total", "counter", "Captures triggered.", ts.fired);
-		metric(&b, "flightrec_trigger_operations", "gauge", "Operations tracked.", ts.ops);
-	}
-	fr_store__stats(w->o.store, &ss);
-	metric(&b, "flightrec_store_incidents", "gauge", "Incidents stored.", ss.incidents);
-	metric(&b, "flightrec_store_bytes", "gauge", "Bytes stored.", ss.bytes);
-	if (w->o.counters)
-		metric(&b, "flightrec_incidents_total", "counter", "Incidents committed since start.",
-		       w->o.counters->incidents);
+	gather(w, &st);
+	fr_status__prometheus(&st, &b);
 	ret = respond(c, 200, b.p, b.len, "text/plain; version=0.0.4", NULL, false);
 	fr_buf__free(&b);
 	return ret;
@@ -715,7 +593,6 @@ struct fr_web *fr_web__start(const struct fr_web_opts *opts)
 		return NULL;
 	}
 	w->started = fr_mono_ns();
-	pthread_mutex_init(&w->mu, NULL);
 	w->d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			(addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
@@ -726,7 +603,6 @@ struct fr_web *fr_web__start(const struct fr_web_opts *opts)
 		completed, w, MHD_OPTION_EXTERNAL_LOGGER, fr_log_mhd, w, MHD_OPTION_END);
 	if (!w->d) {
 		pr_err("cannot serve the UI on %s (address in use, or not allowed)", w->o.listen);
-		pthread_mutex_destroy(&w->mu);
 		free(w);
 		errno = EADDRINUSE;
 		return NULL;
@@ -746,6 +622,5 @@ void fr_web__stop(struct fr_web *w)
 	if (!w)
 		return;
 	MHD_stop_daemon(w->d);
-	pthread_mutex_destroy(&w->mu);
 	free(w);
 }

@@ -295,3 +295,27 @@ void fr_fmt_duration(uint64_t ns, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.0f us", ns / 1e3);
 }
+
+int fr_parse_duration(const char *s, uint64_t *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	double mult;
+
+	if (end == s || v < 0)
+		return -EINVAL;
+	if (!strcmp(end, "ns"))
+		mult = 1;
+	else if (!strcmp(end, "us"))
+		mult = 1e3;
+	else if (!strcmp(end, "ms") || !*end)
+		mult = 1e6; /* a bare number is milliseconds */
+	else if (!strcmp(end, "s"))
+		mult = 1e9;
+	else if (!strcmp(end, "m"))
+		mult = 60e9;
+	else
+		return -EINVAL;
+	*out = (uint64_t)(v * mult);
+	return 0;
+}

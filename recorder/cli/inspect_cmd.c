@@ -26,11 +26,10 @@
 
 /* ---------------- for a person ---------------- */
 
-static void print_text(FILE *out, const PbSnap *s)
+static void print_span(FILE *out, const PbSnap *s)
 {
 	const PbSpan *sp = fr_snapview__span(s);
-	const Flightrec__Snapshot__V1__Window *w = s->window;
-	char d1[32], d2[32], d3[32], hex[33], when[64] = "";
+	char d1[32], hex[33], when[64] = "";
 	const char *kinds[] = { "unspecified", "internal", "server", "client", "producer",
 				"consumer" };
 
@@ -53,6 +52,15 @@ static void print_text(FILE *out, const PbSnap *s)
 			fprintf(out, "  span %s\n", hex);
 		}
 	}
+}
+
+/* What the incident is: span, trigger, verdict, window. */
+static void print_header(FILE *out, const PbSnap *s)
+{
+	const Flightrec__Snapshot__V1__Window *w = s->window;
+	char d1[32], d2[32];
+
+	print_span(out, s);
 	fprintf(out, "trigger   %s  [%s]\n", s->trigger_reason, s->rule);
 	fprintf(out, "verdict   %s\n", s->verdict);
 	if (w && w->kernel_context) {
@@ -66,6 +74,14 @@ static void print_text(FILE *out, const PbSnap *s)
 	} else if (w) {
 		fprintf(out, "window    no kernel context: %s\n", w->no_context_reason);
 	}
+}
+
+/* Threads, causes, syscalls, child spans. */
+static void print_tables(FILE *out, const PbSnap *s)
+{
+	const Flightrec__Snapshot__V1__Window *w = s->window;
+	char d1[32], d2[32], d3[32];
+
 	if (s->n_threads) {
 		fprintf(out, "\nthreads (within the span; the one that mattered first)\n");
 		fprintf(out, "  %8s %-16s %10s %10s %10s %8s\n", "tid", "name", "on-cpu", "runnable",
@@ -105,7 +121,13 @@ static void print_text(FILE *out, const PbSnap *s)
 			fprintf(out, "  %10s  %s\n", d1, s->child_spans[i]->name);
 		}
 	}
-	/* the blocking stacks of the thread that mattered, inside the span */
+}
+
+/* The blocking stacks of the thread that mattered, inside the span. */
+static void print_stacks(FILE *out, const PbSnap *s)
+{
+	const Flightrec__Snapshot__V1__Window *w = s->window;
+
 	if (s->records && s->n_stacks && w) {
 		const Flightrec__Snapshot__V1__Records *r = s->records;
 		uint64_t ts = w->start_mono_ns;
@@ -135,6 +157,13 @@ static void print_text(FILE *out, const PbSnap *s)
 			}
 		}
 	}
+}
+
+static void print_text(FILE *out, const PbSnap *s)
+{
+	print_header(out, s);
+	print_tables(out, s);
+	print_stacks(out, s);
 }
 
 /* ---------------- the command ---------------- */
@@ -182,6 +211,36 @@ static int list_store(struct fr_store *st, FILE *out)
 		q.before_id = cursor;
 	} while (n > 0 && cursor);
 	return n < 0 ? 1 : 0;
+}
+
+/* The .frsnap bytes of an incident id of the store st, or of a file when
+ * st is NULL. 0, or the exit status (the reason printed). */
+static int load(struct fr_store *st, const char *what, struct fr_buf *file)
+{
+	int rc;
+
+	if (st) {
+		char *end;
+		uint64_t id = strtoull(what, &end, 16);
+
+		if (*end || !id) {
+			fprintf(stderr, "flightrec inspect: bad incident id '%s'\n", what);
+			return 2;
+		}
+		rc = fr_store__snapshot(st, id, file);
+		if (rc) {
+			fprintf(stderr, "flightrec inspect: incident %s: %s\n", what,
+				rc == -ENOENT ? "not found" : strerror(-rc));
+			return 1;
+		}
+		return 0;
+	}
+	rc = read_file(what, file);
+	if (rc) {
+		fprintf(stderr, "flightrec inspect: cannot read %s: %s\n", what, strerror(-rc));
+		return 1;
+	}
+	return 0;
 }
 
 int fr_cmd_inspect(int argc, char **argv)
@@ -233,29 +292,11 @@ int fr_cmd_inspect(int argc, char **argv)
 			ret = list_store(st, stdout);
 			goto done;
 		}
-		{
-			char *end;
-			uint64_t id = strtoull(argv[optind], &end, 16);
-
-			if (*end || !id) {
-				fprintf(stderr, "flightrec inspect: bad incident id '%s'\n", argv[optind]);
-				ret = 2;
-				goto done;
-			}
-			rc = fr_store__snapshot(st, id, &file);
-			if (rc) {
-				fprintf(stderr, "flightrec inspect: incident %s: %s\n", argv[optind],
-					rc == -ENOENT ? "not found" : strerror(-rc));
-				goto done;
-			}
-		}
-	} else {
-		rc = read_file(argv[optind], &file);
-		if (rc) {
-			fprintf(stderr, "flightrec inspect: cannot read %s: %s\n", argv[optind],
-				strerror(-rc));
-			goto done;
-		}
+	}
+	rc = load(st, argv[optind], &file);
+	if (rc) {
+		ret = rc;
+		goto done;
 	}
 	if (save) {
 		FILE *f = fopen(save, "wb");

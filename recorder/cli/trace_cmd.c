@@ -136,7 +136,16 @@ static void usage(FILE *out)
 		"  -o, --output FILE     write the trace here (default stdout)\n");
 }
 
-int fr_cmd_trace(int argc, char **argv)
+struct trace_args {
+	struct fr_capture_opts cap;
+	const char *comm, *output;
+	double duration;   /* seconds; -1: default */
+	pid_t pid;
+	char **command;    /* NULL-terminated, or NULL */
+};
+
+/* 0 to go on; otherwise the exit status (-1: help printed, status 0). */
+static int parse_args(int argc, char **argv, struct trace_args *a)
 {
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -149,107 +158,214 @@ int fr_cmd_trace(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct fr_capture_opts opts = { .sz = sizeof(opts), .flags = FR_CAP_DEFAULT };
-	const char *comm = NULL, *output = NULL;
-	double duration = -1;
-	pid_t pid = 0, child = 0;
-	struct fr_capture *cap = NULL;
-	struct fr_window *w = NULL;
-	struct fr_ksyms *ks = NULL;
-	struct fr_names *names = NULL;
-	int opt, err = 1, go[2] = { -1, -1 };
-	FILE *out = stdout;
+	int opt;
 
+	memset(a, 0, sizeof(*a));
+	a->cap = (struct fr_capture_opts){ .sz = sizeof(a->cap), .flags = FR_CAP_DEFAULT };
+	a->duration = -1;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+p:c:d:m:o:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
-			pid = atoi(optarg);
-			if (pid <= 0) {
+			a->pid = atoi(optarg);
+			if (a->pid <= 0) {
 				fprintf(stderr, "flightrec trace: bad pid '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'c':
-			comm = optarg;
+			a->comm = optarg;
 			break;
 		case 'd':
-			duration = atof(optarg);
-			if (duration <= 0) {
+			a->duration = atof(optarg);
+			if (a->duration <= 0) {
 				fprintf(stderr, "flightrec trace: bad duration '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'm':
-			opts.ring_bytes = strtoull(optarg, NULL, 10) << 20;
-			if (!opts.ring_bytes) {
+			a->cap.ring_bytes = strtoull(optarg, NULL, 10) << 20;
+			if (!a->cap.ring_bytes) {
 				fprintf(stderr, "flightrec trace: bad ring size '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'S':
-			opts.flags &= ~FR_CAP_STACKS;
+			a->cap.flags &= ~FR_CAP_STACKS;
 			break;
 		case 'W':
-			opts.flags &= ~(FR_CAP_SCHED | FR_CAP_STACKS);
+			a->cap.flags &= ~(FR_CAP_SCHED | FR_CAP_STACKS);
 			break;
 		case 'o':
-			output = optarg;
+			a->output = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return -1;
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
-	if (!pid && !comm && optind >= argc) {
+	if (optind < argc)
+		a->command = &argv[optind];
+	if (!a->pid && !a->comm && !a->command) {
 		usage(stderr);
 		return 2;
 	}
-	if (output) {
-		out = fopen(output, "w");
+	return 0;
+}
+
+/*
+ * Forks the command, held until a byte arrives on *go_w (so that it is
+ * followed before it runs). The child's pid, or -1.
+ */
+static pid_t fork_held(char **command, int *go_w)
+{
+	int go[2];
+	pid_t child;
+
+	if (pipe(go)) {
+		pr_err("pipe: %s", strerror(errno));
+		return -1;
+	}
+	child = fork();
+	if (child < 0) {
+		pr_err("fork: %s", strerror(errno));
+		close(go[0]);
+		close(go[1]);
+		return -1;
+	}
+	if (child == 0) {
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(command[0], command);
+		fprintf(stderr, "flightrec trace: cannot run %s: %s\n", command[0], strerror(errno));
+		_exit(127);
+	}
+	close(go[0]);
+	*go_w = go[1];
+	return child;
+}
+
+/* Until a signal, the command's exit, the process's end or the duration. */
+static void wait_done(pid_t *child, pid_t pid, double duration)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct timespec now, nap = { 0, 20 * 1000 * 1000 };
+
+		if (stop_flag)
+			break;
+		if (*child && waitpid(*child, NULL, WNOHANG) == *child) {
+			*child = 0;
+			break;
+		}
+		if (!*child && pid && kill(pid, 0) && errno == ESRCH)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((duration > 0 || !*child) &&
+		    (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 >=
+			    (duration > 0 ? duration : 5.0))
+			break;
+		nanosleep(&nap, NULL);
+	}
+}
+
+/* Everything the rings hold since attach, printed; 0 or 1. */
+static int print_trace(struct fr_capture *cap, const struct trace_args *a, pid_t pid, FILE *out)
+{
+	struct fr_capture_info info;
+	struct fr_capture_counters cnt;
+	struct fr_window_req req;
+	struct fr_window *w = NULL;
+	struct fr_ksyms *ks = NULL;
+	struct fr_names *names = NULL;
+	struct fr_clock clk;
+	int err;
+
+	fr_clock__sample(&clk, 16);
+	fr_capture__info(cap, &info);
+	req.pid = a->comm && !pid ? 0 : (uint32_t)pid;
+	req.t0 = info.attach_ts;
+	req.t1 = UINT64_MAX / 2;
+	err = fr_capture__read_window(cap, &req, &w);
+	if (err) {
+		pr_err("cannot read the window: %s", strerror(-err));
+		return 1;
+	}
+	ks = fr_ksyms__load(NULL);
+	names = fr_names__new(w);
+	if (!names) {
+		pr_err("out of memory");
+		err = 1;
+		goto out;
+	}
+	for (size_t i = 0; i < w->nr_events; i++)
+		fr_trace_print_event(out, w, &w->events[i], info.attach_ts, ks, names);
+	fr_capture__counters(cap, &cnt);
+	fprintf(stderr,
+		"flightrec trace: time 0 = %.9f Unix (CLOCK_MONOTONIC %" PRIu64
+		" ns; wall = mono %+" PRId64 " ns, +/- %" PRIu64 " ns)\n",
+		(double)fr_clock__to_wall(&clk, info.attach_ts) / 1e9, info.attach_ts, clk.offset_ns,
+		clk.uncertainty_ns);
+	fprintf(stderr,
+		"flightrec trace: %zu events for pid %d; rings complete from %+.3f s; "
+		"%" PRIu64 " written, %" PRIu64 " overwritten, %" PRIu64
+		" skipped (unfollowed), %" PRIu64 " stacks, %" PRIu64 " stacks lost\n",
+		w->nr_events, pid, (double)((int64_t)(w->complete_from - info.attach_ts)) / 1e9,
+		cnt.written, cnt.overwritten, cnt.skipped, cnt.stacks, w->stacks_lost);
+	err = 0;
+out:
+	fr_window__free(w);
+	fr_ksyms__free(ks);
+	fr_names__free(names);
+	return err;
+}
+
+int fr_cmd_trace(int argc, char **argv)
+{
+	struct trace_args a;
+	struct fr_capture *cap = NULL;
+	pid_t pid, child = 0;
+	int err = 1, go = -1;
+	FILE *out = stdout;
+
+	err = parse_args(argc, argv, &a);
+	if (err)
+		return err < 0 ? 0 : err;
+	err = 1;
+	pid = a.pid;
+	if (a.output) {
+		out = fopen(a.output, "w");
 		if (!out) {
-			fprintf(stderr, "flightrec trace: cannot write %s: %s\n", output,
+			fprintf(stderr, "flightrec trace: cannot write %s: %s\n", a.output,
 				strerror(errno));
 			return 1;
 		}
 	}
-	cap = fr_capture__open(&opts);
+	cap = fr_capture__open(&a.cap);
 	if (!cap)
 		goto done;
 	if (pid && fr_capture__follow_pid(cap, pid, true)) {
 		pr_err("cannot follow pid %d", pid);
 		goto done;
 	}
-	if (comm && fr_capture__follow_comm(cap, comm)) {
-		pr_err("cannot follow command name '%s' (at most 15 characters)", comm);
+	if (a.comm && fr_capture__follow_comm(cap, a.comm)) {
+		pr_err("cannot follow command name '%s' (at most 15 characters)", a.comm);
 		goto done;
 	}
-	if (optind < argc) {
-		if (pipe(go)) {
-			pr_err("pipe: %s", strerror(errno));
-			goto done;
-		}
-		child = fork();
+	if (a.command) {
+		child = fork_held(a.command, &go);
 		if (child < 0) {
-			pr_err("fork: %s", strerror(errno));
+			child = 0;
 			goto done;
 		}
-		if (child == 0) {
-			char c;
-
-			close(go[1]);
-			if (read(go[0], &c, 1) != 1)
-				_exit(127);
-			execvp(argv[optind], &argv[optind]);
-			fprintf(stderr, "flightrec trace: cannot run %s: %s\n", argv[optind],
-				strerror(errno));
-			_exit(127);
-		}
-		close(go[0]);
-		go[0] = -1;
 		pid = child;
 		fr_capture__follow_pid(cap, pid, true);
 	}
@@ -258,88 +374,21 @@ int fr_cmd_trace(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (child) {
-		if (write(go[1], "g", 1) != 1)
+		if (write(go, "g", 1) != 1)
 			pr_warn("could not start the command");
-		close(go[1]);
-		go[1] = -1;
+		close(go);
+		go = -1;
 	}
-	{
-		struct timespec start;
-
-		clock_gettime(CLOCK_MONOTONIC, &start);
-		for (;;) {
-			struct timespec now, nap = { 0, 20 * 1000 * 1000 };
-
-			if (stop_flag)
-				break;
-			if (child && waitpid(child, NULL, WNOHANG) == child) {
-				child = 0;
-				break;
-			}
-			if (!child && pid && kill(pid, 0) && errno == ESRCH)
-				break;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if ((duration > 0 || !child) &&
-			    (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 >=
-				    (duration > 0 ? duration : 5.0))
-				break;
-			nanosleep(&nap, NULL);
-		}
-	}
+	wait_done(&child, pid, a.duration);
 	fr_capture__detach(cap);
-	{
-		struct fr_capture_info info;
-		struct fr_capture_counters cnt;
-		struct fr_window_req req;
-		struct fr_clock clk;
-
-		fr_clock__sample(&clk, 16);
-		fr_capture__info(cap, &info);
-		req.pid = comm && !pid ? 0 : (uint32_t)pid;
-		req.t0 = info.attach_ts;
-		req.t1 = UINT64_MAX / 2;
-		err = fr_capture__read_window(cap, &req, &w);
-		if (err) {
-			pr_err("cannot read the window: %s", strerror(-err));
-			err = 1;
-			goto done;
-		}
-		ks = fr_ksyms__load(NULL);
-		names = fr_names__new(w);
-		if (!names) {
-			pr_err("out of memory");
-			err = 1;
-			goto done;
-		}
-		for (size_t i = 0; i < w->nr_events; i++)
-			fr_trace_print_event(out, w, &w->events[i], info.attach_ts, ks, names);
-		fr_capture__counters(cap, &cnt);
-		fprintf(stderr,
-			"flightrec trace: time 0 = %.9f Unix (CLOCK_MONOTONIC %" PRIu64
-			" ns; wall = mono %+" PRId64 " ns, +/- %" PRIu64 " ns)\n",
-			(double)fr_clock__to_wall(&clk, info.attach_ts) / 1e9, info.attach_ts,
-			clk.offset_ns, clk.uncertainty_ns);
-		fprintf(stderr,
-			"flightrec trace: %zu events for pid %d; rings complete from %+.3f s; "
-			"%" PRIu64 " written, %" PRIu64 " overwritten, %" PRIu64
-			" skipped (unfollowed), %" PRIu64 " stacks, %" PRIu64 " stacks lost\n",
-			w->nr_events, pid,
-			(double)((int64_t)(w->complete_from - info.attach_ts)) / 1e9, cnt.written,
-			cnt.overwritten, cnt.skipped, cnt.stacks, w->stacks_lost);
-		err = 0;
-	}
+	err = print_trace(cap, &a, pid, out);
 done:
 	if (child > 0) {
 		kill(child, SIGTERM);
 		waitpid(child, NULL, 0);
 	}
-	if (go[0] >= 0)
-		close(go[0]);
-	if (go[1] >= 0)
-		close(go[1]);
-	fr_window__free(w);
-	fr_ksyms__free(ks);
-	fr_names__free(names);
+	if (go >= 0)
+		close(go);
 	fr_capture__free(cap);
 	if (out != stdout)
 		fclose(out);

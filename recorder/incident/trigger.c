@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fr_buf.h"
 #include "fr_clock.h"
 #include "fr_sketch.h"
 #include "fr_trigger.h"
@@ -24,30 +25,6 @@
 
 static const char *const kind_names[] = { "unspecified", "internal", "server", "client",
 					  "producer", "consumer" };
-
-static int parse_duration(const char *s, uint64_t *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	double mult;
-
-	if (end == s || v < 0)
-		return -EINVAL;
-	if (!strcmp(end, "ns"))
-		mult = 1;
-	else if (!strcmp(end, "us"))
-		mult = 1e3;
-	else if (!strcmp(end, "ms") || !*end)
-		mult = 1e6; /* a bare number is milliseconds */
-	else if (!strcmp(end, "s"))
-		mult = 1e9;
-	else if (!strcmp(end, "m"))
-		mult = 60e9;
-	else
-		return -EINVAL;
-	*out = (uint64_t)(v * mult);
-	return 0;
-}
 
 static void format_duration(uint64_t ns, char *buf, size_t len)
 {
@@ -117,7 +94,7 @@ int fr_rule__parse(const char *text, struct fr_rule *out, char *err, size_t errl
 			first = false;
 			if (!strcmp(item, "threshold") && val) {
 				out->type = FR_RULE_THRESHOLD;
-				if (parse_duration(val, &out->threshold_ns) || !out->threshold_ns)
+				if (fr_parse_duration(val, &out->threshold_ns) || !out->threshold_ns)
 					return fail(err, errlen, "bad threshold '%s'", val);
 				continue;
 			}
@@ -166,7 +143,7 @@ int fr_rule__parse(const char *text, struct fr_rule *out, char *err, size_t errl
 				return fail(err, errlen, "bad min samples '%s'", val);
 			out->min_samples = (uint32_t)v;
 		} else if (!strcmp(item, "cooldown")) {
-			if (parse_duration(val, &out->cooldown_ns))
+			if (fr_parse_duration(val, &out->cooldown_ns))
 				return fail(err, errlen, "bad cooldown '%s'", val);
 		} else {
 			return fail(err, errlen, "unknown rule key '%s'", item);

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fr_config.h - the options of `flightrec run`, parsed into one struct
+ * that the daemon (fr_daemon.h) is built from. The command line is the
+ * only source; nothing here starts anything.
+ */
+#ifndef FR_CONFIG_H
+#define FR_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "fr_capture.h"
+#include "fr_otlp_server.h"
+#include "fr_snapshot.h"
+#include "fr_store.h"
+#include "fr_trigger.h"
+#include "fr_web.h"
+
+struct fr_config {
+	/* kernel capture */
+	struct fr_capture_opts capture;  /* follow_all, ring_bytes, flags */
+	char **pids, **comms, **cgroups; /* to follow; point into argv */
+	int nr_pids, nr_comms, nr_cgroups;
+	bool no_kernel;
+	/* OTLP in and out */
+	struct fr_otlp_server_opts otlp; /* listen, max_body (sink set by the daemon) */
+	char *export_endpoint;           /* malloc'd; NULL: from OTEL_* variables */
+	double export_flush_s;
+	const char *dump_path;
+	/* triggers and incidents */
+	char **rules;                    /* --rule texts; point into argv */
+	int nr_rules;
+	const char *rules_file;
+	struct fr_trigger_opts trigger;  /* window_ns, budget_per_min */
+	struct fr_snapshot_opts snapshot; /* pre_ns, post_ns, ui_base */
+	struct fr_store_opts store;      /* dir, max_bytes */
+	/* web */
+	struct fr_web_opts web;          /* listen, token */
+	bool no_web;
+	char token[256];
+	char ui_base[128];
+	/* the rest */
+	bool demo;
+	double status_interval_s;
+};
+
+/*
+ * Parses argv into c (which it initialises). 0 to run; -1 after --help
+ * (the usage printed to stdout: leave with status 0); otherwise the exit
+ * status to leave with (2 for bad options, with a message and the usage
+ * on stderr). Free with fr_config__free in every case.
+ */
+int fr_config__parse(struct fr_config *c, int argc, char **argv);
+void fr_config__free(struct fr_config *c);
+void fr_config__usage(FILE *out);
+
+#endif /* FR_CONFIG_H */

@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daemon.c - the recorder's lifecycle (fr_daemon.h): components started
+ * from the config in order, one status gather, one way to stop.
+ * The span pipeline is in pipeline.c.
+ */
+#define FR_LOG_MOD "run"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon_int.h"
+#include "fr_log.h"
+
+/* ---------------- rules ---------------- */
+
+static int add_rule_text(struct fr_daemon *d, const char *text)
+{
+	struct fr_rule r;
+	char err[192];
+	int rc;
+
+	if (fr_rule__parse(text, &r, err, sizeof(err))) {
+		pr_err("bad rule '%s': %s", text, err);
+		return -EINVAL;
+	}
+	rc = fr_trigger__add_rule(d->trig, &r, NULL);
+	if (rc)
+		pr_err("cannot add rule '%s': %s", text, strerror(-rc));
+	return rc;
+}
+
+static void load_stored_rule(void *ctx, uint32_t id, const char *text)
+{
+	struct fr_daemon *d = ctx;
+	struct fr_rule r;
+
+	if (fr_rule__parse(text, &r, NULL, 0)) {
+		pr_warn("ignoring an unreadable stored rule '%s'", text);
+		return;
+	}
+	r.id = id;
+	fr_trigger__add_rule(d->trig, &r, NULL);
+}
+
+/* The engine's rules into the store, replacing what it held. */
+static void save_rules(struct fr_daemon *d)
+{
+	struct fr_rule rules[FR_MAX_RULES];
+	size_t n = fr_trigger__rules(d->trig, rules, FR_MAX_RULES);
+	static char texts[FR_MAX_RULES][512];
+	const char *ptr[FR_MAX_RULES];
+	uint32_t ids[FR_MAX_RULES];
+
+	for (size_t i = 0; i < n; i++) {
+		fr_rule__format(&rules[i], texts[i], sizeof(texts[i]));
+		ptr[i] = texts[i];
+		ids[i] = rules[i].id;
+	}
+	if (fr_store__save_rules(d->store, ids, ptr, n))
+		pr_warn("could not save the rules to the store");
+}
+
+static void rules_changed(void *ctx)
+{
+	save_rules(ctx);
+}
+
+/* Rules from a file, one per line; 0 or -errno. */
+static int load_rules_file(struct fr_daemon *d, const char *path)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+	int err = 0;
+
+	if (!f) {
+		err = -errno;
+		pr_err("cannot read rules from %s: %s", path, strerror(errno));
+		return err;
+	}
+	while (!err && fgets(line, sizeof(line), f)) {
+		char *p = line;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p && *p != '#')
+			err = add_rule_text(d, p);
+	}
+	fclose(f);
+	return err;
+}
+
+/*
+ * The rules: those given (saved, replacing the stored ones), else the
+ * stored ones, else the defaults (saved).
+ */
+static int start_triggers(struct fr_daemon *d)
+{
+	const struct fr_config *c = d->c;
+	struct fr_rule rules[FR_MAX_RULES];
+	size_t n;
+
+	d->trig = fr_trigger__new(&c->trigger);
+	if (!d->trig)
+		return -ENOMEM;
+	if (c->nr_rules || c->rules_file) {
+		for (int i = 0; i < c->nr_rules; i++)
+			if (add_rule_text(d, c->rules[i]))
+				return -EINVAL;
+		if (c->rules_file && load_rules_file(d, c->rules_file))
+			return -EINVAL;
+		save_rules(d);
+	} else if (fr_store__load_rules(d->store, load_stored_rule, d) <= 0) {
+		/* The demo's anomalies are far above its normal latency: a threshold
+		 * catches each of them even while the p99 rule of that operation is
+		 * cooling down after an ordinary tail request. */
+		if (c->demo)
+			add_rule_text(d, "threshold=60ms,service=shop,kind=server,cooldown=10s");
+		add_rule_text(d, FR_DEFAULT_RULE);
+		save_rules(d);
+	}
+	n = fr_trigger__rules(d->trig, rules, FR_MAX_RULES);
+	for (size_t i = 0; i < n && i < FR_MAX_RULES; i++) {
+		char text[512];
+
+		fr_rule__format(&rules[i], text, sizeof(text));
+		pr_info("rule %u: %s", rules[i].id, text);
+	}
+	return 0;
+}
+
+/* ---------------- the other components ---------------- */
+
+static int start_capture(struct fr_daemon *d)
+{
+	const struct fr_config *c = d->c;
+
+	if (c->no_kernel) {
+		pr_warn("running without kernel context (--no-kernel)");
+		return 0;
+	}
+	d->cap = fr_capture__open(&c->capture);
+	if (!d->cap) {
+		pr_err("kernel capture is off; run as root, or pass --no-kernel to run "
+		       "without kernel context");
+		return -EPERM;
+	}
+	for (int i = 0; i < c->nr_pids; i++)
+		if (fr_capture__follow_pid(d->cap, atoi(c->pids[i]), true))
+			pr_warn("ignoring bad pid '%s'", c->pids[i]);
+	for (int i = 0; i < c->nr_comms; i++)
+		if (fr_capture__follow_comm(d->cap, c->comms[i]))
+			pr_warn("cannot follow command name '%s'", c->comms[i]);
+	for (int i = 0; i < c->nr_cgroups; i++)
+		if (fr_capture__follow_cgroup(d->cap, c->cgroups[i]))
+			pr_warn("cannot follow cgroup '%s'", c->cgroups[i]);
+	if (fr_capture__attach(d->cap))
+		return -EIO;
+	pr_info("kernel capture on");
+	d->ksyms = fr_ksyms__load(NULL);
+	if (!d->ksyms)
+		pr_warn("no kernel symbols (/proc/kallsyms): stacks stay numeric");
+	return 0;
+}
+
+static int start_exporter(struct fr_daemon *d)
+{
+	const struct fr_config *c = d->c;
+	char *endpoint = c->export_endpoint ? strdup(c->export_endpoint)
+					    : fr_export_endpoint_from_env();
+	struct fr_export_opts eo = { .sz = sizeof(eo), .endpoint = endpoint };
+
+	if (!endpoint)
+		return 0;
+	d->headers = fr_export_headers_from_env();
+	eo.headers = d->headers;
+	d->exp = fr_exporter__new(&eo);
+	if (!d->exp)
+		pr_err("cannot start the exporter to %s", endpoint);
+	else
+		pr_info("forwarding spans to %s", endpoint);
+	free(endpoint);
+	return d->exp ? 0 : -EIO;
+}
+
+static int start_receiver(struct fr_daemon *d)
+{
+	struct fr_otlp_server_opts o = d->c->otlp;
+
+	o.sink = fr_daemon__on_batch;
+	o.sink_ctx = d;
+	d->srv = fr_otlp_server__start(&o);
+	if (!d->srv)
+		return -EIO;
+	pr_info("receiving OTLP/HTTP on %s (port %u)", o.listen ? o.listen : FR_OTLP_DEFAULT_LISTEN,
+		fr_otlp_server__port(d->srv));
+	return 0;
+}
+
+static int start_web(struct fr_daemon *d)
+{
+	struct fr_web_opts o = d->c->web;
+
+	if (d->c->no_web)
+		return 0;
+	o.store = d->store;
+	o.trig = d->trig;
+	o.status = fr_daemon__status;
+	o.rules_changed = rules_changed;
+	o.ctx = d;
+	d->web = fr_web__start(&o);
+	if (!d->web)
+		return -EIO;
+	pr_info("UI on http://%s/", o.listen ? o.listen : FR_WEB_DEFAULT_LISTEN);
+	return 0;
+}
+
+/* flightrec-demo, from beside this executable, sending to our receiver. */
+static void start_demo(struct fr_daemon *d)
+{
+	char self[512], otlp_url[128];
+	ssize_t n;
+
+	if (!d->c->demo)
+		return;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 32);
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(strrchr(self, '/'), 32, "/flightrec-demo");
+	}
+	snprintf(otlp_url, sizeof(otlp_url), "http://127.0.0.1:%u/v1/traces",
+		 fr_otlp_server__port(d->srv));
+	d->demo_pid = fork();
+	if (d->demo_pid == 0) {
+		execl(self, "flightrec-demo", otlp_url, (char *)NULL);
+		fprintf(stderr, "flightrec: cannot run %s\n", self);
+		_exit(127);
+	}
+	pr_info("demo service started (pid %d): incidents appear within a minute", d->demo_pid);
+}
+
+static void stop_demo(struct fr_daemon *d)
+{
+	if (d->demo_pid > 0) {
+		kill(d->demo_pid, SIGTERM);
+		waitpid(d->demo_pid, NULL, 0);
+	}
+	d->demo_pid = 0;
+}
+
+/* ---------------- lifecycle ---------------- */
+
+/* Frees what is left, in reverse order of start. */
+static void free_components(struct fr_daemon *d)
+{
+	stop_demo(d);
+	fr_web__stop(d->web);
+	fr_otlp_server__stop(d->srv);
+	fr_daemon__stop_worker(d);
+	fr_exporter__free(d->exp);
+	fr_store__close(d->store);
+	fr_trigger__free(d->trig);
+	fr_ksyms__free(d->ksyms);
+	fr_capture__free(d->cap);
+	if (d->dump)
+		fclose(d->dump);
+	free(d->headers);
+	pthread_mutex_destroy(&d->dump_mu);
+	pthread_mutex_destroy(&d->jmu);
+	pthread_cond_destroy(&d->jcv);
+	free(d);
+}
+
+struct fr_daemon *fr_daemon__start(const struct fr_config *c)
+{
+	struct fr_daemon *d = calloc(1, sizeof(*d));
+	int err;
+
+	if (!d) {
+		pr_err("out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	d->c = c;
+	d->started = fr_mono_ns();
+	d->rate = (struct fr_status_rate)FR_STATUS_RATE_INIT;
+	pthread_mutex_init(&d->dump_mu, NULL);
+	pthread_mutex_init(&d->jmu, NULL);
+	pthread_cond_init(&d->jcv, NULL);
+	err = start_capture(d);
+	if (err)
+		goto fail;
+	d->store = fr_store__open(&c->store);
+	if (!d->store) {
+		err = -EIO;
+		goto fail;
+	}
+	err = start_triggers(d);
+	if (!err)
+		err = fr_daemon__start_worker(d);
+	if (err)
+		goto fail;
+	pr_info("incidents stored in %s", c->store.dir);
+	if (c->dump_path) {
+		d->dump = fopen(c->dump_path, "a");
+		if (!d->dump) {
+			err = -errno;
+			pr_err("cannot write %s: %s", c->dump_path, strerror(errno));
+			goto fail;
+		}
+	}
+	err = start_exporter(d);
+	if (!err)
+		err = start_receiver(d);
+	if (!err)
+		err = start_web(d);
+	if (err)
+		goto fail;
+	start_demo(d);
+	return d;
+fail:
+	free_components(d);
+	errno = -err;
+	return NULL;
+}
+
+void fr_daemon__status(void *daemon, struct fr_status *out)
+{
+	struct fr_daemon *d = daemon;
+	struct fr_status_sources src = {
+		.started = d->started, .cap = d->cap, .otlp = d->srv, .exp = d->exp,
+		.trig = d->trig, .store = d->store, .incidents = &d->counts,
+		.clock = d->cap ? &d->clock : NULL, .rate = &d->rate,
+	};
+
+	fr_status__gather(&src, out);
+}
+
+void fr_daemon__run(struct fr_daemon *d, volatile sig_atomic_t *stop)
+{
+	double interval = d->c->status_interval_s;
+	uint64_t next = fr_mono_ns();
+
+	while (!*stop) {
+		usleep(100 * 1000);
+		if (interval > 0 && fr_mono_ns() >= next + (uint64_t)(interval * 1e9)) {
+			struct fr_status st;
+
+			next = fr_mono_ns();
+			if (d->cap)
+				fr_clock__refresh(&d->clock, 0);
+			fr_daemon__status(d, &st);
+			fr_status__log(&st);
+		}
+	}
+}
+
+void fr_daemon__stop(struct fr_daemon *d)
+{
+	struct fr_status at_stop, final;
+	double flush_s;
+
+	if (!d)
+		return;
+	pr_info("stopping");
+	stop_demo(d);
+	fr_web__stop(d->web);
+	d->web = NULL;
+	fr_daemon__status(d, &at_stop); /* the receiver's last figures */
+	fr_otlp_server__stop(d->srv);
+	d->srv = NULL;
+	/* captures in flight finish, then the store commits */
+	fr_daemon__stop_worker(d);
+	fr_store__sync(d->store);
+	flush_s = d->c->export_flush_s;
+	if (d->exp && fr_exporter__flush(d->exp, (unsigned)(flush_s * 1000)))
+		pr_warn("the exporter did not finish within %.1f s", flush_s);
+	fr_daemon__status(d, &final);
+	final.has_otlp = at_stop.has_otlp;
+	final.otlp = at_stop.otlp;
+	fr_status__log(&final);
+	free_components(d);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon_int.h - private to recorder/cli: the daemon's state, shared by its
+ * lifecycle (daemon.c) and its span pipeline (pipeline.c).
+ */
+#ifndef FR_DAEMON_INT_H
+#define FR_DAEMON_INT_H
+
+#include <pthread.h>
+#include <stdio.h>
+
+#include "fr_daemon.h"
+#include "fr_export.h"
+#include "fr_ksyms.h"
+#include "fr_otlp_server.h"
+#include "fr_snapshot.h"
+#include "fr_web.h"
+
+/* A fired span waiting for the capture worker. */
+struct fr_job {
+	struct fr_batch *batch; /* a reference, held until the incident is made */
+	const struct fr_span *span;
+	struct fr_decision decision;
+	pid_t host_pid;
+	bool followed;
+};
+
+#define FR_MAX_JOBS 64
+
+struct fr_daemon {
+	const struct fr_config *c;
+	uint64_t started;            /* CLOCK_MONOTONIC ns */
+	struct fr_capture *cap;
+	struct fr_store *store;
+	struct fr_trigger *trig;
+	struct fr_ksyms *ksyms;
+	struct fr_exporter *exp;
+	struct fr_otlp_server *srv;
+	struct fr_web *web;
+	char *headers;               /* exporter headers from the environment */
+	pid_t demo_pid;
+	FILE *dump;
+	pthread_mutex_t dump_mu;
+	/* captures waiting for the worker */
+	pthread_mutex_t jmu;
+	pthread_cond_t jcv;
+	struct fr_job jobs[FR_MAX_JOBS];
+	size_t jhead, jcount;
+	bool jstop;
+	pthread_t worker;
+	bool worker_started;
+	/* figures */
+	struct fr_incident_counts counts;
+	struct fr_status_rate rate;
+	struct fr_clock clock;       /* refreshed for the status lines */
+};
+
+/* pipeline.c: the OTLP server's sink; starts and stops the capture worker. */
+int fr_daemon__on_batch(void *daemon, struct fr_batch *b);
+int fr_daemon__start_worker(struct fr_daemon *d);
+void fr_daemon__stop_worker(struct fr_daemon *d);
+
+#endif /* FR_DAEMON_INT_H */

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+/*
+ * options.c - the options of `flightrec run` into an fr_config
+ * (fr_config.h).
+ */
+#define FR_LOG_MOD "run"
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fr_config.h"
+#include "fr_export.h"
+#include "fr_log.h"
+
+void fr_config__usage(FILE *out)
+{
+	fprintf(out,
+		"usage: flightrec run [options]\n"
+		"kernel capture:\n"
+		"  -p, --pid PID            follow a process (repeatable)\n"
+		"  -c, --comm NAME          follow processes with this command name (repeatable)\n"
+		"  -g, --cgroup DIR         follow processes of a cgroup v2 directory (repeatable)\n"
+		"  -a, --all                follow every process\n"
+		"  -m, --ring-mb MIB        ring memory for all CPUs (default 256)\n"
+		"      --no-stacks          do not take stacks when a followed task blocks\n"
+		"      --no-kernel          run without kernel capture (no root needed)\n"
+		"OTLP:\n"
+		"      --otlp-listen A:P    receive OTLP/HTTP here (default 127.0.0.1:4318)\n"
+		"      --max-body-mb MIB    request body limit, also after gzip (default 20)\n"
+		"      --export-endpoint URL  forward spans here (default: OTEL_EXPORTER_OTLP_*\n"
+		"                           variables; off when none is set)\n"
+		"      --export-flush-s S   at exit, flush the exporter for at most S seconds (default 5)\n"
+		"      --dump-spans FILE    append every decoded span to FILE as a JSON line\n"
+		"triggers and incidents:\n"
+		"      --rule TEXT          a trigger rule (repeatable), e.g. 'p99,kind=server' or\n"
+		"                           'threshold=250ms,service=checkout,name=POST /checkout'\n"
+		"      --rules FILE         rules, one per line ('#' comments)\n"
+		"      --window DUR         percentile window (default 5m)\n"
+		"      --budget N           captures per minute at most (default 60)\n"
+		"      --pre-ms MS          kernel window before a span (default 50)\n"
+		"      --post-ms MS         and after it (default 20)\n"
+		"      --data-dir DIR       the incident store (default ./flightrec-data)\n"
+		"      --store-max-mb MIB   store size kept (default 1024), oldest evicted first\n"
+		"      --ui-base URL        base of incident links (default: the web address)\n"
+		"web UI and API:\n"
+		"      --web-listen A:P     serve the UI here (default 127.0.0.1:8080)\n"
+		"      --auth-token T       require this token (needed beyond loopback)\n"
+		"      --auth-token-file F  read the token from a file\n"
+		"      --no-web             no UI\n"
+		"      --demo               also run flightrec-demo, a small service with anomalies\n"
+		"  -i, --status-interval S  print a status line every S seconds (default 10; 0 = never)\n");
+}
+
+enum {
+	OPT_NO_STACKS = 256,
+	OPT_NO_KERNEL,
+	OPT_OTLP_LISTEN,
+	OPT_MAX_BODY,
+	OPT_EXPORT,
+	OPT_EXPORT_FLUSH,
+	OPT_DUMP,
+	OPT_RULE,
+	OPT_RULES,
+	OPT_WINDOW,
+	OPT_BUDGET,
+	OPT_PRE,
+	OPT_POST,
+	OPT_DATA,
+	OPT_STORE_MAX,
+	OPT_UI_BASE,
+	OPT_WEB,
+	OPT_TOKEN,
+	OPT_TOKEN_FILE,
+	OPT_NO_WEB,
+	OPT_DEMO,
+};
+
+static const struct option longopts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "comm", required_argument, NULL, 'c' },
+	{ "cgroup", required_argument, NULL, 'g' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "ring-mb", required_argument, NULL, 'm' },
+	{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
+	{ "no-kernel", no_argument, NULL, OPT_NO_KERNEL },
+	{ "otlp-listen", required_argument, NULL, OPT_OTLP_LISTEN },
+	{ "max-body-mb", required_argument, NULL, OPT_MAX_BODY },
+	{ "export-endpoint", required_argument, NULL, OPT_EXPORT },
+	{ "export-flush-s", required_argument, NULL, OPT_EXPORT_FLUSH },
+	{ "dump-spans", required_argument, NULL, OPT_DUMP },
+	{ "rule", required_argument, NULL, OPT_RULE },
+	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "budget", required_argument, NULL, OPT_BUDGET },
+	{ "pre-ms", required_argument, NULL, OPT_PRE },
+	{ "post-ms", required_argument, NULL, OPT_POST },
+	{ "data-dir", required_argument, NULL, OPT_DATA },
+	{ "store-max-mb", required_argument, NULL, OPT_STORE_MAX },
+	{ "ui-base", required_argument, NULL, OPT_UI_BASE },
+	{ "web-listen", required_argument, NULL, OPT_WEB },
+	{ "auth-token", required_argument, NULL, OPT_TOKEN },
+	{ "auth-token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "no-web", no_argument, NULL, OPT_NO_WEB },
+	{ "demo", no_argument, NULL, OPT_DEMO },
+	{ "status-interval", required_argument, NULL, 'i' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+static int read_token_file(struct fr_config *c, const char *path)
+{
+	FILE *tf = fopen(path, "r");
+
+	if (!tf || !fgets(c->token, sizeof(c->token), tf)) {
+		pr_err("cannot read the token from %s", path);
+		if (tf)
+			fclose(tf);
+		return 2;
+	}
+	fclose(tf);
+	c->token[strcspn(c->token, "\r\n")] = '\0';
+	return 0;
+}
+
+/* One option; 0 to go on, else the exit status. */
+static int apply(struct fr_config *c, int opt, char *arg)
+{
+	switch (opt) {
+	case 'p':
+		c->pids[c->nr_pids++] = arg;
+		break;
+	case 'c':
+		c->comms[c->nr_comms++] = arg;
+		break;
+	case 'g':
+		c->cgroups[c->nr_cgroups++] = arg;
+		break;
+	case 'a':
+		c->capture.follow_all = true;
+		break;
+	case 'm':
+		c->capture.ring_bytes = strtoull(arg, NULL, 10) << 20;
+		if (!c->capture.ring_bytes) {
+			pr_err("bad ring size '%s'", arg);
+			return 2;
+		}
+		break;
+	case OPT_NO_STACKS:
+		c->capture.flags &= ~FR_CAP_STACKS;
+		break;
+	case OPT_NO_KERNEL:
+		c->no_kernel = true;
+		break;
+	case OPT_OTLP_LISTEN:
+		c->otlp.listen = arg;
+		break;
+	case OPT_MAX_BODY:
+		c->otlp.max_body = (size_t)strtoull(arg, NULL, 10) << 20;
+		if (!c->otlp.max_body) {
+			pr_err("bad body limit '%s'", arg);
+			return 2;
+		}
+		break;
+	case OPT_EXPORT:
+		free(c->export_endpoint);
+		c->export_endpoint = fr_export_normalize_endpoint(arg);
+		break;
+	case OPT_EXPORT_FLUSH:
+		c->export_flush_s = atof(arg);
+		break;
+	case OPT_DUMP:
+		c->dump_path = arg;
+		break;
+	case OPT_RULE:
+		c->rules[c->nr_rules++] = arg;
+		break;
+	case OPT_RULES:
+		c->rules_file = arg;
+		break;
+	case OPT_WINDOW:
+		if (fr_parse_duration(arg, &c->trigger.window_ns) || !c->trigger.window_ns) {
+			pr_err("bad window '%s'", arg);
+			return 2;
+		}
+		break;
+	case OPT_BUDGET:
+		c->trigger.budget_per_min = (uint32_t)strtoul(arg, NULL, 10);
+		break;
+	case OPT_PRE:
+		c->snapshot.pre_ns = (uint64_t)(atof(arg) * 1e6);
+		break;
+	case OPT_POST:
+		c->snapshot.post_ns = (uint64_t)(atof(arg) * 1e6);
+		break;
+	case OPT_DATA:
+		c->store.dir = arg;
+		break;
+	case OPT_STORE_MAX:
+		c->store.max_bytes = strtoull(arg, NULL, 10) << 20;
+		break;
+	case OPT_UI_BASE:
+		c->snapshot.ui_base = arg;
+		break;
+	case OPT_WEB:
+		c->web.listen = arg;
+		break;
+	case OPT_TOKEN:
+		snprintf(c->token, sizeof(c->token), "%s", arg);
+		break;
+	case OPT_TOKEN_FILE:
+		return read_token_file(c, arg);
+	case OPT_NO_WEB:
+		c->no_web = true;
+		break;
+	case OPT_DEMO:
+		c->demo = true;
+		break;
+	case 'i':
+		c->status_interval_s = atof(arg);
+		break;
+	default:
+		fr_config__usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+int fr_config__parse(struct fr_config *c, int argc, char **argv)
+{
+	int opt, rc;
+
+	memset(c, 0, sizeof(*c));
+	c->capture = (struct fr_capture_opts){ .sz = sizeof(c->capture), .flags = FR_CAP_DEFAULT };
+	c->otlp.sz = sizeof(c->otlp);
+	c->trigger.sz = sizeof(c->trigger);
+	c->snapshot.sz = sizeof(c->snapshot);
+	c->store = (struct fr_store_opts){ .sz = sizeof(c->store), .dir = "flightrec-data" };
+	c->web.sz = sizeof(c->web);
+	c->export_flush_s = 5;
+	c->status_interval_s = 10;
+	c->pids = calloc(argc + 1, sizeof(char *));
+	c->comms = calloc(argc + 1, sizeof(char *));
+	c->cgroups = calloc(argc + 1, sizeof(char *));
+	c->rules = calloc(argc + 1, sizeof(char *));
+	if (!c->pids || !c->comms || !c->cgroups || !c->rules) {
+		pr_err("out of memory");
+		return 1;
+	}
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "p:c:g:am:i:h", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			fr_config__usage(stdout);
+			return -1;
+		}
+		rc = apply(c, opt, optarg);
+		if (rc)
+			return rc;
+	}
+	if (optind < argc) {
+		pr_err("unexpected argument '%s'", argv[optind]);
+		fr_config__usage(stderr);
+		return 2;
+	}
+	if (!c->snapshot.ui_base) {
+		snprintf(c->ui_base, sizeof(c->ui_base), "http://%s",
+			 c->web.listen ? c->web.listen : FR_WEB_DEFAULT_LISTEN);
+		c->snapshot.ui_base = c->ui_base;
+	}
+	c->web.token = c->token[0] ? c->token : NULL;
+	return 0;
+}
+
+void fr_config__free(struct fr_config *c)
+{
+	free(c->export_endpoint);
+	free(c->pids);
+	free(c->comms);
+	free(c->cgroups);
+	free(c->rules);
+	memset(c, 0, sizeof(*c));
+}

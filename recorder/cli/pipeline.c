@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pipeline.c - the daemon's span pipeline (fr_daemon.h): every decoded
+ * request follows its processes, is judged by the triggers, and is
+ * forwarded; a fired span is queued for the capture worker, which takes
+ * the snapshot, stores the incident and exports the annotated span.
+ */
+#define FR_LOG_MOD "run"
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "daemon_int.h"
+#include "fr_log.h"
+#include "fr_otlp.h"
+#include "fr_procfs.h"
+
+/* The text of rule id, for the incident. */
+static void rule_text(struct fr_daemon *d, uint32_t id, char *buf, size_t len)
+{
+	struct fr_rule rules[FR_MAX_RULES];
+	size_t n = fr_trigger__rules(d->trig, rules, FR_MAX_RULES);
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && i < FR_MAX_RULES; i++)
+		if (rules[i].id == id)
+			fr_rule__format(&rules[i], buf, len);
+}
+
+static void count(uint64_t *counter)
+{
+	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
+}
+
+/* Stage store: the incident into the store; counted as stored only when
+ * the store took it. */
+static void store_incident(struct fr_daemon *d, const struct fr_incident_in *in,
+			   struct fr_incident_out *out)
+{
+	int err;
+
+	pr_info("incident %016" PRIx64 ": %s %s: %s", in->id, out->summary.service,
+		out->summary.span_name, out->summary.verdict);
+	err = fr_store__put(d->store, &out->summary, out->frsnap, out->frsnap_len, NULL, NULL);
+	out->frsnap = NULL; /* the store owns it now, whatever the outcome */
+	if (err) {
+		pr_err("incident %016" PRIx64 " not stored: %s", in->id, strerror(-err));
+		count(&d->counts.failed);
+	} else {
+		count(&d->counts.stored);
+	}
+}
+
+/* One fired span: snapshot, store, export. */
+static void make_incident(struct fr_daemon *d, struct fr_snapshotter *snap, const struct fr_job *j)
+{
+	struct fr_incident_in in = {
+		.batch = j->batch, .span = j->span, .decision = j->decision,
+		.host_pid = j->host_pid, .followed = j->followed,
+	};
+	struct fr_incident_out out;
+	int err;
+
+	in.id = fr_store__new_id(d->store);
+	rule_text(d, j->decision.rule_id, in.rule, sizeof(in.rule));
+	err = fr_snapshotter__take(snap, &in, &out);
+	if (err) {
+		pr_err("incident for span %s failed: %s", j->span->name.p, strerror(-err));
+		count(&d->counts.failed);
+		if (d->exp)
+			fr_exporter__submit(d->exp, j->span, 1); /* forwarded as it came */
+		return;
+	}
+	store_incident(d, &in, &out);
+	if (d->exp)
+		fr_exporter__submit(d->exp, out.export->spans, out.export->nr_spans);
+	fr_incident_out__free(&out);
+}
+
+static void *capture_worker(void *arg)
+{
+	struct fr_daemon *d = arg;
+	struct fr_snapshotter *snap = fr_snapshotter__new(&d->c->snapshot, d->cap, d->ksyms);
+
+	if (!snap) {
+		pr_err("cannot start the capture worker: out of memory");
+		return NULL;
+	}
+	pthread_mutex_lock(&d->jmu);
+	for (;;) {
+		struct fr_job j;
+
+		while (!d->jcount && !d->jstop)
+			pthread_cond_wait(&d->jcv, &d->jmu);
+		if (!d->jcount)
+			break;
+		j = d->jobs[d->jhead];
+		d->jhead = (d->jhead + 1) % FR_MAX_JOBS;
+		d->jcount--;
+		pthread_mutex_unlock(&d->jmu);
+		make_incident(d, snap, &j);
+		fr_batch__put(j.batch);
+		pthread_mutex_lock(&d->jmu);
+	}
+	pthread_mutex_unlock(&d->jmu);
+	fr_snapshotter__free(snap);
+	return NULL;
+}
+
+int fr_daemon__start_worker(struct fr_daemon *d)
+{
+	if (pthread_create(&d->worker, NULL, capture_worker, d)) {
+		pr_err("cannot start the capture worker");
+		return -EAGAIN;
+	}
+	d->worker_started = true;
+	return 0;
+}
+
+/* Captures already queued finish first. */
+void fr_daemon__stop_worker(struct fr_daemon *d)
+{
+	if (!d->worker_started)
+		return;
+	pthread_mutex_lock(&d->jmu);
+	d->jstop = true;
+	pthread_cond_signal(&d->jcv);
+	pthread_mutex_unlock(&d->jmu);
+	pthread_join(d->worker, NULL);
+	d->worker_started = false;
+}
+
+/* Queues a capture; false when the queue is full. */
+static bool queue_capture(struct fr_daemon *d, const struct fr_job *job)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&d->jmu);
+	if (d->jcount < FR_MAX_JOBS && !d->jstop) {
+		struct fr_job *j = &d->jobs[(d->jhead + d->jcount) % FR_MAX_JOBS];
+
+		*j = *job;
+		fr_batch__get(j->batch);
+		d->jcount++;
+		pthread_cond_signal(&d->jcv);
+		ok = true;
+	}
+	pthread_mutex_unlock(&d->jmu);
+	return ok;
+}
+
+static const char *resource_str(const struct fr_resource *r, const char *key)
+{
+	for (uint32_t i = 0; i < r->attrs.n; i++)
+		if (!strcmp(r->attrs.kv[i].key.p, key) && r->attrs.kv[i].value.type == FR_VAL_STRING)
+			return r->attrs.kv[i].value.s.p;
+	return NULL;
+}
+
+#define FOLLOW_MAX_RESOURCES 64
+
+/* The processes behind the resources: followed from their first span on. */
+static void follow_senders(struct fr_daemon *d, const struct fr_batch *b, pid_t *host,
+			   bool *followed)
+{
+	for (size_t i = 0; i < b->nr_resources && i < FOLLOW_MAX_RESOURCES; i++) {
+		const struct fr_resource *r = &b->resources[i];
+
+		host[i] = fr_host_pid(r->pid, resource_str(r, "container.id"));
+		if (d->cap && host[i] > 0 && host[i] < (pid_t)FR_PID_LIMIT) {
+			followed[i] = fr_capture__is_followed(d->cap, host[i]);
+			if (!followed[i])
+				fr_capture__follow_pid(d->cap, host[i], true);
+		}
+	}
+}
+
+static void dump_spans(struct fr_daemon *d, const struct fr_batch *b)
+{
+	struct fr_buf line = { 0 };
+
+	for (size_t i = 0; i < b->nr_spans; i++) {
+		fr_otlp__span_json(&b->spans[i], &line);
+		fr_buf__putc(&line, '\n');
+	}
+	pthread_mutex_lock(&d->dump_mu);
+	if (!line.oom)
+		fwrite(line.p, 1, line.len, d->dump);
+	fflush(d->dump);
+	pthread_mutex_unlock(&d->dump_mu);
+	fr_buf__free(&line);
+}
+
+int fr_daemon__on_batch(void *daemon, struct fr_batch *b)
+{
+	struct fr_daemon *d = daemon;
+	pid_t host[FOLLOW_MAX_RESOURCES] = { 0 };
+	bool followed[FOLLOW_MAX_RESOURCES] = { 0 };
+	size_t fwd_from = 0;
+
+	follow_senders(d, b, host, followed);
+	if (d->dump)
+		dump_spans(d, b);
+	for (size_t i = 0; i < b->nr_spans; i++) {
+		const struct fr_span *sp = &b->spans[i];
+		size_t ri = sp->scope ? (size_t)(sp->scope->resource - b->resources) : 0;
+		struct fr_job job = { .batch = b, .span = sp };
+
+		fr_trigger__observe(d->trig, sp, &job.decision);
+		if (!job.decision.fire)
+			continue;
+		/* forward what came before it; this one goes out annotated */
+		if (d->exp && i > fwd_from)
+			fr_exporter__submit(d->exp, b->spans + fwd_from, i - fwd_from);
+		fwd_from = i + 1;
+		if (ri < FOLLOW_MAX_RESOURCES) {
+			job.host_pid = host[ri];
+			job.followed = followed[ri];
+		}
+		if (!queue_capture(d, &job)) {
+			count(&d->counts.dropped);
+			if (d->exp)
+				fr_exporter__submit(d->exp, sp, 1);
+		}
+	}
+	if (d->exp && b->nr_spans > fwd_from &&
+	    fr_exporter__submit(d->exp, b->spans + fwd_from, b->nr_spans - fwd_from))
+		return -EAGAIN;
+	return 0;
+}

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+/*
+ * status.c - the status figures, gathered once and rendered as JSON,
+ * Prometheus text and log lines (fr_status.h).
+ */
+#define FR_LOG_MOD "status"
+#include <inttypes.h>
+#include <string.h>
+
+#include "fr_log.h"
+#include "fr_status.h"
+
+/* Rates need an interval this long; a shorter one keeps the last rate. */
+#define RATE_MIN_NS 100000000ull
+
+static double events_per_s(struct fr_status_rate *r, uint64_t written, uint64_t attach_ts,
+			   uint64_t now)
+{
+	double v;
+
+	pthread_mutex_lock(&r->mu);
+	if (r->last_ts && now > r->last_ts + RATE_MIN_NS)
+		r->per_s = (double)(written - r->last_written) * 1e9 / (double)(now - r->last_ts);
+	else if (!r->last_ts && now > attach_ts + RATE_MIN_NS)
+		r->per_s = (double)written * 1e9 / (double)(now - attach_ts);
+	if (!r->last_ts || now > r->last_ts + RATE_MIN_NS) {
+		r->last_written = written;
+		r->last_ts = now;
+	}
+	v = r->per_s;
+	pthread_mutex_unlock(&r->mu);
+	return v;
+}
+
+void fr_status__gather(const struct fr_status_sources *src, struct fr_status *out)
+{
+	uint64_t now = fr_mono_ns();
+
+	memset(out, 0, sizeof(*out));
+	out->uptime_s = src->started && now > src->started ? (now - src->started) / 1e9 : 0;
+	out->kernel_capture = src->cap != NULL;
+	if (src->cap) {
+		const struct fr_ring_view *v = fr_capture__view(src->cap);
+
+		fr_capture__counters(src->cap, &out->cap);
+		fr_capture__info(src->cap, &out->cap_info);
+		if (src->rate)
+			out->events_per_s = events_per_s(src->rate, out->cap.written,
+							 out->cap_info.attach_ts, now);
+		for (uint32_t i = 0; i < v->nr_cpus && i < FR_MAX_CPUS; i++) {
+			out->coverage_s[i] = fr_ring__cpu_coverage_s(v, i, now);
+			if (!i || out->coverage_s[i] < out->min_coverage_s)
+				out->min_coverage_s = out->coverage_s[i];
+		}
+	}
+	if (src->clock) {
+		out->has_clock = true;
+		out->clock_offset_ns = src->clock->offset_ns;
+		out->clock_uncertainty_ns = src->clock->uncertainty_ns;
+	}
+	if ((out->has_store = src->store != NULL))
+		fr_store__stats(src->store, &out->store);
+	if ((out->has_exporter = src->exp != NULL))
+		fr_exporter__stats(src->exp, &out->exp);
+	if ((out->has_otlp = src->otlp != NULL))
+		fr_otlp_server__stats(src->otlp, &out->otlp);
+	if ((out->has_triggers = src->trig != NULL))
+		fr_trigger__stats(src->trig, &out->trig);
+	if ((out->has_incidents = src->incidents != NULL)) {
+		out->incidents.stored = __atomic_load_n(&src->incidents->stored, __ATOMIC_RELAXED);
+		out->incidents.failed = __atomic_load_n(&src->incidents->failed, __ATOMIC_RELAXED);
+		out->incidents.dropped = __atomic_load_n(&src->incidents->dropped, __ATOMIC_RELAXED);
+	}
+}
+
+void fr_status__json(const struct fr_status *s, struct fr_buf *b)
+{
+	fr_buf__printf(b, "{\"uptime_s\":%.1f,\"kernel_capture\":%s", s->uptime_s,
+		       s->kernel_capture ? "true" : "false");
+	if (s->kernel_capture) {
+		const struct fr_capture_counters *cc = &s->cap;
+
+		fr_buf__printf(b, ",\"rings\":{\"bytes\":%" PRIu64 ",\"events_per_s\":%.0f,"
+				  "\"written\":%" PRIu64 ",\"overwritten\":%" PRIu64 ",\"skipped\":%" PRIu64
+				  ",\"nested\":%" PRIu64 ",\"stacks\":%" PRIu64 ",\"stack_fail\":%" PRIu64
+				  ",\"lost\":%" PRIu64 ",\"cpus\":[",
+			       s->cap_info.ring_bytes, s->events_per_s, cc->written, cc->overwritten,
+			       cc->skipped, cc->nested, cc->stacks, cc->stack_fail,
+			       cc->lookup_fail + cc->prog_misses);
+		for (uint32_t i = 0; i < s->cap_info.nr_cpus && i < FR_MAX_CPUS; i++)
+			fr_buf__printf(b, "%s{\"cpu\":%u,\"coverage_s\":%.1f}", i ? "," : "", i,
+				       s->coverage_s[i]);
+		fr_buf__put(b, "]}", 2);
+	}
+	if (s->has_store)
+		fr_buf__printf(b, ",\"store\":{\"incidents\":%" PRIu64 ",\"bytes\":%" PRIu64
+				  ",\"map_bytes\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"errors\":%" PRIu64 "}",
+			       s->store.incidents, s->store.bytes, s->store.map_bytes,
+			       s->store.evicted_size + s->store.evicted_age, s->store.put_errors);
+	if (s->has_exporter)
+		fr_buf__printf(b, ",\"exporter\":{\"spans_sent\":%" PRIu64 ",\"queue_bytes\":%" PRIu64
+				  ",\"queue_batches\":%" PRIu64 ",\"retries\":%" PRIu64
+				  ",\"dropped\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"last_status\":%d}",
+			       s->exp.spans_sent, s->exp.queue_bytes, s->exp.queue_batches,
+			       s->exp.retries, s->exp.spans_dropped_full, s->exp.spans_lost,
+			       s->exp.last_http_status);
+	else
+		fr_buf__put(b, ",\"exporter\":null", 16);
+	if (s->has_otlp)
+		fr_buf__printf(b, ",\"otlp\":{\"requests\":%" PRIu64 ",\"spans\":%" PRIu64
+				  ",\"rejected\":%" PRIu64 ",\"bad\":%" PRIu64 ",\"busy\":%" PRIu64 "}",
+			       s->otlp.requests, s->otlp.spans_accepted, s->otlp.spans_rejected,
+			       s->otlp.bad_request, s->otlp.busy);
+	if (s->has_triggers)
+		fr_buf__printf(b, ",\"triggers\":{\"spans\":%" PRIu64 ",\"fired\":%" PRIu64
+				  ",\"cooled\":%" PRIu64 ",\"over_budget\":%" PRIu64
+				  ",\"operations\":%" PRIu64 "}",
+			       s->trig.spans, s->trig.fired, s->trig.cooled, s->trig.over_budget,
+			       s->trig.ops);
+	if (s->has_incidents)
+		fr_buf__printf(b, ",\"incidents\":{\"stored\":%" PRIu64 ",\"failed\":%" PRIu64
+				  ",\"dropped\":%" PRIu64 "}",
+			       s->incidents.stored, s->incidents.failed, s->incidents.dropped);
+	fr_buf__putc(b, '}');
+}
+
+static void metric(struct fr_buf *b, const char *name, const char *type, const char *help,
+		   double v)
+{
+	fr_buf__printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+}
+
+void fr_status__prometheus(const struct fr_status *s, struct fr_buf *b)
+{
+	metric(b, "flightrec_uptime_seconds", "gauge", "Seconds since start.", s->uptime_s);
+	metric(b, "flightrec_kernel_capture", "gauge", "1 when kernel capture is on.",
+	       s->kernel_capture ? 1 : 0);
+	if (s->kernel_capture) {
+		metric(b, "flightrec_ring_records_written_total", "counter", "Records written.",
+		       s->cap.written);
+		metric(b, "flightrec_ring_records_overwritten_total", "counter",
+		       "Records overwritten by newer ones.", s->cap.overwritten);
+		metric(b, "flightrec_ring_events_skipped_total", "counter",
+		       "Events of unfollowed tasks filtered in the kernel.", s->cap.skipped);
+		metric(b, "flightrec_ring_stack_failures_total", "counter", "Stacks not taken.",
+		       s->cap.stack_fail);
+		fr_buf__printf(b, "# HELP flightrec_ring_coverage_seconds History each CPU's ring holds.\n"
+				  "# TYPE flightrec_ring_coverage_seconds gauge\n");
+		for (uint32_t i = 0; i < s->cap_info.nr_cpus && i < FR_MAX_CPUS; i++)
+			fr_buf__printf(b, "flightrec_ring_coverage_seconds{cpu=\"%u\"} %.1f\n", i,
+				       s->coverage_s[i]);
+	}
+	if (s->has_otlp) {
+		metric(b, "flightrec_otlp_requests_total", "counter", "OTLP requests.", s->otlp.requests);
+		metric(b, "flightrec_otlp_spans_accepted_total", "counter", "Spans accepted.",
+		       s->otlp.spans_accepted);
+		metric(b, "flightrec_otlp_spans_rejected_total", "counter", "Spans refused (bad ids).",
+		       s->otlp.spans_rejected);
+		metric(b, "flightrec_otlp_requests_failed_total", "counter",
+		       "Requests answered 400/413/415/503.",
+		       s->otlp.bad_request + s->otlp.too_large + s->otlp.unsupported + s->otlp.busy);
+	}
+	if (s->has_exporter) {
+		metric(b, "flightrec_export_spans_sent_total", "counter", "Spans delivered.",
+		       s->exp.spans_sent);
+		metric(b, "flightrec_export_spans_dropped_total", "counter",
+		       "Spans dropped from a full queue.", s->exp.spans_dropped_full);
+		metric(b, "flightrec_export_spans_lost_total", "counter",
+		       "Spans refused by the backend or given up.", s->exp.spans_lost);
+		metric(b, "flightrec_export_queue_bytes", "gauge", "Bytes queued for export.",
+		       s->exp.queue_bytes);
+	}
+	if (s->has_triggers) {
+		metric(b, "flightrec_trigger_spans_total", "counter", "Spans judged.", s->trig.spans);
+		metric(b, "flightrec_trigger_fired_total", "counter", "Captures triggered.",
+		       s->trig.fired);
+		metric(b, "flightrec_trigger_operations", "gauge", "Operations tracked.", s->trig.ops);
+	}
+	if (s->has_store) {
+		metric(b, "flightrec_store_incidents", "gauge", "Incidents stored.", s->store.incidents);
+		metric(b, "flightrec_store_bytes", "gauge", "Bytes stored.", s->store.bytes);
+	}
+	if (s->has_incidents)
+		metric(b, "flightrec_incidents_total", "counter", "Incidents committed since start.",
+		       s->incidents.stored);
+}
+
+void fr_status__log(const struct fr_status *s)
+{
+	if (s->kernel_capture)
+		pr_info("kernel: coverage %.1f s (least-covered CPU), %.0f events/s, %" PRIu64
+			" written, %" PRIu64 " overwritten, %" PRIu64 " skipped, %" PRIu64
+			" stacks (%" PRIu64 " failed); clock offset %" PRId64 " ns +/- %" PRIu64 " ns",
+			s->min_coverage_s, s->events_per_s, s->cap.written, s->cap.overwritten,
+			s->cap.skipped, s->cap.stacks, s->cap.stack_fail, s->clock_offset_ns,
+			s->clock_uncertainty_ns);
+	if (s->has_otlp)
+		pr_info("otlp: %" PRIu64 " requests, %" PRIu64 " spans accepted, %" PRIu64
+			" rejected, %" PRIu64 " bad, %" PRIu64 " too large, %" PRIu64 " busy",
+			s->otlp.requests, s->otlp.spans_accepted, s->otlp.spans_rejected,
+			s->otlp.bad_request, s->otlp.too_large, s->otlp.busy);
+	if (s->has_triggers)
+		pr_info("triggers: %" PRIu64 " spans, %" PRIu64 " fired, %" PRIu64 " in cooldown, %" PRIu64
+			" over budget, %" PRIu64 " operations; %" PRIu64 " incidents stored, %" PRIu64
+			" failed, %" PRIu64 " dropped (queue full)",
+			s->trig.spans, s->trig.fired, s->trig.cooled, s->trig.over_budget, s->trig.ops,
+			s->incidents.stored, s->incidents.failed, s->incidents.dropped);
+	if (s->has_exporter)
+		pr_info("export: %" PRIu64 " spans sent, %" PRIu64 " queued bytes, %" PRIu64
+			" retries, %" PRIu64 " spans dropped (queue full), %" PRIu64
+			" lost; last answer %d",
+			s->exp.spans_sent, s->exp.queue_bytes, s->exp.retries, s->exp.spans_dropped_full,
+			s->exp.spans_lost, s->exp.last_http_status);
+}
