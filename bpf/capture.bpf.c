@@ -11,11 +11,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "compat.bpf.h"
 #include "fr_record.h"
+#include "ring_writer.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-#define barrier() asm volatile("" ::: "memory")
 
 /* Set by the loader before load. */
 const volatile __u32 nr_cpus = 1;
@@ -131,46 +131,48 @@ static __always_inline int cur_followed(struct fr_cpu_state *st, __u64 ids)
 	return f;
 }
 
-/*
- * pos % n without a division on the hot path: *base is a multiple of n
- * below pos, kept per CPU; the division runs once per lap of the ring. A
- * nested writer may leave *base stale or ahead of pos: then pos - *base is
- * out of [0, n) and the slow path recomputes, so the result is always exact.
- */
-static __always_inline __u32 ring_index(__u64 pos, __u64 *base, __u32 n)
-{
-	__u64 off = pos - *base;
-
-	if (off < n)
-		return (__u32)off;
-	off = pos % n;
-	*base = pos - off;
-	return (__u32)off;
-}
-
 /* Reserve the next slot of this CPU's ring and mark it in progress. */
 static __always_inline struct fr_rec *ring_reserve(struct fr_cpu_state *st, __u32 cpu,
 						   __u64 *pos_out)
 {
-	__u64 pos = __sync_fetch_and_add(&st->head, 1);
-	__u32 idx = cpu * slots_per_cpu + ring_index(pos, &st->wrap_base, slots_per_cpu);
+	__u64 pos = fr_ring_claim(&st->head);
+	__u32 idx = cpu * slots_per_cpu + fr_ring_index(pos, &st->wrap_base, slots_per_cpu);
 	struct fr_rec *r = bpf_map_lookup_elem(&fr_ring, &idx);
 
 	if (!r) {
 		st->lookup_fail++;
 		return NULL;
 	}
-	r->seq = 0;
-	barrier();
+	fr_slot_open(&r->seq);
 	*pos_out = pos;
+	return r;
+}
+
+/*
+ * Reserve a slot and fill the header every record has; the caller fills
+ * its type's fields, then ring_commit. NULL when no slot could be had.
+ */
+static __always_inline struct fr_rec *rec_begin(struct fr_cpu_state *st, __u32 cpu, __u8 type,
+						__u8 flags, __u16 aux, __u64 ts, __u64 ids,
+						__u64 *pos)
+{
+	struct fr_rec *r = ring_reserve(st, cpu, pos);
+
+	if (!r)
+		return NULL;
+	r->type = type;
+	r->flags = flags;
+	r->aux = aux;
+	r->ts = ts;
+	r->tid = (__u32)ids;
+	r->pid = ids >> 32;
 	return r;
 }
 
 /* Publish a slot; count nesting if another record was reserved meanwhile. */
 static __always_inline void ring_commit(struct fr_cpu_state *st, struct fr_rec *r, __u64 pos)
 {
-	barrier();
-	r->seq = FR_SEQ(pos);
+	fr_slot_publish(&r->seq, pos);
 	if (st->head != pos + 1)
 		st->nested++;
 }
@@ -201,7 +203,7 @@ int BPF_PROG(fr_sys_enter, struct pt_regs *regs, long id)
 	uregs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	e->tid = tid;
 	e->nr = (__u32)id;
-	e->arg0 = uregs->di;
+	e->arg0 = PT_REGS_PARM1_SYSCALL(uregs);
 	e->ts = bpf_ktime_get_ns();
 	return 0;
 }
@@ -209,17 +211,16 @@ int BPF_PROG(fr_sys_enter, struct pt_regs *regs, long id)
 SEC("raw_tp/sys_exit")
 int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u32 tgid, cpu, idx;
+	__u32 cpu, idx, nr;
 	struct fr_cpu_state *st = this_cpu(&cpu);
 	struct sys_entry *e;
 	struct fr_rec *r;
-	__u64 id, now, pos, dur;
+	__u64 id, now, pos, dur, arg0;
 	__u8 flags = 0;
 
 	if (!st)
 		return 0;
 	id = current_ids(st);
-	tgid = id >> 32;
 	if (!cur_followed(st, id)) {
 		st->skipped++; /* per-CPU, not atomic: a lost count is acceptable */
 		return 0;
@@ -229,20 +230,17 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 	now = bpf_ktime_get_ns();
 	idx = (__u32)id & sys_entry_mask;
 	e = bpf_map_lookup_elem(&fr_sys_entry, &idx);
-	r = ring_reserve(st, cpu, &pos);
-	if (!r)
-		return 0;
 	if (e && e->tid == (__u32)id && e->ts && e->ts <= now) {
 		dur = now - e->ts;
-		r->aux = (__u16)e->nr;
-		r->sys.arg0 = e->arg0;
+		nr = e->nr;
+		arg0 = e->arg0;
 		e->ts = 0;
 	} else {
 		/* Entered before we attached: number from the saved registers. */
 		dur = 0;
 		flags |= FR_SYS_NO_ENTRY;
-		r->aux = (__u16)BPF_CORE_READ(regs, orig_ax);
-		r->sys.arg0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		nr = regs_syscall_nr(regs);
+		arg0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
 	}
 	if (dur > 0xffffffffULL) {
 		dur /= 1000;
@@ -252,13 +250,12 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 	}
 	if (ret != (__s32)ret)
 		flags |= FR_SYS_RET_CLAMPED;
-	r->type = FR_REC_SYSCALL;
-	r->flags = flags;
-	r->ts = now;
-	r->tid = (__u32)id;
-	r->pid = tgid;
+	r = rec_begin(st, cpu, FR_REC_SYSCALL, flags, (__u16)nr, now, id, &pos);
+	if (!r)
+		return 0;
 	r->sys.dur = (__u32)dur;
 	r->sys.ret = (__s32)ret;
+	r->sys.arg0 = arg0;
 	ring_commit(st, r, pos);
 	return 0;
 }
@@ -267,9 +264,9 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 static __always_inline int take_stack(void *ctx, struct fr_cpu_state *st, __u32 cpu, __u32 tid,
 				      __u64 ts, __u32 *pos_out)
 {
-	__u64 pos = __sync_fetch_and_add(&st->stack_head, 1);
+	__u64 pos = fr_ring_claim(&st->stack_head);
 	__u32 idx = cpu * stack_slots_per_cpu +
-		    ring_index(pos, &st->stack_wrap_base, stack_slots_per_cpu);
+		    fr_ring_index(pos, &st->stack_wrap_base, stack_slots_per_cpu);
 	struct fr_stack *s = bpf_map_lookup_elem(&fr_stacks, &idx);
 	long nk, nu;
 
@@ -277,8 +274,7 @@ static __always_inline int take_stack(void *ctx, struct fr_cpu_state *st, __u32 
 		st->lookup_fail++;
 		return -1;
 	}
-	s->seq = 0;
-	barrier();
+	fr_slot_open(&s->seq);
 	/* Skip the program itself and bpf_trace_run4: start at __schedule. */
 	nk = bpf_get_stack(ctx, &s->ips[0], sizeof(__u64) * FR_STACK_KERN_MAX,
 			   2 & BPF_F_SKIP_FIELD_MASK);
@@ -292,17 +288,15 @@ static __always_inline int take_stack(void *ctx, struct fr_cpu_state *st, __u32 
 	s->nr_user = nu > 0 ? nu / sizeof(__u64) : 0;
 	s->tid = tid;
 	s->ts = ts;
-	barrier();
-	s->seq = FR_SEQ(pos);
+	fr_slot_publish(&s->seq, pos);
 	*pos_out = (__u32)pos;
 	return 0;
 }
 
 SEC("raw_tp/sched_switch")
-int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
-	     unsigned int prev_state)
+int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u32 prev_tgid, next_tid, next_tgid, cpu, stack_pos = 0;
+	__u32 next_tid, next_tgid, cpu, stack_pos = 0, prev_state;
 	struct fr_cpu_state *st = this_cpu(&cpu);
 	int prev_f, next_f;
 	struct fr_rec *r;
@@ -312,12 +306,8 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	if (!st)
 		return 0;
 	id = current_ids(st);
-	prev_tgid = id >> 32;
 	prev_f = cur_followed(st, id);
-	/* pid and tgid are adjacent in task_struct: one read for both. */
-	next_ids = 0;
-	bpf_probe_read_kernel(&next_ids, sizeof(next_ids),
-			      __builtin_preserve_access_index(&next->pid));
+	next_ids = task_ids(next);
 	next_tid = (__u32)next_ids;
 	next_tgid = next_ids >> 32;
 	next_f = followed(next_tgid);
@@ -332,6 +322,7 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
+	prev_state = switch_prev_state(prev, ctx);
 	/* Still runnable: preempted in the kernel, or switched out in state R
 	 * on the way back to user space (schedule() there says preempt=false). */
 	if (preempt || prev_state == 0)
@@ -339,15 +330,9 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	else if (prev_f && (st->capture_flags & FR_CAP_STACKS) &&
 		 take_stack(ctx, st, cpu, (__u32)id, now, &stack_pos) == 0)
 		flags |= FR_SW_STACK;
-	r = ring_reserve(st, cpu, &pos);
+	r = rec_begin(st, cpu, FR_REC_SWITCH, flags, (__u16)prev_state, now, id, &pos);
 	if (!r)
 		return 0;
-	r->type = FR_REC_SWITCH;
-	r->flags = flags;
-	r->aux = (__u16)prev_state;
-	r->ts = now;
-	r->tid = (__u32)id;
-	r->pid = prev_tgid;
 	r->sw.next_tid = next_tid;
 	r->sw.next_pid = next_tgid;
 	r->sw.stack_pos = stack_pos;
@@ -364,9 +349,9 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 SEC("raw_tp/sched_waking")
 int BPF_PROG(fr_sched_waking, struct task_struct *p)
 {
-	__u32 cpu, waker_tgid, wakee_tgid;
+	__u32 cpu;
 	struct fr_cpu_state *st = this_cpu(&cpu);
-	__u64 id, wakee_ids = 0, pos;
+	__u64 id, wakee_ids, pos;
 	struct fr_rec *r;
 
 	if (!st || !(st->capture_flags & FR_CAP_SCHED))
@@ -374,25 +359,17 @@ int BPF_PROG(fr_sched_waking, struct task_struct *p)
 	/* The waker is the current task (for a wake-up from an interrupt: the
 	 * task the interrupt arrived on). */
 	id = current_ids(st);
-	waker_tgid = id >> 32;
-	bpf_probe_read_kernel(&wakee_ids, sizeof(wakee_ids),
-			      __builtin_preserve_access_index(&p->pid));
-	wakee_tgid = wakee_ids >> 32;
-	if (!followed(wakee_tgid) && !cur_followed(st, id)) {
+	wakee_ids = task_ids(p);
+	if (!followed(wakee_ids >> 32) && !cur_followed(st, id)) {
 		st->skipped++;
 		return 0;
 	}
-	r = ring_reserve(st, cpu, &pos);
+	r = rec_begin(st, cpu, FR_REC_WAKEUP, 0, (__u16)BPF_CORE_READ(p, wake_cpu),
+		      bpf_ktime_get_ns(), wakee_ids, &pos);
 	if (!r)
 		return 0;
-	r->type = FR_REC_WAKEUP;
-	r->flags = 0;
-	r->aux = (__u16)BPF_CORE_READ(p, wake_cpu);
-	r->ts = bpf_ktime_get_ns();
-	r->tid = (__u32)wakee_ids;
-	r->pid = wakee_tgid;
 	r->wk.waker_tid = (__u32)id;
-	r->wk.waker_pid = waker_tgid;
+	r->wk.waker_pid = id >> 32;
 	r->wk._pad[0] = 0;
 	r->wk._pad[1] = 0;
 	ring_commit(st, r, pos);
@@ -440,8 +417,8 @@ static __always_inline int cgroup_matches(__u64 cgid)
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(fr_process_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 child_pid = BPF_CORE_READ(child, pid);
-	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	__u64 child_ids = task_ids(child);
+	__u32 child_pid = (__u32)child_ids, child_tgid = child_ids >> 32;
 	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
 	char comm[FR_COMM_LEN];
 	int on;
@@ -499,15 +476,9 @@ int BPF_PROG(fr_process_exit, struct task_struct *p)
 	st = this_cpu(&cpu);
 	if (!st)
 		return 0;
-	r = ring_reserve(st, cpu, &pos);
+	r = rec_begin(st, cpu, FR_REC_EXIT, 0, 0, bpf_ktime_get_ns(), id, &pos);
 	if (!r)
 		return 0;
-	r->type = FR_REC_EXIT;
-	r->flags = 0;
-	r->aux = 0;
-	r->ts = bpf_ktime_get_ns();
-	r->tid = (__u32)id;
-	r->pid = id >> 32;
 	bpf_get_current_comm(r->ex.comm, sizeof(r->ex.comm));
 	ring_commit(st, r, pos);
 	return 0;

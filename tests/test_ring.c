@@ -17,6 +17,10 @@
 #include <cmocka.h>
 
 #include "fr_ring.h"
+/* The writer side of the protocol is the BPF programs' own (bpf/), with a
+ * full fence: here writer and reader are threads on different CPUs. */
+#define FR_WRITER_BARRIER() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#include "ring_writer.bpf.h"
 
 struct sim {
 	struct fr_ring_view v;
@@ -50,21 +54,21 @@ static void sim_free(struct sim *s)
 	free(s);
 }
 
-/* Writer side, as bpf/capture.bpf.c does it. */
+/* Writer side, as bpf/capture.bpf.c does it (bpf/ring_writer.bpf.h). */
 static struct fr_rec *w_reserve(struct sim *s, uint32_t cpu, uint64_t *pos)
 {
+	struct fr_cpu_state *st = &s->cpus[cpu];
 	struct fr_rec *r;
 
-	*pos = __atomic_fetch_add(&s->cpus[cpu].head, 1, __ATOMIC_SEQ_CST);
-	r = &s->recs[(size_t)cpu * s->v.slots + *pos % s->v.slots];
-	__atomic_store_n(&r->seq, 0, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	*pos = fr_ring_claim(&st->head);
+	r = &s->recs[(size_t)cpu * s->v.slots + fr_ring_index(*pos, &st->wrap_base, s->v.slots)];
+	fr_slot_open(&r->seq);
 	return r;
 }
 
 static void w_commit(struct fr_rec *r, uint64_t pos)
 {
-	__atomic_store_n(&r->seq, FR_SEQ(pos), __ATOMIC_RELEASE);
+	fr_slot_publish(&r->seq, pos);
 }
 
 static void w_sys(struct sim *s, uint32_t cpu, uint32_t pid, uint32_t tid, uint64_t ts,
@@ -255,17 +259,19 @@ static void test_nested_writer(void **state)
 
 static void w_switch_with_stack(struct sim *s, uint64_t ts, uint32_t tid, uint64_t ip)
 {
-	uint64_t spos = __atomic_fetch_add(&s->cpus[0].stack_head, 1, __ATOMIC_SEQ_CST), pos;
-	struct fr_stack *st = &s->stacks[spos % s->v.stack_slots];
+	struct fr_cpu_state *cs = &s->cpus[0];
+	uint64_t spos = fr_ring_claim(&cs->stack_head), pos;
+	struct fr_stack *st =
+		&s->stacks[fr_ring_index(spos, &cs->stack_wrap_base, s->v.stack_slots)];
 	struct fr_rec *r;
 
-	st->seq = 0;
+	fr_slot_open(&st->seq);
 	st->tid = tid;
 	st->ts = ts;
 	st->nr_kern = 1;
 	st->nr_user = 0;
 	st->ips[0] = ip;
-	__atomic_store_n(&st->seq, FR_SEQ(spos), __ATOMIC_RELEASE);
+	fr_slot_publish(&st->seq, spos);
 	r = w_reserve(s, 0, &pos);
 	*r = (struct fr_rec){ .type = FR_REC_SWITCH, .flags = FR_SW_STACK, .aux = 1, .ts = ts,
 			      .tid = tid, .pid = tid, .sw = { .stack_pos = (uint32_t)spos } };

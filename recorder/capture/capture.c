@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "fr_capture.h" /* before the skeleton: it names fr_record.h types */
@@ -132,6 +133,33 @@ void fr_capture__route_libbpf_log(void)
 	libbpf_set_print(libbpf_print);
 }
 
+/*
+ * Does the raw sched_switch tracepoint pass prev_state (5.18+)? Its
+ * prototype in the kernel's BTF: (void *, bool preempt, prev, next
+ * [, unsigned int prev_state]). Unknown: assume it does not, and read the
+ * state from the task instead, which works everywhere.
+ */
+static bool switch_has_prev_state(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	bool has = false;
+	int id;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF);
+	if (id > 0) {
+		t = btf__type_by_id(btf, id);
+		t = t ? btf__type_by_id(btf, t->type) : NULL; /* pointer */
+		t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+		has = t && btf_is_func_proto(t) && btf_vlen(t) >= 5;
+	}
+	btf__free(btf);
+	pr_debug("sched_switch %s prev_state", has ? "passes" : "does not pass");
+	return has;
+}
+
 struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 {
 	struct fr_capture_opts o = { 0 };
@@ -198,6 +226,7 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	cap->skel->rodata->slots_per_cpu = cap->view.slots;
 	cap->skel->rodata->stack_slots_per_cpu = cap->view.stack_slots;
 	cap->skel->rodata->sys_entry_mask = sys_entry_entries() - 1;
+	cap->skel->rodata->has_switch_prev_state = switch_has_prev_state();
 	bpf_map__set_max_entries(cap->skel->maps.fr_sys_entry, sys_entry_entries());
 	bpf_map__set_max_entries(cap->skel->maps.fr_ring, cap->view.slots * nr_cpus);
 	bpf_map__set_max_entries(cap->skel->maps.fr_stacks, cap->view.stack_slots * nr_cpus);
