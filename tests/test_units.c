@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_units.c - the capture layer's name lookups and the snapshot viewer:
+ * user symbols of this very process (a function of ours, one of libc, an
+ * address in no mapping, a process that is gone), thread names (live
+ * threads, renamed ones, threads known only from a window's exit record),
+ * and the .frsnap container and its renderings (round trip, bad magic,
+ * truncation, JSON and Perfetto output that parse).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "fr_frsnap.h"
+#include "fr_names.h"
+#include "fr_snapview.h"
+#include "fr_usyms.h"
+
+/* ---------------- user symbols ---------------- */
+
+__attribute__((noinline)) int fr_units_marker_fn(int x)
+{
+	return x * 3 + 1;
+}
+
+static void test_usyms(void **state)
+{
+	struct fr_usyms *u = fr_usyms__new();
+	uint64_t ips[3] = { (uint64_t)(uintptr_t)&fr_units_marker_fn + 4,
+			    (uint64_t)(uintptr_t)&getppid, 0x10 };
+	struct fr_uframe f[3];
+
+	(void)state;
+	assert_non_null(u);
+	assert_int_equal(fr_units_marker_fn(1), 4);
+	assert_int_equal(fr_usyms__resolve(u, getpid(), ips, 3, f), 0);
+	assert_non_null(f[0].sym);
+	assert_string_equal(f[0].sym, "fr_units_marker_fn");
+	assert_int_equal(f[0].off, 4);
+	assert_non_null(strstr(f[0].module, "test_units"));
+	assert_non_null(f[1].sym);
+	assert_non_null(strstr(f[1].sym, "getppid"));
+	assert_non_null(strstr(f[1].module, "libc"));
+	assert_null(f[2].sym);
+	assert_null(f[2].module);
+	assert_int_equal(f[2].ip, 0x10);
+	/* a process that is gone: unresolved, and said so */
+	assert_int_equal(fr_usyms__resolve(u, 0x3ffffe, ips, 1, f), -ENOENT);
+	assert_null(f[0].sym);
+	fr_usyms__free(u);
+	fr_usyms__free(NULL);
+}
+
+/* ---------------- thread names ---------------- */
+
+static pthread_barrier_t named_ready, named_done;
+static pid_t named_tid;
+
+static void *named_thread(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "fr-worker-7");
+	named_tid = (pid_t)syscall(SYS_gettid);
+	pthread_barrier_wait(&named_ready);
+	pthread_barrier_wait(&named_done);
+	return NULL;
+}
+
+static void test_names(void **state)
+{
+	struct fr_event ev = { .stack = -1 };
+	struct fr_window w = { .events = &ev, .nr_events = 1 };
+	struct fr_names *n;
+	pthread_t t;
+
+	(void)state;
+	pthread_barrier_init(&named_ready, NULL, 2);
+	pthread_barrier_init(&named_done, NULL, 2);
+	assert_int_equal(pthread_create(&t, NULL, named_thread, NULL), 0);
+	pthread_barrier_wait(&named_ready);
+	/* a thread gone before the snapshot: named by its exit record */
+	ev.rec = (struct fr_rec){ .type = FR_REC_EXIT, .tid = 999999, .pid = (uint32_t)getpid() };
+	snprintf(ev.rec.ex.comm, sizeof(ev.rec.ex.comm), "gone-thread");
+	n = fr_names__new(&w);
+	assert_non_null(n);
+	assert_string_equal(fr_names__get(n, getpid(), 999999), "gone-thread");
+	assert_string_equal(fr_names__get(n, getpid(), (uint32_t)named_tid), "fr-worker-7");
+	assert_string_equal(fr_names__get(n, getpid(), (uint32_t)getpid()), "test_units");
+	assert_string_equal(fr_names__get(n, 0x3ffffe, 0x3ffffe), "?");
+	pthread_barrier_wait(&named_done);
+	pthread_join(t, NULL);
+	/* looked up once and remembered: still named after the thread is gone */
+	assert_string_equal(fr_names__get(n, getpid(), (uint32_t)named_tid), "fr-worker-7");
+	fr_names__free(n);
+	fr_names__free(NULL);
+	/* without a window */
+	n = fr_names__new(NULL);
+	assert_non_null(n);
+	assert_string_equal(fr_names__get(n, getpid(), (uint32_t)getpid()), "test_units");
+	fr_names__free(n);
+	pthread_barrier_destroy(&named_ready);
+	pthread_barrier_destroy(&named_done);
+}
+
+/* ---------------- .frsnap and its renderings ---------------- */
+
+typedef Flightrec__Snapshot__V1__Window PbWindow;
+typedef Flightrec__Snapshot__V1__Records PbRecords;
+typedef Flightrec__Snapshot__V1__Thread PbThread;
+
+/* A small snapshot: one thread, a syscall and a switch, a span. */
+static void build(PbSnap *s, PbWindow *w, PbRecords *r, PbThread *th, PbThread **ths,
+		  Opentelemetry__Proto__Trace__V1__ResourceSpans *rs)
+{
+	static Opentelemetry__Proto__Trace__V1__ScopeSpans ss =
+		OPENTELEMETRY__PROTO__TRACE__V1__SCOPE_SPANS__INIT;
+	static Opentelemetry__Proto__Trace__V1__Span sp = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__INIT;
+	static Opentelemetry__Proto__Trace__V1__Span *sps[1] = { &sp };
+	static Opentelemetry__Proto__Trace__V1__ScopeSpans *sss[1] = { &ss };
+	static Opentelemetry__Proto__Resource__V1__Resource res =
+		OPENTELEMETRY__PROTO__RESOURCE__V1__RESOURCE__INIT;
+	static Opentelemetry__Proto__Common__V1__KeyValue kv = OPENTELEMETRY__PROTO__COMMON__V1__KEY_VALUE__INIT;
+	static Opentelemetry__Proto__Common__V1__AnyValue av = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__INIT;
+	static Opentelemetry__Proto__Common__V1__KeyValue *kvs[1] = { &kv };
+	static uint32_t type[2] = { FR_REC_SYSCALL, FR_REC_SWITCH }, cpu[2], tid[2] = { 42, 42 },
+			pid[2] = { 40, 40 }, aux[2] = { 74, 2 }, flags[2];
+	static uint64_t ts[2] = { 1000000, 2000000 }, a[2] = { 900000, 0 }, c[2];
+	static int64_t b[2];
+
+	flightrec__snapshot__v1__snapshot__init(s);
+	flightrec__snapshot__v1__window__init(w);
+	flightrec__snapshot__v1__records__init(r);
+	flightrec__snapshot__v1__thread__init(th);
+	av.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+	av.string_value = "checkout";
+	kv.key = "service.name";
+	kv.value = &av;
+	res.attributes = kvs;
+	res.n_attributes = 1;
+	sp.name = "POST /pay";
+	sp.start_time_unix_nano = 5000000000ull;
+	sp.end_time_unix_nano = 5003000000ull;
+	ss.spans = sps;
+	ss.n_spans = 1;
+	rs->resource = &res;
+	rs->scope_spans = sss;
+	rs->n_scope_spans = 1;
+	s->schema_version = 1;
+	s->incident_id = 77;
+	s->verdict = "blocked in fsync";
+	s->span = rs;
+	w->kernel_context = true;
+	w->pid = 40;
+	w->start_mono_ns = 0;
+	w->end_mono_ns = 4000000;
+	w->span_start_mono_ns = 500000;
+	w->span_end_mono_ns = 3500000;
+	w->focus_tid = 42;
+	s->window = w;
+	r->n_type = r->n_ts_delta = r->n_cpu = r->n_tid = r->n_pid = r->n_aux = r->n_flags = 2;
+	r->n_a = r->n_b = r->n_c = 2;
+	r->type = type, r->ts_delta = ts, r->cpu = cpu, r->tid = tid, r->pid = pid;
+	r->aux = aux, r->flags = flags, r->a = a, r->b = b, r->c = c;
+	s->records = r;
+	th->tid = 42;
+	th->name = "pay-worker";
+	ths[0] = th;
+	s->threads = ths;
+	s->n_threads = 1;
+}
+
+static void test_frsnap_and_views(void **state)
+{
+	PbSnap s, *d;
+	PbWindow w;
+	PbRecords r;
+	PbThread th, *ths[1];
+	Opentelemetry__Proto__Trace__V1__ResourceSpans rs = OPENTELEMETRY__PROTO__TRACE__V1__RESOURCE_SPANS__INIT;
+	struct fr_buf o = { 0 };
+	struct json_object *j, *evs;
+	size_t len, raw;
+	void *frsnap;
+	bool saw_fsync = false;
+
+	(void)state;
+	build(&s, &w, &r, &th, ths, &rs);
+	assert_int_equal(fr_frsnap__wrap(&s, 3, &frsnap, &len, &raw), 0);
+	assert_memory_equal(frsnap, FR_FRSNAP_MAGIC, FR_FRSNAP_MAGIC_LEN);
+	assert_int_equal(raw, flightrec__snapshot__v1__snapshot__get_packed_size(&s));
+	assert_int_equal(fr_frsnap__decode(frsnap, len, &d), 0);
+	assert_int_equal(d->incident_id, 77);
+	assert_string_equal(d->verdict, "blocked in fsync");
+	assert_int_equal(d->records->n_type, 2);
+	/* lookups */
+	assert_string_equal(fr_snapview__span(d)->name, "POST /pay");
+	assert_string_equal(fr_snapview__service(d), "checkout");
+	assert_string_equal(fr_snapview__thread_name(d, 42), "pay-worker");
+	assert_string_equal(fr_snapview__thread_name(d, 43), "");
+	/* JSON: every field, parseable */
+	fr_snapview__json(&o, &d->base);
+	j = json_tokener_parse((const char *)o.p);
+	assert_non_null(j);
+	assert_true(json_object_object_get_ex(j, "verdict", NULL));
+	assert_true(json_object_object_get_ex(j, "records", NULL));
+	json_object_put(j);
+	fr_buf__free(&o);
+	/* Perfetto: trace events that parse, the fsync among them */
+	fr_snapview__perfetto(d, &o);
+	fr_buf__putc(&o, '\0');
+	j = json_tokener_parse((const char *)o.p);
+	assert_non_null(j);
+	assert_true(json_object_object_get_ex(j, "traceEvents", &evs));
+	for (size_t i = 0; i < json_object_array_length(evs); i++) {
+		struct json_object *name;
+
+		if (json_object_object_get_ex(json_object_array_get_idx(evs, i), "name", &name) &&
+		    strstr(json_object_get_string(name), "fsync"))
+			saw_fsync = true;
+	}
+	assert_true(saw_fsync);
+	json_object_put(j);
+	fr_buf__free(&o);
+	fr_frsnap__free(d);
+	/* bad input: no magic, a truncated frame, garbage after the magic */
+	assert_int_equal(fr_frsnap__decode("FRSNAP", 6, &d), -EBADMSG);
+	assert_null(d);
+	assert_int_equal(fr_frsnap__decode("XXSNAP01abcdefgh", 16, &d), -EBADMSG);
+	assert_int_equal(fr_frsnap__decode(frsnap, len - 3, &d), -EBADMSG);
+	memset((char *)frsnap + FR_FRSNAP_MAGIC_LEN, 0x5a, len - FR_FRSNAP_MAGIC_LEN);
+	assert_int_equal(fr_frsnap__decode(frsnap, len, &d), -EBADMSG);
+	free(frsnap);
+	fr_frsnap__free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_usyms),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_frsnap_and_views),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
