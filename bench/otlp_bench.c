@@ -30,6 +30,7 @@
 
 #include "fr_clock.h"
 #include "fr_otlp.h"
+#include "fr_test_http.h"
 
 #define SPANS_PER_REQ 500
 #define CONNS 4
@@ -38,36 +39,16 @@
 
 static uint64_t sink_requests, sink_bytes;
 
-struct upload {
-	size_t n;
-};
-
-static enum MHD_Result sink_handler(void *cls, struct MHD_Connection *c, const char *url,
-				    const char *method, const char *version, const char *data,
-				    size_t *size, void **req)
+/* Counts what the recorder forwards; always answers 200. */
+static unsigned sink_count(void *ctx, struct MHD_Connection *c, const struct fr_buf *body,
+			   size_t bytes)
 {
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	(void)cls;
-	(void)url;
-	(void)method;
-	(void)version;
-	(void)data;
-	if (!*req) {
-		*req = (void *)1;
-		return MHD_YES;
-	}
-	if (*size) {
-		__atomic_add_fetch(&sink_bytes, *size, __ATOMIC_RELAXED);
-		*size = 0;
-		return MHD_YES;
-	}
+	(void)ctx;
+	(void)c;
+	(void)body;
+	__atomic_add_fetch(&sink_bytes, bytes, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&sink_requests, 1, __ATOMIC_RELAXED);
-	r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-	ret = MHD_queue_response(c, 200, r);
-	MHD_destroy_response(r);
-	return ret;
+	return 200;
 }
 
 /* ---- a minimal keep-alive HTTP client ---- */
@@ -278,7 +259,7 @@ int main(int argc, char **argv)
 	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), rec_cpu = ncpu - 1;
 	struct fr_buf pb = { 0 }, js = { 0 };
 	struct fr_batch *b = make_batch();
-	struct MHD_Daemon *sink;
+	struct fr_test_sink sink = { .fn = sink_count };
 	uint16_t sink_port, port;
 	char listen[64], endpoint[64], cpu_arg[16], logpath[64];
 	unsigned long long sent = 0, dropped = 0, lost = 0;
@@ -294,13 +275,11 @@ int main(int argc, char **argv)
 	pin(0); /* load generator and sink off the recorder's CPU */
 	fr_otlp__encode_proto(b->spans, b->nr_spans, &pb);
 	fr_otlp__encode_json(b->spans, b->nr_spans, &js);
-	sink = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
-				sink_handler, NULL, MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
-	if (!sink) {
+	if (fr_test_sink__start(&sink, 64)) {
 		fprintf(stderr, "otlp_bench: cannot start the sink\n");
 		return 1;
 	}
-	sink_port = MHD_get_daemon_info(sink, MHD_DAEMON_INFO_BIND_PORT)->port;
+	sink_port = sink.port;
 
 	/* Baseline: the same load against the sink itself. */
 	base_rps = run_load(sink_port, "application/x-protobuf", &pb, secs / 2, &base_failed, &ok);
@@ -350,7 +329,7 @@ int main(int argc, char **argv)
 	}
 	kill(rec, SIGTERM);
 	waitpid(rec, NULL, 0);
-	MHD_stop_daemon(sink);
+	fr_test_sink__stop(&sink);
 	{
 		/* the recorder's final exporter figures */
 		FILE *f = fopen(logpath, "r");

@@ -30,6 +30,7 @@
 #include "fr_snapshot.h"
 #include "fr_frsnap.h"
 #include "fr_store.h"
+#include "fr_test_http.h"
 #include "fr_test_util.h"
 
 static const char *bin(const char *env, const char *dflt)
@@ -45,50 +46,30 @@ static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct fr_batch *sink_batches[4096];
 static size_t sink_n;
 
-static enum MHD_Result sink_handler(void *cls, struct MHD_Connection *c, const char *url,
-				    const char *method, const char *version, const char *data,
-				    size_t *size, void **req)
+/* Keeps every batch it can decode; always answers 200. */
+static unsigned sink_keep(void *ctx, struct MHD_Connection *c, const struct fr_buf *body,
+			  size_t bytes)
 {
-	struct fr_buf *body = *req;
-	struct MHD_Response *r;
-	enum MHD_Result ret;
+	struct fr_buf plain = { 0 };
+	struct fr_batch *b = NULL;
 
-	(void)cls;
-	(void)url;
-	(void)method;
-	(void)version;
-	if (!body) {
-		*req = calloc(1, sizeof(struct fr_buf));
-		return *req ? MHD_YES : MHD_NO;
+	(void)ctx;
+	(void)c;
+	(void)bytes;
+	if (!fr_test_gunzip(body->p, body->len, &plain) &&
+	    !fr_otlp__decode_proto(plain.p, plain.len, &b, NULL, 0)) {
+		pthread_mutex_lock(&sink_mu);
+		if (sink_n < 4096)
+			sink_batches[sink_n++] = b;
+		else
+			fr_batch__put(b);
+		pthread_mutex_unlock(&sink_mu);
 	}
-	if (*size) {
-		fr_buf__put(body, data, *size);
-		*size = 0;
-		return MHD_YES;
-	}
-	{
-		struct fr_buf plain = { 0 };
-		struct fr_batch *b = NULL;
-
-		if (!fr_test_gunzip(body->p, body->len, &plain) &&
-		    !fr_otlp__decode_proto(plain.p, plain.len, &b, NULL, 0)) {
-			pthread_mutex_lock(&sink_mu);
-			if (sink_n < 4096)
-				sink_batches[sink_n++] = b;
-			else
-				fr_batch__put(b);
-			pthread_mutex_unlock(&sink_mu);
-		}
-		fr_buf__free(&plain);
-	}
-	fr_buf__free(body);
-	free(body);
-	*req = (void *)1; /* answered */
-	r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-	ret = MHD_queue_response(c, 200, r);
-	MHD_destroy_response(r);
-	return ret;
+	fr_buf__free(&plain);
+	return 200;
 }
+
+static struct fr_test_sink sink = { .fn = sink_keep, .keep_bodies = true };
 
 /* ---- processes ---- */
 
@@ -168,17 +149,13 @@ static uint16_t sink_port;
 
 static int setup(void **state)
 {
-	struct MHD_Daemon *d;
-
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/fr-e2e-%d-XXXXXX", getpid());
 	if (!mkdtemp(dir))
 		return -1;
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
-			     sink_handler, NULL, MHD_OPTION_END);
-	if (!d)
+	if (fr_test_sink__start(&sink, 0))
 		return -1;
-	sink_port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
+	sink_port = sink.port;
 	return 0;
 }
 

@@ -20,26 +20,22 @@
 #include "fr_clock.h"
 #include "fr_export.h"
 #include "fr_otlp.h"
+#include "fr_test_http.h"
 #include "fr_test_util.h"
 
 #define MAX_HITS 4096
 
 struct script_server {
-	struct MHD_Daemon *d;
+	struct fr_test_sink sink;
 	uint16_t port;
 	pthread_mutex_t mu;
 	int answers[16];       /* status per hit; the last repeats */
 	int nr_answers;
-	const char *retry_after;
 	int hits;
 	uint64_t hit_ms[MAX_HITS];
 	size_t spans;          /* decoded from accepted bodies */
 	bool bad_body;         /* a body that did not decode */
 	char api_key[64];
-};
-
-struct upload {
-	struct fr_buf body;
 };
 
 static uint64_t ms(void)
@@ -63,29 +59,15 @@ static long count_spans(const struct fr_buf *gz)
 	return n;
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
-			       const char *method, const char *version, const char *data,
-			       size_t *size, void **req)
+/* Answers each request with the next scripted status. */
+static unsigned answer(void *cls, struct MHD_Connection *conn, const struct fr_buf *body,
+		       size_t bytes)
 {
 	struct script_server *s = cls;
-	struct upload *u = *req;
-	struct MHD_Response *r;
-	enum MHD_Result ret;
 	const char *key;
 	int status;
 
-	(void)url;
-	(void)method;
-	(void)version;
-	if (!u) {
-		*req = calloc(1, sizeof(struct upload));
-		return *req ? MHD_YES : MHD_NO;
-	}
-	if (*size) {
-		fr_buf__put(&u->body, data, *size);
-		*size = 0;
-		return MHD_YES;
-	}
+	(void)bytes;
 	pthread_mutex_lock(&s->mu);
 	status = s->answers[s->hits < s->nr_answers ? s->hits : s->nr_answers - 1];
 	if (s->hits < MAX_HITS)
@@ -95,7 +77,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	if (key)
 		snprintf(s->api_key, sizeof(s->api_key), "%s", key);
 	if (status == 200) {
-		long n = count_spans(&u->body);
+		long n = count_spans(body);
 
 		if (n < 0)
 			s->bad_body = true;
@@ -103,26 +85,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 			s->spans += (size_t)n;
 	}
 	pthread_mutex_unlock(&s->mu);
-	r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-	if (s->retry_after && status == 429)
-		MHD_add_response_header(r, "Retry-After", s->retry_after);
-	ret = MHD_queue_response(conn, (unsigned)status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static void completed(void *cls, struct MHD_Connection *c, void **req,
-		      enum MHD_RequestTerminationCode t)
-{
-	struct upload *u = *req;
-
-	(void)cls;
-	(void)c;
-	(void)t;
-	if (u) {
-		fr_buf__free(&u->body);
-		free(u);
-	}
+	return (unsigned)status;
 }
 
 static struct script_server *server_start(const int *answers, int n, const char *retry_after)
@@ -133,18 +96,16 @@ static struct script_server *server_start(const int *answers, int n, const char 
 	pthread_mutex_init(&s->mu, NULL);
 	memcpy(s->answers, answers, n * sizeof(int));
 	s->nr_answers = n;
-	s->retry_after = retry_after;
-	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
-				handler, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-				MHD_OPTION_END);
-	assert_non_null(s->d);
-	s->port = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT)->port;
+	s->sink = (struct fr_test_sink){ .fn = answer, .ctx = s, .keep_bodies = true,
+					 .retry_after = retry_after };
+	assert_int_equal(fr_test_sink__start(&s->sink, 0), 0);
+	s->port = s->sink.port;
 	return s;
 }
 
 static void server_stop(struct script_server *s)
 {
-	MHD_stop_daemon(s->d);
+	fr_test_sink__stop(&s->sink);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
