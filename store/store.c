@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * store.c - the incident store on LMDB (fr_store.h).
+ * store.c - the incident store on LMDB (fr_store.h): open and close, and
+ * every change, through one writer thread. Reads are in read.c, the
+ * summary codec in summary.c.
  */
 #define FR_LOG_MOD "store"
 #include <errno.h>
@@ -11,139 +13,11 @@
 #include <sys/stat.h>
 #include <lmdb.h>
 
-#include "flightrec/snapshot/v1/snapshot.pb-c.h"
 #include "fr_clock.h"
 #include "fr_log.h"
-#include "fr_store.h"
+#include "store_int.h"
 
-typedef Flightrec__Snapshot__V1__IncidentSummary PbSummary;
-
-#define MAX_QUEUE 256
-#define BATCH 64
-
-enum item_kind { IT_PUT, IT_DELETE, IT_RULES };
-
-struct item {
-	struct item *next;
-	enum item_kind kind;
-	struct fr_incident_summary sum;
-	struct fr_buf summary_pb;
-	void *frsnap;
-	size_t frsnap_len;
-	fr_store_done_fn done;
-	void *ctx;
-	/* IT_DELETE / IT_RULES: a waiting caller */
-	uint64_t del_id;
-	const uint32_t *rule_ids;
-	const char *const *rule_texts;
-	size_t nr_rules;
-	int result;
-	bool finished;
-};
-
-struct fr_store {
-	struct fr_store_opts o;
-	MDB_env *env;
-	MDB_dbi incidents, snapshots, by_trace, by_op, rules, meta;
-	bool has_dbs;
-	pthread_t writer;
-	bool writer_started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;      /* the writer: work or stop */
-	pthread_cond_t done_cv; /* callers waiting for their item or for sync */
-	struct item *head, *tail;
-	size_t queued;
-	bool busy, stop;
-	uint64_t last_id;
-	struct fr_store_stats st;
-	uint64_t map_size;
-};
-
-/* ---------------- summary codec ---------------- */
-
-int fr_summary__encode(const struct fr_incident_summary *sum, struct fr_buf *out)
-{
-	PbSummary pb = FLIGHTREC__SNAPSHOT__V1__INCIDENT_SUMMARY__INIT;
-	size_t n;
-
-	pb.id = sum->id;
-	pb.time_unix_nano = sum->time_unix_nano;
-	pb.service = (char *)sum->service;
-	pb.span_name = (char *)sum->span_name;
-	pb.trace_id.data = (uint8_t *)sum->trace_id;
-	pb.trace_id.len = 16;
-	pb.span_id.data = (uint8_t *)sum->span_id;
-	pb.span_id.len = 8;
-	pb.duration_ns = sum->duration_ns;
-	pb.threshold_ns = sum->threshold_ns;
-	pb.rule = (char *)sum->rule;
-	pb.verdict = (char *)sum->verdict;
-	pb.kernel_context = sum->kernel_context;
-	pb.complete = sum->complete;
-	pb.snapshot_bytes = sum->snapshot_bytes;
-	pb.records = sum->records;
-	pb.kind = sum->kind;
-	pb.pid = sum->pid;
-	n = flightrec__snapshot__v1__incident_summary__get_packed_size(&pb);
-	fr_buf__reserve(out, n);
-	if (out->oom)
-		return -ENOMEM;
-	flightrec__snapshot__v1__incident_summary__pack(&pb, out->p + out->len);
-	out->len += n;
-	return 0;
-}
-
-#define COPY_STR(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (src) : "")
-
-int fr_summary__decode(const void *p, size_t len, struct fr_incident_summary *out)
-{
-	PbSummary *pb = flightrec__snapshot__v1__incident_summary__unpack(NULL, len, p);
-
-	memset(out, 0, sizeof(*out));
-	if (!pb)
-		return -EIO;
-	out->id = pb->id;
-	out->time_unix_nano = pb->time_unix_nano;
-	COPY_STR(out->service, pb->service);
-	COPY_STR(out->span_name, pb->span_name);
-	if (pb->trace_id.len == 16)
-		memcpy(out->trace_id, pb->trace_id.data, 16);
-	if (pb->span_id.len == 8)
-		memcpy(out->span_id, pb->span_id.data, 8);
-	out->duration_ns = pb->duration_ns;
-	out->threshold_ns = pb->threshold_ns;
-	COPY_STR(out->rule, pb->rule);
-	COPY_STR(out->verdict, pb->verdict);
-	out->kernel_context = pb->kernel_context;
-	out->complete = pb->complete;
-	out->snapshot_bytes = pb->snapshot_bytes;
-	out->records = pb->records;
-	out->kind = pb->kind;
-	out->pid = pb->pid;
-	flightrec__snapshot__v1__incident_summary__free_unpacked(pb, NULL);
-	return 0;
-}
-
-/* ---------------- keys ---------------- */
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static int lmdb_err(int rc, const char *what)
+int fr_store_lmdb_err(int rc, const char *what)
 {
 	pr_err("%s: %s", what, mdb_strerror(rc));
 	if (rc == MDB_MAP_FULL)
@@ -164,17 +38,17 @@ static size_t op_key(const struct fr_incident_summary *sum, uint8_t *buf, size_t
 	buf[sl] = 0;
 	memcpy(buf + sl + 1, sum->span_name, nl);
 	buf[sl + 1 + nl] = 0;
-	put_be64(buf + sl + nl + 2, sum->id);
+	fr_store_put_be64(buf + sl + nl + 2, sum->id);
 	return sl + nl + 10;
 }
 
-static uint64_t meta_bytes(MDB_txn *txn, struct fr_store *s)
+uint64_t fr_store_meta_bytes(MDB_txn *txn, struct fr_store *s)
 {
 	MDB_val k = { 5, "bytes" }, v;
 
 	if (mdb_get(txn, s->meta, &k, &v) || v.mv_size != 8)
 		return 0;
-	return get_be64(v.mv_data);
+	return fr_store_get_be64(v.mv_data);
 }
 
 static int set_meta_bytes(MDB_txn *txn, struct fr_store *s, uint64_t bytes)
@@ -182,7 +56,7 @@ static int set_meta_bytes(MDB_txn *txn, struct fr_store *s, uint64_t bytes)
 	uint8_t b[8];
 	MDB_val k = { 5, "bytes" }, v = { 8, b };
 
-	put_be64(b, bytes);
+	fr_store_put_be64(b, bytes);
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
@@ -195,7 +69,7 @@ static int delete_in(MDB_txn *txn, struct fr_store *s, uint64_t id, uint64_t *fr
 	uint64_t size = 0;
 	int rc;
 
-	put_be64(kb, id);
+	fr_store_put_be64(kb, id);
 	rc = mdb_get(txn, s->incidents, &k, &v);
 	if (rc)
 		return rc;
@@ -204,7 +78,7 @@ static int delete_in(MDB_txn *txn, struct fr_store *s, uint64_t id, uint64_t *fr
 		MDB_val tkey = { 24, tk }, okey;
 
 		memcpy(tk, sum.trace_id, 16);
-		put_be64(tk + 16, id);
+		fr_store_put_be64(tk + 16, id);
 		mdb_del(txn, s->by_trace, &tkey, NULL);
 		sum.id = id;
 		okey.mv_size = op_key(&sum, ok, sizeof(ok));
@@ -233,7 +107,7 @@ static int evict(MDB_txn *txn, struct fr_store *s, uint64_t *bytes, uint64_t tar
 	if (rc)
 		return rc;
 	while (!mdb_cursor_get(c, &k, &v, MDB_FIRST)) {
-		uint64_t id = get_be64(k.mv_data), freed = 0;
+		uint64_t id = fr_store_get_be64(k.mv_data), freed = 0;
 		bool by_age = id < cutoff_id, by_size = *bytes > target;
 
 		if (!by_age && !by_size && n >= min_count)
@@ -268,7 +142,7 @@ static int put_in(MDB_txn *txn, struct fr_store *s, struct item *it, uint64_t *b
 		if (rc)
 			return rc;
 	}
-	put_be64(kb, it->sum.id);
+	fr_store_put_be64(kb, it->sum.id);
 	v.mv_size = it->summary_pb.len;
 	v.mv_data = it->summary_pb.p;
 	rc = mdb_put(txn, s->incidents, &k, &v, 0);
@@ -280,7 +154,7 @@ static int put_in(MDB_txn *txn, struct fr_store *s, struct item *it, uint64_t *b
 	if (rc)
 		return rc;
 	memcpy(tk, it->sum.trace_id, 16);
-	put_be64(tk + 16, it->sum.id);
+	fr_store_put_be64(tk + 16, it->sum.id);
 	k.mv_size = 24;
 	k.mv_data = tk;
 	rc = mdb_put(txn, s->by_trace, &k, &empty, 0);
@@ -303,7 +177,7 @@ static int rules_in(MDB_txn *txn, struct fr_store *s, struct item *it)
 		uint8_t kb[8];
 		MDB_val k = { 8, kb }, v = { strlen(it->rule_texts[i]), (void *)it->rule_texts[i] };
 
-		put_be64(kb, it->rule_ids[i]);
+		fr_store_put_be64(kb, it->rule_ids[i]);
 		rc = mdb_put(txn, s->rules, &k, &v, 0);
 	}
 	return rc;
@@ -319,7 +193,7 @@ static int commit_batch(struct fr_store *s, struct item **items, int n)
 	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc)
 		return rc;
-	bytes = meta_bytes(txn, s);
+	bytes = fr_store_meta_bytes(txn, s);
 	if (now_ms > s->o.max_age_s * 1000)
 		cutoff = (now_ms - s->o.max_age_s * 1000) << 16;
 	rc = evict(txn, s, &bytes, s->o.max_bytes, cutoff, 0);
@@ -365,7 +239,7 @@ static int make_room(struct fr_store *s)
 
 	if (rc)
 		return rc;
-	bytes = meta_bytes(txn, s);
+	bytes = fr_store_meta_bytes(txn, s);
 	rc = evict(txn, s, &bytes, bytes / 4 * 3, 0, 1);
 	if (!rc)
 		rc = set_meta_bytes(txn, s, bytes);
@@ -428,7 +302,7 @@ static void *writer(void *arg)
 			rc = commit_batch(s, batch, n);
 		}
 		if (rc)
-			lmdb_err(rc, "store commit failed");
+			fr_store_lmdb_err(rc, "store commit failed");
 		pthread_mutex_lock(&s->mu);
 		for (int i = 0; i < n; i++)
 			finish_item(s, batch[i], rc ? (rc == MDB_MAP_FULL ? -ENOSPC : -EIO) : 0);
@@ -481,14 +355,14 @@ static int open_dbs(struct fr_store *s)
 		mdb_txn_abort(txn);
 		return rc;
 	}
-	s->st.bytes = meta_bytes(txn, s);
+	s->st.bytes = fr_store_meta_bytes(txn, s);
 	{
 		MDB_cursor *c;
 		MDB_val k, v;
 
 		if (!mdb_cursor_open(txn, s->incidents, &c)) {
 			if (!mdb_cursor_get(c, &k, &v, MDB_LAST))
-				s->last_id = get_be64(k.mv_data);
+				s->last_id = fr_store_get_be64(k.mv_data);
 			mdb_cursor_close(c);
 		}
 	}
@@ -530,13 +404,13 @@ struct fr_store *fr_store__open(const struct fr_store_opts *opts)
 	    (rc = mdb_env_set_mapsize(s->env, s->map_size)) ||
 	    (rc = mdb_env_open(s->env, opts->dir,
 			       MDB_NOTLS | (s->o.read_only ? MDB_RDONLY : 0), 0644))) {
-		err = lmdb_err(rc, "cannot open the store");
+		err = fr_store_lmdb_err(rc, "cannot open the store");
 		pr_err("store directory: %s", opts->dir);
 		goto fail;
 	}
 	rc = open_dbs(s);
 	if (rc) {
-		err = lmdb_err(rc, "cannot open the store's databases");
+		err = fr_store_lmdb_err(rc, "cannot open the store's databases");
 		goto fail;
 	}
 	if (!s->o.read_only) {
@@ -656,180 +530,3 @@ int fr_store__save_rules(struct fr_store *s, const uint32_t *ids, const char *co
 	return run_and_wait(s, &it);
 }
 
-/* ---------------- reads ---------------- */
-
-static int get_value(struct fr_store *s, MDB_dbi dbi, uint64_t id, struct fr_buf *out)
-{
-	uint8_t kb[8];
-	MDB_val k = { 8, kb }, v;
-	MDB_txn *txn;
-	int rc;
-
-	put_be64(kb, id);
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	if (rc)
-		return lmdb_err(rc, "read transaction");
-	rc = mdb_get(txn, dbi, &k, &v);
-	if (!rc)
-		fr_buf__put(out, v.mv_data, v.mv_size);
-	mdb_txn_abort(txn);
-	if (rc == MDB_NOTFOUND)
-		return -ENOENT;
-	if (rc)
-		return lmdb_err(rc, "read");
-	return out->oom ? -ENOMEM : 0;
-}
-
-int fr_store__summary(struct fr_store *s, uint64_t id, struct fr_incident_summary *out)
-{
-	struct fr_buf b = { 0 };
-	int rc = get_value(s, s->incidents, id, &b);
-
-	if (!rc)
-		rc = fr_summary__decode(b.p, b.len, out);
-	fr_buf__free(&b);
-	return rc;
-}
-
-int fr_store__snapshot(struct fr_store *s, uint64_t id, struct fr_buf *out)
-{
-	return get_value(s, s->snapshots, id, out);
-}
-
-static bool matches(const struct fr_store_query *q, const struct fr_incident_summary *sum)
-{
-	if (q->service && strcmp(q->service, sum->service))
-		return false;
-	if (q->span_name && strcmp(q->span_name, sum->span_name))
-		return false;
-	if (q->from_unix_nano && sum->time_unix_nano < q->from_unix_nano)
-		return false;
-	if (q->to_unix_nano && sum->time_unix_nano > q->to_unix_nano)
-		return false;
-	return sum->duration_ns >= q->min_duration_ns;
-}
-
-int fr_store__list(struct fr_store *s, const struct fr_store_query *q,
-		   struct fr_incident_summary *out, uint64_t *next_cursor)
-{
-	uint32_t limit = q->limit ? q->limit : 50;
-	uint8_t kb[8];
-	MDB_val k = { 8, kb }, v;
-	MDB_cursor *c;
-	MDB_txn *txn;
-	int rc, n = 0;
-
-	*next_cursor = 0;
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	if (rc)
-		return lmdb_err(rc, "read transaction");
-	rc = mdb_cursor_open(txn, s->incidents, &c);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return lmdb_err(rc, "cursor");
-	}
-	if (q->before_id) {
-		put_be64(kb, q->before_id);
-		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		rc = rc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &v, MDB_LAST)
-					: mdb_cursor_get(c, &k, &v, MDB_PREV);
-		/* SET_RANGE landed at or after before_id; LAST may be below it */
-		while (!rc && get_be64(k.mv_data) >= q->before_id)
-			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
-	} else {
-		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	}
-	for (; !rc; rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
-		struct fr_incident_summary sum;
-
-		if (fr_summary__decode(v.mv_data, v.mv_size, &sum))
-			continue; /* a record we cannot read is skipped, not fatal */
-		sum.id = get_be64(k.mv_data);
-		if (q->from_unix_nano && (sum.id >> 16) * 1000000 + 60000000000ull < q->from_unix_nano)
-			break; /* ids are capture times: everything older is out of range */
-		if (!matches(q, &sum))
-			continue;
-		if ((uint32_t)n == limit) {
-			*next_cursor = out[n - 1].id;
-			break;
-		}
-		out[n++] = sum;
-	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
-	return n;
-}
-
-int fr_store__by_trace(struct fr_store *s, const uint8_t trace_id[16], uint64_t *ids, size_t max)
-{
-	uint8_t kb[24] = { 0 };
-	MDB_val k = { 24, kb }, v;
-	MDB_cursor *c;
-	MDB_txn *txn;
-	int rc, n = 0;
-
-	memcpy(kb, trace_id, 16);
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	if (rc)
-		return lmdb_err(rc, "read transaction");
-	if (mdb_cursor_open(txn, s->by_trace, &c)) {
-		mdb_txn_abort(txn);
-		return -EIO;
-	}
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	     !rc && k.mv_size == 24 && !memcmp(k.mv_data, trace_id, 16);
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if ((size_t)n < max)
-			ids[n] = get_be64((uint8_t *)k.mv_data + 16);
-		n++;
-	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
-	return n;
-}
-
-int fr_store__load_rules(struct fr_store *s, void (*fn)(void *ctx, uint32_t id, const char *text),
-			 void *ctx)
-{
-	MDB_val k, v;
-	MDB_cursor *c;
-	MDB_txn *txn;
-	int rc, n = 0;
-
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-	if (rc)
-		return lmdb_err(rc, "read transaction");
-	if (mdb_cursor_open(txn, s->rules, &c)) {
-		mdb_txn_abort(txn);
-		return -EIO;
-	}
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		char text[1024];
-
-		snprintf(text, sizeof(text), "%.*s", (int)v.mv_size, (char *)v.mv_data);
-		if (k.mv_size == 8)
-			fn(ctx, (uint32_t)get_be64(k.mv_data), text);
-		n++;
-	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
-	return n;
-}
-
-void fr_store__stats(struct fr_store *s, struct fr_store_stats *out)
-{
-	MDB_txn *txn;
-	MDB_stat ms;
-
-	pthread_mutex_lock(&s->mu);
-	*out = s->st;
-	out->queued = s->queued;
-	pthread_mutex_unlock(&s->mu);
-	if (!mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) {
-		if (!mdb_stat(txn, s->incidents, &ms))
-			out->incidents = ms.ms_entries;
-		out->bytes = meta_bytes(txn, s);
-		mdb_txn_abort(txn);
-	}
-}
