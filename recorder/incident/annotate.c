@@ -371,6 +371,93 @@ static int add_tid(uint32_t **tids, size_t *n, size_t *cap, uint32_t tid)
 	return 0;
 }
 
+/* The process's syscall summary within the span, largest total first, and
+ * the focus thread's slowest syscalls. 0 or -ENOMEM. */
+static int syscall_summary(const struct fr_window *w, const struct fr_annotate_ctx *c,
+			   struct fr_evidence *ev)
+{
+	struct fr_syscall_stat by_nr[512] = { 0 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+		uint64_t d;
+
+		if (r->type != FR_REC_SYSCALL || r->pid != c->pid ||
+		    !overlap(sys_begin(r), r->ts, c->span_start, c->span_end) || r->aux >= 512)
+			continue;
+		d = fr_rec__sys_dur(r);
+		by_nr[r->aux].nr = r->aux;
+		by_nr[r->aux].count++;
+		by_nr[r->aux].total_ns += d;
+		if (d > by_nr[r->aux].max_ns)
+			by_nr[r->aux].max_ns = d;
+		if (r->tid == ev->focus_tid && !(r->flags & FR_SYS_NO_ENTRY)) {
+			/* keep the FR_MAX_SLOW longest, by insertion */
+			size_t k = ev->nr_slow < FR_MAX_SLOW ? ev->nr_slow++ : FR_MAX_SLOW;
+
+			if (k == FR_MAX_SLOW) {
+				if (d <= fr_rec__sys_dur(&w->events[ev->slow[FR_MAX_SLOW - 1]].rec))
+					continue;
+				k = FR_MAX_SLOW - 1;
+			}
+			while (k > 0 && fr_rec__sys_dur(&w->events[ev->slow[k - 1]].rec) < d) {
+				ev->slow[k] = ev->slow[k - 1];
+				k--;
+			}
+			ev->slow[k] = i;
+		}
+	}
+	for (int i = 0; i < 512; i++)
+		n += by_nr[i].count > 0;
+	ev->syscalls = calloc(n + 1, sizeof(*ev->syscalls));
+	if (!ev->syscalls)
+		return -ENOMEM;
+	for (int i = 0; i < 512; i++)
+		if (by_nr[i].count)
+			ev->syscalls[ev->nr_syscalls++] = by_nr[i];
+	qsort(ev->syscalls, ev->nr_syscalls, sizeof(*ev->syscalls), cmp_sys);
+	return 0;
+}
+
+/* The one-line verdict from the causes (nt: threads found). */
+static void make_verdict(const struct fr_annotate_ctx *c, size_t nt, struct fr_evidence *ev)
+{
+	char dur[32], part[300];
+
+	fr_fmt_duration(ev->span_ns, dur, sizeof(dur));
+	if (!nt || !ev->nr_causes) {
+		snprintf(ev->verdict, sizeof(ev->verdict),
+			 "no kernel activity recorded for pid %u during the %s span", c->pid,
+			 dur);
+	} else {
+		const struct fr_cause *top = &ev->causes[0];
+		unsigned pct = ev->span_ns ? (unsigned)((top->ns * 100 + ev->span_ns / 2) /
+							ev->span_ns) : 0;
+
+		if (pct > 100)
+			pct = 100;
+		if (top->kind == FR_CAUSE_BLOCKED)
+			snprintf(part, sizeof(part), "%u%% of %s blocked in %s", pct, dur,
+				 top->what);
+		else if (top->kind == FR_CAUSE_RUNNABLE)
+			snprintf(part, sizeof(part), "%u%% of %s %s", pct, dur, top->what);
+		else
+			snprintf(part, sizeof(part), "%u%% of %s on CPU (thread %u %s)", pct, dur,
+				 ev->focus_tid, ev->threads[0].name);
+		if (c->missing_ns) {
+			char miss[32];
+
+			fr_fmt_duration(c->missing_ns, miss, sizeof(miss));
+			snprintf(ev->verdict, sizeof(ev->verdict),
+				 "%s (the first %s of the span were no longer in the rings)",
+				 part, miss);
+		} else {
+			snprintf(ev->verdict, sizeof(ev->verdict), "%s", part);
+		}
+	}
+}
+
 int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, struct fr_evidence *ev)
 {
 	uint32_t *tids = NULL;
@@ -445,87 +532,9 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 		ev->nr_causes = causes.n;
 	}
 
-	/* syscall summary (process) and the focus thread's slowest syscalls */
-	{
-		struct fr_syscall_stat by_nr[512] = { 0 };
-		size_t n = 0;
-
-		for (size_t i = 0; i < w->nr_events; i++) {
-			const struct fr_rec *r = &w->events[i].rec;
-			uint64_t d;
-
-			if (r->type != FR_REC_SYSCALL || r->pid != c->pid ||
-			    !overlap(sys_begin(r), r->ts, c->span_start, c->span_end) || r->aux >= 512)
-				continue;
-			d = fr_rec__sys_dur(r);
-			by_nr[r->aux].nr = r->aux;
-			by_nr[r->aux].count++;
-			by_nr[r->aux].total_ns += d;
-			if (d > by_nr[r->aux].max_ns)
-				by_nr[r->aux].max_ns = d;
-			if (r->tid == ev->focus_tid && !(r->flags & FR_SYS_NO_ENTRY)) {
-				/* keep the FR_MAX_SLOW longest, by insertion */
-				size_t k = ev->nr_slow < FR_MAX_SLOW ? ev->nr_slow++ : FR_MAX_SLOW;
-
-				if (k == FR_MAX_SLOW) {
-					if (d <= fr_rec__sys_dur(&w->events[ev->slow[FR_MAX_SLOW - 1]].rec))
-						continue;
-					k = FR_MAX_SLOW - 1;
-				}
-				while (k > 0 && fr_rec__sys_dur(&w->events[ev->slow[k - 1]].rec) < d) {
-					ev->slow[k] = ev->slow[k - 1];
-					k--;
-				}
-				ev->slow[k] = i;
-			}
-		}
-		for (int i = 0; i < 512; i++)
-			n += by_nr[i].count > 0;
-		ev->syscalls = calloc(n + 1, sizeof(*ev->syscalls));
-		if (!ev->syscalls)
-			goto out;
-		for (int i = 0; i < 512; i++)
-			if (by_nr[i].count)
-				ev->syscalls[ev->nr_syscalls++] = by_nr[i];
-		qsort(ev->syscalls, ev->nr_syscalls, sizeof(*ev->syscalls), cmp_sys);
-	}
-
-	/* the verdict */
-	{
-		char dur[32], part[300];
-
-		fr_fmt_duration(ev->span_ns, dur, sizeof(dur));
-		if (!nt || !ev->nr_causes) {
-			snprintf(ev->verdict, sizeof(ev->verdict),
-				 "no kernel activity recorded for pid %u during the %s span", c->pid,
-				 dur);
-		} else {
-			const struct fr_cause *top = &ev->causes[0];
-			unsigned pct = ev->span_ns ? (unsigned)((top->ns * 100 + ev->span_ns / 2) /
-								ev->span_ns) : 0;
-
-			if (pct > 100)
-				pct = 100;
-			if (top->kind == FR_CAUSE_BLOCKED)
-				snprintf(part, sizeof(part), "%u%% of %s blocked in %s", pct, dur,
-					 top->what);
-			else if (top->kind == FR_CAUSE_RUNNABLE)
-				snprintf(part, sizeof(part), "%u%% of %s %s", pct, dur, top->what);
-			else
-				snprintf(part, sizeof(part), "%u%% of %s on CPU (thread %u %s)", pct, dur,
-					 ev->focus_tid, ev->threads[0].name);
-			if (c->missing_ns) {
-				char miss[32];
-
-				fr_fmt_duration(c->missing_ns, miss, sizeof(miss));
-				snprintf(ev->verdict, sizeof(ev->verdict),
-					 "%s (the first %s of the span were no longer in the rings)",
-					 part, miss);
-			} else {
-				snprintf(ev->verdict, sizeof(ev->verdict), "%s", part);
-			}
-		}
-	}
+	if (syscall_summary(w, c, ev))
+		goto out;
+	make_verdict(c, nt, ev);
 	err = 0;
 out:
 	free(tids);
