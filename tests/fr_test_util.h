@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "fr_span.h"
@@ -48,5 +50,32 @@ static inline int fr_test_gunzip(const void *gz, size_t len, struct fr_buf *out)
 	inflateEnd(&z);
 	return rc == Z_STREAM_END ? 0 : -1;
 }
+
+/*
+ * The tests of a cmocka group that needs root (kernel capture): without
+ * root, says what needs it and fails, for CI runs as root and must run them.
+ * Evaluates to main's exit status.
+ */
+#define fr_test_run_as_root(tests, what_needs_root, setup, teardown)                   \
+	(geteuid() != 0 ? (fprintf(stderr, "%s: run it as root\n", what_needs_root), 1) \
+			: cmocka_run_group_tests(tests, setup, teardown))
+
+/*
+ * Runs `node SCRIPT` in tests/DIR of the checkout and prints what it said;
+ * asserts that it exited 0. Its output (malloc'd), for more checks.
+ */
+#define fr_test_node(dir, script)                                                      \
+	({                                                                             \
+		char cmd_[1024], *out_;                                                \
+		int status_;                                                           \
+		snprintf(cmd_, sizeof(cmd_), "cd '%s/tests/%s' && node %s 2>&1",       \
+			 FR_SOURCE_DIR, (dir), (script));                               \
+		out_ = fr_test_run(cmd_, &status_);                                    \
+		assert_non_null(out_);                                                 \
+		print_message("%s", out_);                                             \
+		assert_true(WIFEXITED(status_));                                       \
+		assert_int_equal(WEXITSTATUS(status_), 0);                             \
+		out_;                                                                  \
+	})
 
 #endif /* FR_TEST_UTIL_H */

@@ -27,6 +27,7 @@
 #include "fr_capture.h"
 #include "fr_clock.h"
 #include "fr_ksyms.h"
+#include "fr_test_util.h"
 
 #define MS 1000000ull
 
@@ -651,9 +652,5 @@ int main(void)
 		cmocka_unit_test(test_follow_cgroup),
 	};
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_capture loads BPF programs: run it as root\n");
-		return 1;
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return fr_test_run_as_root(tests, "test_capture loads BPF programs", NULL, NULL);
 }

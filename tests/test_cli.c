@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fr_test_util.h"
+
 static const char *bin(void)
 {
 	const char *b = getenv("FLIGHTREC_BIN");
@@ -40,9 +42,17 @@ static int run(char *const argv[], bool drop_privs, char *out, size_t out_len)
 		dup2(p[1], 1);
 		dup2(p[1], 2);
 		close(p[0]);
-		if (drop_privs && (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-				   setresuid(65534, 65534, 65534)))
-			_exit(126);
+		if (drop_privs) {
+			/* Opened while still root: the checkout may sit below a
+			 * directory only root can enter (a home directory). */
+			int exe = open(argv[0], O_RDONLY | O_CLOEXEC);
+
+			if (exe < 0 || setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+			    setresuid(65534, 65534, 65534))
+				_exit(126);
+			fexecve(exe, argv, environ);
+			_exit(127);
+		}
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -107,9 +117,5 @@ int main(void)
 		cmocka_unit_test(test_bad_arguments),
 	};
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_cli runs flightrec trace: run it as root\n");
-		return 1;
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return fr_test_run_as_root(tests, "test_cli runs flightrec trace", NULL, NULL);
 }

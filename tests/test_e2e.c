@@ -186,6 +186,23 @@ static const struct fr_kv *attr(const struct fr_span *s, const char *key)
 	return NULL;
 }
 
+/* `flightrec inspect FLAG` of an incident, parsed; asserts it ran and parses. */
+static struct json_object *inspect_json(const char *flag, const char *dir, const char *idhex)
+{
+	struct json_object *j;
+	char cmd[512], *txt;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "%s inspect %s --data-dir %s %s",
+		 bin("FLIGHTREC_BIN", "./flightrec"), flag, dir, idhex);
+	txt = run(cmd, &status);
+	assert_int_equal(status, 0);
+	j = json_tokener_parse(txt);
+	assert_non_null(j);
+	free(txt);
+	return j;
+}
+
 static void test_slow_requests(void **state)
 {
 	uint16_t port = (uint16_t)(30000 + getpid() % 20000);
@@ -318,22 +335,11 @@ static void test_slow_requests(void **state)
 		assert_non_null(strstr(txt, "top syscalls"));
 		assert_non_null(strstr(txt, "fsync"));
 		free(txt);
-		snprintf(cmd, sizeof(cmd), "%s inspect --json --data-dir %s %s",
-			 bin("FLIGHTREC_BIN", "./flightrec"), dir, idhex);
-		txt = run(cmd, &status);
-		assert_int_equal(status, 0);
-		j = json_tokener_parse(txt);
-		assert_non_null(j);
+		j = inspect_json("--json", dir, idhex);
 		assert_true(json_object_object_get_ex(j, "records", &ev));
 		assert_true(json_object_object_get_ex(j, "verdict", &ev));
 		json_object_put(j);
-		free(txt);
-		snprintf(cmd, sizeof(cmd), "%s inspect --perfetto --data-dir %s %s",
-			 bin("FLIGHTREC_BIN", "./flightrec"), dir, idhex);
-		txt = run(cmd, &status);
-		assert_int_equal(status, 0);
-		j = json_tokener_parse(txt);
-		assert_non_null(j);
+		j = inspect_json("--perfetto", dir, idhex);
 		assert_true(json_object_object_get_ex(j, "traceEvents", &ev));
 		for (size_t k = 0; k < json_object_array_length(ev); k++) {
 			struct json_object *e = json_object_array_get_idx(ev, k), *v;
@@ -349,7 +355,6 @@ static void test_slow_requests(void **state)
 		assert_true(syscall_slice);
 		assert_true(span_slice);
 		json_object_put(j);
-		free(txt);
 		/* and the .frsnap file itself */
 		snprintf(cmd, sizeof(cmd), "%s inspect --data-dir %s --save %s/i.frsnap %s && %s inspect %s/i.frsnap",
 			 bin("FLIGHTREC_BIN", "./flightrec"), dir, dir, idhex,
@@ -425,9 +430,5 @@ int main(void)
 		cmocka_unit_test(test_kill9_recorder),
 	};
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_e2e runs kernel capture: run it as root\n");
-		return 1;
-	}
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fr_test_run_as_root(tests, "test_e2e runs kernel capture", setup, teardown);
 }

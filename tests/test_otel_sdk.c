@@ -18,17 +18,10 @@
 
 static void test_sdk_roundtrip(void **state)
 {
-	char cmd[1024], *out;
-	int status;
+	char *out;
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "cd '%s/tests/otel' && node sdk_roundtrip.mjs 2>&1",
-		 FR_SOURCE_DIR);
-	out = fr_test_run(cmd, &status);
-	assert_non_null(out);
-	print_message("%s", out);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	out = fr_test_node("otel", "sdk_roundtrip.mjs");
 	assert_non_null(strstr(out, "compared 20 spans from 4 exporter configurations"));
 	assert_non_null(strstr(out, ": 0 mismatches"));
 	free(out);

@@ -18,16 +18,10 @@
 
 static void test_ui_in_chromium(void **state)
 {
-	char cmd[1024], *out;
-	int status;
+	char *out;
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "cd '%s/tests/ui' && node ui_test.mjs 2>&1", FR_SOURCE_DIR);
-	out = fr_test_run(cmd, &status);
-	assert_non_null(out);
-	print_message("%s", out);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	out = fr_test_node("ui", "ui_test.mjs");
 	assert_non_null(strstr(out, "ui: all checks passed"));
 	assert_null(strstr(out, "FAIL"));
 	free(out);
@@ -39,9 +33,6 @@ int main(void)
 		cmocka_unit_test(test_ui_in_chromium),
 	};
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_ui runs the recorder with kernel capture: run it as root\n");
-		return 1;
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return fr_test_run_as_root(tests, "test_ui runs the recorder with kernel capture", NULL,
+				   NULL);
 }
