@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---- arena: bump allocation, freed all at once ---- */
 
@@ -27,6 +28,17 @@ size_t fr_arena__bytes(const struct fr_arena *a);
 /* Allocations that would take the arena past limit bytes fail (0 = none). */
 void fr_arena__set_limit(struct fr_arena *a, size_t limit);
 void fr_arena__free(struct fr_arena *a);
+
+/* ---- options structs ---- */
+
+/*
+ * Copies a caller's _opts struct into dst: as many bytes as the caller's
+ * struct has (its sz field) and dst can hold, so that a caller built with
+ * an older, smaller struct leaves the newer fields zero (their defaults).
+ * dst must be zeroed first.
+ */
+#define fr_opts_copy(dst, src)                                                       \
+	memcpy((dst), (src), (src)->sz < sizeof(*(dst)) ? (src)->sz : sizeof(*(dst)))
 
 /* ---- hex and durations ---- */
 

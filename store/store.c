@@ -382,7 +382,7 @@ struct fr_store *fr_store__open(const struct fr_store_opts *opts)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	memcpy(&s->o, opts, opts->sz < sizeof(s->o) ? opts->sz : sizeof(s->o));
+	fr_opts_copy(&s->o, opts);
 	if (!s->o.max_bytes)
 		s->o.max_bytes = 1ull << 30;
 	if (!s->o.max_age_s)

@@ -570,7 +570,7 @@ struct fr_web *fr_web__start(const struct fr_web_opts *opts)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
-	memcpy(&w->o, opts, opts->sz < sizeof(w->o) ? opts->sz : sizeof(w->o));
+	fr_opts_copy(&w->o, opts);
 	if (!w->o.listen)
 		w->o.listen = FR_WEB_DEFAULT_LISTEN;
 	if (!w->o.max_body)

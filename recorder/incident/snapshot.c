@@ -24,7 +24,7 @@ struct fr_snapshotter *fr_snapshotter__new(const struct fr_snapshot_opts *o,
 	if (!s)
 		return NULL;
 	if (o)
-		memcpy(&s->o, o, o->sz < sizeof(s->o) ? o->sz : sizeof(s->o));
+		fr_opts_copy(&s->o, o);
 	if (!s->o.pre_ns)
 		s->o.pre_ns = 50000000;
 	if (!s->o.post_ns)

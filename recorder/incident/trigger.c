@@ -373,7 +373,7 @@ struct fr_trigger *fr_trigger__new(const struct fr_trigger_opts *opts)
 	if (!t)
 		return NULL;
 	if (opts)
-		memcpy(&t->o, opts, opts->sz < sizeof(t->o) ? opts->sz : sizeof(t->o));
+		fr_opts_copy(&t->o, opts);
 	if (!t->o.window_ns)
 		t->o.window_ns = 300000000000ull;
 	if (!t->o.max_ops)

@@ -415,7 +415,7 @@ struct fr_exporter *fr_exporter__new(const struct fr_export_opts *opts)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
-	memcpy(&e->o, opts, opts->sz < sizeof(e->o) ? opts->sz : sizeof(e->o));
+	fr_opts_copy(&e->o, opts);
 	if (!e->o.max_queue_bytes)
 		e->o.max_queue_bytes = 64u << 20;
 	if (!e->o.max_batch_bytes)

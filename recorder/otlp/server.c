@@ -310,7 +310,7 @@ struct fr_otlp_server *fr_otlp_server__start(const struct fr_otlp_server_opts *o
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	memcpy(&s->o, opts, opts->sz < sizeof(s->o) ? opts->sz : sizeof(s->o));
+	fr_opts_copy(&s->o, opts);
 	if (!s->o.listen)
 		s->o.listen = FR_OTLP_DEFAULT_LISTEN;
 	if (!s->o.max_body)
