@@ -208,6 +208,7 @@ static void test_frsnap_and_views(void **state)
 	assert_string_equal(fr_snapview__thread_name(d, 43), "");
 	/* JSON: every field, parseable */
 	fr_snapview__json(&o, &d->base);
+	fr_buf__putc(&o, '\0');
 	j = json_tokener_parse((const char *)o.p);
 	assert_non_null(j);
 	assert_true(json_object_object_get_ex(j, "verdict", NULL));
