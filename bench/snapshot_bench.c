@@ -29,6 +29,7 @@
 #include "fr_log.h"
 #include "fr_sketch.h"
 #include "fr_snapshot.h"
+#include "bench_store.h"
 #include "fr_store.h"
 #include "fr_trigger.h"
 
@@ -463,27 +464,20 @@ static double workload_slowdown(int rounds, int *snaps_done)
 
 int main(void)
 {
-	char dir[] = "/tmp/fr-snapbench-XXXXXX", cmd[64];
-	struct fr_store_opts so = { .sz = sizeof(so), .max_bytes = 4ull << 30 };
+	char dir[] = "/tmp/fr-snapbench-XXXXXX";
 	struct fr_store *store;
 	struct size_result r10k, r100k, r1m;
 	double err, upd, trig, slow = -1;
 	int snaps = 0;
 
 	fr_log_level = FR_LOG_WARN;
-	if (!mkdtemp(dir))
-		return 1;
-	so.dir = dir;
-	store = fr_store__open(&so);
+	store = bench_store_open(dir, 4ull << 30);
 	if (!store)
 		return 1;
 	r10k = commit_latency(10000, 40, store);
 	r100k = commit_latency(100000, 20, store);
 	r1m = commit_latency(1000000, 5, store);
-	fr_store__close(store);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
-		fprintf(stderr, "snapshot_bench: could not remove %s\n", dir);
+	bench_store_remove(store, dir);
 	err = sketch_max_err();
 	upd = sketch_update_ns();
 	trig = trigger_ns();

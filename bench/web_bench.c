@@ -16,6 +16,7 @@
 #include "fr_clock.h"
 #include "fr_log.h"
 #include "fr_frsnap.h"
+#include "bench_store.h"
 #include "fr_store.h"
 #include "fr_trigger.h"
 #include "fr_web.h"
@@ -105,8 +106,7 @@ static void measure(uint16_t port, const char *path, double *p50, double *p99, d
 
 int main(void)
 {
-	char dir[] = "/tmp/fr-webbench-XXXXXX", cmd[64];
-	struct fr_store_opts so = { .sz = sizeof(so) };
+	char dir[] = "/tmp/fr-webbench-XXXXXX";
 	struct fr_web_opts wo = { .sz = sizeof(wo), .listen = "127.0.0.1:0" };
 	struct fr_store *store;
 	struct fr_web *w;
@@ -115,10 +115,7 @@ int main(void)
 
 	fr_log_level = FR_LOG_WARN;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (!mkdtemp(dir))
-		return 1;
-	so.dir = dir;
-	store = fr_store__open(&so);
+	store = bench_store_open(dir, 0);
 	if (!store)
 		return 1;
 	t0 = fr_mono_ns();
@@ -153,10 +150,7 @@ int main(void)
 	measure(fr_web__port(w), "/api/incidents?limit=50", &p50, &p99, &rps, 4);
 	measure(fr_web__port(w), "/api/incidents?limit=50&service=svc-3&min_ms=400", &f50, &f99, &frps, 4);
 	fr_web__stop(w);
-	fr_store__close(store);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
-		fprintf(stderr, "web_bench: could not remove %s\n", dir);
+	bench_store_remove(store, dir);
 
 	printf("incident list API, %d incidents stored, pages of 50 (keep-alive; latency on one "
 	       "connection, throughput on 4)\n\n", N_INCIDENTS);

@@ -65,6 +65,27 @@ static bool matches(const struct fr_store_query *q, const struct fr_incident_sum
 	return sum->duration_ns >= q->min_duration_ns;
 }
 
+/* A read-only transaction with a cursor on dbi: 0 or -errno (logged). */
+static int read_cursor(struct fr_store *s, MDB_dbi dbi, MDB_txn **txn, MDB_cursor **c)
+{
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+
+	if (rc)
+		return fr_store_lmdb_err(rc, "read transaction");
+	rc = mdb_cursor_open(*txn, dbi, c);
+	if (rc) {
+		mdb_txn_abort(*txn);
+		return fr_store_lmdb_err(rc, "cursor");
+	}
+	return 0;
+}
+
+static void read_done(MDB_txn *txn, MDB_cursor *c)
+{
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+}
+
 int fr_store__list(struct fr_store *s, const struct fr_store_query *q,
 		   struct fr_incident_summary *out, uint64_t *next_cursor)
 {
@@ -76,14 +97,9 @@ int fr_store__list(struct fr_store *s, const struct fr_store_query *q,
 	int rc, n = 0;
 
 	*next_cursor = 0;
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	rc = read_cursor(s, s->incidents, &txn, &c);
 	if (rc)
-		return fr_store_lmdb_err(rc, "read transaction");
-	rc = mdb_cursor_open(txn, s->incidents, &c);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return fr_store_lmdb_err(rc, "cursor");
-	}
+		return rc;
 	if (q->before_id) {
 		fr_store_put_be64(kb, q->before_id);
 		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
@@ -111,8 +127,7 @@ int fr_store__list(struct fr_store *s, const struct fr_store_query *q,
 		}
 		out[n++] = sum;
 	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	read_done(txn, c);
 	return n;
 }
 
@@ -125,13 +140,9 @@ int fr_store__by_trace(struct fr_store *s, const uint8_t trace_id[16], uint64_t 
 	int rc, n = 0;
 
 	memcpy(kb, trace_id, 16);
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	rc = read_cursor(s, s->by_trace, &txn, &c);
 	if (rc)
-		return fr_store_lmdb_err(rc, "read transaction");
-	if (mdb_cursor_open(txn, s->by_trace, &c)) {
-		mdb_txn_abort(txn);
-		return -EIO;
-	}
+		return rc;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	     !rc && k.mv_size == 24 && !memcmp(k.mv_data, trace_id, 16);
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
@@ -139,8 +150,7 @@ int fr_store__by_trace(struct fr_store *s, const uint8_t trace_id[16], uint64_t 
 			ids[n] = fr_store_get_be64((uint8_t *)k.mv_data + 16);
 		n++;
 	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	read_done(txn, c);
 	return n;
 }
 
@@ -152,13 +162,9 @@ int fr_store__load_rules(struct fr_store *s, void (*fn)(void *ctx, uint32_t id, 
 	MDB_txn *txn;
 	int rc, n = 0;
 
-	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	rc = read_cursor(s, s->rules, &txn, &c);
 	if (rc)
-		return fr_store_lmdb_err(rc, "read transaction");
-	if (mdb_cursor_open(txn, s->rules, &c)) {
-		mdb_txn_abort(txn);
-		return -EIO;
-	}
+		return rc;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		char text[1024];
@@ -168,8 +174,7 @@ int fr_store__load_rules(struct fr_store *s, void (*fn)(void *ctx, uint32_t id, 
 			fn(ctx, (uint32_t)fr_store_get_be64(k.mv_data), text);
 		n++;
 	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	read_done(txn, c);
 	return n;
 }
 
