@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fr_test_http.h - an HTTP sink for the tests and benchmarks that stand in
- * for an OTLP backend (libmicrohttpd on 127.0.0.1, any port): it reads each
- * request's body and answers with the status a callback gives.
+ * fr_test_http.h - HTTP for the tests and benchmarks: a sink that stands in
+ * for an OTLP backend (libmicrohttpd on 127.0.0.1, any port), reading each
+ * request's body and answering with the status a callback gives; and a
+ * client (libcurl) that sends one request and keeps the whole answer.
  */
 #ifndef FR_TEST_HTTP_H
 #define FR_TEST_HTTP_H
@@ -10,6 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
 #include <microhttpd.h>
 
 #include "fr_buf.h"
@@ -102,6 +107,88 @@ static inline void fr_test_sink__stop(struct fr_test_sink *s)
 	if (s->d)
 		MHD_stop_daemon(s->d);
 	s->d = NULL;
+}
+
+/* ---- the client ---- */
+
+struct fr_test_resp {
+	long status;         /* 0 when no answer came */
+	struct fr_buf body;
+	struct fr_buf head;  /* the header lines as received */
+};
+
+static size_t fr_test_http_data(char *p, size_t sz, size_t n, void *ud)
+{
+	fr_buf__put(ud, p, sz * n);
+	return sz * n;
+}
+
+/*
+ * method path on 127.0.0.1:port with the extra header lines in headers
+ * (NULL-terminated; may be NULL) and body (may be NULL), within 30 s.
+ * "Expect: 100-continue" is never sent. Free with fr_test_resp_free.
+ */
+static inline struct fr_test_resp fr_test_http(uint16_t port, const char *method, const char *path,
+					       const char *const *headers, const void *body,
+					       size_t len)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = curl_slist_append(NULL, "Expect:");
+	struct fr_test_resp r = { 0 };
+	char url[512];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
+	for (size_t i = 0; headers && headers[i]; i++)
+		h = curl_slist_append(h, headers[i]);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fr_test_http_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, fr_test_http_data);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r.head);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return r;
+}
+
+/* The value of response header name (trimmed) into out; "" when absent. */
+static inline void fr_test_resp_header(const struct fr_test_resp *r, const char *name, char *out,
+				       size_t outlen)
+{
+	size_t nl = strlen(name);
+	const char *p = (const char *)r->head.p, *end = p + r->head.len;
+
+	out[0] = '\0';
+	while (p && p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+
+		if (len > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
+			const char *v = p + nl + 1;
+			size_t vl = len - nl - 1;
+
+			while (vl && *v == ' ')
+				v++, vl--;
+			while (vl && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
+				vl--;
+			snprintf(out, outlen, "%.*s", (int)vl, v);
+		}
+		p = eol ? eol + 1 : end;
+	}
+}
+
+static inline void fr_test_resp_free(struct fr_test_resp *r)
+{
+	fr_buf__free(&r->body);
+	fr_buf__free(&r->head);
 }
 
 #endif /* FR_TEST_HTTP_H */

@@ -18,6 +18,7 @@
 
 #include "fr_otlp.h"
 #include "fr_otlp_server.h"
+#include "fr_test_http.h"
 #include "google/rpc/status.pb-c.h"
 
 static const char *sample_json =
@@ -314,75 +315,30 @@ struct resp {
 	char ctype[64];
 };
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-	fr_buf__put(&((struct resp *)ud)->body, p, sz * n);
-	return sz * n;
-}
-
-/* Copies the value of header `name` from a raw header line, trimmed. */
-static void header_value(const char *p, size_t len, const char *name, char *out, size_t outlen)
-{
-	size_t nl = strlen(name);
-
-	if (len <= nl || strncasecmp(p, name, nl) || p[nl] != ':')
-		return;
-	p += nl + 1;
-	len -= nl + 1;
-	while (len && *p == ' ') {
-		p++;
-		len--;
-	}
-	while (len && (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' '))
-		len--;
-	snprintf(out, outlen, "%.*s", (int)len, p);
-}
-
-static size_t on_hdr(char *p, size_t sz, size_t n, void *ud)
-{
-	struct resp *r = ud;
-	size_t len = sz * n;
-
-	header_value(p, len, "Retry-After", r->retry_after, sizeof(r->retry_after));
-	header_value(p, len, "Allow", r->allow, sizeof(r->allow));
-	header_value(p, len, "Content-Type", r->ctype, sizeof(r->ctype));
-	return len;
-}
-
 static struct resp post(uint16_t port, const char *method, const char *path, const char *ctype,
 			const char *cenc, const void *body, size_t len)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
+	char ct[128], ce[128];
+	const char *headers[3] = { NULL, NULL, NULL };
+	size_t nh = 0;
+	struct fr_test_resp t;
 	struct resp r = { 0 };
-	char url[128], line[128];
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
 	if (ctype) {
-		snprintf(line, sizeof(line), "Content-Type: %s", ctype);
-		h = curl_slist_append(h, line);
+		snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
+		headers[nh++] = ct;
 	}
 	if (cenc) {
-		snprintf(line, sizeof(line), "Content-Encoding: %s", cenc);
-		h = curl_slist_append(h, line);
+		snprintf(ce, sizeof(ce), "Content-Encoding: %s", cenc);
+		headers[nh++] = ce;
 	}
-	h = curl_slist_append(h, "Expect:");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_hdr);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	t = fr_test_http(port, method, path, headers, body, len);
+	r.status = t.status;
+	r.body = t.body;
+	fr_test_resp_header(&t, "Retry-After", r.retry_after, sizeof(r.retry_after));
+	fr_test_resp_header(&t, "Allow", r.allow, sizeof(r.allow));
+	fr_test_resp_header(&t, "Content-Type", r.ctype, sizeof(r.ctype));
+	fr_buf__free(&t.head);
 	return r;
 }
 

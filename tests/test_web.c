@@ -24,6 +24,7 @@
 #include "fr_store.h"
 #include "fr_trigger.h"
 #include "fr_web.h"
+#include "fr_test_http.h"
 
 #define MS 1000000ull
 
@@ -109,69 +110,20 @@ struct resp {
 	char ctype[96], disposition[160], csp[400], cookie[300], location[64];
 };
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-	fr_buf__put(&((struct resp *)ud)->body, p, sz * n);
-	return sz * n;
-}
-
-static void hdr(const char *p, size_t len, const char *name, char *out, size_t outlen)
-{
-	size_t nl = strlen(name);
-
-	if (len <= nl + 1 || strncasecmp(p, name, nl) || p[nl] != ':')
-		return;
-	p += nl + 1;
-	len -= nl + 1;
-	while (len && *p == ' ')
-		p++, len--;
-	while (len && (p[len - 1] == '\r' || p[len - 1] == '\n'))
-		len--;
-	snprintf(out, outlen, "%.*s", (int)len, p);
-}
-
-static size_t on_hdr(char *p, size_t sz, size_t n, void *ud)
-{
-	struct resp *r = ud;
-
-	hdr(p, sz * n, "Content-Type", r->ctype, sizeof(r->ctype));
-	hdr(p, sz * n, "Content-Disposition", r->disposition, sizeof(r->disposition));
-	hdr(p, sz * n, "Content-Security-Policy", r->csp, sizeof(r->csp));
-	hdr(p, sz * n, "Set-Cookie", r->cookie, sizeof(r->cookie));
-	hdr(p, sz * n, "Location", r->location, sizeof(r->location));
-	return sz * n;
-}
-
 static struct resp req(uint16_t port, const char *method, const char *path, const char *body,
 		       size_t len, const char *auth)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-	struct resp r = { 0 };
-	char url[512], a[300];
+	const char *headers[3] = { "Content-Type: application/json", auth, NULL };
+	struct fr_test_resp t = fr_test_http(port, method, path, headers, body, len);
+	struct resp r = { .status = t.status, .body = t.body };
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
-	if (auth) {
-		snprintf(a, sizeof(a), "%s", auth);
-		h = curl_slist_append(h, a);
-	}
-	h = curl_slist_append(h, "Expect:");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	if (body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	}
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_hdr);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-	curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+	fr_test_resp_header(&t, "Content-Type", r.ctype, sizeof(r.ctype));
+	fr_test_resp_header(&t, "Content-Disposition", r.disposition, sizeof(r.disposition));
+	fr_test_resp_header(&t, "Content-Security-Policy", r.csp, sizeof(r.csp));
+	fr_test_resp_header(&t, "Set-Cookie", r.cookie, sizeof(r.cookie));
+	fr_test_resp_header(&t, "Location", r.location, sizeof(r.location));
 	fr_buf__putc(&r.body, '\0');
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	fr_buf__free(&t.head);
 	return r;
 }
 
