@@ -27,11 +27,23 @@ typedef Flightrec__Snapshot__V1__Snapshot PbSnap;
  */
 int fr_frsnap__wrap(const PbSnap *snap, int level, void **out, size_t *out_len, size_t *raw_len);
 
-/* Checks the magic and decompresses into protobuf. 0, -EBADMSG, -ENOMEM. */
-int fr_frsnap__unwrap(const void *p, size_t len, struct fr_buf *protobuf);
+/* What readers allow a snapshot by default: decompressed, and decoded. */
+#define FR_FRSNAP_MAX_BYTES (256u << 20)
 
-/* Unwraps and decodes: 0 or -EBADMSG. Free *out with fr_frsnap__free. */
-int fr_frsnap__decode(const void *frsnap, size_t len, PbSnap **out);
+/*
+ * Checks the magic and decompresses into protobuf, at most max bytes
+ * whatever the frame claims. 0, -EBADMSG (not a .frsnap, corrupt,
+ * truncated or trailing bytes), -E2BIG (over max), -ENOMEM.
+ */
+int fr_frsnap__unwrap(const void *p, size_t len, size_t max, struct fr_buf *protobuf);
+
+/*
+ * Unwraps and decodes, with at most max bytes decompressed and at most max
+ * allocated for the message, and checks what readers index (the Records
+ * columns all of one length). 0, -EBADMSG, -E2BIG. Free *out with
+ * fr_frsnap__free.
+ */
+int fr_frsnap__decode(const void *frsnap, size_t len, size_t max, PbSnap **out);
 void fr_frsnap__free(PbSnap *s);
 
 #endif /* FR_FRSNAP_H */

@@ -405,7 +405,7 @@ static void test_kill9_recorder(void **state)
 			struct fr_buf b = { 0 }, pb = { 0 };
 
 			assert_int_equal(fr_store__snapshot(s, inc[i].id, &b), 0);
-			assert_int_equal(fr_frsnap__unwrap(b.p, b.len, &pb), 0);
+			assert_int_equal(fr_frsnap__unwrap(b.p, b.len, FR_FRSNAP_MAX_BYTES, &pb), 0);
 			assert_true(pb.len > 0);
 			fr_buf__free(&b);
 			fr_buf__free(&pb);

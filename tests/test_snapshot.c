@@ -225,7 +225,7 @@ static void test_stages(void **state)
 	assert_int_equal(fr_snapshotter__encode(s, &f->in, &wk, &out), 0);
 	assert_non_null(out.frsnap);
 	assert_true(out.raw_bytes > 0);
-	assert_int_equal(fr_frsnap__decode(out.frsnap, out.frsnap_len, &snap), 0);
+	assert_int_equal(fr_frsnap__decode(out.frsnap, out.frsnap_len, FR_FRSNAP_MAX_BYTES, &snap), 0);
 	assert_int_equal(snap->incident_id, 0x1234);
 	assert_string_equal(snap->verdict, wk.ev.verdict);
 	assert_string_equal(snap->rule, "threshold=50ms");
@@ -283,7 +283,7 @@ static void test_take(void **state)
 	assert_string_equal(out.summary.verdict,
 			    "no kernel context: the span's resource has no process.pid");
 	assert_int_equal(out.export->nr_spans, 1);
-	assert_int_equal(fr_frsnap__decode(out.frsnap, out.frsnap_len, &snap), 0);
+	assert_int_equal(fr_frsnap__decode(out.frsnap, out.frsnap_len, FR_FRSNAP_MAX_BYTES, &snap), 0);
 	assert_false(snap->window->kernel_context);
 	assert_null(snap->records);
 	assert_string_equal(snap->window->no_context_reason, "the span's resource has no process.pid");

@@ -197,7 +197,7 @@ static void test_frsnap_and_views(void **state)
 	assert_int_equal(fr_frsnap__wrap(&s, 3, &frsnap, &len, &raw), 0);
 	assert_memory_equal(frsnap, FR_FRSNAP_MAGIC, FR_FRSNAP_MAGIC_LEN);
 	assert_int_equal(raw, flightrec__snapshot__v1__snapshot__get_packed_size(&s));
-	assert_int_equal(fr_frsnap__decode(frsnap, len, &d), 0);
+	assert_int_equal(fr_frsnap__decode(frsnap, len, FR_FRSNAP_MAX_BYTES, &d), 0);
 	assert_int_equal(d->incident_id, 77);
 	assert_string_equal(d->verdict, "blocked in fsync");
 	assert_int_equal(d->records->n_type, 2);
@@ -233,12 +233,12 @@ static void test_frsnap_and_views(void **state)
 	fr_buf__free(&o);
 	fr_frsnap__free(d);
 	/* bad input: no magic, a truncated frame, garbage after the magic */
-	assert_int_equal(fr_frsnap__decode("FRSNAP", 6, &d), -EBADMSG);
+	assert_int_equal(fr_frsnap__decode("FRSNAP", 6, FR_FRSNAP_MAX_BYTES, &d), -EBADMSG);
 	assert_null(d);
-	assert_int_equal(fr_frsnap__decode("XXSNAP01abcdefgh", 16, &d), -EBADMSG);
-	assert_int_equal(fr_frsnap__decode(frsnap, len - 3, &d), -EBADMSG);
+	assert_int_equal(fr_frsnap__decode("XXSNAP01abcdefgh", 16, FR_FRSNAP_MAX_BYTES, &d), -EBADMSG);
+	assert_int_equal(fr_frsnap__decode(frsnap, len - 3, FR_FRSNAP_MAX_BYTES, &d), -EBADMSG);
 	memset((char *)frsnap + FR_FRSNAP_MAGIC_LEN, 0x5a, len - FR_FRSNAP_MAGIC_LEN);
-	assert_int_equal(fr_frsnap__decode(frsnap, len, &d), -EBADMSG);
+	assert_int_equal(fr_frsnap__decode(frsnap, len, FR_FRSNAP_MAX_BYTES, &d), -EBADMSG);
 	free(frsnap);
 	fr_frsnap__free(NULL);
 }

@@ -257,7 +257,7 @@ static enum MHD_Result incident(struct fr_web *w, struct MHD_Connection *c, cons
 		fr_buf__free(&snap);
 		return ret;
 	}
-	if (fr_frsnap__decode(snap.p, snap.len, &ps)) {
+	if (fr_frsnap__decode(snap.p, snap.len, FR_FRSNAP_MAX_BYTES, &ps)) {
 		fr_buf__free(&snap);
 		return send_error(c, 500, "the snapshot does not decode");
 	}

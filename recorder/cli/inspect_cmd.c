@@ -42,7 +42,7 @@ static void print_span(FILE *out, const PbSnap *s)
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 		fr_fmt_duration(sp->end_time_unix_nano - sp->start_time_unix_nano, d1, sizeof(d1));
 		fprintf(out, "span      %s  %s (%s)  %s, ended %s\n", fr_snapview__service(s), sp->name,
-			sp->kind <= 5 ? kinds[sp->kind] : "?", d1, when);
+			(unsigned)sp->kind <= 5 ? kinds[sp->kind] : "?", d1, when);
 		if (sp->trace_id.len == 16) {
 			fr_hex(sp->trace_id.data, 16, hex);
 			fprintf(out, "trace     %s", hex);
@@ -256,7 +256,7 @@ int fr_cmd_inspect(int argc, char **argv)
 		{ 0 },
 	};
 	const char *output = NULL, *data_dir = NULL, *save = NULL;
-	struct fr_buf file = { 0 }, pb = { 0 };
+	struct fr_buf file = { 0 };
 	bool json = false, perfetto = false, list = false;
 	struct fr_store *st = NULL;
 	PbSnap *snap = NULL;
@@ -311,13 +311,11 @@ int fr_cmd_inspect(int argc, char **argv)
 		ret = 0;
 		goto done;
 	}
-	if (fr_frsnap__unwrap(file.p, file.len, &pb)) {
-		fprintf(stderr, "flightrec inspect: not a flightrec snapshot (bad magic or data)\n");
-		goto done;
-	}
-	snap = flightrec__snapshot__v1__snapshot__unpack(NULL, pb.len, pb.p);
-	if (!snap) {
-		fprintf(stderr, "flightrec inspect: the snapshot does not decode\n");
+	rc = fr_frsnap__decode(file.p, file.len, FR_FRSNAP_MAX_BYTES, &snap);
+	if (rc) {
+		fprintf(stderr, "flightrec inspect: %s\n",
+			rc == -E2BIG ? "the snapshot is larger than a snapshot can be"
+				     : "not a flightrec snapshot (bad magic, or data that does not decode)");
 		goto done;
 	}
 	if (output) {
@@ -347,12 +345,10 @@ int fr_cmd_inspect(int argc, char **argv)
 	}
 	ret = 0;
 done:
-	if (snap)
-		flightrec__snapshot__v1__snapshot__free_unpacked(snap, NULL);
+	fr_frsnap__free(snap);
 	if (out != stdout)
 		fclose(out);
 	fr_buf__free(&file);
-	fr_buf__free(&pb);
 	fr_store__close(st);
 	return ret;
 }
