@@ -100,34 +100,39 @@ static __always_inline struct fr_cpu_state *this_cpu(__u32 *cpu_out)
 }
 
 /*
- * tid | tgid << 32 of the current task without a helper call (a call costs
- * dearly where returns go through mitigation thunks): sched_switch keeps
- * the running task's ids per CPU. Before the first switch after attach the
- * cache is empty (ids 0 are only idle, which makes no syscalls).
+ * The ids (tid | tgid << 32) of the task making a syscall, and whether it
+ * is followed, cached per CPU so that most syscalls need no helper call (a
+ * call costs dearly where returns go through mitigation thunks).
+ *
+ * The cache is keyed by the task's saved user registers, the raw syscall
+ * tracepoints' first argument: they lie at the top of the task's own
+ * kernel stack, so two live tasks never share them. A syscall whose
+ * registers are not the cached ones, or that comes after the follow filter
+ * changed, looks the task up again. sched_switch and exec only forget the
+ * key. Trusting sched_switch to name the next task was not enough: under
+ * load a task was seen running syscalls on a CPU whose cache still named
+ * the task before it (a few times per second of a busy two-CPU machine),
+ * and those syscalls were taken for the other task's.
  */
-static __always_inline __u64 current_ids(struct fr_cpu_state *st)
-{
-	__u64 ids = ((__u64)st->cur_tgid << 32) | st->cur_tid;
-
-	return ids ? ids : bpf_get_current_pid_tgid();
-}
-
-/*
- * Is the task running on this CPU followed: the cached decision while the
- * filter has not changed since it was taken, else the bitmap (and cache it).
- */
-static __always_inline int cur_followed(struct fr_cpu_state *st, __u64 ids)
+static __always_inline int syscall_task(struct fr_cpu_state *st, const struct pt_regs *regs,
+					__u64 *ids)
 {
 	__u32 gen = st->follow_gen;
+	__u64 id;
 	int f;
 
-	if (st->cur_gen == gen && (st->cur_tid | st->cur_tgid))
+	if (st->cur_regs == (__u64)regs && st->cur_gen == gen) {
+		*ids = ((__u64)st->cur_tgid << 32) | st->cur_tid;
 		return st->cur_followed;
-	f = followed(ids >> 32);
-	if (st->cur_tid | st->cur_tgid) {
-		st->cur_followed = f;
-		st->cur_gen = gen;
 	}
+	id = bpf_get_current_pid_tgid();
+	f = followed(id >> 32);
+	st->cur_tid = (__u32)id;
+	st->cur_tgid = id >> 32;
+	st->cur_followed = f;
+	st->cur_gen = gen;
+	st->cur_regs = (__u64)regs;
+	*ids = id;
 	return f;
 }
 
@@ -188,8 +193,7 @@ int BPF_PROG(fr_sys_enter, struct pt_regs *regs, long id)
 
 	if (!st)
 		return 0;
-	pid_tgid = current_ids(st);
-	if (!cur_followed(st, pid_tgid))
+	if (!syscall_task(st, regs, &pid_tgid))
 		return 0; /* counted once per syscall, at exit */
 	tid = (__u32)pid_tgid;
 	idx = tid & sys_entry_mask;
@@ -220,8 +224,7 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 
 	if (!st)
 		return 0;
-	id = current_ids(st);
-	if (!cur_followed(st, id)) {
+	if (!syscall_task(st, regs, &id)) {
 		st->skipped++; /* per-CPU, not atomic: a lost count is acceptable */
 		return 0;
 	}
@@ -305,16 +308,13 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 
 	if (!st)
 		return 0;
-	id = current_ids(st);
-	prev_f = cur_followed(st, id);
+	id = task_ids(prev);
+	prev_f = followed(id >> 32);
 	next_ids = task_ids(next);
 	next_tid = (__u32)next_ids;
 	next_tgid = next_ids >> 32;
 	next_f = followed(next_tgid);
-	st->cur_tid = next_tid;
-	st->cur_tgid = next_tgid;
-	st->cur_followed = next_f;
-	st->cur_gen = st->follow_gen;
+	st->cur_regs = 0; /* the next syscall on this CPU looks its task up */
 	if (!(st->capture_flags & FR_CAP_SCHED))
 		return 0;
 	if (!prev_f && !next_f) {
@@ -358,9 +358,9 @@ int BPF_PROG(fr_sched_waking, struct task_struct *p)
 		return 0;
 	/* The waker is the current task (for a wake-up from an interrupt: the
 	 * task the interrupt arrived on). */
-	id = current_ids(st);
+	id = bpf_get_current_pid_tgid();
 	wakee_ids = task_ids(p);
-	if (!followed(wakee_ids >> 32) && !cur_followed(st, id)) {
+	if (!followed(wakee_ids >> 32) && !followed(id >> 32)) {
 		st->skipped++;
 		return 0;
 	}
@@ -444,21 +444,16 @@ int BPF_PROG(fr_process_exec, struct task_struct *p, pid_t old_pid, struct linux
 	struct fr_cpu_state *st;
 	__u32 cpu;
 
-	/* A thread that execs takes its leader's tid: refresh the cache. */
+	/* A thread that execs takes its leader's tid, on the same stack: the
+	 * syscall cache must look the task up again. */
 	st = this_cpu(&cpu);
-	if (st) {
-		st->cur_tid = (__u32)ids;
-		st->cur_tgid = ids >> 32;
-		st->cur_gen = st->follow_gen - 1; /* decide afresh */
-	}
+	if (st)
+		st->cur_regs = 0;
 	if (!nr_comm_filters)
 		return 0;
 	bpf_get_current_comm(comm, sizeof(comm));
-	if (comm_matches(comm)) {
+	if (comm_matches(comm))
 		set_follow(ids >> 32, 1);
-		if (st)
-			st->cur_gen = st->follow_gen - 1;
-	}
 	return 0;
 }
 

@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define FR_ABI_VERSION 1
+#define FR_ABI_VERSION 2
 
 /* Upper bound on CPUs handled (power of two: used as an index mask). */
 #define FR_MAX_CPUS 256
@@ -110,24 +110,25 @@ struct fr_stack {
 
 /*
  * Per-CPU state in BPF global data, two cache lines per CPU. The first is
- * all an event of an unfollowed task touches: the follow decision for the
- * task running on this CPU is cached there (decided at sched_switch), and
- * user space bumps follow_gen on every CPU when the filter changes, which
- * makes the next event decide afresh from the bitmap.
+ * all a syscall of an unfollowed task touches: the ids and follow decision
+ * of the task last seen making a syscall on this CPU are cached there,
+ * keyed by its user register block (unique per live task), and user space
+ * bumps follow_gen on every CPU when the filter changes, which makes the
+ * next syscall decide afresh from the bitmap.
  */
 struct fr_cpu_state {
 	/* line 1: every event */
 	__u64 head;        /* next record position (records written = head) */
 	__u64 wrap_base;   /* (BPF) head rounded down to the ring size */
-	__u32 cur_tid;     /* (BPF) task on this CPU since its last switch; */
-	__u32 cur_tgid;    /*   both 0 until the first switch after attach */
+	__u32 cur_tid;     /* (BPF) the task the cache describes */
+	__u32 cur_tgid;
 	__u32 cur_gen;     /* (BPF) follow_gen when cur_followed was decided */
 	__u32 follow_gen;  /* (user space) bumped when the follow filter changes */
 	__u32 cur_followed; /* (BPF) is cur_tgid followed */
 	__u32 capture_flags; /* (user space) FR_CAP_*, the same on every CPU */
 	__u64 skipped;     /* syscalls and sched events of unfollowed tasks */
 	__u64 nested;      /* records written while another was in progress */
-	__u64 _pad1;
+	__u64 cur_regs;    /* (BPF) the cache's key: the task's pt_regs; 0 = none */
 	/* line 2: stacks and rare counters */
 	__u64 stack_head;  /* next stack position */
 	__u64 stack_wrap_base; /* (BPF) stack_head rounded down */
