@@ -67,9 +67,14 @@ void fr_buf__free(struct fr_buf *b);
 /* Human duration: "412 ms", "1.24 s", "850 us". */
 void fr_fmt_duration(uint64_t ns, char *buf, size_t len);
 
+/* The longest duration flightrec takes anywhere: INT64_MAX ns, 292 years. */
+#define FR_DURATION_MAX_NS ((uint64_t)INT64_MAX)
+
 /*
  * "250ms", "1.5s", "5m", "800us", "20ns"; a bare number is milliseconds.
- * 0 with *ns set, or -EINVAL.
+ * Whole numbers are exact; fractions round to the nearest ns. 0 with *ns
+ * set; -EINVAL for anything else (signs, spaces, "inf", "nan", unknown
+ * units); -ERANGE beyond FR_DURATION_MAX_NS.
  */
 int fr_parse_duration(const char *s, uint64_t *ns);
 

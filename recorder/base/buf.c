@@ -3,6 +3,7 @@
  * buf.c - arenas, growable buffers, hex and durations (fr_buf.h).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,26 +297,52 @@ void fr_fmt_duration(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%.0f us", ns / 1e3);
 }
 
+/* The unit a duration ends with, in ns; 0 when unknown. */
+static uint64_t duration_unit(const char *u)
+{
+	static const struct {
+		const char *name;
+		uint64_t ns;
+	} units[] = { { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "", 1000000 },
+		      { "s", 1000000000 }, { "m", 60000000000 } };
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(u, units[i].name))
+			return units[i].ns;
+	return 0;
+}
+
 int fr_parse_duration(const char *s, uint64_t *out)
 {
+	const char *p = s;
+	uint64_t unit, v = 0;
 	char *end;
-	double v = strtod(s, &end);
-	double mult;
+	double d;
 
-	if (end == s || v < 0)
+	if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
+		return -EINVAL; /* no sign, no space, no "inf" or "nan" */
+	/* Whole numbers exactly, so that every duration formats and parses
+	 * back to itself; fractions through a double. */
+	while (*p >= '0' && *p <= '9') {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	}
+	if (*p != '.' && *p != 'e' && *p != 'E') {
+		unit = duration_unit(p);
+		if (!unit || p == s)
+			return -EINVAL;
+		if (v > FR_DURATION_MAX_NS / unit)
+			return -ERANGE;
+		*out = v * unit;
+		return 0;
+	}
+	d = strtod(s, &end);
+	unit = duration_unit(end);
+	if (end == s || !unit || !isfinite(d) || d < 0)
 		return -EINVAL;
-	if (!strcmp(end, "ns"))
-		mult = 1;
-	else if (!strcmp(end, "us"))
-		mult = 1e3;
-	else if (!strcmp(end, "ms") || !*end)
-		mult = 1e6; /* a bare number is milliseconds */
-	else if (!strcmp(end, "s"))
-		mult = 1e9;
-	else if (!strcmp(end, "m"))
-		mult = 60e9;
-	else
-		return -EINVAL;
-	*out = (uint64_t)(v * mult);
+	if (d * (double)unit >= (double)FR_DURATION_MAX_NS)
+		return -ERANGE;
+	*out = (uint64_t)(d * (double)unit + 0.5);
 	return 0;
 }

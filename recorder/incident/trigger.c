@@ -40,6 +40,20 @@ static void format_duration(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64 "ns", ns);
 }
 
+/*
+ * The percentile of quantile q in the fewest digits that parse back to q
+ * exactly (p99, p99.9, p99.99999): rules are stored as text, and must come
+ * back the same after a restart.
+ */
+static void format_percentile(double q, char *buf, size_t len)
+{
+	for (int digits = 1; digits <= 17; digits++) {
+		snprintf(buf, len, "%.*g", digits, q * 100);
+		if (strtod(buf, NULL) / 100.0 == q)
+			return;
+	}
+}
+
 /* Next comma-separated item of *p (quotes '...' allowed in values). */
 static bool next_item(const char **p, char *item, size_t len)
 {
@@ -106,7 +120,7 @@ int fr_rule__parse(const char *text, struct fr_rule *out, char *err, size_t errl
 				char *end;
 				double q = strtod(item + 1, &end);
 
-				if (end == item + 1 || *end || q <= 0 || q >= 100)
+				if (end == item + 1 || *end || !(q > 0 && q < 100)) /* NaN too */
 					return fail(err, errlen, "bad percentile '%s' (e.g. p99, p99.9)",
 						    item);
 				out->type = FR_RULE_PERCENTILE;
@@ -130,7 +144,7 @@ int fr_rule__parse(const char *text, struct fr_rule *out, char *err, size_t errl
 			out->kind = -2;
 			if (!strcmp(val, "any"))
 				out->kind = -1;
-			for (int k = 1; k <= 5; k++)
+			for (int k = 0; k <= 5; k++)
 				if (!strcasecmp(val, kind_names[k]))
 					out->kind = (int8_t)k;
 			if (out->kind == -2)
@@ -164,7 +178,10 @@ void fr_rule__format(const struct fr_rule *r, char *buf, size_t len)
 		format_duration(r->threshold_ns, d, sizeof(d));
 		n = snprintf(buf, len, "threshold=%s", d);
 	} else if (r->type == FR_RULE_PERCENTILE) {
-		n = snprintf(buf, len, "p%g,min=%u", r->quantile * 100, r->min_samples);
+		char q[40];
+
+		format_percentile(r->quantile, q, sizeof(q));
+		n = snprintf(buf, len, "p%s,min=%u", q, r->min_samples);
 	} else {
 		n = snprintf(buf, len, "error");
 	}
