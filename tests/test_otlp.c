@@ -253,6 +253,10 @@ static void test_proto_hostile(void **state)
 	char err[128];
 
 	(void)state;
+	/* an empty body (no buffer at all) is an empty request */
+	assert_int_equal(fr_otlp__decode_proto(NULL, 0, &b, err, sizeof(err)), 0);
+	assert_int_equal(b->nr_spans, 0);
+	fr_batch__put(b);
 	/* nesting within the limit decodes */
 	deep_value(&v, 8);
 	span_with_value(&req, &v);

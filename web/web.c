@@ -65,8 +65,11 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, stru
 {
 	enum MHD_Result ret;
 
-	if (b->oom)
-		return respond(c, 500, "{\"error\":\"out of memory\"}", 25, "application/json", NULL, false);
+	if (b->oom) {
+		fr_buf__free(b);
+		return respond(c, 500, "{\"error\":\"out of memory\"}", 25, "application/json", NULL,
+			       false);
+	}
 	ret = respond(c, status, b->p ? (char *)b->p : "", b->len, "application/json", NULL, false);
 	fr_buf__free(b);
 	return ret;

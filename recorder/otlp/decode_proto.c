@@ -278,6 +278,8 @@ int fr_otlp__decode_proto(const uint8_t *buf, size_t len, struct fr_batch **out,
 	int rc;
 
 	*out = NULL;
+	if (!len)
+		buf = (const uint8_t *)""; /* an empty request: no pointer arithmetic on NULL */
 	rc = prewalk(buf, buf + len, T_REQ, 0);
 	if (rc) {
 		fr_otlp_set_err(err, errlen, rc == -E2BIG ? "values nested too deeply"
