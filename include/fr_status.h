@@ -29,6 +29,7 @@ struct fr_incident_counts {
 	uint64_t stored;   /* committed */
 	uint64_t failed;   /* snapshot or store failed */
 	uint64_t dropped;  /* capture queue full */
+	uint64_t forward_failed; /* forwards the exporter refused (closing, out of memory) */
 };
 
 /* Events/s between gathers; initialise with FR_STATUS_RATE_INIT. */

@@ -10,8 +10,9 @@
  * All changes go through one writer thread, which batches queued changes
  * into transactions; a crash at any moment leaves every committed incident
  * whole (LMDB is ACID; commits are durable). Retention: by total bytes and
- * by age, oldest evicted first; a full map is handled by evicting and
- * retrying. Reads may run from any thread concurrently with the writer.
+ * by age, oldest evicted first; the bytes kept are also bounded by what the
+ * filesystem can hold, and a full map or a full filesystem is handled by
+ * evicting and retrying. Reads may run from any thread concurrently with the writer.
  */
 #ifndef FR_STORE_H
 #define FR_STORE_H
@@ -118,6 +119,7 @@ struct fr_store_stats {
 	uint64_t evicted_size;
 	uint64_t evicted_age;
 	uint64_t map_full;        /* times the map filled (evicted and retried) */
+	uint64_t disk_full;       /* times the filesystem filled (evicted and retried) */
 	uint64_t queued;
 };
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <lmdb.h>
 
 #include "fr_clock.h"
@@ -60,6 +61,34 @@ static int set_meta_bytes(MDB_txn *txn, struct fr_store *s, uint64_t bytes)
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
+/* Incidents evicted by a transaction, counted once it commits. */
+struct evictions {
+	uint64_t size, age;
+};
+
+static void count_evictions(struct fr_store *s, const struct evictions *ev)
+{
+	s->st.evicted_size += ev->size;
+	s->st.evicted_age += ev->age;
+}
+
+/*
+ * What the store may hold now: max_bytes, but no more than the filesystem
+ * can take: three quarters of what the store holds plus what is free (the
+ * rest for LMDB's own pages and for whoever else writes there). A store
+ * larger than its disk evicts the oldest instead of failing every commit.
+ */
+static uint64_t room_limit(struct fr_store *s, uint64_t bytes)
+{
+	struct statvfs fs;
+	uint64_t cap;
+
+	if (statvfs(s->o.dir, &fs))
+		return s->o.max_bytes;
+	cap = (bytes + (uint64_t)fs.f_bavail * fs.f_frsize) / 4 * 3;
+	return cap < s->o.max_bytes ? cap : s->o.max_bytes;
+}
+
 /* Removes incident id and its index entries; *freed gets its bytes. */
 static int delete_in(MDB_txn *txn, struct fr_store *s, uint64_t id, uint64_t *freed)
 {
@@ -95,9 +124,10 @@ static int delete_in(MDB_txn *txn, struct fr_store *s, uint64_t id, uint64_t *fr
 	return 0;
 }
 
-/* Evicts oldest first while bytes > target or ids are older than cutoff. */
+/* Evicts oldest first while bytes > target or ids are older than cutoff;
+ * counts into ev, which the caller adds to the stats once it committed. */
 static int evict(MDB_txn *txn, struct fr_store *s, uint64_t *bytes, uint64_t target,
-		 uint64_t cutoff_id, int min_count)
+		 uint64_t cutoff_id, int min_count, struct evictions *ev)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -118,9 +148,9 @@ static int evict(MDB_txn *txn, struct fr_store *s, uint64_t *bytes, uint64_t tar
 			return rc;
 		*bytes = *bytes > freed ? *bytes - freed : 0;
 		if (by_age)
-			s->st.evicted_age++;
+			ev->age++;
 		else
-			s->st.evicted_size++;
+			ev->size++;
 		n++;
 		rc = mdb_cursor_open(txn, s->incidents, &c);
 		if (rc)
@@ -130,15 +160,16 @@ static int evict(MDB_txn *txn, struct fr_store *s, uint64_t *bytes, uint64_t tar
 	return 0;
 }
 
-static int put_in(MDB_txn *txn, struct fr_store *s, struct item *it, uint64_t *bytes)
+static int put_in(MDB_txn *txn, struct fr_store *s, struct item *it, uint64_t *bytes,
+		  uint64_t limit, struct evictions *ev)
 {
 	uint8_t kb[8], tk[24], ok[400];
 	MDB_val k = { 8, kb }, v, empty = { 0, NULL };
 	uint64_t size = it->summary_pb.len + it->frsnap_len;
 	int rc;
 
-	if (*bytes + size > s->o.max_bytes) {
-		rc = evict(txn, s, bytes, s->o.max_bytes > size ? s->o.max_bytes - size : 0, 0, 0);
+	if (*bytes + size > limit) {
+		rc = evict(txn, s, bytes, limit > size ? limit - size : 0, 0, 0, ev);
 		if (rc)
 			return rc;
 	}
@@ -186,7 +217,8 @@ static int rules_in(MDB_txn *txn, struct fr_store *s, struct item *it)
 /* One transaction for a batch of items: 0 or an LMDB error. */
 static int commit_batch(struct fr_store *s, struct item **items, int n)
 {
-	uint64_t now_ms = s->o.now_wall() / 1000000, bytes, cutoff = 0;
+	uint64_t now_ms = s->o.now_wall() / 1000000, bytes, cutoff = 0, limit;
+	struct evictions ev = { 0 };
 	MDB_txn *txn;
 	int rc;
 
@@ -194,16 +226,17 @@ static int commit_batch(struct fr_store *s, struct item **items, int n)
 	if (rc)
 		return rc;
 	bytes = fr_store_meta_bytes(txn, s);
+	limit = room_limit(s, bytes);
 	if (now_ms > s->o.max_age_s * 1000)
 		cutoff = (now_ms - s->o.max_age_s * 1000) << 16;
-	rc = evict(txn, s, &bytes, s->o.max_bytes, cutoff, 0);
+	rc = evict(txn, s, &bytes, limit, cutoff, 0, &ev);
 	for (int i = 0; !rc && i < n; i++) {
 		struct item *it = items[i];
 		uint64_t freed = 0;
 
 		switch (it->kind) {
 		case IT_PUT:
-			rc = put_in(txn, s, it, &bytes);
+			rc = put_in(txn, s, it, &bytes, limit, &ev);
 			break;
 		case IT_DELETE:
 			it->result = delete_in(txn, s, it->del_id, &freed);
@@ -225,14 +258,18 @@ static int commit_batch(struct fr_store *s, struct item **items, int n)
 		return rc;
 	}
 	rc = mdb_txn_commit(txn);
-	if (!rc)
+	if (!rc) {
 		s->st.bytes = bytes;
+		count_evictions(s, &ev);
+	}
 	return rc;
 }
 
-/* The map is full: evict a quarter of the bytes (at least one incident). */
+/* The map or the disk is full: evict a quarter of the bytes (at least one
+ * incident). */
 static int make_room(struct fr_store *s)
 {
+	struct evictions ev = { 0 };
 	MDB_txn *txn;
 	uint64_t bytes;
 	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
@@ -240,14 +277,23 @@ static int make_room(struct fr_store *s)
 	if (rc)
 		return rc;
 	bytes = fr_store_meta_bytes(txn, s);
-	rc = evict(txn, s, &bytes, bytes / 4 * 3, 0, 1);
+	rc = evict(txn, s, &bytes, bytes / 4 * 3, 0, 1, &ev);
 	if (!rc)
 		rc = set_meta_bytes(txn, s, bytes);
 	if (rc) {
 		mdb_txn_abort(txn);
 		return rc;
 	}
-	return mdb_txn_commit(txn);
+	rc = mdb_txn_commit(txn);
+	if (!rc)
+		count_evictions(s, &ev);
+	return rc;
+}
+
+/* Out of room: the map is full, or the filesystem under it. */
+static bool out_of_room(int rc)
+{
+	return rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT;
 }
 
 static void finish_item(struct fr_store *s, struct item *it, int err)
@@ -294,9 +340,13 @@ static void *writer(void *arg)
 		pthread_mutex_unlock(&s->mu);
 
 		rc = commit_batch(s, batch, n);
-		for (int tries = 0; rc == MDB_MAP_FULL && tries < 3; tries++) {
-			s->st.map_full++;
-			pr_warn("store map full: evicting the oldest incidents and retrying");
+		for (int tries = 0; out_of_room(rc) && tries < 8; tries++) {
+			if (rc == MDB_MAP_FULL)
+				s->st.map_full++;
+			else
+				s->st.disk_full++;
+			pr_warn("store %s: evicting the oldest incidents and retrying",
+				rc == MDB_MAP_FULL ? "map full" : "filesystem full");
 			if (make_room(s))
 				break;
 			rc = commit_batch(s, batch, n);
@@ -305,7 +355,7 @@ static void *writer(void *arg)
 			fr_store_lmdb_err(rc, "store commit failed");
 		pthread_mutex_lock(&s->mu);
 		for (int i = 0; i < n; i++)
-			finish_item(s, batch[i], rc ? (rc == MDB_MAP_FULL ? -ENOSPC : -EIO) : 0);
+			finish_item(s, batch[i], rc ? (out_of_room(rc) ? -ENOSPC : -EIO) : 0);
 		s->busy = false;
 		pthread_cond_broadcast(&s->done_cv);
 	}

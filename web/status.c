@@ -70,6 +70,8 @@ void fr_status__gather(const struct fr_status_sources *src, struct fr_status *ou
 		out->incidents.stored = __atomic_load_n(&src->incidents->stored, __ATOMIC_RELAXED);
 		out->incidents.failed = __atomic_load_n(&src->incidents->failed, __ATOMIC_RELAXED);
 		out->incidents.dropped = __atomic_load_n(&src->incidents->dropped, __ATOMIC_RELAXED);
+		out->incidents.forward_failed =
+			__atomic_load_n(&src->incidents->forward_failed, __ATOMIC_RELAXED);
 	}
 }
 
@@ -119,8 +121,9 @@ void fr_status__json(const struct fr_status *s, struct fr_buf *b)
 			       s->trig.ops);
 	if (s->has_incidents)
 		fr_buf__printf(b, ",\"incidents\":{\"stored\":%" PRIu64 ",\"failed\":%" PRIu64
-				  ",\"dropped\":%" PRIu64 "}",
-			       s->incidents.stored, s->incidents.failed, s->incidents.dropped);
+				  ",\"dropped\":%" PRIu64 ",\"forward_failed\":%" PRIu64 "}",
+			       s->incidents.stored, s->incidents.failed, s->incidents.dropped,
+			       s->incidents.forward_failed);
 	fr_buf__putc(b, '}');
 }
 
@@ -180,9 +183,12 @@ void fr_status__prometheus(const struct fr_status *s, struct fr_buf *b)
 		metric(b, "flightrec_store_incidents", "gauge", "Incidents stored.", s->store.incidents);
 		metric(b, "flightrec_store_bytes", "gauge", "Bytes stored.", s->store.bytes);
 	}
-	if (s->has_incidents)
+	if (s->has_incidents) {
 		metric(b, "flightrec_incidents_total", "counter", "Incidents committed since start.",
 		       s->incidents.stored);
+		metric(b, "flightrec_incidents_failed_total", "counter",
+		       "Incidents that could not be made or committed.", s->incidents.failed);
+	}
 }
 
 void fr_status__log(const struct fr_status *s)

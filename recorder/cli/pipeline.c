@@ -8,6 +8,7 @@
 #define FR_LOG_MOD "run"
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon_int.h"
@@ -32,26 +33,69 @@ static void count(uint64_t *counter)
 	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
 }
 
-/* Stage store: the incident into the store; counted as stored only when
- * the store took it. */
+/* An incident on its way into the store, until the commit says how it went. */
+struct pending_incident {
+	struct fr_daemon *d;
+	struct fr_batch *export;      /* the annotated span and its children */
+	const struct fr_span *span;   /* the span as it came (held by export) */
+	char line[960];               /* what the log says once it is stored */
+};
+
+/*
+ * After the commit (on the store's writer thread): only now is the
+ * incident counted, logged and exported with its id; an incident that did
+ * not commit is counted as failed and its span forwarded as it came.
+ */
+static void incident_committed(void *ctx, uint64_t id, int err)
+{
+	struct pending_incident *p = ctx;
+	struct fr_daemon *d = p->d;
+
+	if (err) {
+		pr_err("incident %016" PRIx64 " not stored: %s", id, strerror(-err));
+		count(&d->counts.failed);
+		if (d->exp)
+			fr_exporter__submit(d->exp, p->span, 1);
+	} else {
+		pr_info("%s", p->line);
+		count(&d->counts.stored);
+		if (d->exp)
+			fr_exporter__submit(d->exp, p->export->spans, p->export->nr_spans);
+	}
+	fr_batch__put(p->export);
+	free(p);
+}
+
+/* Stage store: hands the incident to the store; the rest happens when it
+ * has committed (incident_committed). */
 static void store_incident(struct fr_daemon *d, const struct fr_incident_in *in,
 			   struct fr_incident_out *out)
 {
+	struct pending_incident *p = calloc(1, sizeof(*p));
 	int err;
 
-	pr_info("incident %016" PRIx64 ": %s %s: %s", in->id, out->summary.service,
-		out->summary.span_name, out->summary.verdict);
-	err = fr_store__put(d->store, &out->summary, out->frsnap, out->frsnap_len, NULL, NULL);
-	out->frsnap = NULL; /* the store owns it now, whatever the outcome */
-	if (err) {
-		pr_err("incident %016" PRIx64 " not stored: %s", in->id, strerror(-err));
+	if (!p) {
+		free(out->frsnap);
+		out->frsnap = NULL;
+		pr_err("incident %016" PRIx64 " not stored: out of memory", in->id);
 		count(&d->counts.failed);
-	} else {
-		count(&d->counts.stored);
+		if (d->exp)
+			fr_exporter__submit(d->exp, in->span, 1);
+		return;
 	}
+	p->d = d;
+	p->export = fr_batch__get(out->export);
+	p->span = in->span;
+	snprintf(p->line, sizeof(p->line), "incident %016" PRIx64 ": %s %s: %s", in->id,
+		 out->summary.service, out->summary.span_name, out->summary.verdict);
+	err = fr_store__put(d->store, &out->summary, out->frsnap, out->frsnap_len,
+			    incident_committed, p);
+	out->frsnap = NULL; /* the store owns it now, whatever the outcome */
+	if (err)
+		incident_committed(p, in->id, err); /* refused before the writer saw it */
 }
 
-/* One fired span: snapshot, store, export. */
+/* One fired span: snapshot, then store (which exports once committed). */
 static void make_incident(struct fr_daemon *d, struct fr_snapshotter *snap, const struct fr_job *j)
 {
 	struct fr_incident_in in = {
@@ -72,8 +116,6 @@ static void make_incident(struct fr_daemon *d, struct fr_snapshotter *snap, cons
 		return;
 	}
 	store_incident(d, &in, &out);
-	if (d->exp)
-		fr_exporter__submit(d->exp, out.export->spans, out.export->nr_spans);
 	fr_incident_out__free(&out);
 }
 
@@ -223,8 +265,10 @@ int fr_daemon__on_batch(void *daemon, struct fr_batch *b)
 				fr_exporter__submit(d->exp, sp, 1);
 		}
 	}
+	/* Never an error from here on: captures are queued and spans forwarded
+	 * already, and a client told to retry would send them all again. */
 	if (d->exp && b->nr_spans > fwd_from &&
 	    fr_exporter__submit(d->exp, b->spans + fwd_from, b->nr_spans - fwd_from))
-		return -EAGAIN;
+		count(&d->counts.forward_failed);
 	return 0;
 }
