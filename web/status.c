@@ -127,67 +127,66 @@ void fr_status__json(const struct fr_status *s, struct fr_buf *b)
 	fr_buf__putc(b, '}');
 }
 
-static void metric(struct fr_buf *b, const char *name, const char *type, const char *help,
-		   double v)
-{
-	fr_buf__printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
-}
-
 void fr_status__prometheus(const struct fr_status *s, struct fr_buf *b)
 {
-	metric(b, "flightrec_uptime_seconds", "gauge", "Seconds since start.", s->uptime_s);
-	metric(b, "flightrec_kernel_capture", "gauge", "1 when kernel capture is on.",
-	       s->kernel_capture ? 1 : 0);
-	if (s->kernel_capture) {
-		metric(b, "flightrec_ring_records_written_total", "counter", "Records written.",
-		       s->cap.written);
-		metric(b, "flightrec_ring_records_overwritten_total", "counter",
-		       "Records overwritten by newer ones.", s->cap.overwritten);
-		metric(b, "flightrec_ring_events_skipped_total", "counter",
-		       "Events of unfollowed tasks filtered in the kernel.", s->cap.skipped);
-		metric(b, "flightrec_ring_stack_failures_total", "counter", "Stacks not taken.",
-		       s->cap.stack_fail);
+	const bool cap = s->kernel_capture;
+	const struct {
+		bool on;
+		const char *name, *type, *help;
+		double v;
+	} m[] = {
+		{ true, "flightrec_uptime_seconds", "gauge", "Seconds since start.", s->uptime_s },
+		{ true, "flightrec_kernel_capture", "gauge", "1 when kernel capture is on.", cap },
+		{ cap, "flightrec_ring_records_written_total", "counter", "Records written.",
+		  s->cap.written },
+		{ cap, "flightrec_ring_records_overwritten_total", "counter",
+		  "Records overwritten by newer ones.", s->cap.overwritten },
+		{ cap, "flightrec_ring_events_skipped_total", "counter",
+		  "Events of unfollowed tasks filtered in the kernel.", s->cap.skipped },
+		{ cap, "flightrec_ring_stack_failures_total", "counter", "Stacks not taken.",
+		  s->cap.stack_fail },
+		{ s->has_otlp, "flightrec_otlp_requests_total", "counter", "OTLP requests.",
+		  s->otlp.requests },
+		{ s->has_otlp, "flightrec_otlp_spans_accepted_total", "counter", "Spans accepted.",
+		  s->otlp.spans_accepted },
+		{ s->has_otlp, "flightrec_otlp_spans_rejected_total", "counter",
+		  "Spans refused (bad ids).", s->otlp.spans_rejected },
+		{ s->has_otlp, "flightrec_otlp_requests_failed_total", "counter",
+		  "Requests answered 400/413/415/503.",
+		  s->otlp.bad_request + s->otlp.too_large + s->otlp.unsupported + s->otlp.busy },
+		{ s->has_exporter, "flightrec_export_spans_sent_total", "counter", "Spans delivered.",
+		  s->exp.spans_sent },
+		{ s->has_exporter, "flightrec_export_spans_dropped_total", "counter",
+		  "Spans dropped from a full queue.", s->exp.spans_dropped_full },
+		{ s->has_exporter, "flightrec_export_spans_lost_total", "counter",
+		  "Spans refused by the backend or given up.", s->exp.spans_lost },
+		{ s->has_exporter, "flightrec_export_queue_bytes", "gauge", "Bytes queued for export.",
+		  s->exp.queue_bytes },
+		{ s->has_triggers, "flightrec_trigger_spans_total", "counter", "Spans judged.",
+		  s->trig.spans },
+		{ s->has_triggers, "flightrec_trigger_fired_total", "counter", "Captures triggered.",
+		  s->trig.fired },
+		{ s->has_triggers, "flightrec_trigger_operations", "gauge", "Operations tracked.",
+		  s->trig.ops },
+		{ s->has_store, "flightrec_store_incidents", "gauge", "Incidents stored.",
+		  s->store.incidents },
+		{ s->has_store, "flightrec_store_bytes", "gauge", "Bytes stored.", s->store.bytes },
+		{ s->has_incidents, "flightrec_incidents_total", "counter",
+		  "Incidents committed since start.", s->incidents.stored },
+		{ s->has_incidents, "flightrec_incidents_failed_total", "counter",
+		  "Incidents that could not be made or committed.", s->incidents.failed },
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (m[i].on)
+			fr_buf__printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", m[i].name, m[i].help,
+				       m[i].name, m[i].type, m[i].name, m[i].v);
+	if (cap) {
 		fr_buf__printf(b, "# HELP flightrec_ring_coverage_seconds History each CPU's ring holds.\n"
 				  "# TYPE flightrec_ring_coverage_seconds gauge\n");
 		for (uint32_t i = 0; i < s->cap_info.nr_cpus && i < FR_MAX_CPUS; i++)
 			fr_buf__printf(b, "flightrec_ring_coverage_seconds{cpu=\"%u\"} %.1f\n", i,
 				       s->coverage_s[i]);
-	}
-	if (s->has_otlp) {
-		metric(b, "flightrec_otlp_requests_total", "counter", "OTLP requests.", s->otlp.requests);
-		metric(b, "flightrec_otlp_spans_accepted_total", "counter", "Spans accepted.",
-		       s->otlp.spans_accepted);
-		metric(b, "flightrec_otlp_spans_rejected_total", "counter", "Spans refused (bad ids).",
-		       s->otlp.spans_rejected);
-		metric(b, "flightrec_otlp_requests_failed_total", "counter",
-		       "Requests answered 400/413/415/503.",
-		       s->otlp.bad_request + s->otlp.too_large + s->otlp.unsupported + s->otlp.busy);
-	}
-	if (s->has_exporter) {
-		metric(b, "flightrec_export_spans_sent_total", "counter", "Spans delivered.",
-		       s->exp.spans_sent);
-		metric(b, "flightrec_export_spans_dropped_total", "counter",
-		       "Spans dropped from a full queue.", s->exp.spans_dropped_full);
-		metric(b, "flightrec_export_spans_lost_total", "counter",
-		       "Spans refused by the backend or given up.", s->exp.spans_lost);
-		metric(b, "flightrec_export_queue_bytes", "gauge", "Bytes queued for export.",
-		       s->exp.queue_bytes);
-	}
-	if (s->has_triggers) {
-		metric(b, "flightrec_trigger_spans_total", "counter", "Spans judged.", s->trig.spans);
-		metric(b, "flightrec_trigger_fired_total", "counter", "Captures triggered.",
-		       s->trig.fired);
-		metric(b, "flightrec_trigger_operations", "gauge", "Operations tracked.", s->trig.ops);
-	}
-	if (s->has_store) {
-		metric(b, "flightrec_store_incidents", "gauge", "Incidents stored.", s->store.incidents);
-		metric(b, "flightrec_store_bytes", "gauge", "Bytes stored.", s->store.bytes);
-	}
-	if (s->has_incidents) {
-		metric(b, "flightrec_incidents_total", "counter", "Incidents committed since start.",
-		       s->incidents.stored);
-		metric(b, "flightrec_incidents_failed_total", "counter",
-		       "Incidents that could not be made or committed.", s->incidents.failed);
 	}
 }
 
