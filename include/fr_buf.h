@@ -40,6 +40,11 @@ void fr_arena__free(struct fr_arena *a);
 #define fr_opts_copy(dst, src)                                                       \
 	memcpy((dst), (src), (src)->sz < sizeof(*(dst)) ? (src)->sz : sizeof(*(dst)))
 
+/* ---- secrets ---- */
+
+/* given == secret, in time that does not depend on where they differ. */
+bool fr_secret_eq(const char *given, const char *secret);
+
 /* ---- hex and durations ---- */
 
 /* Lowercase hex of n bytes into out (2n + 1 bytes). */

@@ -36,9 +36,11 @@ struct fr_config {
 	struct fr_snapshot_opts snapshot; /* pre_ns, post_ns, ui_base */
 	struct fr_store_opts store;      /* dir, max_bytes */
 	/* web */
-	struct fr_web_opts web;          /* listen, token */
+	struct fr_web_opts web;          /* listen, token, allowed_hosts */
 	bool no_web;
-	char token[256];
+	bool no_auth;                    /* no token: the daemon makes none */
+	char token[256];                 /* given; else made by the daemon */
+	char allowed_hosts[512];
 	char ui_base[128];
 	/* the rest */
 	bool demo;
@@ -52,6 +54,13 @@ struct fr_config {
  * on stderr). Free with fr_config__free in every case.
  */
 int fr_config__parse(struct fr_config *c, int argc, char **argv);
+
+/*
+ * The UI token when none was given and --no-auth was not: read from
+ * DATA-DIR/ui-token, made there at first start (random, mode 0600).
+ * 0, or -errno (logged). Sets c->web.token.
+ */
+int fr_config__ui_token(struct fr_config *c);
 void fr_config__free(struct fr_config *c);
 void fr_config__usage(FILE *out);
 

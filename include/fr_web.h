@@ -17,9 +17,10 @@
  *   GET    /, /incidents/ID, /triggers, /status   the pages (assets compiled in)
  *
  * A token, when set, is needed for every request (Authorization: Bearer,
- * or the cookie set by visiting /?token=...); binding beyond loopback
- * requires one. Requests that change things (POST, DELETE) need it always
- * when one is set.
+ * or the cookie set by visiting /?token=...), compared in constant time;
+ * binding beyond loopback requires one. Every request's Host must name
+ * this UI (DNS rebinding). Changes (POST, PUT, DELETE) from a page of
+ * another origin are refused, and their bodies must be JSON.
  */
 #ifndef FR_WEB_H
 #define FR_WEB_H
@@ -45,8 +46,11 @@ struct fr_web_opts {
 	/* after a rule change through the API (the daemon saves the rules) */
 	void (*rules_changed)(void *ctx);
 	void *ctx;                    /* for status and rules_changed */
+	const char *allowed_hosts;    /* more names for the Host header, comma-separated
+				       * (localhost, 127.0.0.1, [::1] and the listen
+				       * address always) */
 	size_t max_body;              /* POST bodies; default 64 KiB */
-	unsigned max_connections;     /* default 64 */
+	unsigned max_connections;     /* default 1024 (no per-address limit on loopback) */
 };
 
 struct fr_web;

@@ -502,6 +502,64 @@ static void test_token(void **state)
 	}
 }
 
+/* One request with exactly these header lines; its status. */
+static long status_of(uint16_t port, const char *method, const char *path, const char *const *h,
+		      const char *body)
+{
+	struct fr_test_resp t = fr_test_http(port, method, path, h, body, body ? strlen(body) : 0);
+	long st = t.status;
+
+	fr_test_resp_free(&t);
+	return st;
+}
+
+/* What a page on another site, or a rebinding DNS name, could send. */
+static void test_origin_and_host(void **state)
+{
+	struct fr_web *w = start(NULL);
+	uint16_t port = fr_web__port(w);
+	const char *rule = "{\"rule\":\"threshold=5s,service=origin-test\"}";
+	char same[64], other_port[64], host_evil[64], host_ours[64];
+	const char *json_ct = "Content-Type: application/json";
+	int changes = rules_changed_calls;
+
+	(void)state;
+	snprintf(same, sizeof(same), "Origin: http://127.0.0.1:%u", port);
+	snprintf(other_port, sizeof(other_port), "Origin: http://127.0.0.1:%u", port + 1);
+	snprintf(host_evil, sizeof(host_evil), "Host: attacker.example:%u", port);
+	snprintf(host_ours, sizeof(host_ours), "Host: localhost:%u", port);
+	/* a foreign Host is refused, on reads too */
+	assert_int_equal(status_of(port, "GET", "/api/incidents", (const char *[]){ host_evil, NULL },
+				   NULL), 403);
+	assert_int_equal(status_of(port, "GET", "/", (const char *[]){ "Host: 127.0.0.1:1", NULL },
+				   NULL), 403);
+	assert_int_equal(status_of(port, "GET", "/api/incidents", (const char *[]){ host_ours, NULL },
+				   NULL), 200);
+	/* text/plain and form posts: the cross-site requests a browser sends
+	 * without asking */
+	assert_int_equal(status_of(port, "POST", "/api/rules",
+				   (const char *[]){ "Content-Type: text/plain", NULL }, rule), 403);
+	assert_int_equal(status_of(port, "POST", "/api/rules",
+				   (const char *[]){ "Content-Type: application/x-www-form-urlencoded",
+						     NULL }, rule), 403);
+	/* another origin, even on this host */
+	assert_int_equal(status_of(port, "POST", "/api/rules",
+				   (const char *[]){ json_ct, "Origin: https://evil.example", NULL },
+				   rule), 403);
+	assert_int_equal(status_of(port, "POST", "/api/rules",
+				   (const char *[]){ json_ct, other_port, NULL }, rule), 403);
+	assert_int_equal(status_of(port, "DELETE", "/api/rules/1",
+				   (const char *[]){ "Origin: http://evil.example", NULL }, NULL), 403);
+	assert_int_equal(rules_changed_calls, changes);
+	/* our own pages' requests, and scripts without an Origin, go through */
+	assert_int_equal(status_of(port, "POST", "/api/rules", (const char *[]){ json_ct, same, NULL },
+				   rule), 201);
+	assert_int_equal(status_of(port, "POST", "/api/rules", (const char *[]){ json_ct, NULL },
+				   rule), 201);
+	assert_int_equal(rules_changed_calls, changes + 2);
+	fr_web__stop(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -510,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_rules_ops_status),
 		cmocka_unit_test(test_pages_and_paths),
 		cmocka_unit_test(test_token),
+		cmocka_unit_test(test_origin_and_host),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -29,6 +29,7 @@ struct fr_web {
 	struct MHD_Daemon *d;
 	uint16_t port;
 	uint64_t started;
+	char listen_host[128]; /* the listen address's host, as a Host header names it */
 };
 
 struct req {
@@ -90,16 +91,86 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 static bool token_ok(struct fr_web *w, struct MHD_Connection *c)
 {
 	const char *h, *cookie;
-	size_t tl;
 
 	if (!w->o.token)
 		return true;
-	tl = strlen(w->o.token);
 	h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (h && !strncmp(h, "Bearer ", 7) && strlen(h + 7) == tl && !strcmp(h + 7, w->o.token))
+	if (h && !strncmp(h, "Bearer ", 7) && fr_secret_eq(h + 7, w->o.token))
 		return true;
 	cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "fr_token");
-	return cookie && strlen(cookie) == tl && !strcmp(cookie, w->o.token);
+	return cookie && fr_secret_eq(cookie, w->o.token);
+}
+
+/* host (without its port) is one of the names this UI answers to. */
+static bool host_known(const struct fr_web *w, const char *host, size_t len)
+{
+	static const char *const local[] = { "127.0.0.1", "localhost", "[::1]" };
+	const char *p = w->o.allowed_hosts;
+
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (strlen(local[i]) == len && !strncasecmp(host, local[i], len))
+			return true;
+	if (strlen(w->listen_host) == len && !strncasecmp(host, w->listen_host, len))
+		return true;
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && !strncasecmp(host, p, len))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+/*
+ * The Host header names this UI (DNS rebinding: a foreign name resolving
+ * to 127.0.0.1 must not reach it). Its port must be ours too.
+ */
+static bool host_ok(const struct fr_web *w, struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *colon;
+	size_t len;
+
+	if (!h || !*h)
+		return false;
+	colon = h[0] == '[' ? strstr(h, "]:") : strrchr(h, ':');
+	if (colon && h[0] == '[')
+		colon++;
+	len = colon ? (size_t)(colon - h) : strlen(h);
+	if (colon && (unsigned)strtoul(colon + 1, NULL, 10) != w->port)
+		return false;
+	return host_known(w, h, len);
+}
+
+/*
+ * A change (POST, PUT, DELETE) from a browser page must come from our own
+ * pages: an Origin, when sent, names this UI; a body is JSON (a cross-site
+ * form or text/plain post cannot be, without a preflight we never grant).
+ */
+static const char *change_refused(const struct fr_web *w, struct MHD_Connection *c,
+				  const char *method)
+{
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_TYPE);
+
+	if (origin) {
+		const char *host = origin + 7, *colon;
+
+		if (strncasecmp(origin, "http://", 7))
+			return "cross-origin change refused";
+		colon = host[0] == '[' ? strstr(host, "]:") : strrchr(host, ':');
+		if (colon && host[0] == '[')
+			colon++;
+		if (!colon || (unsigned)strtoul(colon + 1, NULL, 10) != w->port ||
+		    !host_known(w, host, (size_t)(colon - host)))
+			return "cross-origin change refused";
+	}
+	if (strcmp(method, "DELETE") &&
+	    (!ct || strncasecmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';')))
+		return "a change needs Content-Type: application/json";
+	return NULL;
 }
 
 /* ---------------- JSON pieces ---------------- */
@@ -497,12 +568,21 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*size = 0;
 		return MHD_YES;
 	}
+	if (!host_ok(w, c))
+		return send_error(c, 403, "unknown Host: this UI answers to its own address only "
+					  "(--web-allow-host adds names)");
 	changing = !strcmp(method, "POST") || !strcmp(method, "DELETE") || !strcmp(method, "PUT");
+	if (changing) {
+		const char *why = change_refused(w, c, method);
+
+		if (why)
+			return send_error(c, 403, why);
+	}
 	/* /?token=... sets the cookie the pages then use */
 	if (w->o.token && !strcmp(url, "/") && !strcmp(method, "GET")) {
 		const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
 
-		if (t && !strcmp(t, w->o.token)) {
+		if (t && fr_secret_eq(t, w->o.token)) {
 			struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"",
 										    MHD_RESPMEM_PERSISTENT);
 			char cookie[512];
@@ -565,6 +645,7 @@ struct fr_web *fr_web__start(const struct fr_web_opts *opts)
 	const union MHD_DaemonInfo *info;
 	struct fr_web *w;
 	socklen_t alen;
+	bool loopback;
 
 	if (!opts || !opts->store) {
 		errno = EINVAL;
@@ -579,7 +660,7 @@ struct fr_web *fr_web__start(const struct fr_web_opts *opts)
 	if (!w->o.max_body)
 		w->o.max_body = 64 * 1024;
 	if (!w->o.max_connections)
-		w->o.max_connections = 64;
+		w->o.max_connections = 1024;
 	if (w->o.token && !*w->o.token)
 		w->o.token = NULL;
 	if (fr_parse_listen(w->o.listen, &addr, &alen)) {
@@ -595,13 +676,22 @@ struct fr_web *fr_web__start(const struct fr_web_opts *opts)
 		errno = EINVAL;
 		return NULL;
 	}
+	/* Every local user is 127.0.0.1: a per-address limit there would let one
+	 * of them lock all out. Idle connections are closed after 10 s. */
+	loopback = fr_is_loopback(&addr);
+	{
+		const char *colon = strrchr(w->o.listen, ':');
+		size_t n = colon ? (size_t)(colon - w->o.listen) : strlen(w->o.listen);
+
+		snprintf(w->listen_host, sizeof(w->listen_host), "%.*s", (int)n, w->o.listen);
+	}
 	w->started = fr_mono_ns();
 	w->d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			(addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 		0, NULL, NULL, handler, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_CONNECTION_LIMIT, w->o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)15, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)32,
+		(unsigned)10, MHD_OPTION_PER_IP_CONNECTION_LIMIT, loopback ? 0u : 32u,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
 		completed, w, MHD_OPTION_EXTERNAL_LOGGER, fr_log_mhd, w, MHD_OPTION_END);
 	if (!w->d) {

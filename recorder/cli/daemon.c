@@ -206,6 +206,10 @@ static int start_web(struct fr_daemon *d)
 
 	if (d->c->no_web)
 		return 0;
+	if (!o.token && !d->c->no_auth) {
+		pr_err("the UI needs a token (or --no-auth)");
+		return -EINVAL;
+	}
 	o.store = d->store;
 	o.trig = d->trig;
 	o.status = fr_daemon__status;
@@ -214,7 +218,12 @@ static int start_web(struct fr_daemon *d)
 	d->web = fr_web__start(&o);
 	if (!d->web)
 		return -EIO;
-	pr_info("UI on http://%s/", o.listen ? o.listen : FR_WEB_DEFAULT_LISTEN);
+	if (o.token)
+		pr_info("UI on http://%s/?token=%s", o.listen ? o.listen : FR_WEB_DEFAULT_LISTEN,
+			o.token);
+	else
+		pr_info("UI on http://%s/ (no token: --no-auth)",
+			o.listen ? o.listen : FR_WEB_DEFAULT_LISTEN);
 	return 0;
 }
 

@@ -4,7 +4,12 @@
  * (fr_config.h).
  */
 #define FR_LOG_MOD "run"
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +51,11 @@ void fr_config__usage(FILE *out)
 		"      --web-listen A:P     serve the UI here (default 127.0.0.1:8080)\n"
 		"      --auth-token T       require this token (needed beyond loopback)\n"
 		"      --auth-token-file F  read the token from a file\n"
+		"      --no-auth            no token (a single-user machine): by default a token is\n"
+		"                           made at first start (DATA-DIR/ui-token, root only) and\n"
+		"                           the UI address is printed with it\n"
+		"      --web-allow-host H   also answer to Host H (repeatable; localhost, 127.0.0.1,\n"
+		"                           [::1] and the listen address always)\n"
 		"      --no-web             no UI\n"
 		"      --demo               also run flightrec-demo, a small service with anomalies\n"
 		"  -i, --status-interval S  print a status line every S seconds (default 10; 0 = never)\n");
@@ -73,6 +83,8 @@ enum {
 	OPT_TOKEN_FILE,
 	OPT_NO_WEB,
 	OPT_DEMO,
+	OPT_NO_AUTH,
+	OPT_ALLOW_HOST,
 };
 
 static const struct option longopts[] = {
@@ -101,6 +113,8 @@ static const struct option longopts[] = {
 	{ "auth-token", required_argument, NULL, OPT_TOKEN },
 	{ "auth-token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "no-web", no_argument, NULL, OPT_NO_WEB },
+	{ "no-auth", no_argument, NULL, OPT_NO_AUTH },
+	{ "web-allow-host", required_argument, NULL, OPT_ALLOW_HOST },
 	{ "demo", no_argument, NULL, OPT_DEMO },
 	{ "status-interval", required_argument, NULL, 'i' },
 	{ "help", no_argument, NULL, 'h' },
@@ -212,6 +226,20 @@ static int apply(struct fr_config *c, int opt, char *arg)
 	case OPT_NO_WEB:
 		c->no_web = true;
 		break;
+	case OPT_NO_AUTH:
+		c->no_auth = true;
+		break;
+	case OPT_ALLOW_HOST: {
+		size_t used = strlen(c->allowed_hosts);
+
+		if (strchr(arg, ',') || used + strlen(arg) + 2 > sizeof(c->allowed_hosts)) {
+			pr_err("bad or too many --web-allow-host names ('%s')", arg);
+			return 2;
+		}
+		snprintf(c->allowed_hosts + used, sizeof(c->allowed_hosts) - used, "%s%s",
+			 used ? "," : "", arg);
+		break;
+	}
 	case OPT_DEMO:
 		c->demo = true;
 		break;
@@ -266,7 +294,12 @@ int fr_config__parse(struct fr_config *c, int argc, char **argv)
 			 c->web.listen ? c->web.listen : FR_WEB_DEFAULT_LISTEN);
 		c->snapshot.ui_base = c->ui_base;
 	}
+	if (c->no_auth && c->token[0]) {
+		pr_err("--no-auth and a token contradict each other");
+		return 2;
+	}
 	c->web.token = c->token[0] ? c->token : NULL;
+	c->web.allowed_hosts = c->allowed_hosts[0] ? c->allowed_hosts : NULL;
 	return 0;
 }
 
@@ -278,4 +311,49 @@ void fr_config__free(struct fr_config *c)
 	free(c->cgroups);
 	free(c->rules);
 	memset(c, 0, sizeof(*c));
+}
+
+int fr_config__ui_token(struct fr_config *c)
+{
+	char path[4096], hex[65];
+	uint8_t raw[32];
+	FILE *f;
+	int fd;
+
+	if (c->no_web || c->no_auth || c->web.token)
+		return 0;
+	if (mkdir(c->store.dir, 0700) && errno != EEXIST) {
+		pr_err("cannot make %s: %s", c->store.dir, strerror(errno));
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "%s/ui-token", c->store.dir);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(c->token, sizeof(c->token), f))
+			c->token[strcspn(c->token, "\r\n")] = '\0';
+		fclose(f);
+		if (strlen(c->token) >= 32) {
+			c->web.token = c->token;
+			return 0;
+		}
+		pr_warn("%s holds no usable token: making a new one", path);
+	}
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		pr_err("no random bytes for the UI token: %s", strerror(errno));
+		return -EIO;
+	}
+	fr_hex(raw, sizeof(raw), hex);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod(fd, 0600) || write(fd, hex, 64) != 64 || write(fd, "\n", 1) != 1) {
+		int err = errno;
+
+		pr_err("cannot write the UI token to %s: %s", path, strerror(err));
+		if (fd >= 0)
+			close(fd);
+		return -err;
+	}
+	close(fd);
+	snprintf(c->token, sizeof(c->token), "%s", hex);
+	c->web.token = c->token;
+	return 0;
 }

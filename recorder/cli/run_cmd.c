@@ -30,6 +30,10 @@ int fr_cmd_run(int argc, char **argv)
 		fr_config__free(&c);
 		return rc < 0 ? 0 : rc;
 	}
+	if (fr_config__ui_token(&c)) {
+		fr_config__free(&c);
+		return 1;
+	}
 	d = fr_daemon__start(&c);
 	if (!d) {
 		fr_config__free(&c);

@@ -42,8 +42,17 @@ const fr = spawn(bin, ['run', '--demo', '--data-dir', path.join(work, 'data'), '
 { stdio: ['ignore', 'ignore', fs.openSync(path.join(work, 'recorder.log'), 'w')] });
 let frExited = false;
 fr.on('exit', () => { frExited = true; });
-async function api(p, opts) {
-  const r = await fetch(base + p, opts);
+// The UI needs a token by default: a person opens the address the recorder
+// prints, with the token in it; scripts send it as a bearer token.
+let token = null;
+for (let i = 0; !token; i++) {
+  const m = /UI on http:\/\/[^/]+\/\?token=([0-9a-f]{64})/.exec(fs.readFileSync(path.join(work, 'recorder.log'), 'utf8'));
+  if (m) token = m[1];
+  else if (i > 100 || frExited) { console.error('flightrec did not start; see ' + work + '/recorder.log'); process.exit(1); }
+  else await sleep(100);
+}
+async function api(p, opts = {}) {
+  const r = await fetch(base + p, { ...opts, headers: { ...(opts.headers || {}), Authorization: 'Bearer ' + token } });
   return r.json();
 }
 for (let i = 0; ; i++) {
@@ -51,6 +60,7 @@ for (let i = 0; ; i++) {
   if (i > 100 || frExited) { console.error('flightrec did not start; see ' + work + '/recorder.log'); process.exit(1); }
   await sleep(100);
 }
+check((await fetch(base + '/api/status')).status === 401, 'without the token the API answers 401');
 
 // Spans of our own, over OTLP JSON, client kind (the default p99 rule is for servers).
 let idn = 1;
@@ -78,7 +88,7 @@ page.on('pageerror', (e) => pageErrors.push(e.message));
 page.on('dialog', async (d) => { dialogs++; await d.dismiss(); });
 
 // 1. The demo's incidents appear in the list without a reload.
-await page.goto(base + '/');
+await page.goto(base + '/?token=' + token); // the printed address: sets the cookie, then /
 let rows = 0;
 for (let i = 0; i < 120 && rows < 2; i++) {
   await sleep(1000);
