@@ -3,7 +3,9 @@
  * fr_otlp_server.h - the OTLP/HTTP trace receiver (libmicrohttpd):
  * POST /v1/traces, protobuf or JSON, optionally gzip, answered as the OTLP
  * specification says (200 + partial_success, 400 + google.rpc.Status, 404,
- * 405, 413, 415, 503 + Retry-After when the sink is overloaded).
+ * 405, 413 (also for chunked bodies), 415, 429 + Retry-After when the
+ * bodies in flight would pass their global cap, 503 + Retry-After when out
+ * of memory).
  */
 #ifndef FR_OTLP_SERVER_H
 #define FR_OTLP_SERVER_H
@@ -15,6 +17,7 @@
 
 #define FR_OTLP_DEFAULT_LISTEN "127.0.0.1:4318"
 #define FR_OTLP_DEFAULT_MAX_BODY (20u << 20)
+#define FR_OTLP_DEFAULT_MAX_INFLIGHT (128u << 20)
 
 /*
  * Receives each decoded request, on a server thread. The batch is only
@@ -27,10 +30,12 @@ struct fr_otlp_server_opts {
 	size_t sz;
 	const char *listen;        /* ADDR:PORT; default FR_OTLP_DEFAULT_LISTEN; port 0 = any */
 	size_t max_body;           /* bytes, also after decompression; default 20 MiB */
-	unsigned max_connections;  /* default 256 */
+	size_t max_inflight;       /* request bodies held at once, all connections together;
+				    * beyond it 429 + Retry-After; default 128 MiB */
+	unsigned max_connections;  /* default 4096 */
 	unsigned threads;          /* server threads; default 1 */
-	unsigned retry_after_s;    /* Retry-After of 503 answers; default 1 */
-	unsigned timeout_s;        /* idle connection timeout; default 30 */
+	unsigned retry_after_s;    /* Retry-After of 429 and 503 answers; default 1 */
+	unsigned timeout_s;        /* idle connection timeout; default 10 */
 	fr_otlp_sink_fn sink;      /* required */
 	void *sink_ctx;
 };

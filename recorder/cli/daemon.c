@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -283,6 +284,19 @@ static void free_components(struct fr_daemon *d)
 	free(d);
 }
 
+/* Room for the listeners' connection limits (4096 OTLP, 1024 UI): the
+ * default soft limit of 1024 descriptors would cap them first. */
+static void raise_fd_limit(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur >= 8192)
+		return;
+	r.rlim_cur = r.rlim_max < 8192 ? r.rlim_max : 8192;
+	if (setrlimit(RLIMIT_NOFILE, &r))
+		pr_warn("cannot raise the descriptor limit: %s", strerror(errno));
+}
+
 struct fr_daemon *fr_daemon__start(const struct fr_config *c)
 {
 	struct fr_daemon *d = calloc(1, sizeof(*d));
@@ -295,6 +309,7 @@ struct fr_daemon *fr_daemon__start(const struct fr_config *c)
 	}
 	d->c = c;
 	d->started = fr_mono_ns();
+	raise_fd_limit();
 	d->rate = (struct fr_status_rate)FR_STATUS_RATE_INIT;
 	pthread_mutex_init(&d->dump_mu, NULL);
 	pthread_mutex_init(&d->jmu, NULL);

@@ -28,6 +28,7 @@ struct fr_otlp_server {
 	struct fr_otlp_server_opts o;
 	uint16_t port;
 	struct fr_otlp_server_stats st; /* updated with atomics */
+	size_t inflight;                /* body bytes held by requests (atomic) */
 };
 
 enum body_kind { BODY_PROTO, BODY_JSON };
@@ -38,6 +39,9 @@ struct req {
 	enum body_kind kind;
 	bool gzip;
 	struct fr_buf body;
+	size_t declared;   /* Content-Length, when given (and within the limit) */
+	size_t held;       /* bytes of s->inflight this request holds */
+	size_t discarded;  /* body bytes read past a refusal */
 };
 
 #define COUNT(s, field) __atomic_add_fetch(&(s)->st.field, 1, __ATOMIC_RELAXED)
@@ -77,13 +81,14 @@ static enum MHD_Result respond_error(struct fr_otlp_server *s, struct MHD_Connec
 				     struct req *r, int status, const char *why)
 {
 	struct fr_buf body = { 0 };
-	int grpc = status == 400 ? 3 : status == 413 ? 8 : status == 503 ? 14 : 12;
+	int grpc = status == 400 ? 3 : status == 413 ? 8 : status == 503 || status == 429 ? 14 : 12;
 	enum MHD_Result ret;
 
 	switch (status) {
 	case 400: COUNT(s, bad_request); break;
 	case 413: COUNT(s, too_large); break;
 	case 415: COUNT(s, unsupported); break;
+	case 429:
 	case 503: COUNT(s, busy); break;
 	default: COUNT(s, not_allowed); break;
 	}
@@ -93,7 +98,7 @@ static enum MHD_Result respond_error(struct fr_otlp_server *s, struct MHD_Connec
 	} else {
 		fr_otlp__status(r->kind == BODY_JSON, grpc, why, &body);
 		ret = respond(conn, status, &body, ctype_of(r->kind),
-			      status == 503 ? s->o.retry_after_s : 0);
+			      status == 503 || status == 429 ? s->o.retry_after_s : 0);
 	}
 	fr_buf__free(&body);
 	return ret;
@@ -142,9 +147,15 @@ static void check_headers(struct fr_otlp_server *s, struct MHD_Connection *conn,
 			r->why = "unsupported content encoding: use gzip or none";
 		}
 	}
-	if (!r->status && cl && strtoull(cl, NULL, 10) > s->o.max_body) {
-		r->status = 413;
-		r->why = "request body over the size limit";
+	if (!r->status && cl) {
+		unsigned long long n = strtoull(cl, NULL, 10);
+
+		if (n > s->o.max_body) {
+			r->status = 413;
+			r->why = "request body over the size limit";
+		} else {
+			r->declared = (size_t)n;
+		}
 	}
 }
 
@@ -238,6 +249,45 @@ static enum MHD_Result finish(struct fr_otlp_server *s, struct MHD_Connection *c
 	return ret;
 }
 
+/*
+ * Takes n more bytes of the global body budget for r; false (nothing
+ * taken) when all requests together would hold more than max_inflight.
+ */
+static bool hold(struct fr_otlp_server *s, struct req *r, size_t n)
+{
+	size_t cur = __atomic_load_n(&s->inflight, __ATOMIC_RELAXED);
+
+	do {
+		if (cur + n > s->o.max_inflight)
+			return false;
+	} while (!__atomic_compare_exchange_n(&s->inflight, &cur, cur + n, true, __ATOMIC_ACQ_REL,
+					      __ATOMIC_RELAXED));
+	r->held += n;
+	return true;
+}
+
+static void release(struct fr_otlp_server *s, struct req *r)
+{
+	__atomic_sub_fetch(&s->inflight, r->held, __ATOMIC_ACQ_REL);
+	r->held = 0;
+}
+
+/* Refuses the rest of a request whose body is still coming: it is read and
+ * dropped (at most a few limits' worth, then the connection goes), and the
+ * answer given when it ends. */
+static enum MHD_Result refuse_body(struct fr_otlp_server *s, struct req *r, int status,
+				   const char *why, size_t n)
+{
+	if (!r->status) {
+		r->status = status;
+		r->why = why;
+		fr_buf__free(&r->body);
+		release(s, r);
+	}
+	r->discarded += n;
+	return r->discarded > 4 * s->o.max_body ? MHD_NO : MHD_YES;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
 			       const char *method, const char *version, const char *upload_data,
 			       size_t *upload_data_size, void **req_cls)
@@ -253,26 +303,29 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		*req_cls = r;
 		COUNT(s, requests);
 		check_headers(s, conn, url, method, r);
-		/* Do not read a body declared too large: answer now. */
+		/* Do not read a body declared too large, or one there is no room
+		 * for now: answer at once. */
 		if (r->status == 413)
 			return respond_error(s, conn, r, 413, r->why);
+		if (!r->status && r->declared && !hold(s, r, r->declared))
+			return respond_error(s, conn, r, 429,
+					     "too many request bodies in flight: retry later");
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!r->status) {
-			if (r->body.len + *upload_data_size > s->o.max_body) {
-				r->status = 413;
-				r->why = "request body over the size limit";
-				*upload_data_size = 0;
-				return respond_error(s, conn, r, 413, r->why);
-			}
-			fr_buf__put(&r->body, upload_data, *upload_data_size);
-			if (r->body.oom) {
-				r->status = 503;
-				r->why = "out of memory: retry later";
-			}
-		}
+		size_t n = *upload_data_size;
+
 		*upload_data_size = 0;
+		if (r->status)
+			return refuse_body(s, r, r->status, r->why, n);
+		if (r->body.len + n > s->o.max_body) /* chunked, or longer than declared */
+			return refuse_body(s, r, 413, "request body over the size limit", n);
+		if (r->body.len + n > r->held && !hold(s, r, r->body.len + n - r->held))
+			return refuse_body(s, r, 429, "too many request bodies in flight: retry later",
+					   n);
+		fr_buf__put(&r->body, upload_data, n);
+		if (r->body.oom)
+			return refuse_body(s, r, 503, "out of memory: retry later", n);
 		return MHD_YES;
 	}
 	if (r->status)
@@ -285,11 +338,11 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
 	struct req *r = *req_cls;
 
-	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (!r)
 		return;
+	release(cls, r);
 	fr_buf__free(&r->body);
 	free(r);
 	*req_cls = NULL;
@@ -316,13 +369,15 @@ struct fr_otlp_server *fr_otlp_server__start(const struct fr_otlp_server_opts *o
 	if (!s->o.max_body)
 		s->o.max_body = FR_OTLP_DEFAULT_MAX_BODY;
 	if (!s->o.max_connections)
-		s->o.max_connections = 256;
+		s->o.max_connections = 4096;
+	if (!s->o.max_inflight)
+		s->o.max_inflight = FR_OTLP_DEFAULT_MAX_INFLIGHT;
 	if (!s->o.threads)
 		s->o.threads = 1;
 	if (!s->o.retry_after_s)
 		s->o.retry_after_s = 1;
 	if (!s->o.timeout_s)
-		s->o.timeout_s = 30;
+		s->o.timeout_s = 10;
 	/* A pool of one is no pool (MHD would warn): name it only when larger. */
 	if (s->o.threads > 1)
 		pool[0] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
