@@ -45,6 +45,13 @@ void fr_otlp__encode_json(const struct fr_span *spans, size_t n, struct fr_buf *
 /* One span as an OTLP JSON Span object, plus "resource" and "scope" keys. */
 void fr_otlp__span_json(const struct fr_span *s, struct fr_buf *out);
 
+/*
+ * Inflates a gzip body (members may be concatenated) into out, never past
+ * max bytes whatever it claims: 0, -E2BIG past max, -EBADMSG for data that
+ * is not gzip, -ENOMEM.
+ */
+int fr_otlp__gunzip(const uint8_t *in, size_t len, size_t max, struct fr_buf *out);
+
 /* ExportTraceServiceResponse; partial_success filled when rejected > 0. */
 void fr_otlp__response(bool json, uint64_t rejected, const char *message, struct fr_buf *out);
 

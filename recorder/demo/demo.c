@@ -162,6 +162,7 @@ static void cpu_work(double ms)
 	while (thread_cpu_ns() < until)
 		for (int i = 0; i < 1000; i++)
 			x += (uint64_t)i * i;
+	(void)x;
 }
 
 static void *lock_holder(void *arg)

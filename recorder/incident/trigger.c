@@ -153,6 +153,10 @@ int fr_rule__parse(const char *text, struct fr_rule *out, char *err, size_t errl
 			char *end;
 			long v = strtol(val, &end, 10);
 
+			if (out->type != FR_RULE_PERCENTILE)
+				return fail(err, errlen, "min=%s: only percentile rules have a minimum",
+					    val);
+
 			if (*end || v < 1 || v > 100000000)
 				return fail(err, errlen, "bad min samples '%s'", val);
 			out->min_samples = (uint32_t)v;

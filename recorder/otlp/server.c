@@ -16,7 +16,6 @@
 #include <string.h>
 #include <strings.h>
 #include <microhttpd.h>
-#include <zlib.h>
 
 #include "fr_log.h"
 #include "fr_net.h"
@@ -159,48 +158,6 @@ static void check_headers(struct fr_otlp_server *s, struct MHD_Connection *conn,
 	}
 }
 
-/* Inflates a gzip body into out, at most max bytes: -E2BIG past it. */
-static int gunzip(const uint8_t *in, size_t len, size_t max, struct fr_buf *out)
-{
-	z_stream z = { 0 };
-	int rc;
-
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-		return -ENOMEM;
-	z.next_in = (Bytef *)in;
-	z.avail_in = (uInt)len;
-	do {
-		size_t room;
-
-		if (out->len >= max) {
-			inflateEnd(&z);
-			return -E2BIG;
-		}
-		room = max - out->len < 65536 ? max - out->len : 65536;
-		fr_buf__reserve(out, room);
-		if (out->oom) {
-			inflateEnd(&z);
-			return -ENOMEM;
-		}
-		z.next_out = out->p + out->len;
-		z.avail_out = (uInt)room;
-		rc = inflate(&z, Z_NO_FLUSH);
-		out->len += room - z.avail_out;
-		if (rc == Z_STREAM_END && z.avail_in > 0) {
-			/* concatenated gzip members */
-			if (inflateReset(&z) != Z_OK)
-				break;
-			rc = Z_OK;
-		}
-	} while (rc == Z_OK);
-	inflateEnd(&z);
-	if (rc == Z_STREAM_END)
-		return 0;
-	if (out->len >= max)
-		return -E2BIG;
-	return -EBADMSG;
-}
-
 static enum MHD_Result finish(struct fr_otlp_server *s, struct MHD_Connection *conn, struct req *r)
 {
 	struct fr_buf plain = { 0 }, resp = { 0 };
@@ -212,7 +169,7 @@ static enum MHD_Result finish(struct fr_otlp_server *s, struct MHD_Connection *c
 
 	ADD(s, bytes_in, r->body.len);
 	if (r->gzip) {
-		rc = gunzip(r->body.p, r->body.len, s->o.max_body, &plain);
+		rc = fr_otlp__gunzip(r->body.p, r->body.len, s->o.max_body, &plain);
 		if (rc) {
 			fr_buf__free(&plain);
 			return respond_error(s, conn, r, rc == -E2BIG ? 413 : 400,
