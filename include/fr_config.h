@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #include "fr_capture.h"
 #include "fr_otlp_server.h"
@@ -42,6 +44,12 @@ struct fr_config {
 	char token[256];                 /* given; else made by the daemon */
 	char allowed_hosts[512];
 	char ui_base[128];
+	/* senders that may bring any process under capture (forwarders such as
+	 * a Collector): by user on this host, or by address */
+	uid_t trusted_uids[8];
+	int nr_trusted_uids;
+	struct sockaddr_storage trusted_addrs[8];
+	int nr_trusted_addrs;
 	/* the rest */
 	bool demo;
 	double status_interval_s;

@@ -62,6 +62,7 @@ struct fr_incident_in {
 	uint64_t id;              /* from fr_store__new_id */
 	pid_t host_pid;           /* the span's process outside PID namespaces; 0 unknown */
 	bool followed;            /* was the process followed before this span came */
+	const char *denied;       /* why its sender may not bring it under capture, or NULL */
 };
 
 struct fr_incident_out {

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "fr_buf.h"
 
@@ -153,6 +154,8 @@ struct fr_batch {
 	const char *reject_reason; /* the first reason, or NULL */
 	struct fr_batch *hold;     /* a batch this one points into (released with it) */
 	int refs;
+	/* who sent it: the connection's two ends (family AF_UNSPEC: unknown) */
+	struct sockaddr_storage peer, local;
 };
 
 /* A new empty batch holding one reference. NULL with errno = ENOMEM. */

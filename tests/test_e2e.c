@@ -22,12 +22,14 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <grp.h>
 #include <cmocka.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
 
 #include "fr_otlp.h"
 #include "fr_snapshot.h"
+#include "fr_clock.h"
 #include "fr_frsnap.h"
 #include "fr_store.h"
 #include "fr_test_http.h"
@@ -89,7 +91,7 @@ static pid_t start_recorder(const char *dir, uint16_t port, uint16_t sink_port, 
 		dup2(fd, 1);
 		execl(bin("FLIGHTREC_BIN", "./flightrec"), "flightrec", "run", "--otlp-listen", listen,
 		      "--data-dir", dir, "--rule", rule, "--export-endpoint", endpoint, "-m", "64",
-		      "-i", "0", (char *)NULL);
+		      "--no-web", "-i", "0", (char *)NULL);
 		_exit(127);
 	}
 	/* ready when the OTLP port answers */
@@ -414,6 +416,81 @@ static void test_kill9_recorder(void **state)
 	}
 }
 
+/* POSTs one span of process pid, ending now and lasting ms, as OTLP JSON. */
+static void post_span(uint16_t port, pid_t pid, const char *name, int ms, int n)
+{
+	const char *json[] = { "Content-Type: application/json", NULL };
+	uint64_t end = fr_wall_ns(), start = end - (uint64_t)ms * 1000000ull;
+	char body[1024];
+	struct fr_test_resp r;
+
+	snprintf(body, sizeof(body),
+		 "{\"resourceSpans\":[{\"resource\":{\"attributes\":["
+		 "{\"key\":\"service.name\",\"value\":{\"stringValue\":\"sender\"}},"
+		 "{\"key\":\"process.pid\",\"value\":{\"intValue\":\"%d\"}}]},"
+		 "\"scopeSpans\":[{\"spans\":[{\"traceId\":\"5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e%02x\","
+		 "\"spanId\":\"5e5e5e5e5e5e5e%02x\",\"name\":\"%s\",\"kind\":2,"
+		 "\"startTimeUnixNano\":\"%llu\",\"endTimeUnixNano\":\"%llu\"}]}]}]}",
+		 (int)pid, n, n, name, (unsigned long long)start, (unsigned long long)end);
+	r = fr_test_http(port, "POST", "/v1/traces", json, body, strlen(body));
+	if (r.status != 200)
+		_exit(3);
+	fr_test_resp_free(&r);
+}
+
+/*
+ * A sender may bring under capture only what it may see: user nobody's
+ * span that names a root process (this test) gets no kernel context and
+ * says why; the same sender's own process is captured.
+ */
+static void test_sender_may_see(void **state)
+{
+	uint16_t port = (uint16_t)(30000 + (getpid() + 13) % 20000);
+	char log[256], sdir[160];
+	struct fr_incident_summary inc[64];
+	pid_t rec, sender, root_pid = getpid();
+	int n, status;
+	bool seen_denied = false, seen_own = false;
+
+	(void)state;
+	snprintf(sdir, sizeof(sdir), "%s/sender", dir);
+	snprintf(log, sizeof(log), "%s/sender.log", dir);
+	rec = start_recorder(sdir, port, sink_port, "threshold=20ms,cooldown=0s", log);
+	sender = fork();
+	if (sender == 0) {
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(2);
+		post_span(port, root_pid, "names-root", 40, 1);
+		post_span(port, getpid(), "own-fast", 1, 2); /* now followed */
+		usleep(300 * 1000);
+		usleep(60 * 1000);
+		post_span(port, getpid(), "own-slow", 50, 3);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(sender, &status, 0), sender);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	sleep(1);
+	assert_int_equal(stop(rec, SIGTERM), 0);
+	n = count_incidents(sdir, inc, 64);
+	for (int i = 0; i < n; i++) {
+		print_message("%s: kernel context %d: %s\n", inc[i].span_name, inc[i].kernel_context,
+			      inc[i].verdict);
+		if (!strcmp(inc[i].span_name, "names-root")) {
+			seen_denied = true;
+			assert_false(inc[i].kernel_context);
+			assert_non_null(strstr(inc[i].verdict, "uid 65534"));
+			assert_non_null(strstr(inc[i].verdict, "may not see pid"));
+		}
+		if (!strcmp(inc[i].span_name, "own-slow")) {
+			seen_own = true;
+			assert_true(inc[i].kernel_context);
+		}
+	}
+	assert_true(seen_denied);
+	assert_true(seen_own);
+}
+
 static int teardown(void **state)
 {
 	char cmd[200];
@@ -428,6 +505,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slow_requests),
 		cmocka_unit_test(test_kill9_recorder),
+		cmocka_unit_test(test_sender_may_see),
 	};
 
 	return fr_test_run_as_root(tests, "test_e2e runs kernel capture", setup, teardown);

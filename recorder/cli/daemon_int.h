@@ -23,6 +23,7 @@ struct fr_job {
 	struct fr_decision decision;
 	pid_t host_pid;
 	bool followed;
+	char denied[256];       /* why the sender may not capture host_pid; "" = may */
 };
 
 #define FR_MAX_JOBS 64

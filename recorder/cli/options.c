@@ -16,6 +16,7 @@
 #include "fr_config.h"
 #include "fr_export.h"
 #include "fr_log.h"
+#include "fr_net.h"
 
 void fr_config__usage(FILE *out)
 {
@@ -36,6 +37,9 @@ void fr_config__usage(FILE *out)
 		"                           variables; off when none is set)\n"
 		"      --export-flush-s S   at exit, flush the exporter for at most S seconds (default 5)\n"
 		"      --dump-spans FILE    append every decoded span to FILE as a JSON line\n"
+		"      --trusted-sender S   a forwarder (uid:N, or an IP address) whose spans may\n"
+		"                           bring any process under capture (repeatable); others\n"
+		"                           only processes of their own user (root: all)\n"
 		"triggers and incidents:\n"
 		"      --rule TEXT          a trigger rule (repeatable), e.g. 'p99,kind=server' or\n"
 		"                           'threshold=250ms,service=checkout,name=POST /checkout'\n"
@@ -85,6 +89,7 @@ enum {
 	OPT_DEMO,
 	OPT_NO_AUTH,
 	OPT_ALLOW_HOST,
+	OPT_TRUSTED,
 };
 
 static const struct option longopts[] = {
@@ -114,6 +119,7 @@ static const struct option longopts[] = {
 	{ "auth-token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "no-web", no_argument, NULL, OPT_NO_WEB },
 	{ "no-auth", no_argument, NULL, OPT_NO_AUTH },
+	{ "trusted-sender", required_argument, NULL, OPT_TRUSTED },
 	{ "web-allow-host", required_argument, NULL, OPT_ALLOW_HOST },
 	{ "demo", no_argument, NULL, OPT_DEMO },
 	{ "status-interval", required_argument, NULL, 'i' },
@@ -133,6 +139,34 @@ static int read_token_file(struct fr_config *c, const char *path)
 	}
 	fclose(tf);
 	c->token[strcspn(c->token, "\r\n")] = '\0';
+	return 0;
+}
+
+/* --trusted-sender uid:N or ADDR; 0 or the exit status. */
+static int add_trusted(struct fr_config *c, const char *arg)
+{
+	char with_port[80];
+	socklen_t len;
+
+	if (!strncmp(arg, "uid:", 4)) {
+		char *end;
+		unsigned long uid = strtoul(arg + 4, &end, 10);
+
+		if (end == arg + 4 || *end || c->nr_trusted_uids == 8) {
+			pr_err("bad or too many --trusted-sender '%s' (uid:N)", arg);
+			return 2;
+		}
+		c->trusted_uids[c->nr_trusted_uids++] = (uid_t)uid;
+		return 0;
+	}
+	/* an address: parsed as a listen address with a dummy port */
+	snprintf(with_port, sizeof(with_port), strchr(arg, ':') ? "[%s]:1" : "%s:1", arg);
+	if (c->nr_trusted_addrs == 8 ||
+	    fr_parse_listen(with_port, &c->trusted_addrs[c->nr_trusted_addrs], &len)) {
+		pr_err("bad or too many --trusted-sender '%s' (uid:N or an IP address)", arg);
+		return 2;
+	}
+	c->nr_trusted_addrs++;
 	return 0;
 }
 
@@ -229,6 +263,8 @@ static int apply(struct fr_config *c, int opt, char *arg)
 	case OPT_NO_AUTH:
 		c->no_auth = true;
 		break;
+	case OPT_TRUSTED:
+		return add_trusted(c, arg);
 	case OPT_ALLOW_HOST: {
 		size_t used = strlen(c->allowed_hosts);
 

@@ -6,6 +6,7 @@
  * the snapshot, stores the incident and exports the annotated span.
  */
 #define FR_LOG_MOD "run"
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "daemon_int.h"
 #include "fr_log.h"
 #include "fr_otlp.h"
+#include "fr_peer.h"
 #include "fr_procfs.h"
 
 /* The text of rule id, for the incident. */
@@ -101,6 +103,7 @@ static void make_incident(struct fr_daemon *d, struct fr_snapshotter *snap, cons
 	struct fr_incident_in in = {
 		.batch = j->batch, .span = j->span, .decision = j->decision,
 		.host_pid = j->host_pid, .followed = j->followed,
+		.denied = j->denied[0] ? j->denied : NULL,
 	};
 	struct fr_incident_out out;
 	int err;
@@ -201,19 +204,102 @@ static const char *resource_str(const struct fr_resource *r, const char *key)
 
 #define FOLLOW_MAX_RESOURCES 64
 
-/* The processes behind the resources: followed from their first span on. */
-static void follow_senders(struct fr_daemon *d, const struct fr_batch *b, pid_t *host,
-			   bool *followed)
+/* What the daemon knows of the sender of one batch. */
+struct sender {
+	bool trusted;    /* a configured forwarder: may capture any process */
+	bool known;      /* uid found: the sender is on this host */
+	uid_t uid;
+	char what[96];   /* for messages: "uid 1000 at 127.0.0.1:41234" */
+};
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return !memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+			       &((const struct sockaddr_in *)b)->sin_addr, 4);
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+	return false;
+}
+
+static void identify_sender(struct fr_daemon *d, const struct fr_batch *b, struct sender *s)
+{
+	const struct fr_config *c = d->c;
+	char addr[64] = "?";
+
+	memset(s, 0, sizeof(*s));
+	if (b->peer.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&b->peer)->sin_addr, addr,
+			  sizeof(addr));
+	else if (b->peer.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&b->peer)->sin6_addr, addr,
+			  sizeof(addr));
+	s->known = !fr_peer_uid(&b->peer, &b->local, &s->uid);
+	if (s->known)
+		snprintf(s->what, sizeof(s->what), "uid %u at %s", (unsigned)s->uid, addr);
+	else
+		snprintf(s->what, sizeof(s->what), "%s, not a process of this host", addr);
+	for (int i = 0; i < c->nr_trusted_addrs; i++)
+		s->trusted |= same_addr(&b->peer, &c->trusted_addrs[i]);
+	for (int i = 0; s->known && i < c->nr_trusted_uids; i++)
+		s->trusted |= s->uid == c->trusted_uids[i];
+}
+
+/*
+ * May this sender bring process pid under capture: a forwarder named in
+ * the configuration, root, or a process of the same user (who could read
+ * its /proc anyway). Otherwise why not, in denied.
+ */
+static bool sender_may_see(const struct sender *s, pid_t pid, char *denied, size_t len)
+{
+	uid_t owner;
+
+	if (s->trusted || (s->known && s->uid == 0))
+		return true;
+	if (!s->known) {
+		snprintf(denied, len, "the sender (%s) may not bring processes under capture "
+			 "(not a --trusted-sender)", s->what);
+		return false;
+	}
+	if (fr_proc_uid(pid, &owner)) {
+		snprintf(denied, len, "pid %d is not running", (int)pid);
+		return false;
+	}
+	if (owner == s->uid)
+		return true;
+	snprintf(denied, len, "the sender (%s) may not see pid %d (uid %u)", s->what, (int)pid,
+		 (unsigned)owner);
+	return false;
+}
+
+/* The processes behind the resources: followed from their first span on,
+ * when their sender may see them. */
+static void follow_senders(struct fr_daemon *d, const struct fr_batch *b, pid_t *host,
+			   bool *followed, char (*denied)[256])
+{
+	struct sender s;
+	bool identified = false;
+
 	for (size_t i = 0; i < b->nr_resources && i < FOLLOW_MAX_RESOURCES; i++) {
 		const struct fr_resource *r = &b->resources[i];
 
 		host[i] = fr_host_pid(r->pid, resource_str(r, "container.id"));
-		if (d->cap && host[i] > 0 && host[i] < (pid_t)FR_PID_LIMIT) {
-			followed[i] = fr_capture__is_followed(d->cap, host[i]);
-			if (!followed[i])
-				fr_capture__follow_pid(d->cap, host[i], true);
+		if (!d->cap || host[i] <= 0 || host[i] >= (pid_t)FR_PID_LIMIT)
+			continue;
+		if (!identified) {
+			identify_sender(d, b, &s);
+			identified = true;
 		}
+		if (!sender_may_see(&s, host[i], denied[i], sizeof(denied[i]))) {
+			pr_debug("not following pid %d: %s", (int)host[i], denied[i]);
+			continue;
+		}
+		followed[i] = fr_capture__is_followed(d->cap, host[i]);
+		if (!followed[i])
+			fr_capture__follow_pid(d->cap, host[i], true);
 	}
 }
 
@@ -238,9 +324,12 @@ int fr_daemon__on_batch(void *daemon, struct fr_batch *b)
 	struct fr_daemon *d = daemon;
 	pid_t host[FOLLOW_MAX_RESOURCES] = { 0 };
 	bool followed[FOLLOW_MAX_RESOURCES] = { 0 };
+	char denied[FOLLOW_MAX_RESOURCES][256];
 	size_t fwd_from = 0;
 
-	follow_senders(d, b, host, followed);
+	for (size_t i = 0; i < FOLLOW_MAX_RESOURCES; i++)
+		denied[i][0] = '\0';
+	follow_senders(d, b, host, followed, denied);
 	if (d->dump)
 		dump_spans(d, b);
 	for (size_t i = 0; i < b->nr_spans; i++) {
@@ -258,6 +347,7 @@ int fr_daemon__on_batch(void *daemon, struct fr_batch *b)
 		if (ri < FOLLOW_MAX_RESOURCES) {
 			job.host_pid = host[ri];
 			job.followed = followed[ri];
+			snprintf(job.denied, sizeof(job.denied), "%s", denied[ri]);
 		}
 		if (!queue_capture(d, &job)) {
 			count(&d->counts.dropped);

@@ -120,6 +120,8 @@ void fr_snapshotter__plan(const struct fr_snapshotter *s, const struct fr_incide
 	wk->fds.pid = (uint32_t)in->host_pid;
 	if (!s->cap && !s->o.view)
 		wk->no_context = "kernel capture is off (not root, or --no-kernel)";
+	else if (in->denied)
+		wk->no_context = in->denied;
 	else if (!in->host_pid)
 		wk->no_context = "the span's resource has no process.pid";
 	else if (!in->followed)

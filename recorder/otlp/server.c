@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <microhttpd.h>
 
 #include "fr_log.h"
@@ -158,6 +160,23 @@ static void check_headers(struct fr_otlp_server *s, struct MHD_Connection *conn,
 	}
 }
 
+/* The connection's two ends, for the sink to tell who sent the batch. */
+static void sender_of(struct MHD_Connection *conn, struct fr_batch *b)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *fi =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	socklen_t len = sizeof(b->local);
+
+	if (ci && ci->client_addr)
+		memcpy(&b->peer, ci->client_addr,
+		       ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							: sizeof(struct sockaddr_in));
+	if (!fi || getsockname(fi->connect_fd, (struct sockaddr *)&b->local, &len))
+		b->local.ss_family = AF_UNSPEC;
+}
+
 static enum MHD_Result finish(struct fr_otlp_server *s, struct MHD_Connection *conn, struct req *r)
 {
 	struct fr_buf plain = { 0 }, resp = { 0 };
@@ -188,6 +207,7 @@ static enum MHD_Result finish(struct fr_otlp_server *s, struct MHD_Connection *c
 		return respond_error(s, conn, r, rc == -E2BIG ? 413 : 400,
 				     err[0] ? err : "cannot decode the request");
 	}
+	sender_of(conn, b);
 	if (b->nr_spans) {
 		rc = s->o.sink(s->o.sink_ctx, b);
 		if (rc) {

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fr_peer.h - who is at the other end of a local TCP connection, and may
+ * that one see a process: the rules by which a sender of spans may bring a
+ * process under kernel capture. Thread-safe.
+ */
+#ifndef FR_PEER_H
+#define FR_PEER_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/*
+ * The user owning the socket at peer of the TCP connection peer <-> local
+ * on this host, asked of the kernel (NETLINK_SOCK_DIAG). 0 with *uid set;
+ * -ENOENT when no such socket is on this host (a remote sender), other
+ * -errno on failure.
+ */
+int fr_peer_uid(const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
+		uid_t *uid);
+
+/* The real user of process pid (/proc/PID/status); -errno when gone. */
+int fr_proc_uid(pid_t pid, uid_t *uid);
+
+#endif /* FR_PEER_H */
