@@ -109,12 +109,54 @@ static void test_bad_arguments(void **state)
 	assert_non_null(strstr(out, "bad duration"));
 }
 
+/* Rules with extreme values are stored as text and come back the same
+ * after a restart (a rule that did not parse back used to vanish). */
+static void test_rules_survive_restart(void **state)
+{
+	char dir[] = "/tmp/fr-cli-rules-XXXXXX";
+	static const char *const rules[] = { "p99.99999,min=1000,kind=server,cooldown=1m",
+					     "threshold=9223372036854775807ns,cooldown=0ns",
+					     "p0.000001,min=1,service='a, b',cooldown=1ns" };
+	char *first[32], *again[16];
+	int n = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (char *const *p = (char *const[]){ "/usr/bin/timeout", "-s", "TERM", "1", (char *)bin(),
+					       "run", "--no-kernel", "--no-web", "--otlp-listen",
+					       "127.0.0.1:0", "--data-dir", dir, "-i", "0", NULL };
+	     *p; p++)
+		first[n++] = *p;
+	memcpy(again, first, sizeof(char *) * (size_t)(n + 1));
+	for (size_t i = 0; i < 3; i++) {
+		first[n++] = "--rule";
+		first[n++] = (char *)rules[i];
+	}
+	first[n] = NULL;
+	run(first, false, out, sizeof(out));
+	for (size_t i = 0; i < 3; i++)
+		assert_non_null(strstr(out, rules[i]));
+	/* no rules given: the stored ones, exactly */
+	run(again, false, out, sizeof(out));
+	assert_null(strstr(out, "ignoring an unreadable stored rule"));
+	for (size_t i = 0; i < 3; i++) {
+		char line[160];
+
+		snprintf(line, sizeof(line), "rule %zu: %s", i + 1, rules[i]);
+		if (!strstr(out, line))
+			fail_msg("after the restart, no '%s' in:\n%s", line, out);
+	}
+	snprintf(out, sizeof(out), "rm -rf %s", dir);
+	assert_int_equal(system(out), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trace_command),
 		cmocka_unit_test(test_unprivileged_says_why),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_rules_survive_restart),
 	};
 
 	return fr_test_run_as_root(tests, "test_cli runs flightrec trace", NULL, NULL);

@@ -50,7 +50,19 @@ static void format_percentile(double q, char *buf, size_t len)
 	for (int digits = 1; digits <= 17; digits++) {
 		snprintf(buf, len, "%.*g", digits, q * 100);
 		if (strtod(buf, NULL) / 100.0 == q)
+			break;
+	}
+	if (!strchr(buf, 'e'))
+		return;
+	/* a tiny percentile: in plain decimals rather than p1e-06 */
+	for (int decimals = 1; decimals <= 30; decimals++) {
+		char plain[48];
+
+		snprintf(plain, sizeof(plain), "%.*f", decimals, q * 100);
+		if (strtod(plain, NULL) / 100.0 == q) {
+			snprintf(buf, len, "%s", plain);
 			return;
+		}
 	}
 }
 
@@ -182,7 +194,7 @@ void fr_rule__format(const struct fr_rule *r, char *buf, size_t len)
 		format_duration(r->threshold_ns, d, sizeof(d));
 		n = snprintf(buf, len, "threshold=%s", d);
 	} else if (r->type == FR_RULE_PERCENTILE) {
-		char q[40];
+		char q[64];
 
 		format_percentile(r->quantile, q, sizeof(q));
 		n = snprintf(buf, len, "p%s,min=%u", q, r->min_samples);
