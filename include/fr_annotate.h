@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fr_chain.h"
 #include "fr_ksyms.h"
 #include "fr_ring.h"
 
@@ -65,6 +66,7 @@ struct fr_evidence {
 	size_t nr_syscalls;
 	size_t slow[FR_MAX_SLOW];           /* window event indices of the slowest syscalls */
 	size_t nr_slow;
+	struct fr_chain chain;              /* the focus thread's wake-up chain; malloc'd */
 	char verdict[512];
 };
 

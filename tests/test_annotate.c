@@ -17,6 +17,7 @@
 
 #include "fr_annotate.h"
 #include "fr_buf.h"
+#include "fr_chain.h"
 
 #define MS 1000000ull
 
@@ -231,6 +232,155 @@ static void test_fmt(void **state)
 	assert_string_equal(b, "2.5 ms");
 }
 
+/* ---- the wake-up chain ---- */
+
+static void wake_by(struct wb *b, uint32_t pid, uint32_t tid, uint64_t t, uint32_t waker_pid,
+		    uint32_t waker_tid)
+{
+	ev(b, (struct fr_rec){ .type = FR_REC_WAKEUP, .ts = t, .tid = tid, .pid = pid,
+			       .wk = { .waker_tid = waker_tid, .waker_pid = waker_pid } });
+}
+
+/* Thread tid of pid switched out blocked at t0 and back in at t1. */
+static void blocked(struct wb *b, uint32_t pid, uint32_t tid, uint64_t t0, uint64_t t1)
+{
+	ev(b, (struct fr_rec){ .type = FR_REC_SWITCH, .aux = 1, .ts = t0, .tid = tid, .pid = pid });
+	ev(b, (struct fr_rec){ .type = FR_REC_SWITCH, .ts = t1, .tid = 0, .pid = 0,
+			       .sw = { .next_tid = tid, .next_pid = pid } });
+}
+
+/* The segments follow one another and cover the span exactly. */
+static void assert_covers(const struct fr_chain *ch, uint64_t s, uint64_t e)
+{
+	assert_true(ch->n > 0);
+	assert_int_equal(ch->seg[0].start, s);
+	assert_int_equal(ch->seg[ch->n - 1].end, e);
+	for (size_t i = 1; i < ch->n; i++)
+		assert_int_equal(ch->seg[i].start, ch->seg[i - 1].end);
+}
+
+/* ns of the chain in segments of tid whose description has what */
+static uint64_t chain_ns(const struct fr_chain *ch, uint32_t tid, const char *what, int *depth)
+{
+	uint64_t ns = 0;
+
+	for (size_t i = 0; i < ch->n; i++)
+		if (ch->seg[i].tid == tid && strstr(ch->seg[i].what, what)) {
+			ns += ch->seg[i].end - ch->seg[i].start;
+			*depth = ch->seg[i].depth;
+		}
+	return ns;
+}
+
+/* The span's thread waits on a lock another thread holds while it fsyncs. */
+static void test_chain_lock_holder_in_fsync(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(600, 1000 * MS, 1400 * MS);
+	struct fr_window w;
+	struct fr_chain ch;
+	struct fr_evidence e;
+	int depth = -1;
+
+	(void)state;
+	b.n = 0;
+	c.hint_tid = 601;
+	sys(&b, 600, 601, SYS_futex, 1010 * MS, 1340 * MS, 0, 0);
+	blocked(&b, 600, 601, 1010 * MS, 1341 * MS);
+	wake_by(&b, 600, 601, 1340 * MS, 600, 602); /* the holder unlocks */
+	sys(&b, 600, 602, SYS_fsync, 1005 * MS, 1330 * MS, 7, 0);
+	blocked(&b, 600, 602, 1006 * MS, 1331 * MS);
+	wake_by(&b, 600, 602, 1330 * MS, 0, 0); /* the disk's interrupt */
+	w = window(&b);
+	assert_int_equal(fr_chain__walk(&w, &c, 601, 4, &ch), 0);
+	for (size_t i = 0; i < ch.n; i++)
+		print_message("  d%u %u %.1f..%.1f ms %s\n", ch.seg[i].depth, ch.seg[i].tid,
+			      (ch.seg[i].start - c.span_start) / 1e6, (ch.seg[i].end - c.span_start) / 1e6,
+			      ch.seg[i].what);
+	assert_covers(&ch, c.span_start, c.span_end);
+	/* the lock wait is explained by the holder's fsync, one wake-up down */
+	assert_int_equal(chain_ns(&ch, 602, "fsync(fd 7 = /var/lib/app/wal)", &depth), 320 * MS);
+	assert_int_equal(depth, 1);
+	fr_chain__free(&ch);
+	/* and the verdict says who held the lock and what it was doing */
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_non_null(strstr(e.verdict, "blocked in futex"));
+	assert_non_null(strstr(e.verdict, "thread 602 (t602)"));
+	assert_non_null(strstr(e.verdict, "fsync(fd 7 = /var/lib/app/wal)"));
+	fr_evidence__free(&e);
+}
+
+/* A chain of wake-ups longer than the depth bound; cycles; wakers the
+ * window does not hold; an interrupt. */
+static void test_chain_bounds(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(700, 1000 * MS, 1100 * MS);
+	struct fr_window w;
+	struct fr_chain ch;
+	int maxd = 0;
+
+	(void)state;
+	b.n = 0;
+	/* 701 waits for 702, which waits for 703, ... 710 */
+	for (uint32_t t = 701; t < 710; t++) {
+		blocked(&b, 700, t, 1000 * MS + t, 1090 * MS - t);
+		wake_by(&b, 700, t, 1089 * MS - t, 700, t + 1);
+	}
+	w = window(&b);
+	assert_int_equal(fr_chain__walk(&w, &c, 701, 4, &ch), 0);
+	assert_covers(&ch, c.span_start, c.span_end);
+	for (size_t i = 0; i < ch.n; i++)
+		maxd = ch.seg[i].depth > maxd ? ch.seg[i].depth : maxd;
+	assert_int_equal(maxd, 4);
+	fr_chain__free(&ch);
+
+	/* a cycle: 721 woken by 722 and 722 by 721 */
+	b.n = 0;
+	blocked(&b, 700, 721, 1010 * MS, 1051 * MS);
+	wake_by(&b, 700, 721, 1050 * MS, 700, 722);
+	blocked(&b, 700, 722, 1005 * MS, 1041 * MS);
+	wake_by(&b, 700, 722, 1040 * MS, 700, 721);
+	w = window(&b);
+	assert_int_equal(fr_chain__walk(&w, &c, 721, FR_CHAIN_MAX_DEPTH, &ch), 0);
+	assert_covers(&ch, c.span_start, c.span_end);
+	fr_chain__free(&ch);
+
+	/* woken by another process, and by an interrupt: leaves that say so */
+	b.n = 0;
+	blocked(&b, 700, 731, 1010 * MS, 1061 * MS);
+	wake_by(&b, 700, 731, 1060 * MS, 999, 998);
+	blocked(&b, 700, 731, 1070 * MS, 1081 * MS);
+	wake_by(&b, 700, 731, 1080 * MS, 0, 0);
+	w = window(&b);
+	assert_int_equal(fr_chain__walk(&w, &c, 731, 4, &ch), 0);
+	assert_covers(&ch, c.span_start, c.span_end);
+	{
+		bool other = false, irq = false;
+
+		for (size_t i = 0; i < ch.n; i++) {
+			assert_int_equal(ch.seg[i].depth, 0);
+			other |= ch.seg[i].state == FR_SEG_BLOCKED && ch.seg[i].waker_pid == 999;
+			irq |= ch.seg[i].state == FR_SEG_BLOCKED && ch.seg[i].waker_tid == 0 &&
+			       ch.seg[i].start == 1070 * MS;
+		}
+		assert_true(other);
+		assert_true(irq);
+	}
+	fr_chain__free(&ch);
+
+	/* a waker whose records begin inside the wait (it left the window) */
+	b.n = 0;
+	blocked(&b, 700, 741, 1010 * MS, 1061 * MS);
+	wake_by(&b, 700, 741, 1060 * MS, 700, 742);
+	sys(&b, 700, 742, SYS_write, 1040 * MS, 1059 * MS, 7, 10);
+	w = window(&b);
+	assert_int_equal(fr_chain__walk(&w, &c, 741, 4, &ch), 0);
+	assert_covers(&ch, c.span_start, c.span_end);
+	fr_chain__free(&ch);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +389,8 @@ int main(void)
 		cmocka_unit_test(test_lock_and_hint),
 		cmocka_unit_test(test_empty_and_missing),
 		cmocka_unit_test(test_fmt),
+		cmocka_unit_test(test_chain_lock_holder_in_fsync),
+		cmocka_unit_test(test_chain_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

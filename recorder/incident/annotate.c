@@ -18,77 +18,9 @@
 #include "fr_annotate.h"
 #include "fr_buf.h"
 #include "fr_syscalls.h"
+#include "annotate_int.h"
 
 enum tstate { ST_UNKNOWN, ST_RUNNING, ST_RUNNABLE, ST_BLOCKED };
-
-static uint64_t sys_begin(const struct fr_rec *r)
-{
-	uint64_t d = fr_rec__sys_dur(r);
-
-	return d < r->ts ? r->ts - d : 0;
-}
-
-static uint64_t overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
-{
-	uint64_t lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
-
-	return hi > lo ? hi - lo : 0;
-}
-
-/* "fsync(fd 7 = /var/lib/app/wal)", "futex (lock wait)", "clock_nanosleep (sleep)". */
-static void describe_syscall(const struct fr_annotate_ctx *c, const struct fr_rec *r, char *buf,
-			     size_t len)
-{
-	const char *name = fr_syscall_name(r->aux);
-	char path[160] = "";
-
-	if (!name) {
-		snprintf(buf, len, "syscall %u", r->aux);
-		return;
-	}
-	if (!strcmp(name, "futex")) {
-		snprintf(buf, len, "futex (lock or condition wait)");
-		return;
-	}
-	if (!strcmp(name, "nanosleep") || !strcmp(name, "clock_nanosleep")) {
-		snprintf(buf, len, "%s (sleep)", name);
-		return;
-	}
-	if (fr_syscall_takes_fd(name) && r->sys.arg0 < (1u << 24)) {
-		if (c->fd_path)
-			c->fd_path(c->ctx, r->pid, r->sys.arg0, path, sizeof(path));
-		if (path[0])
-			snprintf(buf, len, "%s(fd %" PRIu64 " = %s)", name, (uint64_t)r->sys.arg0, path);
-		else
-			snprintf(buf, len, "%s(fd %" PRIu64 ")", name, (uint64_t)r->sys.arg0);
-		return;
-	}
-	snprintf(buf, len, "%s", name);
-}
-
-/* The syscall a blocked thread is in, read off its kernel stack. */
-static bool syscall_from_stack(const struct fr_annotate_ctx *c, const struct fr_window *w,
-			       const struct fr_event *out, char *buf, size_t len)
-{
-	const struct fr_stack *s;
-
-	if (!c->ksyms || out->stack < 0)
-		return false;
-	s = &w->stacks[out->stack];
-	for (unsigned i = 0; i < s->nr_kern && i < FR_STACK_KERN_MAX; i++) {
-		const char *sym = fr_ksyms__lookup(c->ksyms, s->ips[i], NULL);
-		const char *p;
-
-		if (!sym)
-			continue;
-		if ((p = strstr(sym, "__x64_sys_")) || (p = strstr(sym, "__arm64_sys_"))) {
-			p = strstr(p, "_sys_") + 5;
-			snprintf(buf, len, "%s (in progress)", p);
-			return true;
-		}
-	}
-	return false;
-}
 
 struct tacc {
 	uint32_t tid;
@@ -177,13 +109,13 @@ static void blocked_cause(const struct fr_annotate_ctx *c, const struct fr_windo
 	if (lo < sx->n) {
 		const struct fr_rec *r = &w->events[sx->idx[lo]].rec;
 
-		if (sys_begin(r) <= t_out && !(r->flags & FR_SYS_NO_ENTRY)) {
-			describe_syscall(c, r, buf, len);
+		if (fr_an_sys_begin(r) <= t_out && !(r->flags & FR_SYS_NO_ENTRY)) {
+			fr_an_describe_syscall(c, r, buf, len);
 			*nr = r->aux;
 			return;
 		}
 	}
-	if (out && syscall_from_stack(c, w, out, buf, len))
+	if (out && fr_an_syscall_from_stack(c, w, out, buf, len))
 		return;
 	if (out && (out->rec.aux & 0x2))
 		snprintf(buf, len, "uninterruptible wait (page fault or I/O)");
@@ -279,7 +211,7 @@ static void replay(const struct fr_window *w, const struct fr_annotate_ctx *c, u
 		uint64_t t = r->ts;
 
 		if (r->type == FR_REC_SYSCALL && r->tid == tid && r->pid == c->pid &&
-		    overlap(sys_begin(r), r->ts, S, E))
+		    fr_an_overlap(fr_an_sys_begin(r), r->ts, S, E))
 			acc->syscalls++;
 		if (r->type == FR_REC_SWITCH && r->tid == tid && r->pid == c->pid) {
 			next = (r->flags & FR_SW_PREEMPT) ? ST_RUNNABLE : ST_BLOCKED;
@@ -384,7 +316,7 @@ static int syscall_summary(const struct fr_window *w, const struct fr_annotate_c
 		uint64_t d;
 
 		if (r->type != FR_REC_SYSCALL || r->pid != c->pid ||
-		    !overlap(sys_begin(r), r->ts, c->span_start, c->span_end) || r->aux >= 512)
+		    !fr_an_overlap(fr_an_sys_begin(r), r->ts, c->span_start, c->span_end) || r->aux >= 512)
 			continue;
 		d = fr_rec__sys_dur(r);
 		by_nr[r->aux].nr = r->aux;
@@ -456,6 +388,68 @@ static void make_verdict(const struct fr_annotate_ctx *c, size_t nt, struct fr_e
 			snprintf(ev->verdict, sizeof(ev->verdict), "%s", part);
 		}
 	}
+}
+
+/*
+ * The wake-up chain in words, after the verdict: who ended the span's
+ * thread's waits (the first link) and where the time went at the end of the
+ * chain. Only when the chain went below the span's thread.
+ */
+static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev)
+{
+	const struct fr_chain *ch = &ev->chain;
+	const struct fr_chain_seg *root = NULL;
+	uint64_t root_ns = 0, first_ns = 0;
+	uint32_t first = 0;
+	char dur[32], fname[32] = "?", rname[32] = "?", clause[300];
+	size_t used = strlen(ev->verdict);
+
+	/* the root: the deeper (task, what) that took the most time */
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct fr_chain_seg *s = &ch->seg[i];
+		uint64_t ns = 0;
+
+		if (!s->depth)
+			continue;
+		for (size_t k = 0; k < ch->n; k++)
+			if (ch->seg[k].depth && ch->seg[k].tid == s->tid &&
+			    !strcmp(ch->seg[k].what, s->what))
+				ns += ch->seg[k].end - ch->seg[k].start;
+		if (ns > root_ns) {
+			root_ns = ns;
+			root = s;
+		}
+	}
+	/* the first link: the task one wake-up down that stood in for the most */
+	for (size_t i = 0; i < ch->n; i++) {
+		uint64_t ns = 0;
+
+		if (ch->seg[i].depth != 1)
+			continue;
+		for (size_t k = 0; k < ch->n; k++)
+			if (ch->seg[k].depth >= 1 && ch->seg[k].tid == ch->seg[i].tid)
+				ns += ch->seg[k].end - ch->seg[k].start;
+		if (ns > first_ns) {
+			first_ns = ns;
+			first = ch->seg[i].tid;
+		}
+	}
+	if (!root || !first)
+		return;
+	if (c->thread_name) {
+		c->thread_name(c->ctx, c->pid, first, fname, sizeof(fname));
+		c->thread_name(c->ctx, root->pid, root->tid, rname, sizeof(rname));
+	}
+	fr_fmt_duration(root_ns, dur, sizeof(dur));
+	if (root->tid == first)
+		snprintf(clause, sizeof(clause), " until thread %u (%s) woke it, which was %s%s for %s",
+			 first, fname, root->state == FR_SEG_BLOCKED ? "in " : "", root->what, dur);
+	else
+		snprintf(clause, sizeof(clause),
+			 " until thread %u (%s) woke it; down its chain thread %u (%s) was %s%s for %s",
+			 first, fname, root->tid, rname, root->state == FR_SEG_BLOCKED ? "in " : "",
+			 root->what, dur);
+	snprintf(ev->verdict + used, sizeof(ev->verdict) - used, "%s", clause);
 }
 
 int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, struct fr_evidence *ev)
@@ -534,7 +528,11 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 
 	if (syscall_summary(w, c, ev))
 		goto out;
+	if (nt && fr_chain__walk(w, c, ev->focus_tid, FR_CHAIN_MAX_DEPTH, &ev->chain))
+		goto out;
 	make_verdict(c, nt, ev);
+	if (nt && ev->nr_causes && ev->causes[0].kind == FR_CAUSE_BLOCKED)
+		chain_clause(c, ev);
 	err = 0;
 out:
 	free(tids);
@@ -546,6 +544,7 @@ out:
 
 void fr_evidence__free(struct fr_evidence *ev)
 {
+	fr_chain__free(&ev->chain);
 	free(ev->threads);
 	free(ev->syscalls);
 	ev->threads = NULL;

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fr_chain.h - the wake-up chain (critical path) of a span's thread: what
+ * it was doing over the span, with every interval in which it was blocked
+ * replaced by what the task that ended the wait was doing meanwhile, down
+ * to a bounded depth (after Giraldeau & Dagenais' critical path over
+ * kernel traces). The segments follow one another in time and cover the
+ * span exactly.
+ *
+ * Only tasks whose records the window holds can be followed down; a wait
+ * ended by a task without records (another process not followed, an
+ * interrupt) stays a blocked segment that names who ended it.
+ * Pure: reads a window; names come through the annotate context.
+ */
+#ifndef FR_CHAIN_H
+#define FR_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fr_ring.h"
+
+struct fr_annotate_ctx;
+
+#define FR_CHAIN_MAX_DEPTH 6
+#define FR_CHAIN_MAX_SEGS 256
+
+enum fr_seg_state {
+	FR_SEG_RUNNING = 1,
+	FR_SEG_RUNNABLE = 2,
+	FR_SEG_BLOCKED = 3,
+};
+
+struct fr_chain_seg {
+	uint32_t pid, tid;        /* the task this segment is about */
+	uint8_t state;            /* enum fr_seg_state */
+	uint8_t depth;            /* 0: the span's thread; n: n wake-ups down */
+	uint32_t nr;              /* the syscall it was in, UINT32_MAX for none */
+	uint64_t start, end;      /* CLOCK_MONOTONIC ns */
+	uint32_t waker_pid, waker_tid; /* blocked: who ended the wait (0: not in the window) */
+	char what[160];           /* "fsync(fd 5 = /var/lib/app/wal)", "on CPU", ... */
+};
+
+struct fr_chain {
+	struct fr_chain_seg *seg; /* malloc'd, in time order */
+	size_t n;
+};
+
+/*
+ * The chain of thread tid (of process c->pid) over [c->span_start,
+ * c->span_end], at most max_depth wake-ups deep (<= FR_CHAIN_MAX_DEPTH).
+ * 0 or -ENOMEM. Free with fr_chain__free.
+ */
+int fr_chain__walk(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t tid,
+		   int max_depth, struct fr_chain *out);
+
+void fr_chain__free(struct fr_chain *ch);
+
+#endif /* FR_CHAIN_H */

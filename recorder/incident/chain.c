@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/*
+ * chain.c - the wake-up chain of a span's thread (fr_chain.h).
+ *
+ * For a thread and an interval: its states over the interval from its
+ * switch and wake-up records; running and runnable stretches are kept as
+ * they are, and a blocked stretch ended by a wake-up from a thread the
+ * window holds is replaced by that thread's own chain over the stretch,
+ * recursively. Each recursion explains a strictly earlier end (the wake-up
+ * comes before the wakee runs again), and the depth is bounded, so the
+ * walk ends; a waker already on the path (a cycle) is not entered again.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "annotate_int.h"
+#include "fr_chain.h"
+
+/* The window's events of each task: (tid, event index), sorted. */
+struct by_tid {
+	uint32_t tid;
+	uint32_t i;
+};
+
+struct walk {
+	const struct fr_window *w;
+	struct by_tid *ix;
+	size_t nix;
+	const struct fr_annotate_ctx *c;
+	struct fr_chain *out;
+	size_t cap;
+	int max_depth;
+	uint32_t path[FR_CHAIN_MAX_DEPTH + 1]; /* tids on the way down */
+	bool oom;
+};
+
+static struct fr_chain_seg *emit(struct walk *k)
+{
+	struct fr_chain *o = k->out;
+
+	if (o->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 16;
+		struct fr_chain_seg *p;
+
+		if (cap > FR_CHAIN_MAX_SEGS)
+			cap = FR_CHAIN_MAX_SEGS;
+		if (o->n == cap)
+			return NULL; /* bounded: the rest merges into the last */
+		p = realloc(o->seg, cap * sizeof(*p));
+		if (!p) {
+			k->oom = true;
+			return NULL;
+		}
+		o->seg = p;
+		k->cap = cap;
+	}
+	memset(&o->seg[o->n], 0, sizeof(o->seg[0]));
+	return &o->seg[o->n++];
+}
+
+static int cmp_by_tid(const void *a, const void *b)
+{
+	const struct by_tid *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Every event names the tasks it is about: switches two, the rest one. */
+static int build_index(struct walk *k)
+{
+	const struct fr_window *w = k->w;
+
+	k->ix = malloc((2 * w->nr_events + 1) * sizeof(*k->ix));
+	if (!k->ix)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->type != FR_REC_SYSCALL && r->type != FR_REC_SWITCH && r->type != FR_REC_WAKEUP)
+			continue;
+		k->ix[k->nix++] = (struct by_tid){ r->tid, (uint32_t)i };
+		if (r->type == FR_REC_SWITCH && r->sw.next_tid != r->tid)
+			k->ix[k->nix++] = (struct by_tid){ r->sw.next_tid, (uint32_t)i };
+	}
+	qsort(k->ix, k->nix, sizeof(*k->ix), cmp_by_tid);
+	return 0;
+}
+
+/* [*lo, *hi) of the index: the events of tid, in time order. */
+static void events_of(const struct walk *k, uint32_t tid, size_t *lo, size_t *hi)
+{
+	size_t l = 0, h = k->nix;
+
+	while (l < h) {
+		size_t m = l + (h - l) / 2;
+
+		if (k->ix[m].tid < tid)
+			l = m + 1;
+		else
+			h = m;
+	}
+	*lo = l;
+	while (l < k->nix && k->ix[l].tid == tid)
+		l++;
+	*hi = l;
+}
+
+/* The syscall record of tid that spans time t, or NULL. */
+static const struct fr_rec *syscall_at(const struct walk *k, uint32_t tid, uint64_t t)
+{
+	size_t lo, hi;
+
+	events_of(k, tid, &lo, &hi);
+	for (size_t j = lo; j < hi; j++) {
+		const struct fr_rec *r = &k->w->events[k->ix[j].i].rec;
+
+		if (r->type == FR_REC_SYSCALL && r->tid == tid && !(r->flags & FR_SYS_NO_ENTRY) &&
+		    fr_an_sys_begin(r) <= t && t < r->ts)
+			return r;
+	}
+	return NULL;
+}
+
+/* What tid was doing in state st from t (its switch-out event, if any). */
+static void describe(struct walk *k, struct fr_chain_seg *s, const struct fr_event *out)
+{
+	const struct fr_rec *r = syscall_at(k, s->tid, s->start);
+	char sys[150];
+
+	s->nr = r ? r->aux : UINT32_MAX;
+	if (r)
+		fr_an_describe_syscall(k->c, r, sys, sizeof(sys));
+	switch (s->state) {
+	case FR_SEG_RUNNING:
+		if (r)
+			snprintf(s->what, sizeof(s->what), "on CPU in %s", sys);
+		else
+			snprintf(s->what, sizeof(s->what), "on CPU");
+		break;
+	case FR_SEG_RUNNABLE:
+		snprintf(s->what, sizeof(s->what), "waiting for CPU");
+		break;
+	default:
+		if (r)
+			snprintf(s->what, sizeof(s->what), "%s", sys);
+		else if (!out || !fr_an_syscall_from_stack(k->c, k->w, out, s->what, sizeof(s->what)))
+			snprintf(s->what, sizeof(s->what), "%s",
+				 out && (out->rec.aux & 0x2) ? "uninterruptible wait"
+							      : "blocked outside a recorded syscall");
+		break;
+	}
+}
+
+static bool on_path(const struct walk *k, int depth, uint32_t tid)
+{
+	for (int i = 0; i < depth; i++)
+		if (k->path[i] == tid)
+			return true;
+	return false;
+}
+
+static void walk(struct walk *k, uint32_t pid, uint32_t tid, uint64_t a, uint64_t b, int depth);
+
+/* Appends one stretch [t0, t1) of tid in state st; a blocked one ended by
+ * a wake-up from a thread of the window is explained by that thread. */
+static void stretch(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum fr_seg_state st,
+		    uint64_t t0, uint64_t t1, const struct fr_event *out, const struct fr_rec *wake)
+{
+	struct fr_chain_seg *s;
+
+	if (t1 <= t0)
+		return;
+	if (st == FR_SEG_BLOCKED && wake && wake->wk.waker_tid &&
+	    wake->wk.waker_pid == k->c->pid && wake->wk.waker_tid != tid && depth < k->max_depth &&
+	    !on_path(k, depth + 1, wake->wk.waker_tid)) {
+		size_t before = k->out->n;
+
+		k->path[depth] = tid;
+		walk(k, wake->wk.waker_pid, wake->wk.waker_tid, t0, t1, depth + 1);
+		if (k->out->n > before)
+			return;
+	}
+	s = emit(k);
+	if (!s) {
+		if (k->out->n)
+			k->out->seg[k->out->n - 1].end = t1; /* bounded: extend the last */
+		return;
+	}
+	s->pid = pid;
+	s->tid = tid;
+	s->state = (uint8_t)st;
+	s->depth = (uint8_t)depth;
+	s->start = t0;
+	s->end = t1;
+	if (st == FR_SEG_BLOCKED && wake) {
+		s->waker_pid = wake->wk.waker_pid;
+		s->waker_tid = wake->wk.waker_tid;
+	}
+	describe(k, s, out);
+}
+
+/*
+ * tid's states over [a, b): from its switch and wake-up records; before
+ * its first record, the state the first one implies.
+ */
+static void walk(struct walk *k, uint32_t pid, uint32_t tid, uint64_t a, uint64_t b, int depth)
+{
+	const struct fr_window *w = k->w;
+	enum fr_seg_state st = 0;
+	const struct fr_event *out = NULL;
+	uint64_t since = a;
+	size_t lo, hi;
+
+	events_of(k, tid, &lo, &hi);
+	for (size_t j = lo; j < hi && !k->oom; j++) {
+		const struct fr_event *e = &w->events[k->ix[j].i];
+		const struct fr_rec *r = &e->rec;
+		enum fr_seg_state next;
+		const struct fr_rec *wake = NULL;
+
+		if (r->type == FR_REC_SWITCH && r->tid == tid) {
+			next = (r->flags & FR_SW_PREEMPT) ? FR_SEG_RUNNABLE : FR_SEG_BLOCKED;
+		} else if (r->type == FR_REC_SWITCH && r->sw.next_tid == tid) {
+			next = FR_SEG_RUNNING;
+		} else if (r->type == FR_REC_WAKEUP && r->tid == tid) {
+			if (st && st != FR_SEG_BLOCKED)
+				continue; /* already runnable: a wake-up changes nothing */
+			next = FR_SEG_RUNNABLE;
+			wake = r;
+		} else {
+			continue;
+		}
+		if (r->ts > a) {
+			uint64_t t = r->ts < b ? r->ts : b;
+
+			if (!st) /* before the first record: what it implies */
+				st = next == FR_SEG_RUNNING	  ? FR_SEG_RUNNABLE
+				     : next == FR_SEG_RUNNABLE && wake ? FR_SEG_BLOCKED
+									 : FR_SEG_RUNNING;
+			stretch(k, pid, tid, depth, st, since, t, out, wake);
+			since = t;
+		}
+		if (r->type == FR_REC_SWITCH && r->tid == tid)
+			out = e;
+		st = next;
+		if (r->ts >= b)
+			return;
+	}
+	if (since < b)
+		stretch(k, pid, tid, depth, st ? st : FR_SEG_RUNNING, since, b, out, NULL);
+}
+
+int fr_chain__walk(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t tid,
+		   int max_depth, struct fr_chain *out)
+{
+	struct walk k = { .w = w, .c = c, .out = out };
+
+	memset(out, 0, sizeof(*out));
+	k.max_depth = max_depth < 0 ? 0 : max_depth > FR_CHAIN_MAX_DEPTH ? FR_CHAIN_MAX_DEPTH
+									 : max_depth;
+	if (build_index(&k))
+		return -ENOMEM;
+	if (c->span_end > c->span_start)
+		walk(&k, c->pid, tid, c->span_start, c->span_end, 0);
+	free(k.ix);
+	if (k.oom) {
+		fr_chain__free(out);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void fr_chain__free(struct fr_chain *ch)
+{
+	free(ch->seg);
+	ch->seg = NULL;
+	ch->n = 0;
+}
