@@ -235,6 +235,12 @@ static void test_stages(void **state)
 	assert_int_equal(snap->span->scope_spans[0]->spans[0]->n_attributes,
 			 out.export->spans[0].attrs.n);
 	assert_int_equal(snap->n_child_spans, 1);
+	/* the wake-up chain, covering the span */
+	assert_int_equal(snap->schema_version, 2);
+	assert_int_equal(snap->n_chain, wk.ev.chain.n);
+	assert_true(snap->n_chain > 0);
+	assert_int_equal(snap->chain[0]->start_mono_ns, wk.span_start);
+	assert_int_equal(snap->chain[snap->n_chain - 1]->end_mono_ns, wk.span_end);
 	assert_string_equal(snap->child_spans[0]->name, "fsync");
 	assert_true(snap->window->kernel_context);
 	assert_int_equal(snap->records->n_type, 4);

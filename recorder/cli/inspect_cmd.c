@@ -103,6 +103,16 @@ static void print_tables(FILE *out, const PbSnap *s)
 			fprintf(out, "  %10s  %s\n", d1, s->causes[i]->what);
 		}
 	}
+	if (s->n_chain) {
+		fprintf(out, "\nwake-up chain (the span's thread; each wait replaced by what ended it)\n");
+		for (size_t i = 0; i < s->n_chain; i++) {
+			const Flightrec__Snapshot__V1__ChainSegment *g = s->chain[i];
+
+			fr_fmt_duration(g->end_mono_ns - g->start_mono_ns, d1, sizeof(d1));
+			fprintf(out, "  %10s  %*s%u (%s) %s\n", d1, (int)(2 * (g->depth < 8 ? g->depth : 8)),
+				"", g->tid, g->thread_name, g->what);
+		}
+	}
 	if (s->n_syscalls) {
 		fprintf(out, "\ntop syscalls (process, within the span)\n  %-20s %8s %10s %10s\n",
 			"syscall", "count", "total", "max");

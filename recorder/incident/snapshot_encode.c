@@ -21,6 +21,7 @@ typedef Flightrec__Snapshot__V1__Frame PbFrame;
 typedef Flightrec__Snapshot__V1__FdPath PbFd;
 typedef Flightrec__Snapshot__V1__SyscallSummary PbSys;
 typedef Flightrec__Snapshot__V1__Cause PbCause;
+typedef Flightrec__Snapshot__V1__ChainSegment PbSeg;
 
 static int fill_records(struct fr_arena *a, const struct fr_window *w, uint64_t t0, PbRecords *r)
 {
@@ -235,6 +236,40 @@ static int fill_evidence(struct fr_arena *a, const struct fr_evidence *ev, PbSna
 	return 0;
 }
 
+/* The wake-up chain, its tasks named. */
+static int fill_chain(struct fr_arena *a, struct fr_incident_work *wk, PbSnap *snap)
+{
+	const struct fr_chain *ch = &wk->ev.chain;
+
+	snap->chain = FR_ANEW(a, PbSeg *, ch->n);
+	if (!snap->chain)
+		return -ENOMEM;
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct fr_chain_seg *s = &ch->seg[i];
+		PbSeg *p = FR_ANEW(a, PbSeg, 1);
+		const char *name;
+
+		if (!p)
+			return -ENOMEM;
+		flightrec__snapshot__v1__chain_segment__init(p);
+		p->pid = s->pid;
+		p->tid = s->tid;
+		p->state = s->state;
+		p->depth = s->depth;
+		p->start_mono_ns = s->start;
+		p->end_mono_ns = s->end;
+		p->what = (char *)s->what;
+		p->waker_pid = s->waker_pid;
+		p->waker_tid = s->waker_tid;
+		name = wk->names ? fr_names__get(wk->names, (pid_t)s->pid, s->tid) : "";
+		p->thread_name = fr_arena__strndup(a, name, strlen(name));
+		if (!p->thread_name)
+			return -ENOMEM;
+		snap->chain[snap->n_chain++] = p;
+	}
+	return 0;
+}
+
 /* The annotated span and its children, embedded as OTLP messages. */
 static int fill_spans(struct fr_arena *a, const struct fr_batch *export, PbSnap *snap)
 {
@@ -287,7 +322,7 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 		return -ENOMEM;
 	if (fill_spans(a, out->export, &snap))
 		goto out;
-	snap.schema_version = 1;
+	snap.schema_version = 2;
 	snap.incident_id = in->id;
 	snap.captured_unix_nano = fr_wall_ns();
 	snap.rule = (char *)in->rule;
@@ -315,7 +350,7 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 		snap.records = &recs;
 	}
 	snap.window = &win;
-	if (fill_evidence(a, &wk->ev, &snap))
+	if (fill_evidence(a, &wk->ev, &snap) || fill_chain(a, wk, &snap))
 		goto out;
 	err = fr_frsnap__wrap(&snap, s->o.zstd_level, &out->frsnap, &out->frsnap_len,
 			      &out->raw_bytes);
