@@ -311,6 +311,26 @@ static void test_chain_lock_holder_in_fsync(void **state)
 	fr_evidence__free(&e);
 }
 
+/* A large write keeps the span's thread in the kernel, on CPU: the time
+ * belongs to that write and its file. */
+static void test_on_cpu_in_write(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(800, 1000 * MS, 1500 * MS);
+	struct fr_window w;
+	struct fr_evidence e;
+
+	(void)state;
+	b.n = 0;
+	sys(&b, 800, 801, SYS_getpid, 1005 * MS, 1005 * MS + 1000, 0, 800);
+	sys(&b, 800, 801, SYS_write, 1050 * MS, 1450 * MS, 7, 1 << 30);
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_non_null(strstr(e.verdict, "on CPU in write(fd 7 = /var/lib/app/wal)"));
+	fr_evidence__free(&e);
+}
+
 /* A chain of wake-ups longer than the depth bound; cycles; wakers the
  * window does not hold; an interrupt. */
 static void test_chain_bounds(void **state)
@@ -391,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_chain_lock_holder_in_fsync),
 		cmocka_unit_test(test_chain_bounds),
+		cmocka_unit_test(test_on_cpu_in_write),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -352,9 +352,40 @@ static int syscall_summary(const struct fr_window *w, const struct fr_annotate_c
 	return 0;
 }
 
+/*
+ * On-CPU time of the span's thread spent inside one syscall (the chain's
+ * "on CPU in write(fd 3 = /x)" stretches): its description when that is
+ * most of the on-CPU time, so that a large write reads as such.
+ */
+static bool oncpu_in_syscall(const struct fr_evidence *ev, uint64_t oncpu_ns, char *buf,
+			     size_t len)
+{
+	const struct fr_chain *ch = &ev->chain;
+	uint64_t best = 0;
+
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct fr_chain_seg *s = &ch->seg[i];
+		uint64_t ns = 0;
+
+		if (s->depth || s->state != FR_SEG_RUNNING || s->nr == UINT32_MAX)
+			continue;
+		for (size_t k = i; k < ch->n; k++)
+			if (!ch->seg[k].depth && ch->seg[k].state == FR_SEG_RUNNING &&
+			    !strcmp(ch->seg[k].what, s->what))
+				ns += ch->seg[k].end - ch->seg[k].start;
+		if (ns > best) {
+			best = ns;
+			snprintf(buf, len, "%s", s->what);
+		}
+	}
+	return best * 2 > oncpu_ns;
+}
+
 /* The one-line verdict from the causes (nt: threads found). */
 static void make_verdict(const struct fr_annotate_ctx *c, size_t nt, struct fr_evidence *ev)
 {
+	char sys[160];
+
 	char dur[32], part[300];
 
 	fr_fmt_duration(ev->span_ns, dur, sizeof(dur));
@@ -374,6 +405,9 @@ static void make_verdict(const struct fr_annotate_ctx *c, size_t nt, struct fr_e
 				 top->what);
 		else if (top->kind == FR_CAUSE_RUNNABLE)
 			snprintf(part, sizeof(part), "%u%% of %s %s", pct, dur, top->what);
+		else if (oncpu_in_syscall(ev, top->ns, sys, sizeof(sys)))
+			snprintf(part, sizeof(part), "%u%% of %s %s (thread %u %s)", pct, dur, sys,
+				 ev->focus_tid, ev->threads[0].name);
 		else
 			snprintf(part, sizeof(part), "%u%% of %s on CPU (thread %u %s)", pct, dur,
 				 ev->focus_tid, ev->threads[0].name);

@@ -126,10 +126,11 @@ static const struct fr_rec *syscall_at(const struct walk *k, uint32_t tid, uint6
 	return NULL;
 }
 
-/* What tid was doing in state st from t (its switch-out event, if any). */
-static void describe(struct walk *k, struct fr_chain_seg *s, const struct fr_event *out)
+/* What s's task was doing (sys: the syscall it was in, if known; out: its
+ * switch-out event, if any). */
+static void describe(struct walk *k, struct fr_chain_seg *s, const struct fr_event *out,
+		     const struct fr_rec *r)
 {
-	const struct fr_rec *r = syscall_at(k, s->tid, s->start);
 	char sys[150];
 
 	s->nr = r ? r->aux : UINT32_MAX;
@@ -156,35 +157,15 @@ static void describe(struct walk *k, struct fr_chain_seg *s, const struct fr_eve
 	}
 }
 
-static bool on_path(const struct walk *k, int depth, uint32_t tid)
-{
-	for (int i = 0; i < depth; i++)
-		if (k->path[i] == tid)
-			return true;
-	return false;
-}
-
-static void walk(struct walk *k, uint32_t pid, uint32_t tid, uint64_t a, uint64_t b, int depth);
-
-/* Appends one stretch [t0, t1) of tid in state st; a blocked one ended by
- * a wake-up from a thread of the window is explained by that thread. */
-static void stretch(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum fr_seg_state st,
-		    uint64_t t0, uint64_t t1, const struct fr_event *out, const struct fr_rec *wake)
+/* One segment [t0, t1) of tid; sys: the syscall it is inside, or NULL. */
+static void segment(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum fr_seg_state st,
+		    uint64_t t0, uint64_t t1, const struct fr_event *out, const struct fr_rec *wake,
+		    const struct fr_rec *sys)
 {
 	struct fr_chain_seg *s;
 
 	if (t1 <= t0)
 		return;
-	if (st == FR_SEG_BLOCKED && wake && wake->wk.waker_tid &&
-	    wake->wk.waker_pid == k->c->pid && wake->wk.waker_tid != tid && depth < k->max_depth &&
-	    !on_path(k, depth + 1, wake->wk.waker_tid)) {
-		size_t before = k->out->n;
-
-		k->path[depth] = tid;
-		walk(k, wake->wk.waker_pid, wake->wk.waker_tid, t0, t1, depth + 1);
-		if (k->out->n > before)
-			return;
-	}
 	s = emit(k);
 	if (!s) {
 		if (k->out->n)
@@ -201,7 +182,69 @@ static void stretch(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum 
 		s->waker_pid = wake->wk.waker_pid;
 		s->waker_tid = wake->wk.waker_tid;
 	}
-	describe(k, s, out);
+	describe(k, s, out, sys);
+}
+
+/* A running stretch, split where tid entered and left its syscalls: time on
+ * CPU inside a syscall belongs to it. */
+static void running(struct walk *k, uint32_t pid, uint32_t tid, int depth, uint64_t t0,
+		    uint64_t t1)
+{
+	uint64_t cursor = t0;
+	size_t lo, hi;
+
+	events_of(k, tid, &lo, &hi);
+	for (size_t j = lo; j < hi && cursor < t1; j++) {
+		const struct fr_rec *r = &k->w->events[k->ix[j].i].rec;
+		uint64_t b, e;
+
+		if (r->type != FR_REC_SYSCALL || r->tid != tid || (r->flags & FR_SYS_NO_ENTRY))
+			continue;
+		b = fr_an_sys_begin(r);
+		e = r->ts;
+		if (e <= cursor || b >= t1)
+			continue;
+		if (b > cursor) {
+			segment(k, pid, tid, depth, FR_SEG_RUNNING, cursor, b, NULL, NULL, NULL);
+			cursor = b;
+		}
+		segment(k, pid, tid, depth, FR_SEG_RUNNING, cursor, e < t1 ? e : t1, NULL, NULL, r);
+		cursor = e < t1 ? e : t1;
+	}
+	segment(k, pid, tid, depth, FR_SEG_RUNNING, cursor, t1, NULL, NULL, NULL);
+}
+
+static bool on_path(const struct walk *k, int depth, uint32_t tid)
+{
+	for (int i = 0; i < depth; i++)
+		if (k->path[i] == tid)
+			return true;
+	return false;
+}
+
+static void walk(struct walk *k, uint32_t pid, uint32_t tid, uint64_t a, uint64_t b, int depth);
+
+/* Appends one stretch [t0, t1) of tid in state st; a blocked one ended by
+ * a wake-up from a thread of the window is explained by that thread. */
+static void stretch(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum fr_seg_state st,
+		    uint64_t t0, uint64_t t1, const struct fr_event *out, const struct fr_rec *wake)
+{
+	if (t1 <= t0)
+		return;
+	if (st == FR_SEG_BLOCKED && wake && wake->wk.waker_tid &&
+	    wake->wk.waker_pid == k->c->pid && wake->wk.waker_tid != tid && depth < k->max_depth &&
+	    !on_path(k, depth + 1, wake->wk.waker_tid)) {
+		size_t before = k->out->n;
+
+		k->path[depth] = tid;
+		walk(k, wake->wk.waker_pid, wake->wk.waker_tid, t0, t1, depth + 1);
+		if (k->out->n > before)
+			return;
+	}
+	if (st == FR_SEG_RUNNING)
+		running(k, pid, tid, depth, t0, t1);
+	else
+		segment(k, pid, tid, depth, st, t0, t1, out, wake, syscall_at(k, tid, t0));
 }
 
 /*
