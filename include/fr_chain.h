@@ -38,6 +38,7 @@ struct fr_chain_seg {
 	uint32_t nr;              /* the syscall it was in, UINT32_MAX for none */
 	uint64_t start, end;      /* CLOCK_MONOTONIC ns */
 	uint32_t waker_pid, waker_tid; /* blocked: who ended the wait (0: not in the window) */
+	uint8_t irq;              /* blocked: ended from an interrupt, not by a task */
 	char what[160];           /* "fsync(fd 5 = /var/lib/app/wal)", "on CPU", ... */
 };
 

@@ -291,6 +291,7 @@ static void test_chain_lock_holder_in_fsync(void **state)
 	sys(&b, 600, 602, SYS_fsync, 1005 * MS, 1330 * MS, 7, 0);
 	blocked(&b, 600, 602, 1006 * MS, 1331 * MS);
 	wake_by(&b, 600, 602, 1330 * MS, 0, 0); /* the disk's interrupt */
+	sys(&b, 600, 602, SYS_futex, 1339 * MS, 1341 * MS, 0, 1); /* the unlock that wakes 601 */
 	w = window(&b);
 	assert_int_equal(fr_chain__walk(&w, &c, 601, 4, &ch), 0);
 	for (size_t i = 0; i < ch.n; i++)
@@ -387,6 +388,21 @@ static void test_chain_bounds(void **state)
 		}
 		assert_true(other);
 		assert_true(irq);
+	}
+	fr_chain__free(&ch);
+
+	/* a wake-up while the waker ran in user space: an interrupt's, not its */
+	b.n = 0;
+	blocked(&b, 700, 751, 1010 * MS, 1061 * MS);
+	wake_by(&b, 700, 751, 1060 * MS, 700, 752);
+	sys(&b, 700, 752, SYS_getppid, 1020 * MS, 1020 * MS + 500, 0, 1);
+	w = window(&b);
+	assert_int_equal(fr_chain__walk(&w, &c, 751, 4, &ch), 0);
+	assert_covers(&ch, c.span_start, c.span_end);
+	for (size_t i = 0; i < ch.n; i++) {
+		assert_int_equal(ch.seg[i].depth, 0);
+		if (ch.seg[i].state == FR_SEG_BLOCKED)
+			assert_true(ch.seg[i].irq);
 	}
 	fr_chain__free(&ch);
 

@@ -18,6 +18,7 @@
 
 #include "annotate_int.h"
 #include "fr_chain.h"
+#include "fr_syscalls.h"
 
 /* The window's events of each task: (tid, event index), sorted. */
 struct by_tid {
@@ -157,6 +158,8 @@ static void describe(struct walk *k, struct fr_chain_seg *s, const struct fr_eve
 	}
 }
 
+static bool woken_by_task(const struct walk *k, const struct fr_rec *wake);
+
 /* One segment [t0, t1) of tid; sys: the syscall it is inside, or NULL. */
 static void segment(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum fr_seg_state st,
 		    uint64_t t0, uint64_t t1, const struct fr_event *out, const struct fr_rec *wake,
@@ -179,8 +182,11 @@ static void segment(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum 
 	s->start = t0;
 	s->end = t1;
 	if (st == FR_SEG_BLOCKED && wake) {
-		s->waker_pid = wake->wk.waker_pid;
-		s->waker_tid = wake->wk.waker_tid;
+		s->irq = !woken_by_task(k, wake);
+		if (!s->irq) {
+			s->waker_pid = wake->wk.waker_pid;
+			s->waker_tid = wake->wk.waker_tid;
+		}
 	}
 	describe(k, s, out, sys);
 }
@@ -214,6 +220,41 @@ static void running(struct walk *k, uint32_t pid, uint32_t tid, int depth, uint6
 	segment(k, pid, tid, depth, FR_SEG_RUNNING, cursor, t1, NULL, NULL, NULL);
 }
 
+/*
+ * Was a wake-up the waker task's doing, or an interrupt's that arrived
+ * while that task ran (then the record names it all the same)? A task
+ * wakes another only from inside the kernel: when the window holds the
+ * waker's syscalls and none of them spans the wake-up (it was in user
+ * space), or the one that does cannot wake anyone, an interrupt did it.
+ * A waker the window does not hold is taken at its word.
+ */
+static bool woken_by_task(const struct walk *k, const struct fr_rec *wake)
+{
+	static const char *const never_wake[] = { "clock_gettime", "gettimeofday", "getpid",
+						  "getppid", "gettid", "getuid", "time", NULL };
+	const struct fr_rec *in;
+	const char *name;
+	size_t lo, hi;
+
+	if (!wake->wk.waker_tid)
+		return false;
+	if (wake->wk.waker_pid != k->c->pid)
+		return true;
+	events_of(k, wake->wk.waker_tid, &lo, &hi);
+	in = syscall_at(k, wake->wk.waker_tid, wake->ts);
+	if (!in) {
+		for (size_t j = lo; j < hi; j++)
+			if (k->w->events[k->ix[j].i].rec.type == FR_REC_SYSCALL)
+				return false; /* its syscalls are recorded: it was in user space */
+		return true; /* nothing known of it */
+	}
+	name = fr_syscall_name(in->aux);
+	for (int i = 0; name && never_wake[i]; i++)
+		if (!strcmp(name, never_wake[i]))
+			return false;
+	return true;
+}
+
 static bool on_path(const struct walk *k, int depth, uint32_t tid)
 {
 	for (int i = 0; i < depth; i++)
@@ -231,7 +272,7 @@ static void stretch(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum 
 {
 	if (t1 <= t0)
 		return;
-	if (st == FR_SEG_BLOCKED && wake && wake->wk.waker_tid &&
+	if (st == FR_SEG_BLOCKED && wake && woken_by_task(k, wake) &&
 	    wake->wk.waker_pid == k->c->pid && wake->wk.waker_tid != tid && depth < k->max_depth &&
 	    !on_path(k, depth + 1, wake->wk.waker_tid)) {
 		size_t before = k->out->n;
