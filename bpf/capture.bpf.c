@@ -330,6 +330,16 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	else if (prev_f && (st->capture_flags & FR_CAP_STACKS) &&
 		 take_stack(ctx, st, cpu, (__u32)id, now, &stack_pos) == 0)
 		flags |= FR_SW_STACK;
+	/* A followed task preempted by one we do not follow: name that one now,
+	 * while it exists (short-lived processes are gone by the snapshot). */
+	if ((flags & FR_SW_PREEMPT) && prev_f && !next_f && next_tid) {
+		r = rec_begin(st, cpu, FR_REC_COMM, 0, 0, now, next_ids, &pos);
+		if (r) {
+			bpf_probe_read_kernel_str(r->ex.comm, sizeof(r->ex.comm),
+						  __builtin_preserve_access_index(&next->comm));
+			ring_commit(st, r, pos);
+		}
+	}
 	r = rec_begin(st, cpu, FR_REC_SWITCH, flags, (__u16)prev_state, now, id, &pos);
 	if (!r)
 		return 0;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fr_names.h - thread names for the threads of a window: from the exit
- * records the window holds (threads already gone), else from
+ * and preemptor records the window holds (named by the kernel at the time,
+ * so threads and processes already gone keep their names), else from
  * /proc/PID/task/TID/comm, looked up once per thread and remembered.
  * Not thread-safe: one owner.
  */

@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define FR_ABI_VERSION 2
+#define FR_ABI_VERSION 3
 
 /* Upper bound on CPUs handled (power of two: used as an index mask). */
 #define FR_MAX_CPUS 256
@@ -46,6 +46,8 @@ enum fr_rec_type {
 	FR_REC_SWITCH = 2,  /* sched_switch: tid/pid = task out, sw.next = task in */
 	FR_REC_WAKEUP = 3,  /* sched_waking: tid/pid = wakee, wk.waker = waker */
 	FR_REC_EXIT = 4,    /* a followed thread exited; ex.comm = its name */
+	FR_REC_COMM = 5,    /* a task took the CPU from a followed one: tid/pid and
+			     * ex.comm = that task then (it may be gone by the snapshot) */
 };
 
 /* flags for FR_REC_SYSCALL */

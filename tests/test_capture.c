@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,6 +29,7 @@
 #include "fr_capture.h"
 #include "fr_clock.h"
 #include "fr_ksyms.h"
+#include "fr_names.h"
 #include "fr_test_util.h"
 
 #define MS 1000000ull
@@ -290,6 +293,12 @@ static void test_known_work(void **state)
 		if (r->type == FR_REC_EXIT) {
 			/* windows carry any followed process's exit (for names) */
 			assert_int_not_equal(r->pid, other.pid);
+			continue;
+		}
+		if (r->type == FR_REC_COMM) {
+			/* and the name of a task that preempted a followed one:
+			 * a name, no activity of the unfollowed process */
+			assert_true(r->ex.comm[0] != '\0');
 			continue;
 		}
 		assert_true(r->type == FR_REC_SWITCH || r->type == FR_REC_WAKEUP);
@@ -698,12 +707,85 @@ static void test_crowded_cpus_lose_nothing(void **state)
 	fr_capture__free(cap);
 }
 
+/* ---- a short-lived process that preempts a followed one is named ---- */
+
+static void pin_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void spin_work(int go_fd, int rep_fd)
+{
+	char c;
+	uint64_t until;
+
+	(void)rep_fd;
+	pin_cpu0();
+	if (read(go_fd, &c, 1) != 1)
+		_exit(2);
+	until = fr_mono_ns() + 300 * MS;
+	while (fr_mono_ns() < until)
+		syscall(SYS_getppid);
+	_exit(0);
+}
+
+static void hog_work(int go_fd, int rep_fd)
+{
+	char c;
+	uint64_t until;
+
+	(void)rep_fd;
+	pin_cpu0();
+	prctl(PR_SET_NAME, "fr-short-hog");
+	if (read(go_fd, &c, 1) != 1)
+		_exit(2);
+	until = fr_mono_ns() + 250 * MS;
+	while (fr_mono_ns() < until)
+		__asm__ volatile("" ::: "memory");
+	_exit(0);
+}
+
+static void test_preemptor_named(void **state)
+{
+	struct fr_capture *cap = open_capture(64ull << 20);
+	struct child a = spawn(spin_work), hog = spawn(hog_work);
+	struct fr_window_req req = { .pid = a.pid };
+	struct fr_window *w;
+	struct fr_names *names;
+	bool seen = false;
+
+	(void)state;
+	fr_capture__follow_pid(cap, a.pid, true);
+	req.t0 = fr_mono_ns();
+	go(&a);
+	go(&hog);
+	assert_int_equal(wait_child(&a), 0);
+	assert_int_equal(wait_child(&hog), 0); /* gone before the window is read */
+	req.t1 = fr_mono_ns();
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	for (size_t i = 0; i < w->nr_events; i++)
+		seen |= w->events[i].rec.type == FR_REC_COMM &&
+			w->events[i].rec.pid == (uint32_t)hog.pid;
+	assert_true(seen);
+	names = fr_names__new(w);
+	assert_non_null(names);
+	assert_string_equal(fr_names__get(names, hog.pid, (uint32_t)hog.pid), "fr-short-hog");
+	fr_names__free(names);
+	fr_window__free(w);
+	fr_capture__free(cap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_work),
 		cmocka_unit_test(test_overflow_keeps_newest),
 		cmocka_unit_test(test_crowded_cpus_lose_nothing),
+		cmocka_unit_test(test_preemptor_named),
 		cmocka_unit_test(test_reader_during_writes),
 		cmocka_unit_test(test_follow_at_runtime),
 		cmocka_unit_test(test_follow_comm),

@@ -72,7 +72,7 @@ struct fr_names *fr_names__new(const struct fr_window *w)
 		const struct fr_rec *r = &w->events[i].rec;
 		struct name_slot *s;
 
-		if (r->type != FR_REC_EXIT || !r->tid)
+		if ((r->type != FR_REC_EXIT && r->type != FR_REC_COMM) || !r->tid)
 			continue;
 		s = insert(n, r->tid);
 		if (!s) {

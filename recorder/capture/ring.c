@@ -90,8 +90,9 @@ static bool rec_matches(const struct fr_rec *r, const struct fr_window_req *req)
 		return true;
 	if (r->type == FR_REC_WAKEUP && r->wk.waker_pid == req->pid)
 		return true;
-	/* exits of any followed process: the names of short-lived neighbours */
-	return r->type == FR_REC_EXIT;
+	/* exits of any followed process, and the tasks that preempted followed
+	 * ones: the names of short-lived neighbours */
+	return r->type == FR_REC_EXIT || r->type == FR_REC_COMM;
 }
 
 /* Growable arrays for one read. */

@@ -116,6 +116,10 @@ void fr_trace_print_event(FILE *out, const struct fr_window *w, const struct fr_
 		fprintf(out, "%12.6f [%03u] %7u %-15.16s exit\n",
 			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, r->ex.comm);
 		break;
+	case FR_REC_COMM:
+		fprintf(out, "%12.6f [%03u] %7u %-15.16s took the CPU (pid %u)\n",
+			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, r->ex.comm, r->pid);
+		break;
 	default:
 		fprintf(out, "%12.6f [%03u] %7u unknown record type %u\n",
 			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, r->type);
