@@ -58,6 +58,7 @@ struct fr_syscall_stat {
 struct fr_evidence {
 	uint64_t span_ns;
 	uint32_t focus_tid;                 /* the thread the verdict is about */
+	char focus_reason[120];             /* how it was chosen */
 	struct fr_thread_evidence *threads; /* ranked, focus first; malloc'd */
 	size_t nr_threads;
 	struct fr_cause causes[FR_MAX_CAUSES]; /* focus thread, largest first */

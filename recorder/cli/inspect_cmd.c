@@ -97,7 +97,8 @@ static void print_tables(FILE *out, const PbSnap *s)
 		}
 	}
 	if (s->n_causes) {
-		fprintf(out, "\nwhere the time went (thread %u)\n", w ? w->focus_tid : 0);
+		fprintf(out, "\nwhere the time went (thread %u: %s)\n", w ? w->focus_tid : 0,
+			w && w->focus_reason[0] ? w->focus_reason : "the busiest");
 		for (size_t i = 0; i < s->n_causes; i++) {
 			fr_fmt_duration(s->causes[i]->ns, d1, sizeof(d1));
 			fprintf(out, "  %10s  %s\n", d1, s->causes[i]->what);

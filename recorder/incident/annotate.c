@@ -536,6 +536,14 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 	qsort(ev->threads, nt, sizeof(*ev->threads), cmp_thread);
 	if (nt) {
 		ev->focus_tid = ev->threads[0].tid;
+		if (c->hint_tid && (int64_t)ev->focus_tid == c->hint_tid)
+			snprintf(ev->focus_reason, sizeof(ev->focus_reason),
+				 "the span's thread.id attribute");
+		else
+			snprintf(ev->focus_reason, sizeof(ev->focus_reason),
+				 "%sthe thread of the process busiest with work that ended in the "
+				 "span (of %zu)", c->hint_tid ? "thread.id not in the window: " : "",
+				 nt);
 		for (size_t i = 0; i < nt; i++)
 			if (acc[i].tid == ev->focus_tid)
 				focus = i;

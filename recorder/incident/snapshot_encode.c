@@ -339,6 +339,7 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 	win.span_start_mono_ns = wk->span_start;
 	win.span_end_mono_ns = wk->span_end;
 	win.focus_tid = wk->ev.focus_tid;
+	win.focus_reason = wk->ev.focus_reason;
 	if (w) {
 		win.complete_from_mono_ns = w->complete_from;
 		win.missing_ns = wk->missing_ns;

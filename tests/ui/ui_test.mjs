@@ -114,6 +114,8 @@ if (target) {
   check(states > 0, `the timeline has thread lanes (${states} state slices)`);
   const syscalls = await page.locator('#timeline rect.syscall').count();
   check(syscalls > 0, `the timeline shows syscalls (${syscalls})`);
+  const chain = await page.locator('#chain tr').count();
+  check(chain > 0, `the incident page lists the wake-up chain (${chain} segments)`);
   const flames = await page.locator('#flame rect').count();
   check(flames > 3, `the flame graph has frames (${flames})`);
   await page.screenshot({ path: path.join(shots, '2-incident.png'), fullPage: true });

@@ -283,10 +283,19 @@ async function incidentPage(id) {
       timeline(snap));
     const spanNs = Number(BigInt(span.end_time_unix_nano) - BigInt(span.start_time_unix_nano)) || 1;
     parts.push(el('h2', { text: 'Where the time went (thread ' + w.focus_tid + ')' }),
+      el('p', { class: 'muted', text: 'The span\'s thread: ' + (w.focus_reason || 'the busiest thread') + '.' }),
       el('table', { id: 'causes' }, el('tbody', {}, ...(snap.causes || []).map((c) =>
         el('tr', {}, el('td', { class: 'num', text: nsms(c.ns) }),
           el('td', {}, el('span', { class: 'bar', style: 'width:' + Math.max(1, Math.round(300 * Number(c.ns) / spanNs)) + 'px' })),
           el('td', { text: c.what }))))));
+    if (snap.chain && snap.chain.length) {
+      parts.push(el('h2', { text: 'Wake-up chain (critical path)' }),
+        el('p', { class: 'muted', text: 'What the span waited for: each wait of its thread replaced by what ended it, indented one step per wake-up.' }),
+        el('table', { id: 'chain' }, el('tbody', {}, ...snap.chain.map((g) =>
+          el('tr', {}, el('td', { class: 'num', text: nsms(String(BigInt(g.end_mono_ns) - BigInt(g.start_mono_ns))) }),
+            el('td', { text: '\u00a0'.repeat(3 * (Number(g.depth) || 0)) + g.tid + ' (' + (g.thread_name || '?') + ')' }),
+            el('td', { text: g.what }))))));
+    }
     parts.push(el('h2', { text: 'Top syscalls (process, within the span)' }),
       el('table', { id: 'syscalls' }, el('thead', {}, el('tr', {}, ...['syscall', 'count', 'total', 'max'].map((h, i) => el('th', { class: i ? 'num' : '', text: h })))),
         el('tbody', {}, ...(snap.syscalls || []).slice(0, 12).map((y) => el('tr', {}, el('td', { text: y.name }),
