@@ -299,6 +299,62 @@ static void test_take(void **state)
 	free_fixture(f);
 }
 
+/* A span that waited on a lock another thread held while it fsynced: the
+ * verdict follows the chain, and the export carries what the holder did as
+ * a child span. */
+static void test_chain_exported(void **state)
+{
+	struct fixture *f = setup_fixture();
+	struct fr_snapshotter *s = snapshotter(true);
+	struct fr_incident_out out;
+	uint32_t pid = (uint32_t)getpid(), holder = pid + 100000;
+	uint64_t S = f->start_mono;
+	bool child = false;
+
+	(void)state;
+	((struct fr_span *)f->in.span)->thread_id = pid; /* as SDKs that set thread.id say */
+	/* the span's thread: in futex from +5 ms until the holder wakes it */
+	memset(recs, 0, sizeof(recs));
+	memset(cpus, 0, sizeof(cpus));
+	put((struct fr_rec){ .type = FR_REC_SWITCH, .aux = 1, .ts = S + 5 * MS, .tid = pid,
+			     .pid = pid });
+	/* the holder: blocked in fsync from +3 ms to +85 ms, then unlocks */
+	put((struct fr_rec){ .type = FR_REC_SWITCH, .aux = 2, .ts = S + 3 * MS, .tid = holder,
+			     .pid = pid });
+	put((struct fr_rec){ .type = FR_REC_SWITCH, .ts = S + 85 * MS, .tid = 0, .pid = 0,
+			     .sw = { .next_tid = holder, .next_pid = pid } });
+	put((struct fr_rec){ .type = FR_REC_SYSCALL, .aux = (uint16_t)fr_syscall_nr("fsync"),
+			     .ts = S + 85 * MS, .tid = holder, .pid = pid,
+			     .sys = { .dur = (uint32_t)(83 * MS), .arg0 = (uint64_t)f->fd } });
+	put((struct fr_rec){ .type = FR_REC_SYSCALL, .aux = (uint16_t)fr_syscall_nr("futex"),
+			     .ts = S + 91 * MS, .tid = holder, .pid = pid,
+			     .sys = { .dur = (uint32_t)(2 * MS) } });
+	put((struct fr_rec){ .type = FR_REC_WAKEUP, .ts = S + 90 * MS, .tid = pid, .pid = pid,
+			     .wk = { .waker_tid = holder, .waker_pid = pid } });
+	put((struct fr_rec){ .type = FR_REC_SYSCALL, .aux = (uint16_t)fr_syscall_nr("futex"),
+			     .ts = S + 91 * MS, .tid = pid, .pid = pid,
+			     .sys = { .dur = (uint32_t)(86 * MS) } });
+	put((struct fr_rec){ .type = FR_REC_SWITCH, .ts = S + 91 * MS, .tid = 0, .pid = 0,
+			     .sw = { .next_tid = pid, .next_pid = pid } });
+	assert_int_equal(fr_snapshotter__take(s, &f->in, &out), 0);
+	print_message("verdict: %s\n", out.summary.verdict);
+	assert_non_null(strstr(out.summary.verdict, "blocked in futex"));
+	assert_non_null(strstr(out.summary.verdict, "woke it, which was in fsync"));
+	assert_non_null(strstr(out.summary.verdict, f->path));
+	for (size_t i = 1; i < out.export->nr_spans; i++) {
+		const struct fr_kv *kv = attr(&out.export->spans[i], "flightrec.chain.depth");
+
+		if (kv && kv->value.i == 1 && strstr(out.export->spans[i].name.p, "fsync")) {
+			child = true;
+			assert_memory_equal(out.export->spans[i].parent_span_id, f->in.span->span_id, 8);
+		}
+	}
+	assert_true(child);
+	fr_incident_out__free(&out);
+	fr_snapshotter__free(s);
+	free_fixture(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_wait),
 		cmocka_unit_test(test_stages),
 		cmocka_unit_test(test_take),
+		cmocka_unit_test(test_chain_exported),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

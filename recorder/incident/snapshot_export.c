@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "fr_chain.h"
 #include "fr_syscalls.h"
 #include "snapshot_int.h"
 
@@ -147,6 +148,72 @@ static int child_span(struct fr_incident_work *wk, const struct fr_span *sp,
 	return 1;
 }
 
+#define CHAIN_CHILDREN 8
+
+/*
+ * Child spans for the wake-up chain below the span's thread (depth >= 1):
+ * what other threads did while the span waited for them, the longest
+ * first, each at least min_child_ns. The number made, or -1 on ENOMEM.
+ */
+static int chain_children(struct fr_snapshotter *s, struct fr_incident_work *wk,
+			  const struct fr_span *sp, const struct fr_scope *scope, struct fr_arena *a,
+			  struct fr_span *out)
+{
+	const struct fr_chain *ch = &wk->ev.chain;
+	bool used[FR_CHAIN_MAX_SEGS] = { 0 };
+	int n = 0;
+
+	while (n < CHAIN_CHILDREN) {
+		const struct fr_chain_seg *g = NULL;
+		struct fr_span *c = &out[n];
+		struct fr_kv *kv;
+		char name[200];
+		size_t best = 0;
+
+		for (size_t i = 0; i < ch->n && i < FR_CHAIN_MAX_SEGS; i++)
+			if (!used[i] && ch->seg[i].depth &&
+			    (!g || ch->seg[i].end - ch->seg[i].start > g->end - g->start)) {
+				g = &ch->seg[i];
+				best = i;
+			}
+		if (!g || g->end - g->start < s->o.min_child_ns)
+			break;
+		used[best] = true;
+		memset(c, 0, sizeof(*c));
+		memcpy(c->trace_id, sp->trace_id, 16);
+		if (getrandom(c->span_id, 8, 0) != 8 || fr_all_zero(c->span_id, 8))
+			c->span_id[7] = (uint8_t)(0x80 + n);
+		memcpy(c->parent_span_id, sp->span_id, 8);
+		c->has_parent = true;
+		c->kind = FR_KIND_INTERNAL;
+		c->start_ns = fr_clock__to_wall(&wk->clk, g->start);
+		c->end_ns = fr_clock__to_wall(&wk->clk, g->end);
+		if (c->start_ns < sp->start_ns)
+			c->start_ns = sp->start_ns;
+		if (c->end_ns > sp->end_ns)
+			c->end_ns = sp->end_ns;
+		if (c->end_ns <= c->start_ns)
+			continue;
+		c->flags = sp->flags;
+		snprintf(name, sizeof(name), "wait: thread %u %s", g->tid, g->what);
+		c->name.p = fr_arena__strndup(a, name, strlen(name));
+		c->name.len = (uint32_t)strlen(name);
+		c->trace_state = (struct fr_str){ "", 0 };
+		c->status_message = (struct fr_str){ "", 0 };
+		c->scope = scope;
+		c->attrs.kv = fr_arena__alloc(a, 4 * sizeof(struct fr_kv));
+		if (!c->name.p || !c->attrs.kv)
+			return -1;
+		kv = c->attrs.kv;
+		kv = kv_int(kv, "thread.id", g->tid);
+		kv = kv_int(kv, "flightrec.chain.depth", g->depth);
+		kv = kv_str(a, kv, "flightrec.chain.what", g->what);
+		c->attrs.n = (uint32_t)(kv - c->attrs.kv);
+		n++;
+	}
+	return n;
+}
+
 struct fr_batch *fr_snapshotter__build_export(struct fr_snapshotter *s,
 					      const struct fr_incident_in *in,
 					      struct fr_incident_work *wk)
@@ -157,12 +224,13 @@ struct fr_batch *fr_snapshotter__build_export(struct fr_snapshotter *s,
 	struct fr_scope *scope;
 	struct fr_arena *a;
 	size_t nch = 0;
+	int made;
 
 	if (!b)
 		return NULL;
 	a = b->arena;
 	b->hold = fr_batch__get(in->batch);
-	b->spans = fr_arena__zalloc(a, (1 + FR_MAX_SLOW) * sizeof(*b->spans));
+	b->spans = fr_arena__zalloc(a, (1 + FR_MAX_SLOW + CHAIN_CHILDREN) * sizeof(*b->spans));
 	scope = fr_arena__zalloc(a, sizeof(*scope));
 	if (!b->spans || !scope)
 		goto oom;
@@ -177,11 +245,16 @@ struct fr_batch *fr_snapshotter__build_export(struct fr_snapshotter *s,
 	/* children: the slowest syscalls of the thread that mattered */
 	for (size_t i = 0; ev && i < ev->nr_slow && nch < s->o.max_children; i++) {
 		const struct fr_rec *r = &wk->window->events[ev->slow[i]].rec;
-		int made;
 
 		if (fr_rec__sys_dur(r) < s->o.min_child_ns)
 			break;
 		made = child_span(wk, sp, scope, r, nch, a, &b->spans[1 + nch]);
+		if (made < 0)
+			goto oom;
+		nch += (size_t)made;
+	}
+	if (ev) {
+		made = chain_children(s, wk, sp, scope, a, &b->spans[1 + nch]);
 		if (made < 0)
 			goto oom;
 		nch += (size_t)made;
