@@ -44,6 +44,15 @@ static struct fr_capture *open_capture(uint64_t ring_bytes)
 	return cap;
 }
 
+/* In a child: waits for the parent's go (a byte on go_fd); exits if none comes. */
+static void await_go(int go_fd)
+{
+	char c;
+
+	if (read(go_fd, &c, 1) != 1)
+		_exit(2);
+}
+
 /* ---- a child that does known work once told to go ---- */
 
 struct report {
@@ -105,10 +114,7 @@ static void known_work(int go_fd, int rep_fd)
 
 static void cheap_work(int go_fd)
 {
-	char c;
-
-	if (read(go_fd, &c, 1) != 1)
-		_exit(2);
+	await_go(go_fd);
 	for (int i = 0; i < 1000; i++)
 		syscall(SYS_getppid);
 	_exit(0);
@@ -324,11 +330,8 @@ static void test_known_work(void **state)
 
 static void umask_work(int go_fd, int rep_fd)
 {
-	char c;
-
 	(void)rep_fd;
-	if (read(go_fd, &c, 1) != 1)
-		_exit(2);
+	await_go(go_fd);
 	for (unsigned i = 0; i < UMASK_CALLS; i++)
 		syscall(SYS_umask, i);
 	_exit(0);
@@ -394,11 +397,9 @@ static void heavy_work(int go_fd, int rep_fd)
 {
 	struct timespec start, now;
 	pthread_t th;
-	char c;
 
 	(void)rep_fd;
-	if (read(go_fd, &c, 1) != 1)
-		_exit(2);
+	await_go(go_fd);
 	pthread_create(&th, NULL, dup_thread, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (unsigned i = 0;; i++) {
@@ -484,15 +485,11 @@ static void test_reader_during_writes(void **state)
 
 static void phases_work(int go_fd, int rep_fd)
 {
-	char c;
-
 	(void)rep_fd;
-	if (read(go_fd, &c, 1) != 1)
-		_exit(2);
+	await_go(go_fd);
 	for (int i = 0; i < 100; i++)
 		syscall(SYS_getppid);
-	if (read(go_fd, &c, 1) != 1)
-		_exit(2);
+	await_go(go_fd);
 	for (int i = 0; i < 100; i++)
 		syscall(SYS_getuid);
 	_exit(0);
@@ -587,10 +584,8 @@ static bool cgroup2_root(char *out, size_t len)
 static void cgroup_work(int go_fd, int rep_fd)
 {
 	pid_t grandchild;
-	char c;
 
-	if (read(go_fd, &c, 1) != 1)
-		_exit(2);
+	await_go(go_fd);
 	/* A new process in the cgroup: followed through the cgroup match
 	 * alone, since following children is off in this test. */
 	grandchild = fork();
@@ -656,11 +651,8 @@ static void test_follow_cgroup(void **state)
 
 static void getppid_work(int go_fd, int rep_fd)
 {
-	char c;
-
 	(void)rep_fd;
-	if (read(go_fd, &c, 1) != 1)
-		_exit(2);
+	await_go(go_fd);
 	for (unsigned i = 0; i < CROWDED_CALLS; i++)
 		syscall(SYS_getppid);
 	_exit(0);
@@ -720,13 +712,11 @@ static void pin_cpu0(void)
 
 static void spin_work(int go_fd, int rep_fd)
 {
-	char c;
 	uint64_t until;
 
 	(void)rep_fd;
 	pin_cpu0();
-	if (read(go_fd, &c, 1) != 1)
-		_exit(2);
+	await_go(go_fd);
 	until = fr_mono_ns() + 300 * MS;
 	while (fr_mono_ns() < until)
 		syscall(SYS_getppid);
@@ -735,14 +725,12 @@ static void spin_work(int go_fd, int rep_fd)
 
 static void hog_work(int go_fd, int rep_fd)
 {
-	char c;
 	uint64_t until;
 
 	(void)rep_fd;
 	pin_cpu0();
 	prctl(PR_SET_NAME, "fr-short-hog");
-	if (read(go_fd, &c, 1) != 1)
-		_exit(2);
+	await_go(go_fd);
 	until = fr_mono_ns() + 250 * MS;
 	while (fr_mono_ns() < until)
 		__asm__ volatile("" ::: "memory");

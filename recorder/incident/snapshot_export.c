@@ -95,21 +95,15 @@ static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in
 }
 
 /*
- * A child span c (number nch) for syscall record r, clipped to the parent.
- * 1 when made, 0 when it falls outside the parent, -1 on ENOMEM.
+ * Child span c of the span sp (the nch-th), from start to end (wall ns,
+ * clipped to the parent so that tracing UIs draw it inside), named name,
+ * with room for nattrs attributes. 1 when made, 0 when nothing of it falls
+ * inside the parent, -1 on ENOMEM.
  */
-static int child_span(struct fr_incident_work *wk, const struct fr_span *sp,
-		      const struct fr_scope *scope, const struct fr_rec *r, size_t nch,
-		      struct fr_arena *a, struct fr_span *c)
+static int new_child(struct fr_arena *a, const struct fr_span *sp, const struct fr_scope *scope,
+		     size_t nch, uint64_t start, uint64_t end, const char *name, uint32_t nattrs,
+		     struct fr_span *c)
 {
-	uint64_t d = fr_rec__sys_dur(r);
-	uint64_t start = fr_clock__to_wall(&wk->clk, r->ts - d);
-	uint64_t end = fr_clock__to_wall(&wk->clk, r->ts);
-	const char *name = fr_syscall_name(r->aux);
-	char path[160] = "", nm[32];
-	struct fr_kv *kv;
-
-	/* inside the parent, so that tracing UIs draw them there */
 	if (start < sp->start_ns)
 		start = sp->start_ns;
 	if (end > sp->end_ns)
@@ -126,15 +120,31 @@ static int child_span(struct fr_incident_work *wk, const struct fr_span *sp,
 	c->start_ns = start;
 	c->end_ns = end;
 	c->flags = sp->flags;
-	snprintf(nm, sizeof(nm), "%s", name ? name : "syscall");
-	c->name.p = fr_arena__strndup(a, nm, strlen(nm));
-	c->name.len = (uint32_t)strlen(nm);
+	c->name.p = fr_arena__strndup(a, name, strlen(name));
+	c->name.len = (uint32_t)strlen(name);
 	c->trace_state = (struct fr_str){ "", 0 };
 	c->status_message = (struct fr_str){ "", 0 };
 	c->scope = scope;
-	c->attrs.kv = fr_arena__alloc(a, 6 * sizeof(struct fr_kv));
-	if (!c->name.p || !c->attrs.kv)
-		return -1;
+	c->attrs.kv = fr_arena__alloc(a, nattrs * sizeof(struct fr_kv));
+	return c->name.p && c->attrs.kv ? 1 : -1;
+}
+
+/* A child span c (number nch) for syscall record r. As new_child. */
+static int child_span(struct fr_incident_work *wk, const struct fr_span *sp,
+		      const struct fr_scope *scope, const struct fr_rec *r, size_t nch,
+		      struct fr_arena *a, struct fr_span *c)
+{
+	uint64_t d = fr_rec__sys_dur(r);
+	const char *name = fr_syscall_name(r->aux);
+	char path[160] = "", nm[32];
+	struct fr_kv *kv;
+	int made;
+
+	snprintf(nm, sizeof(nm), "%s", name ? name : "syscall");
+	made = new_child(a, sp, scope, nch, fr_clock__to_wall(&wk->clk, r->ts - d),
+			 fr_clock__to_wall(&wk->clk, r->ts), nm, 6, c);
+	if (made <= 0)
+		return made;
 	kv = c->attrs.kv;
 	kv = kv_int(kv, "thread.id", r->tid);
 	kv = kv_str(a, kv, "flightrec.syscall", nm);
@@ -165,10 +175,10 @@ static int chain_children(struct fr_snapshotter *s, struct fr_incident_work *wk,
 
 	while (n < CHAIN_CHILDREN) {
 		const struct fr_chain_seg *g = NULL;
-		struct fr_span *c = &out[n];
 		struct fr_kv *kv;
 		char name[200];
 		size_t best = 0;
+		int made;
 
 		for (size_t i = 0; i < ch->n && i < FR_CHAIN_MAX_SEGS; i++)
 			if (!used[i] && ch->seg[i].depth &&
@@ -179,36 +189,18 @@ static int chain_children(struct fr_snapshotter *s, struct fr_incident_work *wk,
 		if (!g || g->end - g->start < s->o.min_child_ns)
 			break;
 		used[best] = true;
-		memset(c, 0, sizeof(*c));
-		memcpy(c->trace_id, sp->trace_id, 16);
-		if (getrandom(c->span_id, 8, 0) != 8 || fr_all_zero(c->span_id, 8))
-			c->span_id[7] = (uint8_t)(0x80 + n);
-		memcpy(c->parent_span_id, sp->span_id, 8);
-		c->has_parent = true;
-		c->kind = FR_KIND_INTERNAL;
-		c->start_ns = fr_clock__to_wall(&wk->clk, g->start);
-		c->end_ns = fr_clock__to_wall(&wk->clk, g->end);
-		if (c->start_ns < sp->start_ns)
-			c->start_ns = sp->start_ns;
-		if (c->end_ns > sp->end_ns)
-			c->end_ns = sp->end_ns;
-		if (c->end_ns <= c->start_ns)
-			continue;
-		c->flags = sp->flags;
 		snprintf(name, sizeof(name), "wait: thread %u %s", g->tid, g->what);
-		c->name.p = fr_arena__strndup(a, name, strlen(name));
-		c->name.len = (uint32_t)strlen(name);
-		c->trace_state = (struct fr_str){ "", 0 };
-		c->status_message = (struct fr_str){ "", 0 };
-		c->scope = scope;
-		c->attrs.kv = fr_arena__alloc(a, 4 * sizeof(struct fr_kv));
-		if (!c->name.p || !c->attrs.kv)
+		made = new_child(a, sp, scope, 0x80 + (size_t)n, fr_clock__to_wall(&wk->clk, g->start),
+				 fr_clock__to_wall(&wk->clk, g->end), name, 4, &out[n]);
+		if (made < 0)
 			return -1;
-		kv = c->attrs.kv;
+		if (!made)
+			continue;
+		kv = out[n].attrs.kv;
 		kv = kv_int(kv, "thread.id", g->tid);
 		kv = kv_int(kv, "flightrec.chain.depth", g->depth);
 		kv = kv_str(a, kv, "flightrec.chain.what", g->what);
-		c->attrs.n = (uint32_t)(kv - c->attrs.kv);
+		out[n].attrs.n = (uint32_t)(kv - out[n].attrs.kv);
 		n++;
 	}
 	return n;
