@@ -74,19 +74,31 @@ static void count_evictions(struct fr_store *s, const struct evictions *ev)
 
 /*
  * What the store may hold now: max_bytes, but no more than the filesystem
- * can take: three quarters of what the store holds plus what is free (the
- * rest for LMDB's own pages and for whoever else writes there). A store
+ * can take: three quarters of the space it has, which is its LMDB file
+ * (whose free pages LMDB reuses) plus what the filesystem has free; the
+ * rest is for LMDB's own pages and for whoever else writes there. A store
  * larger than its disk evicts the oldest instead of failing every commit.
  */
-static uint64_t room_limit(struct fr_store *s, uint64_t bytes)
+static uint64_t room_limit(struct fr_store *s)
 {
+	char path[4096];
 	struct statvfs fs;
+	struct stat st;
 	uint64_t cap;
 
-	if (statvfs(s->o.dir, &fs))
+	snprintf(path, sizeof(path), "%s/data.mdb", s->o.dir);
+	if (statvfs(s->o.dir, &fs) || stat(path, &st))
 		return s->o.max_bytes;
-	cap = (bytes + (uint64_t)fs.f_bavail * fs.f_frsize) / 4 * 3;
+	cap = ((uint64_t)st.st_size + (uint64_t)fs.f_bavail * fs.f_frsize) / 4 * 3;
 	return cap < s->o.max_bytes ? cap : s->o.max_bytes;
+}
+
+/* Is the filesystem under the store (all but) full? */
+static bool disk_full(struct fr_store *s)
+{
+	struct statvfs fs;
+
+	return !statvfs(s->o.dir, &fs) && (uint64_t)fs.f_bavail * fs.f_frsize < (4u << 20);
 }
 
 /* Removes incident id and its index entries; *freed gets its bytes. */
@@ -214,6 +226,28 @@ static int rules_in(MDB_txn *txn, struct fr_store *s, struct item *it)
 	return rc;
 }
 
+/*
+ * Ends a write transaction that went as rc says: on success records the
+ * bytes the store now holds and commits, and only a commit that succeeded
+ * has its evictions counted; otherwise aborts. 0 or an LMDB error.
+ */
+static int end_txn(struct fr_store *s, MDB_txn *txn, int rc, uint64_t bytes,
+		   const struct evictions *ev)
+{
+	if (!rc)
+		rc = set_meta_bytes(txn, s, bytes);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = mdb_txn_commit(txn);
+	if (!rc) {
+		s->st.bytes = bytes;
+		count_evictions(s, ev);
+	}
+	return rc;
+}
+
 /* One transaction for a batch of items: 0 or an LMDB error. */
 static int commit_batch(struct fr_store *s, struct item **items, int n)
 {
@@ -226,7 +260,7 @@ static int commit_batch(struct fr_store *s, struct item **items, int n)
 	if (rc)
 		return rc;
 	bytes = fr_store_meta_bytes(txn, s);
-	limit = room_limit(s, bytes);
+	limit = room_limit(s);
 	if (now_ms > s->o.max_age_s * 1000)
 		cutoff = (now_ms - s->o.max_age_s * 1000) << 16;
 	rc = evict(txn, s, &bytes, limit, cutoff, 0, &ev);
@@ -251,18 +285,7 @@ static int commit_batch(struct fr_store *s, struct item **items, int n)
 			break;
 		}
 	}
-	if (!rc)
-		rc = set_meta_bytes(txn, s, bytes);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	rc = mdb_txn_commit(txn);
-	if (!rc) {
-		s->st.bytes = bytes;
-		count_evictions(s, &ev);
-	}
-	return rc;
+	return end_txn(s, txn, rc, bytes, &ev);
 }
 
 /* The map or the disk is full: evict a quarter of the bytes (at least one
@@ -278,22 +301,14 @@ static int make_room(struct fr_store *s)
 		return rc;
 	bytes = fr_store_meta_bytes(txn, s);
 	rc = evict(txn, s, &bytes, bytes / 4 * 3, 0, 1, &ev);
-	if (!rc)
-		rc = set_meta_bytes(txn, s, bytes);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	rc = mdb_txn_commit(txn);
-	if (!rc)
-		count_evictions(s, &ev);
-	return rc;
+	return end_txn(s, txn, rc, bytes, &ev);
 }
 
-/* Out of room: the map is full, or the filesystem under it. */
-static bool out_of_room(int rc)
+/* Out of room: the map is full, or the filesystem under it (LMDB says EIO
+ * for a write the full filesystem cut short). */
+static bool out_of_room(struct fr_store *s, int rc)
 {
-	return rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT;
+	return rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT || (rc == EIO && disk_full(s));
 }
 
 static void finish_item(struct fr_store *s, struct item *it, int err)
@@ -340,7 +355,7 @@ static void *writer(void *arg)
 		pthread_mutex_unlock(&s->mu);
 
 		rc = commit_batch(s, batch, n);
-		for (int tries = 0; out_of_room(rc) && tries < 8; tries++) {
+		for (int tries = 0; out_of_room(s, rc) && tries < 8; tries++) {
 			if (rc == MDB_MAP_FULL)
 				s->st.map_full++;
 			else
@@ -355,7 +370,7 @@ static void *writer(void *arg)
 			fr_store_lmdb_err(rc, "store commit failed");
 		pthread_mutex_lock(&s->mu);
 		for (int i = 0; i < n; i++)
-			finish_item(s, batch[i], rc ? (out_of_room(rc) ? -ENOSPC : -EIO) : 0);
+			finish_item(s, batch[i], rc ? (out_of_room(s, rc) ? -ENOSPC : -EIO) : 0);
 		s->busy = false;
 		pthread_cond_broadcast(&s->done_cv);
 	}

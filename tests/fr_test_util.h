@@ -51,6 +51,15 @@ static inline int fr_test_gunzip(const void *gz, size_t len, struct fr_buf *out)
 	return rc == Z_STREAM_END ? 0 : -1;
 }
 
+/* Removes a test's directory tree; 0, or -1 when rm failed. */
+static inline int fr_test_rm_rf(const char *dir)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) ? -1 : 0;
+}
+
 /*
  * The tests of a cmocka group that needs root (kernel capture): without
  * root, says what needs it and fails, for CI runs as root and must run them.

@@ -256,13 +256,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[200];
-
 	(void)state;
 	kill(rec, SIGTERM);
 	waitpid(rec, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) ? -1 : 0;
+	return fr_test_rm_rf(dir);
 }
 
 int main(void)

@@ -493,11 +493,8 @@ static void test_sender_may_see(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[200];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) ? -1 : 0;
+	return fr_test_rm_rf(dir);
 }
 
 int main(void)
