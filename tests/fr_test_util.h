@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "fr_otlp.h"
 #include "fr_span.h"
 
 /* Runs cmd through the shell; its stdout, NUL-terminated (malloc'd), and
@@ -35,20 +35,7 @@ static inline char *fr_test_run(const char *cmd, int *status)
 /* Inflates a gzip body into out (at most 64 MiB); 0, or -1 when it is not gzip. */
 static inline int fr_test_gunzip(const void *gz, size_t len, struct fr_buf *out)
 {
-	z_stream z = { 0 };
-	int rc;
-
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-		return -1;
-	fr_buf__reserve(out, 64u << 20);
-	z.next_in = (Bytef *)gz;
-	z.avail_in = (uInt)len;
-	z.next_out = out->p;
-	z.avail_out = (uInt)out->cap;
-	rc = inflate(&z, Z_FINISH);
-	out->len = out->cap - z.avail_out;
-	inflateEnd(&z);
-	return rc == Z_STREAM_END ? 0 : -1;
+	return fr_otlp__gunzip(gz, len, 64u << 20, out) ? -1 : 0;
 }
 
 /* Removes a test's directory tree; 0, or -1 when rm failed. */
