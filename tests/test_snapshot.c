@@ -124,6 +124,15 @@ static struct fr_snapshotter *snapshotter(bool with_view)
 	return s;
 }
 
+/* What a test made, freed. */
+static void finish(struct fixture *f, struct fr_snapshotter *s, struct fr_incident_out *out)
+{
+	if (out)
+		fr_incident_out__free(out);
+	fr_snapshotter__free(s);
+	free_fixture(f);
+}
+
 static const struct fr_kv *attr(const struct fr_span *sp, const char *key)
 {
 	for (uint32_t i = 0; i < sp->attrs.n; i++)
@@ -160,8 +169,7 @@ static void test_plan(void **state)
 	d = (int64_t)(wk.span_start - f->start_mono);
 	assert_true(d > -(int64_t)MS && d < (int64_t)MS);
 	fr_snapshotter__free(off);
-	fr_snapshotter__free(on);
-	free_fixture(f);
+	finish(f, on, NULL);
 }
 
 static void test_wait(void **state)
@@ -260,10 +268,8 @@ static void test_stages(void **state)
 	assert_int_equal(out.summary.snapshot_bytes, out.frsnap_len);
 	fr_hex(out.summary.span_id, 8, hex);
 	assert_string_equal(hex, "1112131415161718");
-	fr_incident_out__free(&out);
 	fr_incident_work__free(&wk);
-	fr_snapshotter__free(s);
-	free_fixture(f);
+	finish(f, s, &out);
 }
 
 static void test_take(void **state)
@@ -294,9 +300,7 @@ static void test_take(void **state)
 	assert_null(snap->records);
 	assert_string_equal(snap->window->no_context_reason, "the span's resource has no process.pid");
 	fr_frsnap__free(snap);
-	fr_incident_out__free(&out);
-	fr_snapshotter__free(s);
-	free_fixture(f);
+	finish(f, s, &out);
 }
 
 /* A span that waited on a lock another thread held while it fsynced: the
@@ -350,9 +354,7 @@ static void test_chain_exported(void **state)
 		}
 	}
 	assert_true(child);
-	fr_incident_out__free(&out);
-	fr_snapshotter__free(s);
-	free_fixture(f);
+	finish(f, s, &out);
 }
 
 int main(void)
