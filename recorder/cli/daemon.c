@@ -270,8 +270,9 @@ static void free_components(struct fr_daemon *d)
 	fr_web__stop(d->web);
 	fr_otlp_server__stop(d->srv);
 	fr_daemon__stop_worker(d);
-	fr_exporter__free(d->exp);
+	/* the store before the exporter: its last commits export their spans */
 	fr_store__close(d->store);
+	fr_exporter__free(d->exp);
 	fr_trigger__free(d->trig);
 	fr_ksyms__free(d->ksyms);
 	fr_capture__free(d->cap);

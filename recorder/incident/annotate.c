@@ -435,7 +435,7 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 	const struct fr_chain_seg *root = NULL;
 	uint64_t root_ns = 0, first_ns = 0;
 	uint32_t first = 0;
-	char dur[32], fname[32] = "?", rname[32] = "?", clause[300];
+	char dur[32], fname[32] = "?", rname[32] = "?", clause[512];
 	size_t used = strlen(ev->verdict);
 
 	/* the root: the deeper (task, what) that took the most time */
