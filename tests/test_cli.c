@@ -127,6 +127,7 @@ static void test_rules_survive_restart(void **state)
 					       "127.0.0.1:0", "--data-dir", dir, "-i", "0", NULL };
 	     *p; p++)
 		first[n++] = *p;
+	first[n] = NULL;
 	memcpy(again, first, sizeof(char *) * (size_t)(n + 1));
 	for (size_t i = 0; i < 3; i++) {
 		first[n++] = "--rule";
