@@ -45,24 +45,30 @@ static bool host_known(const struct fr_web *w, const char *host, size_t len)
 }
 
 /*
+ * "host[:port]" (host may be [v6]) names this UI: a known host and, when a
+ * port is given (or must be), ours.
+ */
+static bool names_us(const struct fr_web *w, const char *hp, bool need_port)
+{
+	const char *colon = hp[0] == '[' ? strstr(hp, "]:") : strrchr(hp, ':');
+
+	if (colon && hp[0] == '[')
+		colon++;
+	if (!colon)
+		return !need_port && host_known(w, hp, strlen(hp));
+	return (unsigned)strtoul(colon + 1, NULL, 10) == w->port &&
+	       host_known(w, hp, (size_t)(colon - hp));
+}
+
+/*
  * The Host header names this UI (DNS rebinding: a foreign name resolving
  * to 127.0.0.1 must not reach it). Its port must be ours too.
  */
 bool fr_web_host_ok(const struct fr_web *w, struct MHD_Connection *c)
 {
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-	const char *colon;
-	size_t len;
 
-	if (!h || !*h)
-		return false;
-	colon = h[0] == '[' ? strstr(h, "]:") : strrchr(h, ':');
-	if (colon && h[0] == '[')
-		colon++;
-	len = colon ? (size_t)(colon - h) : strlen(h);
-	if (colon && (unsigned)strtoul(colon + 1, NULL, 10) != w->port)
-		return false;
-	return host_known(w, h, len);
+	return h && *h && names_us(w, h, false);
 }
 
 /*
@@ -77,18 +83,8 @@ const char *fr_web_change_refused(const struct fr_web *w, struct MHD_Connection 
 	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_TYPE);
 
-	if (origin) {
-		const char *host = origin + 7, *colon;
-
-		if (strncasecmp(origin, "http://", 7))
-			return "cross-origin change refused";
-		colon = host[0] == '[' ? strstr(host, "]:") : strrchr(host, ':');
-		if (colon && host[0] == '[')
-			colon++;
-		if (!colon || (unsigned)strtoul(colon + 1, NULL, 10) != w->port ||
-		    !host_known(w, host, (size_t)(colon - host)))
-			return "cross-origin change refused";
-	}
+	if (origin && (strncasecmp(origin, "http://", 7) || !names_us(w, origin + 7, true)))
+		return "cross-origin change refused";
 	if (strcmp(method, "DELETE") &&
 	    (!ct || strncasecmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';')))
 		return "a change needs Content-Type: application/json";
