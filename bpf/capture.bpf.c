@@ -11,6 +11,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include "compat.bpf.h"
 #include "fr_record.h"
 #include "ring_writer.bpf.h"
@@ -22,6 +23,13 @@ const volatile __u32 nr_cpus = 1;
 const volatile __u32 slots_per_cpu = 1;
 const volatile __u32 stack_slots_per_cpu = 1;
 const volatile __u32 sys_entry_mask = 0; /* fr_sys_entry entries - 1 */
+const volatile __u32 name_slots_per_cpu = 1;
+/* A syscall on an fd that took at least this long gets its fd named. */
+const volatile __u64 name_after_ns = 100000;
+/* Bit n: syscall n takes an fd as its first argument. */
+const volatile __u64 fd_syscalls[8];
+/* The epoll wait syscalls (their ready fds are named); ~0 where absent. */
+const volatile __u32 epoll_wait_nr = ~0u, epoll_pwait_nr = ~0u, epoll_pwait2_nr = ~0u;
 
 /* Changed at run time by user space through the mmapped .bss. */
 struct fr_cpu_state cpu_state[FR_MAX_CPUS];
@@ -33,6 +41,8 @@ __u32 nr_comm_filters;
 __u32 nr_cgroup_filters;
 struct fr_comm_filter comm_filters[FR_MAX_COMM_FILTERS];
 __u64 cgroup_filters[FR_MAX_CGROUP_FILTERS];
+__u32 links_max;  /* (user space) most processes followed as links; 0 = none */
+__u32 nr_links;   /* processes in fr_links now (user space takes expired ones out) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -50,6 +60,22 @@ struct {
 	__uint(max_entries, 1); /* resized by the loader */
 } fr_stacks SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fr_fdname);
+	__uint(max_entries, 1); /* resized by the loader */
+} fr_names SEC(".maps");
+
+/* Processes followed as links of a followed one (see fr_capture.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct fr_proc_link);
+	__uint(max_entries, FR_MAX_PROC_LINKS);
+} fr_links SEC(".maps");
+
 /*
  * Syscall entry kept per thread between sys_enter and sys_exit, in an array
  * indexed by tid (lookups of arrays are inlined: no helper call, unlike task
@@ -62,6 +88,7 @@ struct sys_entry {
 	__u32 nr;
 	__u64 ts;
 	__u64 arg0;
+	__u64 arg1;
 };
 
 struct {
@@ -208,8 +235,206 @@ int BPF_PROG(fr_sys_enter, struct pt_regs *regs, long id)
 	e->tid = tid;
 	e->nr = (__u32)id;
 	e->arg0 = PT_REGS_PARM1_SYSCALL(uregs);
+	e->arg1 = PT_REGS_PARM2_SYSCALL(uregs);
 	e->ts = bpf_ktime_get_ns();
 	return 0;
+}
+
+/* ---- naming fds at the time of the call ---- */
+
+#define S_IFMT_ 0170000
+#define S_IFSOCK_ 0140000
+#define S_IFIFO_ 0010000
+#define AF_UNIX_ 1
+#define AF_INET_ 2
+#define AF_INET6_ 10
+#define FR_PATH_STEPS 24 /* components and mount crossings walked */
+
+static __always_inline int takes_fd(__u32 nr)
+{
+	return nr < 512 && ((fd_syscalls[(nr >> 6) & 7] >> (nr & 63)) & 1);
+}
+
+static __always_inline int is_epoll_wait(__u32 nr)
+{
+	return nr == epoll_wait_nr || nr == epoll_pwait_nr || nr == epoll_pwait2_nr;
+}
+
+/* The struct file behind fd of the current task, or NULL. */
+static __always_inline struct file *fd_file(__u64 fd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds, *f = NULL;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]);
+	return f;
+}
+
+/* A file's path, leaf first, up through mounts to the root of its
+ * namespace (or FR_PATH_STEPS steps). */
+static __always_inline void name_path(struct fr_fdname *n, struct file *f)
+{
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	struct vfsmount *vm = BPF_CORE_READ(f, f_path.mnt);
+	struct mount *m = (void *)vm - bpf_core_field_offset(struct mount, mnt);
+	__u32 off = 0;
+	int i;
+
+	n->truncated = 1;
+	for (i = 0; i < FR_PATH_STEPS; i++) {
+		struct dentry *parent;
+		const unsigned char *nm;
+		long len;
+
+		if (d == BPF_CORE_READ(vm, mnt_root)) {
+			struct mount *up = BPF_CORE_READ(m, mnt_parent);
+
+			if (up == m) {
+				n->truncated = 0; /* the root */
+				break;
+			}
+			d = BPF_CORE_READ(m, mnt_mountpoint);
+			m = up;
+			vm = (void *)m + bpf_core_field_offset(struct mount, mnt);
+			continue;
+		}
+		parent = BPF_CORE_READ(d, d_parent);
+		if (parent == d) { /* a root that is not a mount's: pseudo files */
+			n->truncated = 0;
+			break;
+		}
+		if (off > FR_NAME_DATA - FR_NAME_PART)
+			break;
+		nm = BPF_CORE_READ(d, d_name.name);
+		len = bpf_probe_read_kernel_str(&n->data[off], FR_NAME_PART, nm);
+		if (len <= 0)
+			break;
+		off += len;
+		n->nparts++;
+		d = parent;
+	}
+}
+
+static __always_inline void name_socket(struct fr_fdname *n, struct file *f)
+{
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct unix_address *ua;
+	struct sock *peer;
+	struct pid *pp;
+
+	if (!sk)
+		return;
+	n->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	n->proto = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+	if (n->family == AF_INET_ || n->family == AF_INET6_) {
+		n->kind = n->family == AF_INET_ ? FR_NAME_INET : FR_NAME_INET6;
+		n->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		n->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (n->family == AF_INET_) {
+			bpf_probe_read_kernel(n->saddr, 4,
+					      __builtin_preserve_access_index(&sk->__sk_common.skc_rcv_saddr));
+			bpf_probe_read_kernel(n->daddr, 4,
+					      __builtin_preserve_access_index(&sk->__sk_common.skc_daddr));
+		} else {
+			bpf_probe_read_kernel(n->saddr, 16,
+					      __builtin_preserve_access_index(&sk->__sk_common.skc_v6_rcv_saddr));
+			bpf_probe_read_kernel(n->daddr, 16,
+					      __builtin_preserve_access_index(&sk->__sk_common.skc_v6_daddr));
+		}
+		return;
+	}
+	if (n->family != AF_UNIX_) {
+		n->kind = FR_NAME_SOCK;
+		return;
+	}
+	n->kind = FR_NAME_UNIX;
+	pp = BPF_CORE_READ(sk, sk_peer_pid);
+	if (pp)
+		n->peer_pid = BPF_CORE_READ(pp, numbers[0].nr);
+	/* its own path, else (a client's socket) the one it connected to */
+	ua = BPF_CORE_READ((struct unix_sock *)sk, addr);
+	if (!ua) {
+		peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+		if (peer)
+			ua = BPF_CORE_READ((struct unix_sock *)peer, addr);
+	}
+	if (ua)
+		bpf_probe_read_kernel(n->data, 108,
+				      __builtin_preserve_access_index(&ua->name[0].sun_path));
+}
+
+/*
+ * Writes what fd is now into the names ring, for the syscall record of
+ * (tid, ts) written next; fd_role: the fd | FR_NAME_ROLE_* << 32 (a BPF
+ * function takes five arguments at most). 0 when named.
+ */
+static int name_fd(struct fr_cpu_state *st, __u32 cpu, __u32 tid, __u64 ts, __u64 fd_role)
+{
+	__u32 fd = (__u32)fd_role;
+	struct file *f = fd_file(fd);
+	struct fr_fdname *n;
+	__u32 idx, mode;
+	__u64 pos;
+
+	if (!f)
+		return -1;
+	pos = fr_ring_claim(&st->name_head);
+	idx = cpu * name_slots_per_cpu + fr_ring_index(pos, &st->name_wrap_base, name_slots_per_cpu);
+	n = bpf_map_lookup_elem(&fr_names, &idx);
+	if (!n) {
+		st->lookup_fail++;
+		return -1;
+	}
+	fr_slot_open(&n->seq);
+	__builtin_memset(&n->tid, 0, sizeof(*n) - sizeof(n->seq));
+	n->tid = tid;
+	n->ts = ts;
+	n->fd = (__s32)fd;
+	n->role = fd_role >> 32;
+	mode = BPF_CORE_READ(f, f_inode, i_mode);
+	n->ino = (__u32)BPF_CORE_READ(f, f_inode, i_ino);
+	switch (mode & S_IFMT_) {
+	case S_IFSOCK_:
+		name_socket(n, f);
+		break;
+	case S_IFIFO_:
+		n->kind = FR_NAME_PIPE;
+		break;
+	case 0: /* anon inodes have no file type */
+		n->kind = FR_NAME_ANON;
+		bpf_probe_read_kernel_str(n->data, FR_NAME_PART,
+					  BPF_CORE_READ(f, f_path.dentry, d_name.name));
+		break;
+	default:
+		n->kind = FR_NAME_FILE;
+		name_path(n, f);
+		break;
+	}
+	fr_slot_publish(&n->seq, pos);
+	return 0;
+}
+
+/* The fd a slow epoll wait returned first, if its data is an fd (as
+ * libuv's and many event loops' is): checked against the fd table. */
+static __always_inline int name_ready_fd(struct fr_cpu_state *st, __u32 cpu, __u32 tid,
+					 __u64 ts, __u64 events)
+{
+	__u64 data = 0;
+
+	/* struct epoll_event is packed on x86-64 (data at 4), not elsewhere */
+#if defined(__TARGET_ARCH_x86)
+	bpf_probe_read_user(&data, sizeof(data), (void *)(events + 4));
+#else
+	bpf_probe_read_user(&data, sizeof(data), (void *)(events + 8));
+#endif
+	if (data > 0xfffff)
+		return -1;
+	return name_fd(st, cpu, tid, ts, data | (__u64)FR_NAME_ROLE_READY << 32);
 }
 
 SEC("raw_tp/sys_exit")
@@ -219,8 +444,9 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 	struct fr_cpu_state *st = this_cpu(&cpu);
 	struct sys_entry *e;
 	struct fr_rec *r;
-	__u64 id, now, pos, dur, arg0;
+	__u64 id, now, pos, dur, arg0, arg1 = 0;
 	__u8 flags = 0;
+	int slow;
 
 	if (!st)
 		return 0;
@@ -237,6 +463,7 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 		dur = now - e->ts;
 		nr = e->nr;
 		arg0 = e->arg0;
+		arg1 = e->arg1;
 		e->ts = 0;
 	} else {
 		/* Entered before we attached: number from the saved registers. */
@@ -245,6 +472,7 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 		nr = regs_syscall_nr(regs);
 		arg0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
 	}
+	slow = dur >= name_after_ns && !(flags & FR_SYS_NO_ENTRY);
 	if (dur > 0xffffffffULL) {
 		dur /= 1000;
 		flags |= FR_SYS_DUR_US;
@@ -253,6 +481,16 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 	}
 	if (ret != (__s32)ret)
 		flags |= FR_SYS_RET_CLAMPED;
+	/* slow: say what its fd is while it still is that */
+	if (slow) {
+		if (is_epoll_wait(nr)) {
+			if (ret > 0 && name_ready_fd(st, cpu, (__u32)id, now, arg1) == 0)
+				flags |= FR_SYS_NAMED;
+		} else if (takes_fd(nr) && arg0 <= 0xfffff &&
+			   name_fd(st, cpu, (__u32)id, now, arg0 | (__u64)FR_NAME_ROLE_FD << 32) == 0) {
+			flags |= FR_SYS_NAMED;
+		}
+	}
 	r = rec_begin(st, cpu, FR_REC_SYSCALL, flags, (__u16)nr, now, id, &pos);
 	if (!r)
 		return 0;
@@ -351,37 +589,175 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	return 0;
 }
 
+/* ---- interrupt contexts, so that a wake-up knows where it came from ---- */
+
+static __always_inline void ctx_enter(__u32 kind, __u32 detail)
+{
+	__u32 cpu;
+	struct fr_cpu_state *st = this_cpu(&cpu);
+
+	if (st)
+		st->irq_ctx = (st->irq_ctx << 8) | (kind << 6) | (detail & 63);
+}
+
+static __always_inline void ctx_exit(void)
+{
+	__u32 cpu;
+	struct fr_cpu_state *st = this_cpu(&cpu);
+
+	if (st)
+		st->irq_ctx >>= 8;
+}
+
+SEC("raw_tp/irq_handler_entry")
+int BPF_PROG(fr_irq_entry, int irq)
+{
+	ctx_enter(FR_CTX_HARDIRQ, irq);
+	return 0;
+}
+
+SEC("raw_tp/irq_handler_exit")
+int BPF_PROG(fr_irq_exit, int irq)
+{
+	ctx_exit();
+	return 0;
+}
+
+SEC("raw_tp/softirq_entry")
+int BPF_PROG(fr_softirq_entry, unsigned int vec)
+{
+	ctx_enter(FR_CTX_SOFTIRQ, vec);
+	return 0;
+}
+
+SEC("raw_tp/softirq_exit")
+int BPF_PROG(fr_softirq_exit, unsigned int vec)
+{
+	ctx_exit();
+	return 0;
+}
+
+SEC("raw_tp/hrtimer_expire_entry")
+int BPF_PROG(fr_hrtimer_entry, struct hrtimer *t)
+{
+	ctx_enter(FR_CTX_TIMER, 0);
+	return 0;
+}
+
+SEC("raw_tp/hrtimer_expire_exit")
+int BPF_PROG(fr_hrtimer_exit, struct hrtimer *t)
+{
+	ctx_exit();
+	return 0;
+}
+
+#define PF_KTHREAD_ 0x00200000
+
+/*
+ * Makes process tgid followed as a link of by_pid: a process that woke, or
+ * was woken by, a followed one. Bounded by links_max; user space takes
+ * links out again when they expire (fr_capture__expire_links).
+ */
+static __always_inline int link_process(struct fr_cpu_state *st, __u32 tgid, __u32 by_pid,
+					__u64 now)
+{
+	struct fr_proc_link l = { .since = now, .by_pid = by_pid };
+
+	if (!tgid || tgid == self_pid)
+		return 0;
+	if (nr_links >= links_max) {
+		st->links_refused++;
+		return 0;
+	}
+	if (bpf_map_update_elem(&fr_links, &tgid, &l, BPF_NOEXIST))
+		return 0;
+	__sync_fetch_and_add(&nr_links, 1);
+	set_follow(tgid, 1);
+	st->links_made++;
+	st->cur_regs = 0; /* the task on this CPU may be the one now followed */
+	return 1;
+}
+
 /*
  * sched_waking, not sched_wakeup: a wake-up queued to another CPU is traced
  * by sched_wakeup there, from interrupt context, where current is not the
  * waker; sched_waking always runs in the waker's context.
+ *
+ * The record says where the wake-up came from: an interrupt (a device's,
+ * a softirq's, a timer's), else the current task and the syscall it was
+ * in. Where one side is followed and the other is a user process acting
+ * for itself (not an interrupt that landed on it), the other side becomes
+ * followed too, as a link, so that the chain can go on into it; the
+ * unfollowed waker is named while it exists.
  */
 SEC("raw_tp/sched_waking")
 int BPF_PROG(fr_sched_waking, struct task_struct *p)
 {
-	__u32 cpu;
+	__u32 cpu, ictx, kind, waker_sys = FR_NO_SYSCALL;
 	struct fr_cpu_state *st = this_cpu(&cpu);
-	__u64 id, wakee_ids, pos;
+	struct task_struct *cur;
+	__u64 id, wakee_ids, pos, now;
+	int waker_f, wakee_f, by_task;
 	struct fr_rec *r;
+	__u8 flags = 0;
 
 	if (!st || !(st->capture_flags & FR_CAP_SCHED))
 		return 0;
-	/* The waker is the current task (for a wake-up from an interrupt: the
-	 * task the interrupt arrived on). */
 	id = bpf_get_current_pid_tgid();
 	wakee_ids = task_ids(p);
-	if (!followed(wakee_ids >> 32) && !followed(id >> 32)) {
+	waker_f = followed(id >> 32);
+	wakee_f = followed(wakee_ids >> 32);
+	if (!waker_f && !wakee_f) {
 		st->skipped++;
 		return 0;
 	}
-	r = rec_begin(st, cpu, FR_REC_WAKEUP, 0, (__u16)BPF_CORE_READ(p, wake_cpu),
-		      bpf_ktime_get_ns(), wakee_ids, &pos);
+	ictx = st->irq_ctx & 0xff;
+	kind = ictx >> 6;
+	if (kind == FR_CTX_HARDIRQ)
+		flags |= FR_WK_HARDIRQ;
+	else if (kind == FR_CTX_SOFTIRQ)
+		flags |= FR_WK_SOFTIRQ;
+	else if (kind == FR_CTX_TIMER)
+		flags |= FR_WK_TIMER;
+	cur = bpf_get_current_task_btf();
+	if (cur->flags & PF_KTHREAD_) {
+		flags |= FR_WK_KTHREAD;
+	} else if (id) {
+		/* in a syscall: the saved registers hold its number; an
+		 * interrupt from user space saved a negative one */
+		__s32 nr = (__s32)regs_syscall_nr((struct pt_regs *)bpf_task_pt_regs(cur));
+
+		if (nr >= 0 && nr < 1024)
+			waker_sys = (__u32)nr;
+	}
+	/* the task did it itself: outside interrupts, or in a softirq it ran
+	 * from a syscall (loopback delivery runs in the sender) */
+	by_task = !(flags & (FR_WK_HARDIRQ | FR_WK_TIMER | FR_WK_KTHREAD)) &&
+		  (!(flags & FR_WK_SOFTIRQ) || waker_sys != FR_NO_SYSCALL);
+	now = bpf_ktime_get_ns();
+	if (waker_f != wakee_f && by_task && links_max) {
+		if (!wakee_f && !(BPF_CORE_READ(p, flags) & PF_KTHREAD_) &&
+		    link_process(st, wakee_ids >> 32, id >> 32, now))
+			flags |= FR_WK_LINKED;
+		else if (!waker_f && link_process(st, id >> 32, wakee_ids >> 32, now))
+			flags |= FR_WK_LINKED;
+	}
+	if (!waker_f && id && (by_task || (flags & FR_WK_KTHREAD))) {
+		/* name the waker now: it may be gone by the snapshot */
+		r = rec_begin(st, cpu, FR_REC_COMM, 0, 0, now, id, &pos);
+		if (r) {
+			bpf_get_current_comm(r->ex.comm, sizeof(r->ex.comm));
+			ring_commit(st, r, pos);
+		}
+	}
+	r = rec_begin(st, cpu, FR_REC_WAKEUP, flags, (__u16)BPF_CORE_READ(p, wake_cpu), now,
+		      wakee_ids, &pos);
 	if (!r)
 		return 0;
 	r->wk.waker_tid = (__u32)id;
 	r->wk.waker_pid = id >> 32;
-	r->wk._pad[0] = 0;
-	r->wk._pad[1] = 0;
+	r->wk.ctx = ictx & 63;
+	r->wk.waker_sys = waker_sys;
 	ring_commit(st, r, pos);
 	return 0;
 }
@@ -435,7 +811,10 @@ int BPF_PROG(fr_process_fork, struct task_struct *parent, struct task_struct *ch
 
 	if (child_pid != child_tgid)
 		return 0; /* a thread: follows with its process */
-	on = follow_children && followed(parent_tgid);
+	/* children of links are not followed: a link is followed only while it
+	 * is one (fr_capture__expire_links) */
+	on = follow_children && followed(parent_tgid) &&
+	     !bpf_map_lookup_elem(&fr_links, &parent_tgid);
 	if (!on && nr_comm_filters) {
 		bpf_get_current_comm(comm, sizeof(comm));
 		on = comm_matches(comm);

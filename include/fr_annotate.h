@@ -5,8 +5,9 @@
  * blocked time by cause (the syscall or wait the thread was in), a syscall
  * summary, the slowest syscalls, and a one-line verdict.
  *
- * Pure: reads a window, writes an fr_evidence; names of threads, processes
- * and fds come through callbacks so that tests can supply them.
+ * Pure: reads a window, writes an fr_evidence; names of threads come
+ * through a callback so that tests can supply them; fds are named by the
+ * window's own name records (taken by the kernel at the call).
  */
 #ifndef FR_ANNOTATE_H
 #define FR_ANNOTATE_H
@@ -78,7 +79,6 @@ struct fr_annotate_ctx {
 	int64_t hint_tid;      /* the span's thread.id, 0 when absent */
 	/* Names: fill buf (NUL-terminated); may be NULL. */
 	void (*thread_name)(void *ctx, uint32_t pid, uint32_t tid, char *buf, size_t len);
-	void (*fd_path)(void *ctx, uint32_t pid, uint64_t fd, char *buf, size_t len);
 	void *ctx;
 	const struct fr_ksyms *ksyms; /* for causes read off kernel stacks; may be NULL */
 	uint64_t missing_ns;          /* of the span not covered by the rings */

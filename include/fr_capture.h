@@ -22,6 +22,9 @@
 
 #define FR_CAPTURE_DEFAULT_RING_BYTES (256ull << 20)
 #define FR_CAPTURE_DEFAULT_STACK_PCT 6
+#define FR_CAPTURE_DEFAULT_NAME_AFTER_NS 100000ull /* 100 us */
+#define FR_CAPTURE_DEFAULT_LINKS 64
+#define FR_CAPTURE_DEFAULT_LINK_TTL_NS (60ull * 1000000000ull)
 
 struct fr_capture;
 
@@ -32,6 +35,9 @@ struct fr_capture_opts {
 	uint32_t flags;       /* FR_CAP_*; 0 = FR_CAP_DEFAULT */
 	bool follow_all;      /* every process but the recorder itself */
 	bool no_children;     /* do not follow new child processes of followed ones */
+	uint64_t name_after_ns; /* name the fd of syscalls at least this slow; 0 = 100 us */
+	uint32_t max_links;   /* processes followed as links at once; 0 = default 64 */
+	bool no_links;        /* follow no process as a link */
 };
 
 /*
@@ -53,6 +59,20 @@ void fr_capture__free(struct fr_capture *cap);
 
 /* Follows (on) or stops following (off) process `pid`. 0 or -EINVAL. */
 int fr_capture__follow_pid(struct fr_capture *cap, pid_t pid, bool on);
+
+/*
+ * Links: a user process that wakes a followed thread, or that a followed
+ * thread wakes (it talks to it over a socket, pipe, lock or signal), is
+ * followed too, by the kernel programs at that moment, so that a wait
+ * chain can be followed into it; at most max_links at once (more are
+ * counted as refused). A link lasts ttl_ns from when it was made (an active
+ * one is made again at its next wake-up) or until its process exits:
+ * fr_capture__expire_links takes those out; returns how many.
+ */
+size_t fr_capture__expire_links(struct fr_capture *cap, uint64_t now, uint64_t ttl_ns);
+
+/* Is `pid` followed as a link right now. */
+bool fr_capture__is_link(const struct fr_capture *cap, pid_t pid);
 
 /* Is `pid` followed right now. */
 bool fr_capture__is_followed(const struct fr_capture *cap, pid_t pid);
@@ -82,6 +102,10 @@ struct fr_capture_counters {
 	uint64_t stack_fail;   /* stacks that could not be taken */
 	uint64_t lookup_fail;  /* ring slot lookups that failed */
 	uint64_t prog_misses;  /* program runs the kernel skipped (recursion) */
+	uint64_t names;        /* fds named at slow syscalls */
+	uint64_t links_made;   /* processes followed as links, ever */
+	uint64_t links_refused; /* links not made: the table was full */
+	uint64_t links_now;    /* processes followed as links now */
 };
 
 /* Sums the per-CPU counters. */

@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define FR_ABI_VERSION 3
+#define FR_ABI_VERSION 4
 
 /* Upper bound on CPUs handled (power of two: used as an index mask). */
 #define FR_MAX_CPUS 256
@@ -44,7 +44,8 @@
 enum fr_rec_type {
 	FR_REC_SYSCALL = 1, /* one per syscall, written at exit */
 	FR_REC_SWITCH = 2,  /* sched_switch: tid/pid = task out, sw.next = task in */
-	FR_REC_WAKEUP = 3,  /* sched_waking: tid/pid = wakee, wk.waker = waker */
+	FR_REC_WAKEUP = 3,  /* sched_waking: tid/pid = wakee, wk.waker = waker (the
+			     * task current then: see FR_WK_* for interrupts) */
 	FR_REC_EXIT = 4,    /* a followed thread exited; ex.comm = its name */
 	FR_REC_COMM = 5,    /* a task took the CPU from a followed one: tid/pid and
 			     * ex.comm = that task then (it may be gone by the snapshot) */
@@ -54,10 +55,31 @@ enum fr_rec_type {
 #define FR_SYS_NO_ENTRY 0x01   /* entry not seen (started before attach): dur = 0 */
 #define FR_SYS_DUR_US 0x02     /* dur is in microseconds (call took >= 2^32 ns) */
 #define FR_SYS_RET_CLAMPED 0x04 /* return value did not fit 32 bits */
+#define FR_SYS_NAMED 0x08      /* the names ring has what its fd was (fr_fdname) */
 /* flags for FR_REC_SWITCH */
 #define FR_SW_PREEMPT 0x01   /* task out is still runnable (preempted, or left in state R) */
 #define FR_SW_STACK 0x02     /* a stack was taken: sw.stack_pos is valid */
 #define FR_SW_STACK_LOST 0x04 /* (user space) the stack was overwritten before read */
+
+/*
+ * flags for FR_REC_WAKEUP: the context the wake-up ran in. With none set
+ * the waker task did it from a syscall (wk.waker_sys) or kernel work of
+ * its own; in an interrupt, the waker fields name whichever task the
+ * interrupt arrived on, and wk.ctx says which interrupt.
+ */
+#define FR_WK_HARDIRQ 0x01 /* a device interrupt handler: wk.ctx = irq number */
+#define FR_WK_SOFTIRQ 0x02 /* a softirq: wk.ctx = vector (FR_SOFTIRQ_*) */
+#define FR_WK_TIMER 0x04   /* an hrtimer expiring (sleeps, timeouts) */
+#define FR_WK_KTHREAD 0x08 /* the waker is a kernel thread */
+#define FR_WK_LINKED 0x10  /* this wake-up made the other side followed (a link) */
+/* softirq vectors (include/linux/interrupt.h; stable ABI of the tracepoint) */
+#define FR_SOFTIRQ_TIMER 1
+#define FR_SOFTIRQ_NET_TX 2
+#define FR_SOFTIRQ_NET_RX 3
+#define FR_SOFTIRQ_BLOCK 4
+#define FR_SOFTIRQ_HRTIMER 8
+/* wk.waker_sys when the waker was not in a syscall */
+#define FR_NO_SYSCALL 0xffffffffu
 
 /* capture_flags (per CPU, see fr_cpu_state) */
 #define FR_CAP_SYSCALLS 0x01
@@ -88,7 +110,8 @@ struct fr_rec {
 		struct {
 			__u32 waker_tid;
 			__u32 waker_pid;
-			__u32 _pad[2];
+			__u32 ctx;       /* FR_WK_HARDIRQ: irq; FR_WK_SOFTIRQ: vector */
+			__u32 waker_sys; /* the syscall the waker was in, or FR_NO_SYSCALL */
 		} wk;
 		struct {
 			char comm[FR_COMM_LEN];
@@ -108,6 +131,46 @@ struct fr_stack {
 	__u16 nr_user;  /* frames in ips[FR_STACK_KERN_MAX .. + nr_user) */
 	__u32 _pad;
 	__u64 ips[FR_STACK_KERN_MAX + FR_STACK_USER_MAX];
+};
+
+/*
+ * What an fd was when a slow syscall on it returned (FR_SYS_NAMED), or an
+ * fd a slow epoll wait reported ready: a third per-CPU ring of 256-byte
+ * slots, same protocol, matched to its syscall record by (tid, ts).
+ */
+enum fr_name_kind {
+	FR_NAME_FILE = 1,  /* data: path components, leaf first, each NUL-ended */
+	FR_NAME_INET = 2,  /* addr/port: TCP or UDP over IPv4 (proto says which) */
+	FR_NAME_INET6 = 3,
+	FR_NAME_UNIX = 4,  /* data: the socket's path (or the peer's), "" unnamed */
+	FR_NAME_PIPE = 5,  /* ino */
+	FR_NAME_ANON = 6,  /* data: the anon inode's name ("[eventpoll]", ...) */
+	FR_NAME_SOCK = 7,  /* another socket family: family, ino */
+};
+
+#define FR_NAME_ROLE_FD 0    /* the syscall's own fd (its first argument) */
+#define FR_NAME_ROLE_READY 1 /* an fd the epoll wait returned as ready */
+#define FR_NAME_DATA 184
+#define FR_NAME_PART 64      /* longest path component kept */
+
+struct fr_fdname {
+	__u32 seq;
+	__u32 tid;
+	__u64 ts;        /* the syscall record's ts */
+	__s32 fd;
+	__u8 kind;       /* enum fr_name_kind */
+	__u8 role;       /* FR_NAME_ROLE_* */
+	__u8 nparts;     /* FILE: components in data */
+	__u8 truncated;  /* FILE: the walk stopped before the root */
+	__u32 peer_pid;  /* UNIX: the peer process (its SO_PEERCRED pid), 0 unknown */
+	__u32 ino;       /* PIPE, ANON, sockets: the inode number */
+	__u16 family;    /* sockets: AF_* */
+	__u16 proto;     /* sockets: IPPROTO_* */
+	__u16 sport;     /* INET*: local port (host order) */
+	__u16 dport;     /* INET*: remote port (host order) */
+	__u8 saddr[16];  /* INET: 4 bytes; INET6: 16 */
+	__u8 daddr[16];
+	char data[FR_NAME_DATA];
 };
 
 /*
@@ -136,8 +199,25 @@ struct fr_cpu_state {
 	__u64 stack_wrap_base; /* (BPF) stack_head rounded down */
 	__u64 stack_fail;  /* bpf_get_stack failures */
 	__u64 lookup_fail; /* slot lookups that failed (never expected) */
-	__u64 _pad2[4];
+	__u64 name_head;   /* next names ring position */
+	__u64 name_wrap_base; /* (BPF) name_head rounded down */
+	__u32 irq_ctx;     /* (BPF) interrupt contexts this CPU is in, one byte
+			    * each, innermost lowest: FR_CTX_* << 6 | detail */
+	__u32 links_refused; /* links not made: the table was full */
+	__u64 links_made;  /* processes this CPU brought under capture as links */
 };
+
+#define FR_CTX_HARDIRQ 1
+#define FR_CTX_SOFTIRQ 2
+#define FR_CTX_TIMER 3
+
+/* A process followed because it woke, or was woken by, a followed one. */
+struct fr_proc_link {
+	__u64 since;     /* CLOCK_MONOTONIC ns when it was linked */
+	__u32 by_pid;    /* the followed process at the other end */
+	__u32 _pad;
+};
+#define FR_MAX_PROC_LINKS 4096
 
 struct fr_comm_filter {
 	char comm[FR_COMM_LEN];
@@ -147,6 +227,7 @@ struct fr_comm_filter {
 _Static_assert(sizeof(struct fr_rec) == 40, "fr_rec ABI size");
 _Static_assert(sizeof(struct fr_stack) == 512, "fr_stack ABI size");
 _Static_assert(sizeof(struct fr_cpu_state) == 128, "fr_cpu_state ABI size");
+_Static_assert(sizeof(struct fr_fdname) == 256, "fr_fdname ABI size");
 _Static_assert((FR_MAX_CPUS & (FR_MAX_CPUS - 1)) == 0, "FR_MAX_CPUS power of two");
 #endif
 

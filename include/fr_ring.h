@@ -19,10 +19,12 @@
 struct fr_ring_view {
 	const struct fr_rec *recs;     /* nr_cpus * slots, CPU-major */
 	const struct fr_stack *stacks; /* nr_cpus * stack_slots, CPU-major */
+	const struct fr_fdname *names; /* nr_cpus * name_slots; may be NULL */
 	const struct fr_cpu_state *cpus; /* nr_cpus heads and counters */
 	uint32_t nr_cpus;
 	uint32_t slots;       /* record slots per CPU */
 	uint32_t stack_slots; /* stack slots per CPU */
+	uint32_t name_slots;  /* name slots per CPU */
 	uint64_t start_ts;    /* CLOCK_MONOTONIC ns when writing began */
 };
 
@@ -31,12 +33,18 @@ struct fr_event {
 	struct fr_rec rec; /* rec.seq is meaningless in a copy */
 	uint32_t cpu;      /* ring (CPU) it was read from */
 	int32_t stack;     /* index into fr_window.stacks, or -1 */
+	int32_t name;      /* syscall with FR_SYS_NAMED: index into
+			    * fr_window.names, or -1 */
 };
+
+#define FR_WINDOW_MAX_ALSO 15
 
 struct fr_window_req {
 	uint32_t pid;   /* process to keep (tgid); 0 keeps every record */
 	uint64_t t0;    /* CLOCK_MONOTONIC ns, inclusive */
 	uint64_t t1;    /* CLOCK_MONOTONIC ns, inclusive */
+	uint32_t also[FR_WINDOW_MAX_ALSO]; /* more processes to keep (the chain's) */
+	uint32_t nr_also;
 };
 
 /*
@@ -53,6 +61,8 @@ struct fr_window {
 	size_t nr_events;
 	struct fr_stack *stacks; /* copies, referenced by fr_event.stack */
 	size_t nr_stacks;
+	struct fr_fdname *names; /* copies, referenced by fr_event.name */
+	size_t nr_names;
 	uint64_t complete_from;     /* max over CPUs of cpu_complete_from */
 	uint32_t nr_cpus;
 	uint64_t *cpu_complete_from; /* per CPU, CLOCK_MONOTONIC ns */
@@ -74,6 +84,20 @@ static inline uint64_t fr_rec__sys_dur(const struct fr_rec *r)
 {
 	return (uint64_t)r->sys.dur * ((r->flags & FR_SYS_DUR_US) ? 1000 : 1);
 }
+
+/* Does the window keep the records of process pid (req.pid or also[]). */
+int fr_window__keeps(const struct fr_window_req *req, uint32_t pid);
+
+/* The name record of a syscall record r of window w (r points into
+ * w->events), or NULL. */
+const struct fr_fdname *fr_window__name(const struct fr_window *w, const struct fr_rec *r);
+
+/*
+ * What a name record says, in words: "/var/lib/app/wal",
+ * "tcp 127.0.0.1:41234 → 127.0.0.1:8081", "unix /run/app.sock", "pipe:[123]",
+ * "anon_inode:[eventpoll]". Returns buf.
+ */
+char *fr_fdname__format(const struct fr_fdname *n, char *buf, size_t len);
 
 /* Frees a window; NULL is a no-op. */
 void fr_window__free(struct fr_window *w);

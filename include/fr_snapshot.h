@@ -73,17 +73,6 @@ struct fr_incident_out {
 	size_t raw_bytes;         /* the Snapshot before compression */
 };
 
-/* The fds of one process named once per incident (what /proc says now). */
-#define FR_FD_CACHE 64
-struct fr_fd_cache {
-	uint32_t pid;
-	struct {
-		uint64_t fd;
-		char path[160];
-	} e[FR_FD_CACHE];
-	size_t n;
-};
-
 /* What the stages hand each other; zero it before plan, free with
  * fr_incident_work__free. */
 struct fr_incident_work {
@@ -95,7 +84,6 @@ struct fr_incident_work {
 	struct fr_window *window; /* read: NULL without kernel context */
 	uint64_t missing_ns;      /* of the window, not covered by the rings */
 	struct fr_names *names;   /* annotate: thread names */
-	struct fr_fd_cache fds;   /* annotate and export: fd paths */
 	struct fr_evidence ev;    /* annotate: the evidence and verdict */
 };
 

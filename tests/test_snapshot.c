@@ -32,9 +32,11 @@
 
 static struct fr_rec recs[SLOTS];
 static struct fr_stack stacks[4];
+static struct fr_fdname names[8];
 static struct fr_cpu_state cpus[1];
-static struct fr_ring_view view = { .recs = recs, .stacks = stacks, .cpus = cpus, .nr_cpus = 1,
-				    .slots = SLOTS, .stack_slots = 4, .start_ts = 1 };
+static struct fr_ring_view view = { .recs = recs, .stacks = stacks, .names = names, .cpus = cpus,
+				    .nr_cpus = 1, .slots = SLOTS, .stack_slots = 4, .name_slots = 8,
+				    .start_ts = 1 };
 
 static void put(struct fr_rec r)
 {
@@ -45,6 +47,35 @@ static void put(struct fr_rec r)
 	r.seq = 0;
 	*slot = r;
 	fr_slot_publish(&slot->seq, pos);
+}
+
+/* A slow syscall record on a file, named as the kernel names it at the
+ * call: its path's components, leaf first, in the names ring. */
+static void put_on_file(struct fr_rec r, const char *path)
+{
+	uint64_t pos = fr_ring_claim(&cpus[0].name_head);
+	struct fr_fdname *n = &names[fr_ring_index(pos, &cpus[0].name_wrap_base, 8)];
+	char copy[128], *slash;
+	size_t off = 0;
+
+	fr_slot_open(&n->seq);
+	memset(&n->tid, 0, sizeof(*n) - sizeof(n->seq));
+	n->tid = r.tid;
+	n->ts = r.ts;
+	n->fd = (int32_t)r.sys.arg0;
+	n->kind = FR_NAME_FILE;
+	snprintf(copy, sizeof(copy), "%s", path);
+	while ((slash = strrchr(copy, '/'))) {
+		size_t l = strlen(slash + 1);
+
+		memcpy(n->data + off, slash + 1, l + 1);
+		off += l + 1;
+		n->nparts++;
+		*slash = '\0';
+	}
+	fr_slot_publish(&n->seq, pos);
+	r.flags |= FR_SYS_NAMED;
+	put(r);
 }
 
 struct fixture {
@@ -68,6 +99,7 @@ static struct fixture *setup_fixture(void)
 
 	assert_non_null(f);
 	memset(recs, 0, sizeof(recs));
+	memset(names, 0, sizeof(names));
 	memset(cpus, 0, sizeof(cpus));
 	snprintf(f->path, sizeof(f->path), "/tmp/fr-test-snapshot-%d", getpid());
 	f->fd = open(f->path, O_CREAT | O_RDWR | O_TRUNC, 0600);
@@ -100,9 +132,11 @@ static struct fixture *setup_fixture(void)
 			     .pid = pid, .sw = { .next_tid = 0, .next_pid = 0 } });
 	put((struct fr_rec){ .type = FR_REC_SWITCH, .ts = S + 89 * MS, .tid = 0, .pid = 0,
 			     .sw = { .next_tid = pid, .next_pid = pid } });
-	put((struct fr_rec){ .type = FR_REC_SYSCALL, .aux = (uint16_t)fsync_nr, .ts = S + 90 * MS,
-			     .tid = pid, .pid = pid,
-			     .sys = { .dur = (uint32_t)(80 * MS), .ret = 0, .arg0 = (uint64_t)f->fd } });
+	put_on_file((struct fr_rec){ .type = FR_REC_SYSCALL, .aux = (uint16_t)fsync_nr,
+				     .ts = S + 90 * MS, .tid = pid, .pid = pid,
+				     .sys = { .dur = (uint32_t)(80 * MS), .ret = 0,
+					      .arg0 = (uint64_t)f->fd } },
+		    f->path);
 	return f;
 }
 
@@ -244,7 +278,12 @@ static void test_stages(void **state)
 			 out.export->spans[0].attrs.n);
 	assert_int_equal(snap->n_child_spans, 1);
 	/* the wake-up chain, covering the span */
-	assert_int_equal(snap->schema_version, 2);
+	assert_int_equal(snap->schema_version, 3);
+	/* the fsync's file, as the kernel named it at the call */
+	assert_int_equal(snap->n_fd_names, 1);
+	assert_string_equal(snap->fd_names[0]->name, f->path);
+	assert_int_equal(snap->fd_names[0]->fd, f->fd);
+	assert_int_equal(snap->records->aux[snap->fd_names[0]->record], fr_syscall_nr("fsync"));
 	assert_int_equal(snap->n_chain, wk.ev.chain.n);
 	assert_true(snap->n_chain > 0);
 	assert_int_equal(snap->chain[0]->start_mono_ns, wk.span_start);
@@ -319,6 +358,7 @@ static void test_chain_exported(void **state)
 	((struct fr_span *)f->in.span)->thread_id = pid; /* as SDKs that set thread.id say */
 	/* the span's thread: in futex from +5 ms until the holder wakes it */
 	memset(recs, 0, sizeof(recs));
+	memset(names, 0, sizeof(names));
 	memset(cpus, 0, sizeof(cpus));
 	put((struct fr_rec){ .type = FR_REC_SWITCH, .aux = 1, .ts = S + 5 * MS, .tid = pid,
 			     .pid = pid });
@@ -327,14 +367,16 @@ static void test_chain_exported(void **state)
 			     .pid = pid });
 	put((struct fr_rec){ .type = FR_REC_SWITCH, .ts = S + 85 * MS, .tid = 0, .pid = 0,
 			     .sw = { .next_tid = holder, .next_pid = pid } });
-	put((struct fr_rec){ .type = FR_REC_SYSCALL, .aux = (uint16_t)fr_syscall_nr("fsync"),
-			     .ts = S + 85 * MS, .tid = holder, .pid = pid,
-			     .sys = { .dur = (uint32_t)(83 * MS), .arg0 = (uint64_t)f->fd } });
+	put_on_file((struct fr_rec){ .type = FR_REC_SYSCALL, .aux = (uint16_t)fr_syscall_nr("fsync"),
+				     .ts = S + 85 * MS, .tid = holder, .pid = pid,
+				     .sys = { .dur = (uint32_t)(83 * MS), .arg0 = (uint64_t)f->fd } },
+		    f->path);
 	put((struct fr_rec){ .type = FR_REC_SYSCALL, .aux = (uint16_t)fr_syscall_nr("futex"),
 			     .ts = S + 91 * MS, .tid = holder, .pid = pid,
 			     .sys = { .dur = (uint32_t)(2 * MS) } });
 	put((struct fr_rec){ .type = FR_REC_WAKEUP, .ts = S + 90 * MS, .tid = pid, .pid = pid,
-			     .wk = { .waker_tid = holder, .waker_pid = pid } });
+			     .wk = { .waker_tid = holder, .waker_pid = pid,
+				     .waker_sys = (uint32_t)fr_syscall_nr("futex") } });
 	put((struct fr_rec){ .type = FR_REC_SYSCALL, .aux = (uint16_t)fr_syscall_nr("futex"),
 			     .ts = S + 91 * MS, .tid = pid, .pid = pid,
 			     .sys = { .dur = (uint32_t)(86 * MS) } });

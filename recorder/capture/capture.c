@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "capture.skel.h"
 #include "fr_clock.h"
 #include "fr_log.h"
+#include "fr_syscalls.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -38,6 +40,8 @@ struct fr_capture {
 	size_t ring_map_len;
 	void *stack_map;
 	size_t stack_map_len;
+	void *name_map;
+	size_t name_map_len;
 	uint64_t attach_ts;
 	bool attached;
 };
@@ -160,6 +164,25 @@ static bool switch_has_prev_state(void)
 	return has;
 }
 
+/* Which syscalls take an fd first, and the epoll waits' numbers. */
+static void set_syscall_tables(struct capture *skel)
+{
+	for (uint32_t nr = 0; nr < 512; nr++) {
+		const char *name = fr_syscall_name(nr);
+
+		if (!name)
+			continue;
+		if (fr_syscall_takes_fd(name))
+			skel->rodata->fd_syscalls[nr >> 6] |= 1ull << (nr & 63);
+		if (!strcmp(name, "epoll_wait"))
+			skel->rodata->epoll_wait_nr = nr;
+		else if (!strcmp(name, "epoll_pwait"))
+			skel->rodata->epoll_pwait_nr = nr;
+		else if (!strcmp(name, "epoll_pwait2"))
+			skel->rodata->epoll_pwait2_nr = nr;
+	}
+}
+
 struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 {
 	struct fr_capture_opts o = { 0 };
@@ -176,6 +199,15 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 		o.stack_pct = FR_CAPTURE_DEFAULT_STACK_PCT;
 	if (!o.flags)
 		o.flags = FR_CAP_DEFAULT;
+	if (!o.name_after_ns)
+		o.name_after_ns = FR_CAPTURE_DEFAULT_NAME_AFTER_NS;
+	if (!o.max_links)
+		o.max_links = FR_CAPTURE_DEFAULT_LINKS;
+	if (o.max_links > FR_MAX_PROC_LINKS) {
+		pr_err("at most %u linked processes (asked for %u)", FR_MAX_PROC_LINKS, o.max_links);
+		errno = EINVAL;
+		return NULL;
+	}
 	if (o.stack_pct > 90) {
 		pr_err("stack share %u%% is over 90%% of the ring memory", o.stack_pct);
 		errno = EINVAL;
@@ -208,6 +240,10 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	cap->view.nr_cpus = nr_cpus;
 	cap->view.slots = (per_cpu - stack_bytes) / sizeof(struct fr_rec);
 	cap->view.stack_slots = stack_bytes / sizeof(struct fr_stack);
+	/* names are rare (slow syscalls only): a 64th of the records' share */
+	cap->view.name_slots = (per_cpu - stack_bytes) / 64 / sizeof(struct fr_fdname);
+	if (cap->view.name_slots < 64)
+		cap->view.name_slots = 64;
 	if ((uint64_t)cap->view.slots * nr_cpus > UINT32_MAX / 2 ||
 	    (uint64_t)cap->view.stack_slots * nr_cpus > UINT32_MAX / 2) {
 		pr_err("ring memory %llu bytes is too large", (unsigned long long)o.ring_bytes);
@@ -230,6 +266,10 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	bpf_map__set_max_entries(cap->skel->maps.fr_sys_entry, sys_entry_entries());
 	bpf_map__set_max_entries(cap->skel->maps.fr_ring, cap->view.slots * nr_cpus);
 	bpf_map__set_max_entries(cap->skel->maps.fr_stacks, cap->view.stack_slots * nr_cpus);
+	bpf_map__set_max_entries(cap->skel->maps.fr_names, cap->view.name_slots * nr_cpus);
+	cap->skel->rodata->name_slots_per_cpu = cap->view.name_slots;
+	cap->skel->rodata->name_after_ns = o.name_after_ns;
+	set_syscall_tables(cap->skel);
 	err = capture__load(cap->skel);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
@@ -245,17 +285,22 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 		page_align((size_t)cap->view.stack_slots * nr_cpus * sizeof(struct fr_stack));
 	cap->ring_map = map_ring(cap->skel->maps.fr_ring, cap->ring_map_len);
 	cap->stack_map = map_ring(cap->skel->maps.fr_stacks, cap->stack_map_len);
-	if (!cap->ring_map || !cap->stack_map) {
+	cap->name_map_len =
+		page_align((size_t)cap->view.name_slots * nr_cpus * sizeof(struct fr_fdname));
+	cap->name_map = map_ring(cap->skel->maps.fr_names, cap->name_map_len);
+	if (!cap->ring_map || !cap->stack_map || !cap->name_map) {
 		err = -errno;
 		pr_err("cannot map the rings: %s", strerror(-err));
 		goto fail;
 	}
 	cap->view.recs = cap->ring_map;
 	cap->view.stacks = cap->stack_map;
+	cap->view.names = cap->name_map;
 	cap->view.cpus = cap->skel->bss->cpu_state;
 	cap->skel->bss->self_pid = getpid();
 	cap->skel->bss->follow_all = o.follow_all;
 	cap->skel->bss->follow_children = !o.no_children;
+	cap->skel->bss->links_max = o.no_links ? 0 : o.max_links;
 	follow_changed(cap);
 	fr_capture__set_flags(cap, o.flags);
 	pr_debug("rings: %d CPUs x %u records + %u stacks (%llu MiB)", nr_cpus, cap->view.slots,
@@ -303,6 +348,8 @@ void fr_capture__free(struct fr_capture *cap)
 		munmap(cap->ring_map, cap->ring_map_len);
 	if (cap->stack_map)
 		munmap(cap->stack_map, cap->stack_map_len);
+	if (cap->name_map)
+		munmap(cap->name_map, cap->name_map_len);
 	capture__destroy(cap->skel);
 	free(cap);
 }
@@ -319,8 +366,56 @@ int fr_capture__follow_pid(struct fr_capture *cap, pid_t pid, bool on)
 		__atomic_fetch_or(word, bit, __ATOMIC_RELEASE);
 	else
 		__atomic_fetch_and(word, ~bit, __ATOMIC_RELEASE);
+	/* followed for its own sake now (or not at all): no longer a link */
+	if (!bpf_map__delete_elem(cap->skel->maps.fr_links, &(__u32){ (__u32)pid },
+				  sizeof(__u32), 0))
+		__atomic_fetch_sub(&cap->skel->bss->nr_links, 1, __ATOMIC_RELAXED);
 	follow_changed(cap);
 	return 0;
+}
+
+size_t fr_capture__expire_links(struct fr_capture *cap, uint64_t now, uint64_t ttl_ns)
+{
+	struct bpf_map *links = cap->skel->maps.fr_links;
+	__u32 key, next, *prev = NULL;
+	__u32 gone[256];
+	size_t n = 0;
+
+	while (n < sizeof(gone) / sizeof(gone[0]) &&
+	       !bpf_map__get_next_key(links, prev, &next, sizeof(next))) {
+		struct fr_proc_link l;
+
+		key = next;
+		prev = &key;
+		if (bpf_map__lookup_elem(links, &key, sizeof(key), &l, sizeof(l), 0))
+			continue;
+		if ((now > l.since && now - l.since >= ttl_ns) ||
+		    (kill((pid_t)key, 0) && errno == ESRCH))
+			gone[n++] = key;
+	}
+	for (size_t i = 0; i < n; i++) {
+		__u64 bit = 1ull << (gone[i] & 63);
+
+		/* unfollow first: a wake-up meanwhile finds the entry and does
+		 * not link it again until it is gone */
+		__atomic_fetch_and(&cap->skel->bss->follow_bits[(gone[i] >> 6) &
+								(FR_FOLLOW_WORDS - 1)],
+				   ~bit, __ATOMIC_RELEASE);
+		if (!bpf_map__delete_elem(links, &gone[i], sizeof(gone[i]), 0))
+			__atomic_fetch_sub(&cap->skel->bss->nr_links, 1, __ATOMIC_RELAXED);
+	}
+	if (n)
+		follow_changed(cap);
+	return n;
+}
+
+bool fr_capture__is_link(const struct fr_capture *cap, pid_t pid)
+{
+	struct fr_proc_link l;
+	__u32 key = (__u32)pid;
+
+	return !bpf_map__lookup_elem(cap->skel->maps.fr_links, &key, sizeof(key), &l, sizeof(l),
+				     0);
 }
 
 bool fr_capture__is_followed(const struct fr_capture *cap, pid_t pid)
@@ -451,7 +546,11 @@ void fr_capture__counters(const struct fr_capture *cap, struct fr_capture_counte
 		out->stacks += cs[i].stack_head;
 		out->stack_fail += cs[i].stack_fail;
 		out->lookup_fail += cs[i].lookup_fail;
+		out->names += cs[i].name_head;
+		out->links_made += cs[i].links_made;
+		out->links_refused += cs[i].links_refused;
 	}
+	out->links_now = __atomic_load_n(&cap->skel->bss->nr_links, __ATOMIC_RELAXED);
 	bpf_object__for_each_program(prog, cap->skel->obj)
 		out->prog_misses += prog_misses(prog);
 }
@@ -463,6 +562,7 @@ void fr_capture__info(const struct fr_capture *cap, struct fr_capture_info *out)
 	out->stack_slots_per_cpu = cap->view.stack_slots;
 	out->ring_bytes = (uint64_t)cap->view.nr_cpus *
 			  ((uint64_t)cap->view.slots * sizeof(struct fr_rec) +
-			   (uint64_t)cap->view.stack_slots * sizeof(struct fr_stack));
+			   (uint64_t)cap->view.stack_slots * sizeof(struct fr_stack) +
+			   (uint64_t)cap->view.name_slots * sizeof(struct fr_fdname));
 	out->attach_ts = cap->attach_ts;
 }

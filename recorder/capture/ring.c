@@ -2,9 +2,11 @@
 /*
  * ring.c - window reads from the per-CPU overwrite rings (see fr_ring.h).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fr_ring.h"
@@ -71,6 +73,16 @@ double fr_ring__cpu_coverage_s(const struct fr_ring_view *v, uint32_t cpu, uint6
 	return oldest && oldest <= now ? (double)(now - oldest) / 1e9 : 0;
 }
 
+int fr_window__keeps(const struct fr_window_req *req, uint32_t pid)
+{
+	if (!req->pid || pid == req->pid)
+		return 1;
+	for (uint32_t i = 0; i < req->nr_also && i < FR_WINDOW_MAX_ALSO; i++)
+		if (req->also[i] == pid)
+			return 1;
+	return 0;
+}
+
 static bool rec_matches(const struct fr_rec *r, const struct fr_window_req *req)
 {
 	uint64_t begin = r->ts;
@@ -84,11 +96,11 @@ static bool rec_matches(const struct fr_rec *r, const struct fr_window_req *req)
 	}
 	if (r->ts < req->t0 || begin > req->t1)
 		return false;
-	if (!req->pid || r->pid == req->pid)
+	if (fr_window__keeps(req, r->pid))
 		return true;
-	if (r->type == FR_REC_SWITCH && r->sw.next_pid == req->pid)
+	if (r->type == FR_REC_SWITCH && fr_window__keeps(req, r->sw.next_pid))
 		return true;
-	if (r->type == FR_REC_WAKEUP && r->wk.waker_pid == req->pid)
+	if (r->type == FR_REC_WAKEUP && fr_window__keeps(req, r->wk.waker_pid))
 		return true;
 	/* exits of any followed process, and the tasks that preempted followed
 	 * ones: the names of short-lived neighbours */
@@ -101,6 +113,8 @@ struct window_build {
 	size_t nr, cap;
 	struct fr_stack *st;
 	size_t nr_st, cap_st;
+	struct fr_fdname *nm;
+	size_t nr_nm, cap_nm;
 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -151,6 +165,54 @@ static int attach_stack(const struct fr_ring_view *v, uint32_t cpu, struct fr_ev
 lost:
 	e->rec.flags |= FR_SW_STACK_LOST;
 	(*lost)++;
+	return 0;
+}
+
+static bool read_name(const struct fr_ring_view *v, uint32_t cpu, uint64_t pos,
+		      struct fr_fdname *out)
+{
+	const struct fr_fdname *slot =
+		&v->names[(size_t)cpu * v->name_slots + pos % v->name_slots];
+
+	return read_locked(slot, sizeof(*slot), pos, out);
+}
+
+/*
+ * The name record of a named syscall record: written just before it on the
+ * same CPU, so among the last names at or before its time (a binary search
+ * by time, then a short scan for its tid and ts).
+ */
+static int attach_name(const struct fr_ring_view *v, uint32_t cpu, struct fr_event *e,
+		       struct window_build *b)
+{
+	uint64_t head = load_head(&v->cpus[cpu].name_head);
+	uint64_t lo = head > v->name_slots ? head - v->name_slots : 0, l = lo, r = head;
+	struct fr_fdname n;
+	int err;
+
+	e->name = -1;
+	if (!v->names || !v->name_slots)
+		return 0;
+	while (l < r) { /* first position with ts >= e's - slack */
+		uint64_t mid = l + (r - l) / 2;
+
+		if (!read_name(v, cpu, mid, &n))
+			l = mid + 1; /* overwritten (old half) or torn: look later */
+		else if (n.ts + RING_TS_SLACK_NS < e->rec.ts)
+			l = mid + 1;
+		else
+			r = mid;
+	}
+	for (uint64_t pos = l; pos < head && pos < l + 64; pos++) {
+		if (!read_name(v, cpu, pos, &n) || n.tid != e->rec.tid || n.ts != e->rec.ts)
+			continue;
+		err = grow((void **)&b->nm, &b->cap_nm, b->nr_nm + 1, sizeof(*b->nm));
+		if (err)
+			return err;
+		b->nm[b->nr_nm] = n;
+		e->name = (int32_t)b->nr_nm++;
+		return 0;
+	}
 	return 0;
 }
 
@@ -221,11 +283,13 @@ static int read_cpu(const struct fr_ring_view *v, uint32_t cpu, const struct fr_
 		b->ev[b->nr].rec = rec;
 		b->ev[b->nr].cpu = cpu;
 		b->ev[b->nr].stack = -1;
-		if (rec.type == FR_REC_SWITCH && (rec.flags & FR_SW_STACK)) {
+		b->ev[b->nr].name = -1;
+		if (rec.type == FR_REC_SWITCH && (rec.flags & FR_SW_STACK))
 			err = attach_stack(v, cpu, &b->ev[b->nr], b, &w->stacks_lost);
-			if (err)
-				return err;
-		}
+		else if (rec.type == FR_REC_SYSCALL && (rec.flags & FR_SYS_NAMED))
+			err = attach_name(v, cpu, &b->ev[b->nr], b);
+		if (err)
+			return err;
 		b->nr++;
 	}
 	if (after_gap) /* everything after the gap was lost too */
@@ -276,7 +340,8 @@ int fr_ring__read_window(const struct fr_ring_view *v, const struct fr_window_re
 
 	*out = NULL;
 	if (!v || !req || !v->recs || !v->cpus || !v->slots || !v->nr_cpus ||
-	    v->nr_cpus > FR_MAX_CPUS || (v->stacks && !v->stack_slots) || req->t1 < req->t0)
+	    v->nr_cpus > FR_MAX_CPUS || (v->stacks && !v->stack_slots) ||
+	    (v->names && !v->name_slots) || req->t1 < req->t0 || req->nr_also > FR_WINDOW_MAX_ALSO)
 		return -EINVAL;
 	w = calloc(1, sizeof(*w));
 	if (!w)
@@ -309,11 +374,14 @@ int fr_ring__read_window(const struct fr_ring_view *v, const struct fr_window_re
 	free(b.ev);
 	w->stacks = b.st;
 	w->nr_stacks = b.nr_st;
+	w->names = b.nm;
+	w->nr_names = b.nr_nm;
 	*out = w;
 	return 0;
 fail:
 	free(b.ev);
 	free(b.st);
+	free(b.nm);
 	fr_window__free(w);
 	return err;
 }
@@ -324,6 +392,110 @@ void fr_window__free(struct fr_window *w)
 		return;
 	free(w->events);
 	free(w->stacks);
+	free(w->names);
 	free(w->cpu_complete_from);
 	free(w);
+}
+
+const struct fr_fdname *fr_window__name(const struct fr_window *w, const struct fr_rec *r)
+{
+	const struct fr_event *e = (const struct fr_event *)r; /* rec is the first member */
+
+	if (!w || !w->nr_events || e < w->events || e >= w->events + w->nr_events)
+		return NULL;
+	if (e->name < 0 || (size_t)e->name >= w->nr_names)
+		return NULL;
+	return &w->names[e->name];
+}
+
+static void fmt_addr(char *buf, size_t len, int v6, const uint8_t *a, uint16_t port)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (v6 && !memcmp(a, mapped, sizeof(mapped))) {
+		a += 12; /* an IPv4 address in IPv6 clothes */
+		v6 = 0;
+	}
+	if (!v6) {
+		snprintf(buf, len, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], port);
+		return;
+	}
+	{
+		char ip[INET6_ADDRSTRLEN] = "?";
+
+		inet_ntop(AF_INET6, a, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, port);
+	}
+}
+
+/* A FILE record's components (leaf first) as a path, root first. */
+static void fmt_path(const struct fr_fdname *n, char *buf, size_t len)
+{
+	const char *part[FR_NAME_DATA / 2];
+	size_t np = 0, off = 0, used = 0;
+
+	while (np < n->nparts && np < sizeof(part) / sizeof(part[0]) && off < FR_NAME_DATA) {
+		size_t l = strnlen(n->data + off, FR_NAME_DATA - off);
+
+		part[np++] = n->data + off;
+		off += l + 1;
+	}
+	buf[0] = '\0';
+	if (n->truncated)
+		used += (size_t)snprintf(buf, len, "...");
+	for (size_t i = np; i-- > 0 && used < len;) {
+		int k = snprintf(buf + used, len - used, "/%.*s", FR_NAME_PART,
+				 part[i]);
+
+		if (k < 0)
+			break;
+		used += (size_t)k;
+	}
+	if (!np && !n->truncated)
+		snprintf(buf, len, "/");
+}
+
+char *fr_fdname__format(const struct fr_fdname *n, char *buf, size_t len)
+{
+	char a[64], b[64];
+	const char *proto = n->proto == 6 ? "tcp" : n->proto == 17 ? "udp" : "ip";
+
+	if (!len)
+		return buf;
+	switch (n->kind) {
+	case FR_NAME_FILE:
+		fmt_path(n, buf, len);
+		break;
+	case FR_NAME_INET:
+	case FR_NAME_INET6:
+		fmt_addr(a, sizeof(a), n->kind == FR_NAME_INET6, n->saddr, n->sport);
+		if (n->dport) {
+			fmt_addr(b, sizeof(b), n->kind == FR_NAME_INET6, n->daddr, n->dport);
+			snprintf(buf, len, "%s %s \xe2\x86\x92 %s", proto, a, b);
+		} else {
+			snprintf(buf, len, "%s %s", proto, a);
+		}
+		break;
+	case FR_NAME_UNIX:
+		if (n->data[0])
+			snprintf(buf, len, "unix %.108s", n->data);
+		else if (n->data[1])
+			snprintf(buf, len, "unix @%.107s", n->data + 1); /* abstract */
+		else
+			snprintf(buf, len, "unix socket:[%u]", n->ino);
+		break;
+	case FR_NAME_PIPE:
+		snprintf(buf, len, "pipe:[%u]", n->ino);
+		break;
+	case FR_NAME_ANON:
+		snprintf(buf, len, "anon_inode:%.*s", FR_NAME_PART, n->data);
+		break;
+	case FR_NAME_SOCK:
+		snprintf(buf, len, "socket:[%u] (family %u)", n->ino, n->family);
+		break;
+	default:
+		snprintf(buf, len, "?");
+		break;
+	}
+	return buf;
 }

@@ -110,7 +110,7 @@ static void blocked_cause(const struct fr_annotate_ctx *c, const struct fr_windo
 		const struct fr_rec *r = &w->events[sx->idx[lo]].rec;
 
 		if (fr_an_sys_begin(r) <= t_out && !(r->flags & FR_SYS_NO_ENTRY)) {
-			fr_an_describe_syscall(c, r, buf, len);
+			fr_an_describe_syscall(c, w, r, buf, len);
 			*nr = r->aux;
 			return;
 		}

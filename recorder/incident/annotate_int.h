@@ -16,9 +16,10 @@
 uint64_t fr_an_sys_begin(const struct fr_rec *r);
 /* The length of [a0, a1] within [b0, b1]. */
 uint64_t fr_an_overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1);
-/* "fsync(fd 7 = /var/lib/app/wal)", "futex (lock or condition wait)", ... */
-void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_rec *r, char *buf,
-			    size_t len);
+/* "fsync(/var/lib/app/wal)", "futex (lock or condition wait)", ...; r points
+ * into w's events (its fd's name comes from the window) */
+void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_window *w,
+			    const struct fr_rec *r, char *buf, size_t len);
 /* The syscall a blocked thread is in, read off the kernel stack of its
  * switch-out event; false when there is none. */
 bool fr_an_syscall_from_stack(const struct fr_annotate_ctx *c, const struct fr_window *w,

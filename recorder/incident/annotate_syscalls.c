@@ -24,13 +24,20 @@ uint64_t fr_an_overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
 	return hi > lo ? hi - lo : 0;
 }
 
-/* "fsync(fd 7 = /var/lib/app/wal)", "futex (lock wait)", "clock_nanosleep (sleep)". */
-void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_rec *r, char *buf,
-			     size_t len)
+/*
+ * "fsync(/var/lib/app/wal)", "read(tcp 127.0.0.1:41234 → 127.0.0.1:8081)",
+ * "epoll_pwait until fd 23 (tcp ...) was ready", "futex (lock or condition
+ * wait)", "clock_nanosleep (sleep)"; "read(fd 5)" when the fd was not named
+ * by the kernel at the call (a call faster than the naming threshold).
+ */
+void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_window *w,
+			    const struct fr_rec *r, char *buf, size_t len)
 {
 	const char *name = fr_syscall_name(r->aux);
-	char path[160] = "";
+	const struct fr_fdname *n = fr_window__name(w, r);
+	char res[200];
 
+	(void)c;
 	if (!name) {
 		snprintf(buf, len, "syscall %u", r->aux);
 		return;
@@ -43,13 +50,22 @@ void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_rec
 		snprintf(buf, len, "%s (sleep)", name);
 		return;
 	}
-	if (fr_syscall_takes_fd(name) && r->sys.arg0 < (1u << 24)) {
-		if (c->fd_path)
-			c->fd_path(c->ctx, r->pid, r->sys.arg0, path, sizeof(path));
-		if (path[0])
-			snprintf(buf, len, "%s(fd %" PRIu64 " = %s)", name, (uint64_t)r->sys.arg0, path);
+	if (!strncmp(name, "epoll_", 6) && strcmp(name, "epoll_ctl")) {
+		if (n && n->role == FR_NAME_ROLE_READY)
+			snprintf(buf, len, "%s until fd %d (%s) was ready", name, n->fd,
+				 fr_fdname__format(n, res, sizeof(res)));
+		else if (!(r->flags & FR_SYS_NO_ENTRY) && r->sys.ret == 0)
+			snprintf(buf, len, "%s (timed out, no fd ready)", name);
 		else
-			snprintf(buf, len, "%s(fd %" PRIu64 ")", name, (uint64_t)r->sys.arg0);
+			snprintf(buf, len, "%s", name);
+		return;
+	}
+	if (n && n->role == FR_NAME_ROLE_FD) {
+		snprintf(buf, len, "%s(%s)", name, fr_fdname__format(n, res, sizeof(res)));
+		return;
+	}
+	if (fr_syscall_takes_fd(name) && r->sys.arg0 < (1u << 24)) {
+		snprintf(buf, len, "%s(fd %" PRIu64 ")", name, (uint64_t)r->sys.arg0);
 		return;
 	}
 	snprintf(buf, len, "%s", name);

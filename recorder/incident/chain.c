@@ -136,7 +136,7 @@ static void describe(struct walk *k, struct fr_chain_seg *s, const struct fr_eve
 
 	s->nr = r ? r->aux : UINT32_MAX;
 	if (r)
-		fr_an_describe_syscall(k->c, r, sys, sizeof(sys));
+		fr_an_describe_syscall(k->c, k->w, r, sys, sizeof(sys));
 	switch (s->state) {
 	case FR_SEG_RUNNING:
 		if (r)

@@ -71,37 +71,13 @@ void fr_incident_out__free(struct fr_incident_out *out)
 	memset(out, 0, sizeof(*out));
 }
 
-/* ---------------- names and fds ---------------- */
-
-void fr_fd_cache__path(struct fr_fd_cache *c, uint64_t fd, char *buf, size_t len)
-{
-	for (size_t i = 0; i < c->n; i++) {
-		if (c->e[i].fd == fd) {
-			snprintf(buf, len, "%s", c->e[i].path);
-			return;
-		}
-	}
-	fr_proc_fd_path(c->pid, fd, buf, len);
-	if (c->n < FR_FD_CACHE) {
-		c->e[c->n].fd = fd;
-		snprintf(c->e[c->n].path, sizeof(c->e[c->n].path), "%s", buf);
-		c->n++;
-	}
-}
+/* ---------------- names ---------------- */
 
 static void thread_name_cb(void *ctx, uint32_t pid, uint32_t tid, char *buf, size_t len)
 {
 	struct fr_incident_work *wk = ctx;
 
 	snprintf(buf, len, "%s", fr_names__get(wk->names, (pid_t)pid, tid));
-}
-
-static void fd_path_cb(void *ctx, uint32_t pid, uint64_t fd, char *buf, size_t len)
-{
-	struct fr_incident_work *wk = ctx;
-
-	(void)pid; /* the window is of one process: the cache's */
-	fr_fd_cache__path(&wk->fds, fd, buf, len);
 }
 
 /* ---------------- the stages ---------------- */
@@ -117,7 +93,6 @@ void fr_snapshotter__plan(const struct fr_snapshotter *s, const struct fr_incide
 									     : sp->start_ns);
 	wk->t0 = wk->span_start > s->o.pre_ns ? wk->span_start - s->o.pre_ns : 0;
 	wk->t1 = wk->span_end + s->o.post_ns;
-	wk->fds.pid = (uint32_t)in->host_pid;
 	if (!s->cap && !s->o.view)
 		wk->no_context = "kernel capture is off (not root, or --no-kernel)";
 	else if (in->denied)
@@ -171,7 +146,6 @@ int fr_snapshotter__annotate(struct fr_snapshotter *s, const struct fr_incident_
 		.span_end = wk->span_end,
 		.hint_tid = in->span->thread_id,
 		.thread_name = thread_name_cb,
-		.fd_path = fd_path_cb,
 		.ctx = wk,
 		.ksyms = s->ksyms,
 	};

@@ -19,6 +19,7 @@ typedef Flightrec__Snapshot__V1__Records PbRecords;
 typedef Flightrec__Snapshot__V1__Stack PbStack;
 typedef Flightrec__Snapshot__V1__Frame PbFrame;
 typedef Flightrec__Snapshot__V1__FdPath PbFd;
+typedef Flightrec__Snapshot__V1__FdName PbFdName;
 typedef Flightrec__Snapshot__V1__SyscallSummary PbSys;
 typedef Flightrec__Snapshot__V1__Cause PbCause;
 typedef Flightrec__Snapshot__V1__ChainSegment PbSeg;
@@ -140,46 +141,54 @@ static int fill_stacks(struct fr_snapshotter *s, struct fr_arena *a, const struc
 	return 0;
 }
 
-/* The fds seen in the window's syscalls of the process, with their paths. */
-static int fill_fds(struct fr_arena *a, const struct fr_window *w, uint32_t pid,
-		    struct fr_fd_cache *fds, PbSnap *snap)
+/*
+ * The names the kernel gave the fds of slow syscalls: each with its record
+ * (fd_names), and the distinct (fd, path) pairs of files (fds, the list
+ * schema 1 readers know).
+ */
+static int fill_fds(struct fr_arena *a, const struct fr_window *w, PbSnap *snap)
 {
-	uint64_t seen[64];
-	size_t n = 0;
+	size_t nfd = 0;
 
-	snap->fds = FR_ANEW(a, PbFd *, 64);
-	if (!snap->fds)
+	snap->fd_names = FR_ANEW(a, PbFdName *, w->nr_names);
+	snap->fds = FR_ANEW(a, PbFd *, w->nr_names);
+	if (!snap->fd_names || !snap->fds)
 		return -ENOMEM;
-	for (size_t i = 0; i < w->nr_events && n < 64; i++) {
-		const struct fr_rec *r = &w->events[i].rec;
-		char path[160] = "";
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_fdname *n = fr_window__name(w, &w->events[i].rec);
+		char text[200];
+		PbFdName *f;
 		bool dup = false;
-		PbFd *f;
 
-		if (r->type != FR_REC_SYSCALL || r->pid != pid || r->sys.arg0 >= 4096 ||
-		    (int64_t)r->sys.arg0 < 0)
+		if (!n || snap->n_fd_names >= w->nr_names)
 			continue;
-		{
-			const char *name = fr_syscall_name(r->aux);
-
-			if (!name || !fr_syscall_takes_fd(name))
-				continue;
-		}
-		for (size_t k = 0; k < n; k++)
-			dup |= seen[k] == r->sys.arg0;
-		if (dup)
-			continue;
-		fr_fd_cache__path(fds, r->sys.arg0, path, sizeof(path));
-		seen[n++] = r->sys.arg0;
-		if (!path[0])
-			continue;
-		f = FR_ANEW(a, PbFd, 1);
+		fr_fdname__format(n, text, sizeof(text));
+		f = FR_ANEW(a, PbFdName, 1);
 		if (!f)
 			return -ENOMEM;
-		flightrec__snapshot__v1__fd_path__init(f);
-		f->fd = (uint32_t)r->sys.arg0;
-		f->path = fr_arena__strndup(a, path, strlen(path));
-		snap->fds[snap->n_fds++] = f;
+		flightrec__snapshot__v1__fd_name__init(f);
+		f->record = (uint32_t)i;
+		f->fd = n->fd;
+		f->name = fr_arena__strndup(a, text, strlen(text));
+		f->kind = n->kind;
+		f->ready = n->role == FR_NAME_ROLE_READY;
+		f->peer_pid = n->peer_pid;
+		if (!f->name)
+			return -ENOMEM;
+		snap->fd_names[snap->n_fd_names++] = f;
+		if (n->kind != FR_NAME_FILE || n->fd < 0)
+			continue;
+		for (size_t k = 0; k < nfd; k++)
+			dup |= snap->fds[k]->fd == (uint32_t)n->fd && !strcmp(snap->fds[k]->path, f->name);
+		if (dup)
+			continue;
+		snap->fds[nfd] = FR_ANEW(a, PbFd, 1);
+		if (!snap->fds[nfd])
+			return -ENOMEM;
+		flightrec__snapshot__v1__fd_path__init(snap->fds[nfd]);
+		snap->fds[nfd]->fd = (uint32_t)n->fd;
+		snap->fds[nfd]->path = f->name;
+		snap->n_fds = ++nfd;
 	}
 	return 0;
 }
@@ -322,7 +331,7 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 		return -ENOMEM;
 	if (fill_spans(a, out->export, &snap))
 		goto out;
-	snap.schema_version = 2;
+	snap.schema_version = 3;
 	snap.incident_id = in->id;
 	snap.captured_unix_nano = fr_wall_ns();
 	snap.rule = (char *)in->rule;
@@ -346,7 +355,7 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 		win.records_dropped = w->dropped;
 		win.stacks_lost = w->stacks_lost;
 		if (fill_records(a, w, wk->t0, &recs) || fill_stacks(s, a, w, win.pid, &snap) ||
-		    fill_fds(a, w, win.pid, &wk->fds, &snap))
+		    fill_fds(a, w, &snap))
 			goto out;
 		snap.records = &recs;
 	}

@@ -136,7 +136,8 @@ static int child_span(struct fr_incident_work *wk, const struct fr_span *sp,
 {
 	uint64_t d = fr_rec__sys_dur(r);
 	const char *name = fr_syscall_name(r->aux);
-	char path[160] = "", nm[32];
+	const struct fr_fdname *n;
+	char path[200] = "", nm[32];
 	struct fr_kv *kv;
 	int made;
 
@@ -150,10 +151,12 @@ static int child_span(struct fr_incident_work *wk, const struct fr_span *sp,
 	kv = kv_str(a, kv, "flightrec.syscall", nm);
 	kv = kv_int(kv, "flightrec.syscall.arg0", (int64_t)r->sys.arg0);
 	kv = kv_int(kv, "flightrec.syscall.ret", r->sys.ret);
-	if (r->sys.arg0 < (1u << 24))
-		fr_fd_cache__path(&wk->fds, r->sys.arg0, path, sizeof(path));
-	if (path[0])
-		kv = kv_str(a, kv, "file.path", path);
+	n = fr_window__name(wk->window, r);
+	if (n) {
+		fr_fdname__format(n, path, sizeof(path));
+		kv = kv_str(a, kv, n->kind == FR_NAME_FILE ? "file.path" : "flightrec.fd.name",
+			    path);
+	}
 	c->attrs.n = (uint32_t)(kv - c->attrs.kv);
 	return 1;
 }

@@ -16,9 +16,6 @@ struct fr_snapshotter {
 	struct fr_usyms *usyms;
 };
 
-/* The path of fd of the cache's process, looked up once per incident. */
-void fr_fd_cache__path(struct fr_fd_cache *c, uint64_t fd, char *buf, size_t len);
-
 /* n zeroed objects of type from arena a (at least one); NULL on ENOMEM. */
 #define FR_ANEW(a, type, n) ((type *)fr_arena__zalloc((a), sizeof(type) * ((n) ? (n) : 1)))
 
