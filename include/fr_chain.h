@@ -7,9 +7,10 @@
  * kernel traces). The segments follow one another in time and cover the
  * span exactly.
  *
- * Only tasks whose records the window holds can be followed down; a wait
- * ended by a task without records (another process not followed, an
- * interrupt) stays a blocked segment that names who ended it.
+ * Only tasks whose records the window holds can be followed down (of any
+ * process the window keeps); a wait ended by a task without records (a
+ * process not followed then, a kernel thread) or by an interrupt stays a
+ * blocked segment that names who or what ended it.
  * Pure: reads a window; names come through the annotate context.
  */
 #ifndef FR_CHAIN_H
@@ -25,6 +26,15 @@ struct fr_annotate_ctx;
 #define FR_CHAIN_MAX_DEPTH 6
 #define FR_CHAIN_MAX_SEGS 256
 
+/* What interrupt ended a blocked segment (fr_chain_seg.irq). */
+enum fr_chain_irq {
+	FR_CHAIN_IRQ_TIMER = 1,  /* a timer expired (sleep, timeout) */
+	FR_CHAIN_IRQ_NET = 2,    /* network receive or transmit completion */
+	FR_CHAIN_IRQ_BLOCK = 3,  /* a block device's I/O completed */
+	FR_CHAIN_IRQ_DEVICE = 4, /* a device interrupt (irq_detail: low bits of its number) */
+	FR_CHAIN_IRQ_OTHER = 5,
+};
+
 enum fr_seg_state {
 	FR_SEG_RUNNING = 1,
 	FR_SEG_RUNNABLE = 2,
@@ -38,7 +48,9 @@ struct fr_chain_seg {
 	uint32_t nr;              /* the syscall it was in, UINT32_MAX for none */
 	uint64_t start, end;      /* CLOCK_MONOTONIC ns */
 	uint32_t waker_pid, waker_tid; /* blocked: who ended the wait (0: not in the window) */
-	uint8_t irq;              /* blocked: ended from an interrupt, not by a task */
+	uint8_t irq;              /* blocked: ended by an interrupt (enum fr_chain_irq), 0: by
+				   * a task (waker_*) or not at all */
+	uint8_t irq_detail;       /* softirq vector or irq number (low 6 bits) */
 	char what[160];           /* "fsync(fd 5 = /var/lib/app/wal)", "on CPU", ... */
 };
 
@@ -46,6 +58,9 @@ struct fr_chain {
 	struct fr_chain_seg *seg; /* malloc'd, in time order */
 	size_t n;
 };
+
+/* "a timer fired", "network data arrived", ... for a segment's irq. */
+const char *fr_chain__irq_words(uint8_t irq);
 
 /*
  * The chain of thread tid (of process c->pid) over [c->span_start,

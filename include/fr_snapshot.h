@@ -5,8 +5,8 @@
  *   plan      the window around the span, and whether there can be kernel
  *             context at all (fr_snapshotter__plan)
  *   wait      until the window's end has passed (fr_snapshot__wait)
- *   read      the window of the span's process out of the rings
- *             (fr_snapshotter__read)
+ *   read      the window of the span's process out of the rings, with the
+ *             processes it waited for (fr_snapshotter__read)
  *   annotate  the evidence and verdict (fr_annotate.h; fr_snapshotter__annotate)
  *   export    the annotated span and its child spans for the exporter
  *             (fr_snapshotter__build_export)
@@ -48,6 +48,9 @@ struct fr_snapshot_opts {
 };
 
 struct fr_snapshotter;
+
+/* How many processes deep the read stage follows waits into others. */
+#define FR_CHAIN_PROCESS_LEVELS 3
 
 /* cap and ksyms may be NULL (no kernel context / no kernel symbols). */
 struct fr_snapshotter *fr_snapshotter__new(const struct fr_snapshot_opts *o,

@@ -60,7 +60,8 @@ static void sw_in(struct wb *b, uint32_t prev_pid, uint32_t pid, uint32_t tid, u
 static void wake(struct wb *b, uint32_t pid, uint32_t tid, uint64_t t, uint32_t waker)
 {
 	ev(b, (struct fr_rec){ .type = FR_REC_WAKEUP, .ts = t, .tid = tid, .pid = pid,
-			       .wk = { .waker_tid = waker, .waker_pid = waker } });
+			       .wk = { .waker_tid = waker, .waker_pid = waker ? pid : 0,
+				       .waker_sys = FR_NO_SYSCALL } });
 }
 
 static int cmp_ev(const void *a, const void *b)
@@ -239,11 +240,21 @@ static void test_fmt(void **state)
 
 /* ---- the wake-up chain ---- */
 
+/* A wake-up recorded in context flags (FR_WK_*; 0: by the task itself),
+ * the waker in syscall sys (FR_NO_SYSCALL: none), softirq vector ctx. */
+static void wake_ctx(struct wb *b, uint32_t pid, uint32_t tid, uint64_t t, uint32_t waker_pid,
+		     uint32_t waker_tid, uint8_t flags, uint32_t sys, uint32_t ctx)
+{
+	ev(b, (struct fr_rec){ .type = FR_REC_WAKEUP, .flags = flags, .ts = t, .tid = tid,
+			       .pid = pid,
+			       .wk = { .waker_tid = waker_tid, .waker_pid = waker_pid, .ctx = ctx,
+				       .waker_sys = sys } });
+}
+
 static void wake_by(struct wb *b, uint32_t pid, uint32_t tid, uint64_t t, uint32_t waker_pid,
 		    uint32_t waker_tid)
 {
-	ev(b, (struct fr_rec){ .type = FR_REC_WAKEUP, .ts = t, .tid = tid, .pid = pid,
-			       .wk = { .waker_tid = waker_tid, .waker_pid = waker_pid } });
+	wake_ctx(b, pid, tid, t, waker_pid, waker_tid, 0, FR_NO_SYSCALL, 0);
 }
 
 /* Thread tid of pid switched out blocked at t0 and back in at t1. */
@@ -396,19 +407,43 @@ static void test_chain_bounds(void **state)
 	}
 	fr_chain__free(&ch);
 
-	/* a wake-up while the waker ran in user space: an interrupt's, not its */
+	/* a device interrupt that landed on 752 while it ran: the interrupt
+	 * ended the wait, not 752; so did a timer, later */
 	b.n = 0;
 	blocked(&b, 700, 751, 1010 * MS, 1061 * MS);
-	wake_by(&b, 700, 751, 1060 * MS, 700, 752);
+	wake_ctx(&b, 700, 751, 1060 * MS, 700, 752, FR_WK_HARDIRQ, FR_NO_SYSCALL, 11);
+	blocked(&b, 700, 751, 1065 * MS, 1091 * MS);
+	wake_ctx(&b, 700, 751, 1090 * MS, 700, 752, FR_WK_TIMER, FR_NO_SYSCALL, 0);
 	sys(&b, 700, 752, SYS_getppid, 1020 * MS, 1020 * MS + 500, 0, 1);
 	w = window(&b);
 	assert_int_equal(fr_chain__walk(&w, &c, 751, 4, &ch), 0);
 	assert_covers(&ch, c.span_start, c.span_end);
-	for (size_t i = 0; i < ch.n; i++) {
-		assert_int_equal(ch.seg[i].depth, 0);
-		if (ch.seg[i].state == FR_SEG_BLOCKED)
-			assert_true(ch.seg[i].irq);
+	{
+		int dev = 0, timer = 0;
+
+		for (size_t i = 0; i < ch.n; i++) {
+			assert_int_equal(ch.seg[i].depth, 0);
+			if (ch.seg[i].state != FR_SEG_BLOCKED)
+				continue;
+			assert_int_equal(ch.seg[i].waker_tid, 0);
+			dev += ch.seg[i].irq == FR_CHAIN_IRQ_DEVICE;
+			timer += ch.seg[i].irq == FR_CHAIN_IRQ_TIMER;
+		}
+		assert_int_equal(dev, 1);
+		assert_int_equal(timer, 1);
 	}
+	fr_chain__free(&ch);
+
+	/* network receive in a softirq that ran on a task outside any syscall:
+	 * an interrupt's doing, named as such */
+	b.n = 0;
+	blocked(&b, 700, 761, 1010 * MS, 1061 * MS);
+	wake_ctx(&b, 700, 761, 1060 * MS, 999, 999, FR_WK_SOFTIRQ, FR_NO_SYSCALL, FR_SOFTIRQ_NET_RX);
+	w = window(&b);
+	assert_int_equal(fr_chain__walk(&w, &c, 761, 4, &ch), 0);
+	for (size_t i = 0; i < ch.n; i++)
+		if (ch.seg[i].state == FR_SEG_BLOCKED)
+			assert_int_equal(ch.seg[i].irq, FR_CHAIN_IRQ_NET);
 	fr_chain__free(&ch);
 
 	/* a waker whose records begin inside the wait (it left the window) */
@@ -422,10 +457,47 @@ static void test_chain_bounds(void **state)
 	fr_chain__free(&ch);
 }
 
+/*
+ * Another process on the host answers over loopback after an fsync: the
+ * wake-up came in the softirq its send ran, so the chain goes on into it
+ * (its records are in the window) and the verdict names it and its file.
+ */
+static void test_chain_into_other_process(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(900, 1000 * MS, 1250 * MS);
+	struct fr_window w;
+	struct fr_evidence e;
+	int depth = -1;
+
+	(void)state;
+	b.n = 0;
+	c.hint_tid = 900;
+	sys(&b, 900, 900, SYS_epoll_wait, 1010 * MS, 1241 * MS, 3, 1);
+	blocked(&b, 900, 900, 1010 * MS, 1241 * MS);
+	wake_ctx(&b, 900, 900, 1240 * MS, 950, 950, FR_WK_SOFTIRQ, SYS_sendto, FR_SOFTIRQ_NET_RX);
+	/* the peer: woken by the request, then fsync, then the answer */
+	blocked(&b, 950, 950, 900 * MS, 1012 * MS);
+	wake_by(&b, 950, 950, 1011 * MS, 900, 900);
+	sys(&b, 950, 950, SYS_fsync, 1020 * MS, 1230 * MS, 7, 0);
+	blocked(&b, 950, 950, 1021 * MS, 1231 * MS);
+	wake_ctx(&b, 950, 950, 1230 * MS, 0, 0, FR_WK_SOFTIRQ, FR_NO_SYSCALL, FR_SOFTIRQ_BLOCK);
+	sys(&b, 950, 950, SYS_sendto, 1239 * MS, 1241 * MS, 5, 100);
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_int_equal(chain_ns(&e.chain, 950, "fsync(/var/lib/app/wal)", &depth), 210 * MS);
+	assert_int_equal(depth, 1);
+	assert_non_null(strstr(e.verdict, "until pid 950 (t950) woke it"));
+	assert_non_null(strstr(e.verdict, "in fsync(/var/lib/app/wal) until the disk completed"));
+	fr_evidence__free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fsync),
+		cmocka_unit_test(test_chain_into_other_process),
 		cmocka_unit_test(test_cpu_starvation),
 		cmocka_unit_test(test_lock_and_hint),
 		cmocka_unit_test(test_empty_and_missing),

@@ -385,7 +385,7 @@ static void test_chain_exported(void **state)
 	assert_int_equal(fr_snapshotter__take(s, &f->in, &out), 0);
 	print_message("verdict: %s\n", out.summary.verdict);
 	assert_non_null(strstr(out.summary.verdict, "blocked in futex"));
-	assert_non_null(strstr(out.summary.verdict, "woke it, which was in fsync"));
+	assert_non_null(strstr(out.summary.verdict, "woke it, which spent 94% of it (80 ms) in fsync"));
 	assert_non_null(strstr(out.summary.verdict, f->path));
 	for (size_t i = 1; i < out.export->nr_spans; i++) {
 		const struct fr_kv *kv = attr(&out.export->spans[i], "flightrec.chain.depth");

@@ -424,65 +424,109 @@ static void make_verdict(const struct fr_annotate_ctx *c, size_t nt, struct fr_e
 	}
 }
 
+/* "thread 602 (worker-2)" of the span's process, else "pid 900 (inventory)"
+ * (with its thread when that is not the process's main one). */
+static void task_words(const struct fr_annotate_ctx *c, uint32_t pid, uint32_t tid, char *buf,
+		       size_t len)
+{
+	char name[32] = "?";
+
+	if (c->thread_name)
+		c->thread_name(c->ctx, pid, tid, name, sizeof(name));
+	if (pid == c->pid)
+		snprintf(buf, len, "thread %u (%s)", tid, name);
+	else if (pid == tid || !pid)
+		snprintf(buf, len, "pid %u (%s)", pid ? pid : tid, name);
+	else
+		snprintf(buf, len, "pid %u thread %u (%s)", pid, tid, name);
+}
+
+/* " until pid 811 (flock) woke it", " until a timer fired", or "" for a
+ * blocked segment s. */
+static void ender_words(const struct fr_annotate_ctx *c, const struct fr_chain_seg *s, char *buf,
+			size_t len)
+{
+	char who[96];
+
+	buf[0] = '\0';
+	if (s->state != FR_SEG_BLOCKED)
+		return;
+	if (s->irq) {
+		snprintf(buf, len, " until %s", fr_chain__irq_words(s->irq));
+	} else if (s->waker_tid) {
+		task_words(c, s->waker_pid, s->waker_tid, who, sizeof(who));
+		snprintf(buf, len, " until %s woke it", who);
+	}
+}
+
+/* The total time of the segments at depth >= min_depth of task tid doing what. */
+static uint64_t seg_total(const struct fr_chain *ch, uint32_t tid, const char *what, int min_depth)
+{
+	uint64_t ns = 0;
+
+	for (size_t k = 0; k < ch->n; k++)
+		if (ch->seg[k].depth >= min_depth && ch->seg[k].tid == tid &&
+		    (!what || !strcmp(ch->seg[k].what, what)))
+			ns += ch->seg[k].end - ch->seg[k].start;
+	return ns;
+}
+
 /*
  * The wake-up chain in words, after the verdict: who ended the span's
- * thread's waits (the first link) and where the time went at the end of the
- * chain. Only when the chain went below the span's thread.
+ * thread's waits (the first link) and where the time went at the end of
+ * the chain (the root: the task and state below the span's thread that took
+ * the most time, and what ended it when it was a wait). Without a first
+ * link, who or what ended the span thread's longest wait.
  */
 static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev)
 {
 	const struct fr_chain *ch = &ev->chain;
-	const struct fr_chain_seg *root = NULL;
+	const struct fr_chain_seg *root = NULL, *first = NULL, *own = NULL;
 	uint64_t root_ns = 0, first_ns = 0;
-	uint32_t first = 0;
-	char dur[32], fname[32] = "?", rname[32] = "?", clause[512];
+	char dur[32], fw[96], rw[96], end[160], clause[512];
+	unsigned pct;
 	size_t used = strlen(ev->verdict);
 
-	/* the root: the deeper (task, what) that took the most time */
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct fr_chain_seg *s = &ch->seg[i];
-		uint64_t ns = 0;
+		uint64_t ns;
 
-		if (!s->depth)
+		if (!s->depth) {
+			if (s->state == FR_SEG_BLOCKED &&
+			    (!own || s->end - s->start > own->end - own->start))
+				own = s;
 			continue;
-		for (size_t k = 0; k < ch->n; k++)
-			if (ch->seg[k].depth && ch->seg[k].tid == s->tid &&
-			    !strcmp(ch->seg[k].what, s->what))
-				ns += ch->seg[k].end - ch->seg[k].start;
-		if (ns > root_ns) {
+		}
+		ns = seg_total(ch, s->tid, s->what, 1);
+		if (ns > root_ns || (ns == root_ns && root && s->depth > root->depth)) {
 			root_ns = ns;
 			root = s;
 		}
-	}
-	/* the first link: the task one wake-up down that stood in for the most */
-	for (size_t i = 0; i < ch->n; i++) {
-		uint64_t ns = 0;
-
-		if (ch->seg[i].depth != 1)
-			continue;
-		for (size_t k = 0; k < ch->n; k++)
-			if (ch->seg[k].depth >= 1 && ch->seg[k].tid == ch->seg[i].tid)
-				ns += ch->seg[k].end - ch->seg[k].start;
-		if (ns > first_ns) {
+		if (s->depth == 1 && (ns = seg_total(ch, s->tid, NULL, 1)) > first_ns) {
 			first_ns = ns;
-			first = ch->seg[i].tid;
+			first = s;
 		}
 	}
-	if (!root || !first)
+	if (!first) {
+		/* nobody below: say what ended the longest wait */
+		if (own) {
+			ender_words(c, own, end, sizeof(end));
+			snprintf(ev->verdict + used, sizeof(ev->verdict) - used, "%s", end);
+		}
 		return;
-	if (c->thread_name) {
-		c->thread_name(c->ctx, c->pid, first, fname, sizeof(fname));
-		c->thread_name(c->ctx, root->pid, root->tid, rname, sizeof(rname));
 	}
+	task_words(c, first->pid, first->tid, fw, sizeof(fw));
+	task_words(c, root->pid, root->tid, rw, sizeof(rw));
 	fr_fmt_duration(root_ns, dur, sizeof(dur));
-	if (root->tid == first)
-		snprintf(clause, sizeof(clause), " until thread %u (%s) woke it, which was %s%s for %s",
-			 first, fname, root->state == FR_SEG_BLOCKED ? "in " : "", root->what, dur);
+	pct = first_ns ? (unsigned)((root_ns * 100 + first_ns / 2) / first_ns) : 100;
+	ender_words(c, root, end, sizeof(end));
+	if (root->tid == first->tid)
+		snprintf(clause, sizeof(clause), " until %s woke it, which spent %u%% of it (%s) %s%s%s",
+			 fw, pct > 100 ? 100 : pct, dur,
+			 root->state == FR_SEG_BLOCKED ? "in " : "", root->what, end);
 	else
-		snprintf(clause, sizeof(clause),
-			 " until thread %u (%s) woke it; down its chain thread %u (%s) was %s%s for %s",
-			 first, fname, root->tid, rname, root->state == FR_SEG_BLOCKED ? "in " : "",
-			 root->what, dur);
+		snprintf(clause, sizeof(clause), " until %s woke it; down its chain %s was %s%s for %s%s",
+			 fw, rw, root->state == FR_SEG_BLOCKED ? "in " : "", root->what, dur, end);
 	snprintf(ev->verdict + used, sizeof(ev->verdict) - used, "%s", clause);
 }
 

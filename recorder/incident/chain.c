@@ -159,6 +159,7 @@ static void describe(struct walk *k, struct fr_chain_seg *s, const struct fr_eve
 }
 
 static bool woken_by_task(const struct walk *k, const struct fr_rec *wake);
+static uint8_t irq_kind(const struct fr_rec *wake);
 
 /* One segment [t0, t1) of tid; sys: the syscall it is inside, or NULL. */
 static void segment(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum fr_seg_state st,
@@ -182,7 +183,8 @@ static void segment(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum 
 	s->start = t0;
 	s->end = t1;
 	if (st == FR_SEG_BLOCKED && wake) {
-		s->irq = !woken_by_task(k, wake);
+		s->irq = woken_by_task(k, wake) ? 0 : irq_kind(wake);
+		s->irq_detail = (uint8_t)wake->wk.ctx;
 		if (!s->irq) {
 			s->waker_pid = wake->wk.waker_pid;
 			s->waker_tid = wake->wk.waker_tid;
@@ -221,38 +223,62 @@ static void running(struct walk *k, uint32_t pid, uint32_t tid, int depth, uint6
 }
 
 /*
- * Was a wake-up the waker task's doing, or an interrupt's that arrived
- * while that task ran (then the record names it all the same)? A task
- * wakes another only from inside the kernel: when the window holds the
- * waker's syscalls and none of them spans the wake-up (it was in user
- * space), or the one that does cannot wake anyone, an interrupt did it.
- * A waker the window does not hold is taken at its word.
+ * Was a wake-up the waker task's doing? The kernel program recorded the
+ * context it ran in: a device interrupt or an expiring timer wakes on
+ * nobody's behalf (the record names whichever task it landed on), and a
+ * softirq acts for the task it ran in only when that task was in a
+ * syscall (loopback delivery in the sender's send). A kernel thread is a
+ * task, if not one the window has records of.
  */
 static bool woken_by_task(const struct walk *k, const struct fr_rec *wake)
 {
-	static const char *const never_wake[] = { "clock_gettime", "gettimeofday", "getpid",
-						  "getppid", "gettid", "getuid", "time", NULL };
-	const struct fr_rec *in;
-	const char *name;
+	(void)k;
+	if (!wake->wk.waker_tid)
+		return false; /* the idle task: an interrupt on an idle CPU */
+	if (wake->flags & (FR_WK_HARDIRQ | FR_WK_TIMER))
+		return false;
+	if (wake->flags & FR_WK_SOFTIRQ)
+		return wake->wk.waker_sys != FR_NO_SYSCALL;
+	return true;
+}
+
+/* Which interrupt ended a wait (FR_CHAIN_IRQ_*). */
+static uint8_t irq_kind(const struct fr_rec *wake)
+{
+	if (wake->flags & FR_WK_TIMER)
+		return FR_CHAIN_IRQ_TIMER;
+	if (wake->flags & FR_WK_SOFTIRQ) {
+		switch (wake->wk.ctx) {
+		case FR_SOFTIRQ_NET_RX:
+		case FR_SOFTIRQ_NET_TX:
+			return FR_CHAIN_IRQ_NET;
+		case FR_SOFTIRQ_BLOCK:
+			return FR_CHAIN_IRQ_BLOCK;
+		case FR_SOFTIRQ_TIMER:
+		case FR_SOFTIRQ_HRTIMER:
+			return FR_CHAIN_IRQ_TIMER;
+		default:
+			return FR_CHAIN_IRQ_OTHER;
+		}
+	}
+	if (wake->flags & FR_WK_HARDIRQ)
+		return FR_CHAIN_IRQ_DEVICE;
+	return FR_CHAIN_IRQ_OTHER; /* on an idle CPU */
+}
+
+/* Does the window hold the records of task tid (can the chain go there)? */
+static bool has_records(const struct walk *k, uint32_t tid)
+{
 	size_t lo, hi;
 
-	if (!wake->wk.waker_tid)
-		return false;
-	if (wake->wk.waker_pid != k->c->pid)
-		return true;
-	events_of(k, wake->wk.waker_tid, &lo, &hi);
-	in = syscall_at(k, wake->wk.waker_tid, wake->ts);
-	if (!in) {
-		for (size_t j = lo; j < hi; j++)
-			if (k->w->events[k->ix[j].i].rec.type == FR_REC_SYSCALL)
-				return false; /* its syscalls are recorded: it was in user space */
-		return true; /* nothing known of it */
+	events_of(k, tid, &lo, &hi);
+	for (size_t j = lo; j < hi; j++) {
+		const struct fr_rec *r = &k->w->events[k->ix[j].i].rec;
+
+		if ((r->type == FR_REC_SWITCH || r->type == FR_REC_SYSCALL) && r->tid == tid)
+			return true;
 	}
-	name = fr_syscall_name(in->aux);
-	for (int i = 0; name && never_wake[i]; i++)
-		if (!strcmp(name, never_wake[i]))
-			return false;
-	return true;
+	return false;
 }
 
 static bool on_path(const struct walk *k, int depth, uint32_t tid)
@@ -272,9 +298,9 @@ static void stretch(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum 
 {
 	if (t1 <= t0)
 		return;
-	if (st == FR_SEG_BLOCKED && wake && woken_by_task(k, wake) &&
-	    wake->wk.waker_pid == k->c->pid && wake->wk.waker_tid != tid && depth < k->max_depth &&
-	    !on_path(k, depth + 1, wake->wk.waker_tid)) {
+	if (st == FR_SEG_BLOCKED && wake && woken_by_task(k, wake) && wake->wk.waker_tid != tid &&
+	    depth < k->max_depth && !on_path(k, depth + 1, wake->wk.waker_tid) &&
+	    has_records(k, wake->wk.waker_tid)) {
 		size_t before = k->out->n;
 
 		k->path[depth] = tid;
@@ -364,4 +390,20 @@ void fr_chain__free(struct fr_chain *ch)
 	free(ch->seg);
 	ch->seg = NULL;
 	ch->n = 0;
+}
+
+const char *fr_chain__irq_words(uint8_t irq)
+{
+	switch (irq) {
+	case FR_CHAIN_IRQ_TIMER:
+		return "a timer fired";
+	case FR_CHAIN_IRQ_NET:
+		return "network data arrived";
+	case FR_CHAIN_IRQ_BLOCK:
+		return "the disk completed the I/O";
+	case FR_CHAIN_IRQ_DEVICE:
+		return "a device interrupt came";
+	default:
+		return "an interrupt came";
+	}
 }

@@ -118,6 +118,47 @@ void fr_snapshot__wait(uint64_t t1)
 	}
 }
 
+/* Adds pid to the processes req keeps; false when it keeps it already or
+ * has no room left. */
+static bool keep_also(struct fr_window_req *req, uint32_t pid)
+{
+	if (!pid || fr_window__keeps(req, pid) || req->nr_also >= FR_WINDOW_MAX_ALSO)
+		return false;
+	req->also[req->nr_also++] = pid;
+	return true;
+}
+
+/*
+ * The other processes the kept ones waited for, by the window's records:
+ * those whose tasks woke a kept task from a syscall or their own kernel
+ * work (not an interrupt that landed on them), and the peers of the unix
+ * sockets kept tasks were slow on. True when any was added.
+ */
+static bool add_waited_for(const struct fr_window *w, struct fr_window_req *req)
+{
+	bool added = false;
+
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+		const struct fr_fdname *n;
+
+		if (!fr_window__keeps(req, r->pid))
+			continue;
+		if (r->type == FR_REC_WAKEUP && r->wk.waker_tid &&
+		    !(r->flags & (FR_WK_HARDIRQ | FR_WK_TIMER | FR_WK_KTHREAD)) &&
+		    (!(r->flags & FR_WK_SOFTIRQ) || r->wk.waker_sys != FR_NO_SYSCALL))
+			added |= keep_also(req, r->wk.waker_pid);
+		else if (r->type == FR_REC_SYSCALL && (n = fr_window__name(w, r)) && n->peer_pid)
+			added |= keep_also(req, n->peer_pid);
+	}
+	return added;
+}
+
+/*
+ * The window of the span's process, then again with the processes it
+ * waited for, and those they waited for, a few levels down: the records
+ * the wake-up chain needs to go on into other processes.
+ */
 int fr_snapshotter__read(struct fr_snapshotter *s, const struct fr_incident_in *in,
 			 struct fr_incident_work *wk)
 {
@@ -126,10 +167,16 @@ int fr_snapshotter__read(struct fr_snapshotter *s, const struct fr_incident_in *
 
 	if (wk->no_context)
 		return 0;
-	err = s->o.view ? fr_ring__read_window(s->o.view, &req, &wk->window)
-			: fr_capture__read_window(s->cap, &req, &wk->window);
-	if (err)
-		return err;
+	for (int round = 0; round <= FR_CHAIN_PROCESS_LEVELS; round++) {
+		fr_window__free(wk->window);
+		wk->window = NULL;
+		err = s->o.view ? fr_ring__read_window(s->o.view, &req, &wk->window)
+				: fr_capture__read_window(s->cap, &req, &wk->window);
+		if (err)
+			return err;
+		if (round == FR_CHAIN_PROCESS_LEVELS || !add_waited_for(wk->window, &req))
+			break;
+	}
 	if (wk->window->complete_from > wk->t0)
 		wk->missing_ns = (wk->window->complete_from < wk->t1 ? wk->window->complete_from
 								     : wk->t1) - wk->t0;
