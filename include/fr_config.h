@@ -21,7 +21,8 @@
 
 struct fr_config {
 	/* kernel capture */
-	struct fr_capture_opts capture;  /* follow_all, ring_bytes, flags */
+	struct fr_capture_opts capture;  /* follow_all, ring_bytes, flags, names, links */
+	uint64_t link_ttl_ns;            /* 0: FR_CAPTURE_DEFAULT_LINK_TTL_NS */
 	char **pids, **comms, **cgroups; /* to follow; point into argv */
 	int nr_pids, nr_comms, nr_cgroups;
 	bool no_kernel;

@@ -85,10 +85,13 @@ void fr_status__json(const struct fr_status *s, struct fr_buf *b)
 		fr_buf__printf(b, ",\"rings\":{\"bytes\":%" PRIu64 ",\"events_per_s\":%.0f,"
 				  "\"written\":%" PRIu64 ",\"overwritten\":%" PRIu64 ",\"skipped\":%" PRIu64
 				  ",\"nested\":%" PRIu64 ",\"stacks\":%" PRIu64 ",\"stack_fail\":%" PRIu64
-				  ",\"lost\":%" PRIu64 ",\"cpus\":[",
+				  ",\"lost\":%" PRIu64 ",\"fds_named\":%" PRIu64
+				  ",\"links\":{\"now\":%" PRIu64 ",\"made\":%" PRIu64
+				  ",\"refused\":%" PRIu64 "},\"cpus\":[",
 			       s->cap_info.ring_bytes, s->events_per_s, cc->written, cc->overwritten,
 			       cc->skipped, cc->nested, cc->stacks, cc->stack_fail,
-			       cc->lookup_fail + cc->prog_misses);
+			       cc->lookup_fail + cc->prog_misses, cc->names, cc->links_now,
+			       cc->links_made, cc->links_refused);
 		for (uint32_t i = 0; i < s->cap_info.nr_cpus && i < FR_MAX_CPUS; i++)
 			fr_buf__printf(b, "%s{\"cpu\":%u,\"coverage_s\":%.1f}", i ? "," : "", i,
 				       s->coverage_s[i]);
@@ -145,6 +148,14 @@ void fr_status__prometheus(const struct fr_status *s, struct fr_buf *b)
 		  "Events of unfollowed tasks filtered in the kernel.", s->cap.skipped },
 		{ cap, "flightrec_ring_stack_failures_total", "counter", "Stacks not taken.",
 		  s->cap.stack_fail },
+		{ cap, "flightrec_fds_named_total", "counter",
+		  "Fds named in the kernel at slow syscalls.", s->cap.names },
+		{ cap, "flightrec_links", "gauge",
+		  "Processes followed as links of followed ones now.", s->cap.links_now },
+		{ cap, "flightrec_links_made_total", "counter",
+		  "Processes followed as links, ever.", s->cap.links_made },
+		{ cap, "flightrec_links_refused_total", "counter",
+		  "Links not made because --max-links were followed.", s->cap.links_refused },
 		{ s->has_otlp, "flightrec_otlp_requests_total", "counter", "OTLP requests.",
 		  s->otlp.requests },
 		{ s->has_otlp, "flightrec_otlp_spans_accepted_total", "counter", "Spans accepted.",
@@ -195,9 +206,11 @@ void fr_status__log(const struct fr_status *s)
 	if (s->kernel_capture)
 		pr_info("kernel: coverage %.1f s (least-covered CPU), %.0f events/s, %" PRIu64
 			" written, %" PRIu64 " overwritten, %" PRIu64 " skipped, %" PRIu64
-			" stacks (%" PRIu64 " failed); clock offset %" PRId64 " ns +/- %" PRIu64 " ns",
+			" stacks (%" PRIu64 " failed), %" PRIu64 " fds named, %" PRIu64
+			" links; clock offset %" PRId64 " ns +/- %" PRIu64 " ns",
 			s->min_coverage_s, s->events_per_s, s->cap.written, s->cap.overwritten,
-			s->cap.skipped, s->cap.stacks, s->cap.stack_fail, s->clock_offset_ns,
+			s->cap.skipped, s->cap.stacks, s->cap.stack_fail, s->cap.names,
+			s->cap.links_now, s->clock_offset_ns,
 			s->clock_uncertainty_ns);
 	if (s->has_otlp)
 		pr_info("otlp: %" PRIu64 " requests, %" PRIu64 " spans accepted, %" PRIu64

@@ -367,10 +367,15 @@ void fr_daemon__status(void *daemon, struct fr_status *out)
 void fr_daemon__run(struct fr_daemon *d, volatile sig_atomic_t *stop)
 {
 	double interval = d->c->status_interval_s;
-	uint64_t next = fr_mono_ns();
+	uint64_t next = fr_mono_ns(), next_expiry = next;
+	uint64_t ttl = d->c->link_ttl_ns ? d->c->link_ttl_ns : FR_CAPTURE_DEFAULT_LINK_TTL_NS;
 
 	while (!*stop) {
 		usleep(100 * 1000);
+		if (d->cap && fr_mono_ns() >= next_expiry) {
+			next_expiry = fr_mono_ns() + 1000000000ull;
+			fr_capture__expire_links(d->cap, fr_mono_ns(), ttl);
+		}
 		if (interval > 0 && fr_mono_ns() >= next + (uint64_t)(interval * 1e9)) {
 			struct fr_status st;
 

@@ -29,6 +29,13 @@ void fr_config__usage(FILE *out)
 		"  -a, --all                follow every process\n"
 		"  -m, --ring-mb MIB        ring memory for all CPUs (default 256)\n"
 		"      --no-stacks          do not take stacks when a followed task blocks\n"
+		"      --name-fds-after DUR name the fd (file, socket, pipe) of syscalls at least\n"
+		"                           this slow, in the kernel at the call (default 100us)\n"
+		"      --max-links N        follow at most N processes as links: those that wake\n"
+		"                           or are woken by followed ones (default 64, at most 4096)\n"
+		"      --link-ttl DUR       how long a link stays followed after it was made, unless\n"
+		"                           it is made again (default 60s)\n"
+		"      --no-links           follow no process as a link\n"
 		"      --no-kernel          run without kernel capture (no root needed)\n"
 		"OTLP:\n"
 		"      --otlp-listen A:P    receive OTLP/HTTP here (default 127.0.0.1:4318)\n"
@@ -90,6 +97,10 @@ enum {
 	OPT_NO_AUTH,
 	OPT_ALLOW_HOST,
 	OPT_TRUSTED,
+	OPT_NAME_AFTER,
+	OPT_MAX_LINKS,
+	OPT_LINK_TTL,
+	OPT_NO_LINKS,
 };
 
 static const struct option longopts[] = {
@@ -100,6 +111,10 @@ static const struct option longopts[] = {
 	{ "ring-mb", required_argument, NULL, 'm' },
 	{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
 	{ "no-kernel", no_argument, NULL, OPT_NO_KERNEL },
+	{ "name-fds-after", required_argument, NULL, OPT_NAME_AFTER },
+	{ "max-links", required_argument, NULL, OPT_MAX_LINKS },
+	{ "link-ttl", required_argument, NULL, OPT_LINK_TTL },
+	{ "no-links", no_argument, NULL, OPT_NO_LINKS },
 	{ "otlp-listen", required_argument, NULL, OPT_OTLP_LISTEN },
 	{ "max-body-mb", required_argument, NULL, OPT_MAX_BODY },
 	{ "export-endpoint", required_argument, NULL, OPT_EXPORT },
@@ -198,6 +213,32 @@ static int apply(struct fr_config *c, int opt, char *arg)
 		break;
 	case OPT_NO_KERNEL:
 		c->no_kernel = true;
+		break;
+	case OPT_NAME_AFTER:
+		if (fr_parse_duration(arg, &c->capture.name_after_ns) || !c->capture.name_after_ns) {
+			pr_err("bad --name-fds-after '%s' (a duration above 0, e.g. 100us)", arg);
+			return 2;
+		}
+		break;
+	case OPT_MAX_LINKS: {
+		char *end;
+		unsigned long n = strtoul(arg, &end, 10);
+
+		if (*end || !n || n > FR_MAX_PROC_LINKS) {
+			pr_err("bad --max-links '%s' (1 to %u)", arg, FR_MAX_PROC_LINKS);
+			return 2;
+		}
+		c->capture.max_links = (uint32_t)n;
+		break;
+	}
+	case OPT_LINK_TTL:
+		if (fr_parse_duration(arg, &c->link_ttl_ns) || !c->link_ttl_ns) {
+			pr_err("bad --link-ttl '%s' (a duration above 0, e.g. 60s)", arg);
+			return 2;
+		}
+		break;
+	case OPT_NO_LINKS:
+		c->capture.no_links = true;
 		break;
 	case OPT_OTLP_LISTEN:
 		c->otlp.listen = arg;
