@@ -46,6 +46,7 @@ struct fr_thread_evidence {
 	uint64_t blocked_ns;
 	uint32_t syscalls;
 	uint32_t switches;
+	bool at_start, at_end; /* active at the span's start / end instants */
 	double score;
 };
 
@@ -59,7 +60,7 @@ struct fr_syscall_stat {
 struct fr_evidence {
 	uint64_t span_ns;
 	uint32_t focus_tid;                 /* the thread the verdict is about */
-	char focus_reason[120];             /* how it was chosen */
+	char focus_reason[192];             /* how it was chosen */
 	struct fr_thread_evidence *threads; /* ranked, focus first; malloc'd */
 	size_t nr_threads;
 	struct fr_cause causes[FR_MAX_CAUSES]; /* focus thread, largest first */

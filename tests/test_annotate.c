@@ -493,11 +493,47 @@ static void test_chain_into_other_process(void **state)
 	fr_evidence__free(&e);
 }
 
+/*
+ * No thread.id: the event loop thread took the request (a read at the
+ * span's start) and answered (a write at its end); a pool worker did the
+ * file work in between and was busier. The verdict is about the loop
+ * thread, and its chain goes into the worker.
+ */
+static void test_focus_without_thread_id(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(1000, 1000 * MS, 1300 * MS);
+	struct fr_window w;
+	struct fr_evidence e;
+
+	(void)state;
+	b.n = 0;
+	sys(&b, 1000, 1000, SYS_read, 999 * MS, 1000 * MS, 20, 512);
+	sys(&b, 1000, 1000, SYS_epoll_wait, 1002 * MS, 1298 * MS, 3, 1);
+	blocked(&b, 1000, 1000, 1002 * MS, 1298 * MS + 100000);
+	wake_by(&b, 1000, 1000, 1298 * MS, 1000, 1003);
+	sys(&b, 1000, 1000, SYS_write, 1299 * MS, 1300 * MS, 20, 512);
+	/* the worker: on CPU, then fsync, from just after the start */
+	blocked(&b, 1000, 1003, 900 * MS, 1003 * MS);
+	wake_by(&b, 1000, 1003, 1002 * MS, 1000, 1000);
+	sys(&b, 1000, 1003, SYS_fsync, 1010 * MS, 1297 * MS, 7, 0);
+	sys(&b, 1000, 1003, SYS_write, 1297 * MS + 100000, 1297 * MS + 200000, 9, 8);
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("focus: %u (%s)\nverdict: %s\n", e.focus_tid, e.focus_reason, e.verdict);
+	assert_int_equal(e.focus_tid, 1000);
+	assert_non_null(strstr(e.focus_reason, "start and end"));
+	assert_non_null(strstr(e.verdict, "until thread 1003 (t1003) woke it"));
+	assert_non_null(strstr(e.verdict, "fsync(/var/lib/app/wal)"));
+	fr_evidence__free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fsync),
 		cmocka_unit_test(test_chain_into_other_process),
+		cmocka_unit_test(test_focus_without_thread_id),
 		cmocka_unit_test(test_cpu_starvation),
 		cmocka_unit_test(test_lock_and_hint),
 		cmocka_unit_test(test_empty_and_missing),

@@ -305,6 +305,74 @@ static int add_tid(uint32_t **tids, size_t *n, size_t *cap, uint32_t tid)
 
 /* The process's syscall summary within the span, largest total first, and
  * the focus thread's slowest syscalls. 0 or -ENOMEM. */
+/* How near the span's start or end a thread's activity counts as at it:
+ * span times come from the SDK's clock, mapped onto the kernel's. */
+#define AT_INSTANT_NS 3000000ull
+
+static uint64_t dist(uint64_t t, uint64_t lo, uint64_t hi)
+{
+	return t < lo ? lo - t : t > hi ? t - hi : 0;
+}
+
+/*
+ * How far from instant t thread tid of the span's process was last seen
+ * active: in a syscall, or switching in or out (UINT64_MAX: never within
+ * AT_INSTANT_NS). The thread that took a request and sent its answer is
+ * the nearest at the span's start and at its end; a pool worker handed
+ * the work, or an idle thread, is not.
+ */
+static uint64_t distance_at(const struct fr_window *w, const struct fr_annotate_ctx *c,
+			    uint32_t tid, uint64_t t)
+{
+	uint64_t lo = t > AT_INSTANT_NS ? t - AT_INSTANT_NS : 0, hi = t + AT_INSTANT_NS;
+	uint64_t best = UINT64_MAX, d;
+
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->ts < lo)
+			continue;
+		if (r->type == FR_REC_SYSCALL && r->tid == tid && r->pid == c->pid &&
+		    !(r->flags & FR_SYS_NO_ENTRY) && fr_an_sys_begin(r) <= hi)
+			d = dist(t, fr_an_sys_begin(r), r->ts);
+		else if (r->ts <= hi && r->type == FR_REC_SWITCH &&
+			 ((r->tid == tid && r->pid == c->pid) ||
+			  (r->sw.next_tid == tid && r->sw.next_pid == c->pid)))
+			d = dist(t, r->ts, r->ts);
+		else
+			continue;
+		if (d < best)
+			best = d;
+	}
+	return best <= AT_INSTANT_NS ? best : UINT64_MAX;
+}
+
+/* Marks the thread nearest the span's start and the one nearest its end. */
+static void mark_at_instants(const struct fr_window *w, const struct fr_annotate_ctx *c,
+			     struct fr_thread_evidence *t, size_t nt)
+{
+	uint64_t bs = UINT64_MAX, be = UINT64_MAX;
+	size_t is = nt, ie = nt;
+
+	for (size_t i = 0; i < nt; i++) {
+		uint64_t ds = distance_at(w, c, t[i].tid, c->span_start);
+		uint64_t de = distance_at(w, c, t[i].tid, c->span_end);
+
+		if (ds < bs) {
+			bs = ds;
+			is = i;
+		}
+		if (de < be) {
+			be = de;
+			ie = i;
+		}
+	}
+	if (is < nt)
+		t[is].at_start = true;
+	if (ie < nt)
+		t[ie].at_end = true;
+}
+
 static int syscall_summary(const struct fr_window *w, const struct fr_annotate_ctx *c,
 			   struct fr_evidence *ev)
 {
@@ -576,6 +644,11 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 		if (c->thread_name)
 			c->thread_name(c->ctx, c->pid, tids[i], t->name, sizeof(t->name));
 	}
+	/* above work: the thread nearest the span's start and end (it took the
+	 * request and answered it), then one nearest either */
+	mark_at_instants(w, c, ev->threads, nt);
+	for (size_t i = 0; i < nt; i++)
+		ev->threads[i].score += 1e16 * (ev->threads[i].at_start + ev->threads[i].at_end);
 	ev->nr_threads = nt;
 	qsort(ev->threads, nt, sizeof(*ev->threads), cmp_thread);
 	if (nt) {
@@ -583,6 +656,16 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 		if (c->hint_tid && (int64_t)ev->focus_tid == c->hint_tid)
 			snprintf(ev->focus_reason, sizeof(ev->focus_reason),
 				 "the span's thread.id attribute");
+		else if (ev->threads[0].at_start && ev->threads[0].at_end)
+			snprintf(ev->focus_reason, sizeof(ev->focus_reason),
+				 "%sthe one active at the span's start and end: it took the request "
+				 "and answered (of %zu threads)",
+				 c->hint_tid ? "thread.id not in the window; " : "", nt);
+		else if (ev->threads[0].at_start || ev->threads[0].at_end)
+			snprintf(ev->focus_reason, sizeof(ev->focus_reason),
+				 "%sthe one active at the span's %s (of %zu threads)",
+				 c->hint_tid ? "thread.id not in the window; " : "",
+				 ev->threads[0].at_start ? "start" : "end", nt);
 		else
 			snprintf(ev->focus_reason, sizeof(ev->focus_reason),
 				 "%sthe thread of the process busiest with work that ended in the "
