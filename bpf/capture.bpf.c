@@ -419,22 +419,34 @@ static int name_fd(struct fr_cpu_state *st, __u32 cpu, __u32 tid, __u64 ts, __u6
 	return 0;
 }
 
-/* The fd a slow epoll wait returned first, if its data is an fd (as
- * libuv's and many event loops' is): checked against the fd table. */
-static __always_inline int name_ready_fd(struct fr_cpu_state *st, __u32 cpu, __u32 tid,
-					 __u64 ts, __u64 events)
+/*
+ * The fds a slow epoll wait returned ready (the first FR_READY_MAX), where
+ * their data is an fd (as libuv's and many event loops' is): each checked
+ * against the fd table. The number named.
+ */
+static __always_inline int name_ready_fds(struct fr_cpu_state *st, __u32 cpu, __u32 tid,
+					  __u64 ts, __u64 events, long nready)
 {
-	__u64 data = 0;
-
-	/* struct epoll_event is packed on x86-64 (data at 4), not elsewhere */
+	/* struct epoll_event is packed on x86-64 (12 bytes, data at 4), not elsewhere */
 #if defined(__TARGET_ARCH_x86)
-	bpf_probe_read_user(&data, sizeof(data), (void *)(events + 4));
+	const __u64 size = 12, off = 4;
 #else
-	bpf_probe_read_user(&data, sizeof(data), (void *)(events + 8));
+	const __u64 size = 16, off = 8;
 #endif
-	if (data > 0xfffff)
-		return -1;
-	return name_fd(st, cpu, tid, ts, data | (__u64)FR_NAME_ROLE_READY << 32);
+	int named = 0;
+
+	for (int i = 0; i < FR_READY_MAX; i++) {
+		__u64 data = 0;
+
+		if (i >= nready)
+			break;
+		if (bpf_probe_read_user(&data, sizeof(data), (void *)(events + i * size + off)))
+			break;
+		if (data <= 0xfffff &&
+		    name_fd(st, cpu, tid, ts, data | (__u64)FR_NAME_ROLE_READY << 32) == 0)
+			named++;
+	}
+	return named;
 }
 
 SEC("raw_tp/sys_exit")
@@ -484,7 +496,7 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 	/* slow: say what its fd is while it still is that */
 	if (slow) {
 		if (is_epoll_wait(nr)) {
-			if (ret > 0 && name_ready_fd(st, cpu, (__u32)id, now, arg1) == 0)
+			if (ret > 0 && name_ready_fds(st, cpu, (__u32)id, now, arg1, ret) > 0)
 				flags |= FR_SYS_NAMED;
 		} else if (takes_fd(nr) && arg0 <= 0xfffff &&
 			   name_fd(st, cpu, (__u32)id, now, arg0 | (__u64)FR_NAME_ROLE_FD << 32) == 0) {
@@ -553,6 +565,9 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	next_tgid = next_ids >> 32;
 	next_f = followed(next_tgid);
 	st->cur_regs = 0; /* the next syscall on this CPU looks its task up */
+	/* no interrupt context schedules: whatever a missed exit left is stale */
+	if (st->irq_ctx)
+		st->irq_ctx = 0;
 	if (!(st->capture_flags & FR_CAP_SCHED))
 		return 0;
 	if (!prev_f && !next_f) {
@@ -609,24 +624,12 @@ static __always_inline void ctx_exit(void)
 		st->irq_ctx >>= 8;
 }
 
-SEC("raw_tp/irq_handler_entry")
-int BPF_PROG(fr_irq_entry, int irq)
-{
-	ctx_enter(FR_CTX_HARDIRQ, irq);
-	return 0;
-}
-
+/* Exits are defined (and so attached) before entries: an exit whose entry
+ * was missed pops nothing, an entry whose exit was missed would stay. */
 SEC("raw_tp/irq_handler_exit")
 int BPF_PROG(fr_irq_exit, int irq)
 {
 	ctx_exit();
-	return 0;
-}
-
-SEC("raw_tp/softirq_entry")
-int BPF_PROG(fr_softirq_entry, unsigned int vec)
-{
-	ctx_enter(FR_CTX_SOFTIRQ, vec);
 	return 0;
 }
 
@@ -637,17 +640,31 @@ int BPF_PROG(fr_softirq_exit, unsigned int vec)
 	return 0;
 }
 
-SEC("raw_tp/hrtimer_expire_entry")
-int BPF_PROG(fr_hrtimer_entry, struct hrtimer *t)
-{
-	ctx_enter(FR_CTX_TIMER, 0);
-	return 0;
-}
-
 SEC("raw_tp/hrtimer_expire_exit")
 int BPF_PROG(fr_hrtimer_exit, struct hrtimer *t)
 {
 	ctx_exit();
+	return 0;
+}
+
+SEC("raw_tp/irq_handler_entry")
+int BPF_PROG(fr_irq_entry, int irq)
+{
+	ctx_enter(FR_CTX_HARDIRQ, irq);
+	return 0;
+}
+
+SEC("raw_tp/softirq_entry")
+int BPF_PROG(fr_softirq_entry, unsigned int vec)
+{
+	ctx_enter(FR_CTX_SOFTIRQ, vec);
+	return 0;
+}
+
+SEC("raw_tp/hrtimer_expire_entry")
+int BPF_PROG(fr_hrtimer_entry, struct hrtimer *t)
+{
+	ctx_enter(FR_CTX_TIMER, 0);
 	return 0;
 }
 

@@ -83,6 +83,9 @@ struct fr_annotate_ctx {
 	void *ctx;
 	const struct fr_ksyms *ksyms; /* for causes read off kernel stacks; may be NULL */
 	uint64_t missing_ns;          /* of the span not covered by the rings */
+	uint32_t ignore_pid;          /* a process whose wake-ups explain nothing (the
+				       * recorder itself, answering the span's export);
+				       * 0: none */
 };
 
 /* Fills *ev from window w. 0 or -ENOMEM. Free with fr_evidence__free. */

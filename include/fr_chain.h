@@ -5,7 +5,8 @@
  * replaced by what the task that ended the wait was doing meanwhile, down
  * to a bounded depth (after Giraldeau & Dagenais' critical path over
  * kernel traces). The segments follow one another in time and cover the
- * span exactly.
+ * span exactly; where the chain goes one wake-up down, a zero-length
+ * hand-off segment says what the waiting task was blocked in.
  *
  * Only tasks whose records the window holds can be followed down (of any
  * process the window keeps); a wait ended by a task without records (a
@@ -24,7 +25,7 @@
 struct fr_annotate_ctx;
 
 #define FR_CHAIN_MAX_DEPTH 6
-#define FR_CHAIN_MAX_SEGS 256
+#define FR_CHAIN_MAX_SEGS 1024
 
 /* What interrupt ended a blocked segment (fr_chain_seg.irq). */
 enum fr_chain_irq {
@@ -51,6 +52,8 @@ struct fr_chain_seg {
 	uint8_t irq;              /* blocked: ended by an interrupt (enum fr_chain_irq), 0: by
 				   * a task (waker_*) or not at all */
 	uint8_t irq_detail;       /* softirq vector or irq number (low 6 bits) */
+	uint8_t handoff;          /* a hand-off: zero-length, tid was blocked in `what`
+				   * and the chain goes on into waker_* (one depth down) */
 	char what[160];           /* "fsync(fd 5 = /var/lib/app/wal)", "on CPU", ... */
 };
 

@@ -135,8 +135,9 @@ struct fr_stack {
 
 /*
  * What an fd was when a slow syscall on it returned (FR_SYS_NAMED), or an
- * fd a slow epoll wait reported ready: a third per-CPU ring of 256-byte
- * slots, same protocol, matched to its syscall record by (tid, ts).
+ * fd a slow epoll wait reported ready (up to FR_READY_MAX, one record
+ * each): a third per-CPU ring of 256-byte slots, same protocol, matched to
+ * its syscall record by (tid, ts).
  */
 enum fr_name_kind {
 	FR_NAME_FILE = 1,  /* data: path components, leaf first, each NUL-ended */
@@ -150,6 +151,7 @@ enum fr_name_kind {
 
 #define FR_NAME_ROLE_FD 0    /* the syscall's own fd (its first argument) */
 #define FR_NAME_ROLE_READY 1 /* an fd the epoll wait returned as ready */
+#define FR_READY_MAX 4       /* ready fds named per epoll wait, at most */
 #define FR_NAME_DATA 184
 #define FR_NAME_PART 64      /* longest path component kept */
 

@@ -35,6 +35,8 @@ struct fr_event {
 	int32_t stack;     /* index into fr_window.stacks, or -1 */
 	int32_t name;      /* syscall with FR_SYS_NAMED: index into
 			    * fr_window.names, or -1 */
+	uint16_t nr_names; /* names of this syscall from there on (an epoll
+			    * wait names each ready fd; others one) */
 };
 
 #define FR_WINDOW_MAX_ALSO 15
@@ -89,8 +91,10 @@ static inline uint64_t fr_rec__sys_dur(const struct fr_rec *r)
 int fr_window__keeps(const struct fr_window_req *req, uint32_t pid);
 
 /* The name record of a syscall record r of window w (r points into
- * w->events), or NULL. */
+ * w->events), or NULL; its i-th (an epoll wait's ready fds), or NULL. */
 const struct fr_fdname *fr_window__name(const struct fr_window *w, const struct fr_rec *r);
+const struct fr_fdname *fr_window__name_at(const struct fr_window *w, const struct fr_rec *r,
+					   size_t i);
 
 /*
  * What a name record says, in words: "/var/lib/app/wal",

@@ -362,6 +362,7 @@ static void test_chain_bounds(void **state)
 	b.n = 0;
 	/* 701 waits for 702, which waits for 703, ... 710 */
 	for (uint32_t t = 701; t < 710; t++) {
+		sys(&b, 700, t, SYS_futex, 1000 * MS + t - 1, 1090 * MS - t, 0, 0);
 		blocked(&b, 700, t, 1000 * MS + t, 1090 * MS - t);
 		wake_by(&b, 700, t, 1089 * MS - t, 700, t + 1);
 	}

@@ -191,6 +191,7 @@ static int attach_name(const struct fr_ring_view *v, uint32_t cpu, struct fr_eve
 	int err;
 
 	e->name = -1;
+	e->nr_names = 0;
 	if (!v->names || !v->name_slots)
 		return 0;
 	while (l < r) { /* first position with ts >= e's - slack */
@@ -203,15 +204,17 @@ static int attach_name(const struct fr_ring_view *v, uint32_t cpu, struct fr_eve
 		else
 			r = mid;
 	}
-	for (uint64_t pos = l; pos < head && pos < l + 64; pos++) {
+	for (uint64_t pos = l; pos < head && pos < l + 64 && e->nr_names < FR_READY_MAX; pos++) {
 		if (!read_name(v, cpu, pos, &n) || n.tid != e->rec.tid || n.ts != e->rec.ts)
 			continue;
 		err = grow((void **)&b->nm, &b->cap_nm, b->nr_nm + 1, sizeof(*b->nm));
 		if (err)
 			return err;
 		b->nm[b->nr_nm] = n;
-		e->name = (int32_t)b->nr_nm++;
-		return 0;
+		if (!e->nr_names)
+			e->name = (int32_t)b->nr_nm;
+		b->nr_nm++;
+		e->nr_names++;
 	}
 	return 0;
 }
@@ -284,6 +287,7 @@ static int read_cpu(const struct fr_ring_view *v, uint32_t cpu, const struct fr_
 		b->ev[b->nr].cpu = cpu;
 		b->ev[b->nr].stack = -1;
 		b->ev[b->nr].name = -1;
+		b->ev[b->nr].nr_names = 0;
 		if (rec.type == FR_REC_SWITCH && (rec.flags & FR_SW_STACK))
 			err = attach_stack(v, cpu, &b->ev[b->nr], b, &w->stacks_lost);
 		else if (rec.type == FR_REC_SYSCALL && (rec.flags & FR_SYS_NAMED))
@@ -397,15 +401,23 @@ void fr_window__free(struct fr_window *w)
 	free(w);
 }
 
-const struct fr_fdname *fr_window__name(const struct fr_window *w, const struct fr_rec *r)
+const struct fr_fdname *fr_window__name_at(const struct fr_window *w, const struct fr_rec *r,
+					   size_t i)
 {
 	const struct fr_event *e = (const struct fr_event *)r; /* rec is the first member */
+	size_t n;
 
 	if (!w || !w->nr_events || e < w->events || e >= w->events + w->nr_events)
 		return NULL;
-	if (e->name < 0 || (size_t)e->name >= w->nr_names)
+	n = e->nr_names ? e->nr_names : 1; /* built by hand: one */
+	if (e->name < 0 || i >= n || (size_t)e->name + i >= w->nr_names)
 		return NULL;
-	return &w->names[e->name];
+	return &w->names[(size_t)e->name + i];
+}
+
+const struct fr_fdname *fr_window__name(const struct fr_window *w, const struct fr_rec *r)
+{
+	return fr_window__name_at(w, r, 0);
 }
 
 static void fmt_addr(char *buf, size_t len, int v6, const uint8_t *a, uint16_t port)

@@ -110,8 +110,14 @@ static void print_tables(FILE *out, const PbSnap *s)
 			const Flightrec__Snapshot__V1__ChainSegment *g = s->chain[i];
 
 			fr_fmt_duration(g->end_mono_ns - g->start_mono_ns, d1, sizeof(d1));
-			fprintf(out, "  %10s  %*s%u (%s) %s\n", d1, (int)(2 * (g->depth < 8 ? g->depth : 8)),
-				"", g->tid, g->thread_name, g->what);
+			if (g->handoff)
+				fprintf(out, "  %10s  %*s%u (%s) waits in %s for %u:\n", "->",
+					(int)(2 * (g->depth < 8 ? g->depth : 8)), "", g->tid,
+					g->thread_name, g->what, g->waker_tid);
+			else
+				fprintf(out, "  %10s  %*s%u (%s) %s\n", d1,
+					(int)(2 * (g->depth < 8 ? g->depth : 8)), "", g->tid,
+					g->thread_name, g->what);
 		}
 	}
 	if (s->n_syscalls) {

@@ -33,6 +33,7 @@ struct tacc {
 struct cause_acc {
 	struct fr_cause c[FR_MAX_CAUSES];
 	size_t n;
+	uint64_t longest[FR_MAX_CAUSES]; /* the longest single interval of each */
 	/* runnable time by the task that held the CPU */
 	struct {
 		uint32_t pid;
@@ -55,16 +56,34 @@ static void add_preemptor(struct cause_acc *a, uint32_t pid, uint64_t ns)
 	a->pre[i].ns += ns;
 }
 
+/* An event loop's wait: one cause however its waits ended (a timer of the
+ * loop's own may split one wait for an answer in two). */
+static bool is_loop_wait(uint8_t kind, uint32_t nr)
+{
+	const char *name = kind == FR_CAUSE_BLOCKED && nr != UINT32_MAX ? fr_syscall_name(nr) : NULL;
+
+	return name && (!strncmp(name, "epoll_wait", 10) || !strncmp(name, "epoll_pwait", 11) ||
+			!strcmp(name, "poll") || !strcmp(name, "ppoll") || !strcmp(name, "select") ||
+			!strcmp(name, "pselect6"));
+}
+
 static void add_cause(struct cause_acc *a, uint8_t kind, const char *what, uint64_t ns,
 		      uint32_t nr, uint32_t other)
 {
 	struct fr_cause *c = NULL;
+	bool loop = is_loop_wait(kind, nr);
 
 	if (!ns)
 		return;
 	for (size_t i = 0; i < a->n && !c; i++)
-		if (a->c[i].kind == kind && !strcmp(a->c[i].what, what))
+		if (a->c[i].kind == kind &&
+		    (loop ? a->c[i].nr == nr : !strcmp(a->c[i].what, what)))
 			c = &a->c[i];
+	/* a loop wait is told by the latest of its waits that was not short
+	 * beside the longest (intervals come in time order): what the thread
+	 * last waited for, not a brief wait at the span's edge */
+	if (c && loop && ns * 4 >= a->longest[c - a->c])
+		snprintf(c->what, sizeof(c->what), "%s", what);
 	if (!c && a->n < FR_MAX_CAUSES) {
 		c = &a->c[a->n++];
 		c->kind = kind;
@@ -80,6 +99,8 @@ static void add_cause(struct cause_acc *a, uint8_t kind, const char *what, uint6
 	}
 	c->ns += ns;
 	c->count++;
+	if (ns > a->longest[c - a->c])
+		a->longest[c - a->c] = ns;
 }
 
 /* The focus thread's syscall records (window indices), in exit order. */
@@ -133,29 +154,52 @@ static void runnable(struct cause_acc *a, uint32_t other, uint64_t ns)
 
 static void name_runnable(const struct fr_annotate_ctx *c, struct cause_acc *a)
 {
-	size_t best = 0;
-	char name[32] = "";
+	char names[MAX_PREEMPTORS][32], pids[96] = "";
+	uint64_t group_ns[MAX_PREEMPTORS] = { 0 };
+	size_t best = 0, in_best = 0, used = 0;
 
+	if (!a->npre)
+		return;
+	/* the tasks that held the CPU, grouped by name (three short-lived
+	 * processes of one program are one cause), ranked by how long */
+	for (size_t k = 0; k < a->npre; k++) {
+		snprintf(names[k], sizeof(names[k]), "?");
+		if (c->thread_name)
+			c->thread_name(c->ctx, a->pre[k].pid, a->pre[k].pid, names[k], sizeof(names[k]));
+	}
+	for (size_t k = 0; k < a->npre; k++)
+		for (size_t j = 0; j < a->npre; j++)
+			if (!strcmp(names[j], names[k]))
+				group_ns[k] += a->pre[j].ns;
+	for (size_t k = 1; k < a->npre; k++)
+		if (group_ns[k] > group_ns[best] ||
+		    (group_ns[k] == group_ns[best] && a->pre[k].ns > a->pre[best].ns))
+			best = k;
+	for (size_t k = 0; k < a->npre; k++) {
+		if (strcmp(names[k], names[best]))
+			continue;
+		if (in_best++ < 4 && used < sizeof(pids))
+			used += (size_t)snprintf(pids + used, sizeof(pids) - used, "%s%u",
+						 in_best > 1 ? ", " : "", a->pre[k].pid);
+	}
 	for (size_t i = 0; i < a->n; i++) {
 		struct fr_cause *cause = &a->c[i];
+		size_t others = a->npre - in_best;
+		char more[48] = "";
 
-		if (cause->kind != FR_CAUSE_RUNNABLE || !a->npre)
+		if (cause->kind != FR_CAUSE_RUNNABLE)
 			continue;
-		for (size_t k = 1; k < a->npre; k++)
-			if (a->pre[k].ns > a->pre[best].ns)
-				best = k;
 		cause->other_pid = a->pre[best].pid;
-		if (c->thread_name)
-			c->thread_name(c->ctx, cause->other_pid, cause->other_pid, name, sizeof(name));
-		if (a->npre > 1)
+		if (others)
+			snprintf(more, sizeof(more), " and %zu other%s", others, others > 1 ? "s" : "");
+		if (in_best > 1)
 			snprintf(cause->what, sizeof(cause->what),
-				 "waiting for CPU: preempted by pid %u (%s) and %zu other%s",
-				 cause->other_pid, name[0] ? name : "?", a->npre - 1,
-				 a->npre > 2 ? "s" : "");
+				 "waiting for CPU: preempted by %zu processes (%s) (pids %s%s)%s", in_best,
+				 names[best], pids, in_best > 4 ? ", ..." : "", more);
 		else
 			snprintf(cause->what, sizeof(cause->what),
-				 "waiting for CPU: preempted by pid %u (%s)", cause->other_pid,
-				 name[0] ? name : "?");
+				 "waiting for CPU: preempted by pid %u (%s)%s", cause->other_pid,
+				 names[best], more);
 	}
 }
 
@@ -309,61 +353,76 @@ static int add_tid(uint32_t **tids, size_t *n, size_t *cap, uint32_t tid)
  * span times come from the SDK's clock, mapped onto the kernel's. */
 #define AT_INSTANT_NS 3000000ull
 
-static uint64_t dist(uint64_t t, uint64_t lo, uint64_t hi)
-{
-	return t < lo ? lo - t : t > hi ? t - hi : 0;
-}
-
 /*
- * How far from instant t thread tid of the span's process was last seen
- * active: in a syscall, or switching in or out (UINT64_MAX: never within
- * AT_INSTANT_NS). The thread that took a request and sent its answer is
- * the nearest at the span's start and at its end; a pool worker handed
- * the work, or an idle thread, is not.
+ * When thread tid of the span's process was first (first) or last (!first)
+ * active within AT_INSTANT_NS of instant t: entering or leaving a syscall,
+ * switching in or out, being woken. UINT64_MAX when it was not; at the
+ * start also when its first activity there was being woken by a thread of
+ * its own process (a helper handed work, not the thread that took the
+ * request).
  */
-static uint64_t distance_at(const struct fr_window *w, const struct fr_annotate_ctx *c,
-			    uint32_t tid, uint64_t t)
+static uint64_t active_near(const struct fr_window *w, const struct fr_annotate_ctx *c,
+			    uint32_t tid, uint64_t t, bool first)
 {
 	uint64_t lo = t > AT_INSTANT_NS ? t - AT_INSTANT_NS : 0, hi = t + AT_INSTANT_NS;
-	uint64_t best = UINT64_MAX, d;
+	uint64_t found = UINT64_MAX;
 
 	for (size_t i = 0; i < w->nr_events; i++) {
 		const struct fr_rec *r = &w->events[i].rec;
+		uint64_t at = r->ts;
+		bool mine = false, by_sibling = false;
 
-		if (r->ts < lo)
+		if (r->type == FR_REC_SYSCALL && r->tid == tid && r->pid == c->pid) {
+			uint64_t b = (r->flags & FR_SYS_NO_ENTRY) ? r->ts : fr_an_sys_begin(r);
+
+			mine = true; /* entering or leaving it, whichever is in range */
+			if (first)
+				at = b >= lo ? b : r->ts;
+			else
+				at = r->ts <= hi ? r->ts : b;
+		} else if (r->type == FR_REC_SWITCH) {
+			mine = (r->tid == tid && r->pid == c->pid) ||
+			       (r->sw.next_tid == tid && r->sw.next_pid == c->pid);
+		} else if (r->type == FR_REC_WAKEUP && r->tid == tid && r->pid == c->pid) {
+			mine = true;
+			by_sibling = r->wk.waker_pid == c->pid && r->wk.waker_tid != tid &&
+				     !(r->flags & (FR_WK_HARDIRQ | FR_WK_TIMER | FR_WK_SOFTIRQ));
+		}
+		if (!mine || at < lo || at > hi)
 			continue;
-		if (r->type == FR_REC_SYSCALL && r->tid == tid && r->pid == c->pid &&
-		    !(r->flags & FR_SYS_NO_ENTRY) && fr_an_sys_begin(r) <= hi)
-			d = dist(t, fr_an_sys_begin(r), r->ts);
-		else if (r->ts <= hi && r->type == FR_REC_SWITCH &&
-			 ((r->tid == tid && r->pid == c->pid) ||
-			  (r->sw.next_tid == tid && r->sw.next_pid == c->pid)))
-			d = dist(t, r->ts, r->ts);
-		else
-			continue;
-		if (d < best)
-			best = d;
+		if (first && (found == UINT64_MAX || at < found)) {
+			if (by_sibling)
+				return UINT64_MAX;
+			found = at;
+		} else if (!first && (found == UINT64_MAX || at > found)) {
+			found = at;
+		}
 	}
-	return best <= AT_INSTANT_NS ? best : UINT64_MAX;
+	return found;
 }
 
-/* Marks the thread nearest the span's start and the one nearest its end. */
+/*
+ * Marks the thread that took the request (the first active near the span's
+ * start, not woken by a sibling) and the one that answered (the last
+ * active near its end). Nearness, not the exact instants: the SDK's clock
+ * drifts from the kernel's by up to a millisecond or so.
+ */
 static void mark_at_instants(const struct fr_window *w, const struct fr_annotate_ctx *c,
 			     struct fr_thread_evidence *t, size_t nt)
 {
-	uint64_t bs = UINT64_MAX, be = UINT64_MAX;
+	uint64_t bs = UINT64_MAX, be = 0;
 	size_t is = nt, ie = nt;
 
 	for (size_t i = 0; i < nt; i++) {
-		uint64_t ds = distance_at(w, c, t[i].tid, c->span_start);
-		uint64_t de = distance_at(w, c, t[i].tid, c->span_end);
+		uint64_t s = active_near(w, c, t[i].tid, c->span_start, true);
+		uint64_t e = active_near(w, c, t[i].tid, c->span_end, false);
 
-		if (ds < bs) {
-			bs = ds;
+		if (s != UINT64_MAX && s < bs) {
+			bs = s;
 			is = i;
 		}
-		if (de < be) {
-			be = de;
+		if (e != UINT64_MAX && e >= be) {
+			be = e;
 			ie = i;
 		}
 	}
@@ -527,56 +586,131 @@ static void ender_words(const struct fr_annotate_ctx *c, const struct fr_chain_s
 	}
 }
 
-/* The total time of the segments at depth >= min_depth of task tid doing what. */
-static uint64_t seg_total(const struct fr_chain *ch, uint32_t tid, const char *what, int min_depth)
+/* What a segment was in, on CPU or blocked alike: "fsync(/x)" for both
+ * "on CPU in fsync(/x)" and "fsync(/x)". */
+static const char *seg_res(const struct fr_chain_seg *s)
+{
+	return !strncmp(s->what, "on CPU in ", 10) ? s->what + 10 : s->what;
+}
+
+/* The total time of the segments at depth >= min_depth of task tid in
+ * resource res (NULL: any). */
+static uint64_t seg_total(const struct fr_chain *ch, uint32_t tid, const char *res, int min_depth)
 {
 	uint64_t ns = 0;
 
 	for (size_t k = 0; k < ch->n; k++)
 		if (ch->seg[k].depth >= min_depth && ch->seg[k].tid == tid &&
-		    (!what || !strcmp(ch->seg[k].what, what)))
+		    (!res || !strcmp(seg_res(&ch->seg[k]), res)))
 			ns += ch->seg[k].end - ch->seg[k].start;
 	return ns;
 }
 
+/* The longest blocked segment of tid in res, or NULL. */
+static const struct fr_chain_seg *longest_wait(const struct fr_chain *ch, uint32_t tid,
+					       const char *res)
+{
+	const struct fr_chain_seg *best = NULL;
+
+	for (size_t k = 0; k < ch->n; k++) {
+		const struct fr_chain_seg *s = &ch->seg[k];
+
+		if (s->depth && s->tid == tid && s->state == FR_SEG_BLOCKED &&
+		    !strcmp(seg_res(s), res) && (!best || s->end - s->start > best->end - best->start))
+			best = s;
+	}
+	return best;
+}
+
+/* Per depth-1 task, the time of the chain below the span's thread it
+ * stood in for (its own segments and everything deeper in its runs). */
+static uint64_t subtree_ns(const struct fr_chain *ch, uint32_t tid)
+{
+	uint32_t owner = 0;
+	uint64_t ns = 0;
+
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct fr_chain_seg *s = &ch->seg[i];
+
+		if (!s->depth) {
+			owner = 0;
+			continue;
+		}
+		if (!owner && s->depth == 1)
+			owner = s->tid;
+		if (owner == tid)
+			ns += s->end - s->start;
+	}
+	return ns;
+}
+
+/* The hand-off of task tid at depth 1 with the most time below it. */
+static const struct fr_chain_seg *first_handoff(const struct fr_chain *ch, uint32_t tid)
+{
+	const struct fr_chain_seg *best = NULL;
+	uint64_t best_ns = 0;
+
+	for (size_t i = 0; i < ch->n; i++) {
+		uint64_t ns = 0;
+
+		if (!ch->seg[i].handoff || ch->seg[i].depth != 1 || ch->seg[i].tid != tid)
+			continue;
+		for (size_t j = i + 1; j < ch->n && ch->seg[j].depth >= 2; j++)
+			ns += ch->seg[j].end - ch->seg[j].start;
+		if (!best || ns > best_ns) {
+			best = &ch->seg[i];
+			best_ns = ns;
+		}
+	}
+	return best;
+}
+
 /*
  * The wake-up chain in words, after the verdict: who ended the span's
- * thread's waits (the first link) and where the time went at the end of
- * the chain (the root: the task and state below the span's thread that took
- * the most time, and what ended it when it was a wait). Without a first
- * link, who or what ended the span thread's longest wait.
+ * thread's waits (the first link: the task one wake-up down that stood in
+ * for the most), what that task itself waited in and for whom when the
+ * chain went deeper, and where the time went at the end of the chain (the
+ * root: the task and resource below the span's thread that took the most
+ * time, with what ended it when it was a wait). Without a first link that
+ * stood in for a fifth of the span, who or what ended the span thread's
+ * longest wait.
  */
 static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev)
 {
 	const struct fr_chain *ch = &ev->chain;
-	const struct fr_chain_seg *root = NULL, *first = NULL, *own = NULL;
+	const struct fr_chain_seg *root = NULL, *first = NULL, *own = NULL, *hand;
 	uint64_t root_ns = 0, first_ns = 0;
-	char dur[32], fw[96], rw[96], end[160], clause[512];
-	unsigned pct;
+	char dur[32], fw[96], rw[96], hw[96], end[160], clause[1024];
+	const char *res;
 	size_t used = strlen(ev->verdict);
+	unsigned pct;
+	bool in;
 
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct fr_chain_seg *s = &ch->seg[i];
 		uint64_t ns;
 
+		if (s->handoff)
+			continue;
 		if (!s->depth) {
 			if (s->state == FR_SEG_BLOCKED &&
 			    (!own || s->end - s->start > own->end - own->start))
 				own = s;
 			continue;
 		}
-		ns = seg_total(ch, s->tid, s->what, 1);
+		ns = seg_total(ch, s->tid, seg_res(s), 1);
 		if (ns > root_ns || (ns == root_ns && root && s->depth > root->depth)) {
 			root_ns = ns;
 			root = s;
 		}
-		if (s->depth == 1 && (ns = seg_total(ch, s->tid, NULL, 1)) > first_ns) {
+		if (s->depth == 1 && (ns = subtree_ns(ch, s->tid)) > first_ns) {
 			first_ns = ns;
 			first = s;
 		}
 	}
-	if (!first) {
-		/* nobody below: say what ended the longest wait */
+	if (!first || first_ns * 5 < ev->span_ns) {
+		/* nobody below, or only briefly (the request's sender at the
+		 * span's edge): say what ended the longest wait */
 		if (own) {
 			ender_words(c, own, end, sizeof(end));
 			snprintf(ev->verdict + used, sizeof(ev->verdict) - used, "%s", end);
@@ -586,15 +720,36 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 	task_words(c, first->pid, first->tid, fw, sizeof(fw));
 	task_words(c, root->pid, root->tid, rw, sizeof(rw));
 	fr_fmt_duration(root_ns, dur, sizeof(dur));
-	pct = first_ns ? (unsigned)((root_ns * 100 + first_ns / 2) / first_ns) : 100;
-	ender_words(c, root, end, sizeof(end));
-	if (root->tid == first->tid)
-		snprintf(clause, sizeof(clause), " until %s woke it, which spent %u%% of it (%s) %s%s%s",
-			 fw, pct > 100 ? 100 : pct, dur,
-			 root->state == FR_SEG_BLOCKED ? "in " : "", root->what, end);
-	else
-		snprintf(clause, sizeof(clause), " until %s woke it; down its chain %s was %s%s for %s%s",
-			 fw, rw, root->state == FR_SEG_BLOCKED ? "in " : "", root->what, dur, end);
+	pct = (unsigned)((root_ns * 100 + first_ns / 2) / first_ns);
+	/* in a syscall (on CPU or blocked alike), else the state itself */
+	res = seg_res(root);
+	in = root->state == FR_SEG_BLOCKED || res != root->what;
+	end[0] = '\0';
+	if (longest_wait(ch, root->tid, res))
+		ender_words(c, longest_wait(ch, root->tid, res), end, sizeof(end));
+	hand = root->tid == first->tid ? NULL : first_handoff(ch, first->tid);
+	if (!hand) {
+		if (root->tid == first->tid)
+			snprintf(clause, sizeof(clause),
+				 " until %s woke it, which spent %u%% of it (%s) %s%s%s", fw,
+				 pct > 100 ? 100 : pct, dur, in ? "in " : "", res, end);
+		else
+			snprintf(clause, sizeof(clause),
+				 " until %s woke it; down its chain %s was %s%s for %s%s", fw, rw,
+				 in ? "in " : "", res, dur, end);
+	} else {
+		/* the first link waited too: in what, for whom, and below that */
+		task_words(c, hand->waker_pid, hand->waker_tid, hw, sizeof(hw));
+		if (hand->waker_tid == root->tid)
+			snprintf(clause, sizeof(clause),
+				 " until %s woke it, which was in %s until %s woke it, which was "
+				 "%s%s for %s%s", fw, hand->what, hw, in ? "in " : "", res, dur, end);
+		else
+			snprintf(clause, sizeof(clause),
+				 " until %s woke it, which was in %s until %s woke it; down the chain "
+				 "%s was %s%s for %s%s", fw, hand->what, hw, rw, in ? "in " : "", res,
+				 dur, end);
+	}
 	snprintf(ev->verdict + used, sizeof(ev->verdict) - used, "%s", clause);
 }
 
@@ -644,11 +799,12 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 		if (c->thread_name)
 			c->thread_name(c->ctx, c->pid, tids[i], t->name, sizeof(t->name));
 	}
-	/* above work: the thread nearest the span's start and end (it took the
-	 * request and answered it), then one nearest either */
+	/* above work: the thread that took the request and answered it, then
+	 * the one that took it (a helper is woken by it; who ran last near
+	 * the end is the weaker sign), then the one that answered */
 	mark_at_instants(w, c, ev->threads, nt);
 	for (size_t i = 0; i < nt; i++)
-		ev->threads[i].score += 1e16 * (ev->threads[i].at_start + ev->threads[i].at_end);
+		ev->threads[i].score += 2e16 * ev->threads[i].at_start + 1e16 * ev->threads[i].at_end;
 	ev->nr_threads = nt;
 	qsort(ev->threads, nt, sizeof(*ev->threads), cmp_thread);
 	if (nt) {
@@ -658,12 +814,12 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 				 "the span's thread.id attribute");
 		else if (ev->threads[0].at_start && ev->threads[0].at_end)
 			snprintf(ev->focus_reason, sizeof(ev->focus_reason),
-				 "%sthe one active at the span's start and end: it took the request "
+				 "%sthe one active near the span's start and end: it took the request "
 				 "and answered (of %zu threads)",
 				 c->hint_tid ? "thread.id not in the window; " : "", nt);
 		else if (ev->threads[0].at_start || ev->threads[0].at_end)
 			snprintf(ev->focus_reason, sizeof(ev->focus_reason),
-				 "%sthe one active at the span's %s (of %zu threads)",
+				 "%sthe one active near the span's %s (of %zu threads)",
 				 c->hint_tid ? "thread.id not in the window; " : "",
 				 ev->threads[0].at_start ? "start" : "end", nt);
 		else

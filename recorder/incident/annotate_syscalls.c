@@ -24,6 +24,74 @@ uint64_t fr_an_overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
 	return hi > lo ? hi - lo : 0;
 }
 
+/* The last wake-up of r's thread inside syscall r that a task did. */
+static const struct fr_rec *task_wake_in(const struct fr_window *w, const struct fr_rec *r)
+{
+	uint64_t begin = fr_an_sys_begin(r);
+	const struct fr_rec *best = NULL;
+	size_t lo = 0, hi = w->nr_events;
+
+	while (lo < hi) { /* events are in time order */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->events[mid].rec.ts < begin)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < w->nr_events && w->events[i].rec.ts <= r->ts; i++) {
+		const struct fr_rec *k = &w->events[i].rec;
+
+		if (k->type == FR_REC_WAKEUP && k->tid == r->tid && k->wk.waker_tid &&
+		    !(k->flags & (FR_WK_HARDIRQ | FR_WK_TIMER)))
+			best = k;
+	}
+	return best;
+}
+
+/* Is m the other end of inet connection n (the same connection, seen from
+ * the other side)? */
+static bool mirrors(const struct fr_fdname *n, const struct fr_fdname *m)
+{
+	size_t alen = n->kind == FR_NAME_INET ? 4 : 16;
+
+	return m->kind == n->kind && m->sport == n->dport && m->dport == n->sport &&
+	       !memcmp(m->saddr, n->daddr, alen) && !memcmp(m->daddr, n->saddr, alen);
+}
+
+/*
+ * Of the fds an epoll wait returned ready, the one the task that woke it
+ * made ready: a connection whose other end the window saw too (a process
+ * it keeps waited on it), a unix socket whose peer is the waker, a pipe
+ * the waker used; else the first.
+ */
+static const struct fr_fdname *ready_fd_that_woke(const struct fr_window *w,
+						  const struct fr_rec *r)
+{
+	const struct fr_fdname *first = fr_window__name(w, r), *n;
+	const struct fr_rec *wake = NULL;
+
+	if (!first || !fr_window__name_at(w, r, 1))
+		return first; /* one or none: nothing to choose */
+	wake = task_wake_in(w, r);
+	for (size_t i = 0; (n = fr_window__name_at(w, r, i)); i++) {
+		if (wake && n->kind == FR_NAME_UNIX && n->peer_pid == wake->wk.waker_pid)
+			return n;
+		for (size_t k = 0; k < w->nr_names; k++) {
+			const struct fr_fdname *m = &w->names[k];
+
+			if (m == n || m->tid == n->tid)
+				continue;
+			if ((n->kind == FR_NAME_INET || n->kind == FR_NAME_INET6) && mirrors(n, m))
+				return n;
+			if (wake && n->kind == FR_NAME_PIPE && m->kind == FR_NAME_PIPE &&
+			    m->ino == n->ino && m->tid == wake->wk.waker_tid)
+				return n;
+		}
+	}
+	return first;
+}
+
 /*
  * "fsync(/var/lib/app/wal)", "read(tcp 127.0.0.1:41234 → 127.0.0.1:8081)",
  * "epoll_pwait until fd 23 (tcp ...) was ready", "futex (lock or condition
@@ -51,6 +119,7 @@ void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_win
 		return;
 	}
 	if (!strncmp(name, "epoll_", 6) && strcmp(name, "epoll_ctl")) {
+		n = ready_fd_that_woke(w, r);
 		if (n && n->role == FR_NAME_ROLE_READY)
 			snprintf(buf, len, "%s until fd %d (%s) was ready", name, n->fd,
 				 fr_fdname__format(n, res, sizeof(res)));

@@ -35,13 +35,54 @@ struct walk {
 	size_t cap;
 	int max_depth;
 	uint32_t path[FR_CHAIN_MAX_DEPTH + 1]; /* tids on the way down */
+	size_t emitted; /* segments emitted or merged into others, ever */
 	bool oom;
 };
+
+/*
+ * Makes room in a full chain: a segment shorter than a threshold joins the
+ * segment before it when both are of one task at one depth (the longer one
+ * keeps its description; time is kept whole). The threshold starts at a
+ * thousandth of the span and doubles until half the room is free.
+ */
+static void compact(struct walk *k)
+{
+	struct fr_chain *o = k->out;
+	uint64_t span = k->c->span_end - k->c->span_start;
+	uint64_t thr = span / 1000 ? span / 1000 : 1;
+
+	while (o->n > FR_CHAIN_MAX_SEGS / 2 && thr <= span) {
+		size_t out = 0;
+
+		for (size_t i = 0; i < o->n; i++) {
+			struct fr_chain_seg *s = &o->seg[i], *last = out ? &o->seg[out - 1] : NULL;
+
+			if (last && last->tid == s->tid && last->depth == s->depth &&
+			    last->end == s->start && !last->handoff && !s->handoff &&
+			    (s->end - s->start < thr || last->end - last->start < thr)) {
+				if (s->end - s->start > last->end - last->start) {
+					uint64_t start = last->start;
+
+					*last = *s;
+					last->start = start;
+				} else {
+					last->end = s->end;
+				}
+				continue;
+			}
+			o->seg[out++] = *s;
+		}
+		o->n = out;
+		thr *= 2;
+	}
+}
 
 static struct fr_chain_seg *emit(struct walk *k)
 {
 	struct fr_chain *o = k->out;
 
+	if (o->n == FR_CHAIN_MAX_SEGS)
+		compact(k);
 	if (o->n == k->cap) {
 		size_t cap = k->cap ? k->cap * 2 : 16;
 		struct fr_chain_seg *p;
@@ -59,6 +100,7 @@ static struct fr_chain_seg *emit(struct walk *k)
 		k->cap = cap;
 	}
 	memset(&o->seg[o->n], 0, sizeof(o->seg[0]));
+	k->emitted++;
 	return &o->seg[o->n++];
 }
 
@@ -166,35 +208,50 @@ static void segment(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum 
 		    uint64_t t0, uint64_t t1, const struct fr_event *out, const struct fr_rec *wake,
 		    const struct fr_rec *sys)
 {
-	struct fr_chain_seg *s;
+	struct fr_chain_seg n = { 0 }, *s;
 
 	if (t1 <= t0)
 		return;
+	n.pid = pid;
+	n.tid = tid;
+	n.state = (uint8_t)st;
+	n.depth = (uint8_t)depth;
+	n.start = t0;
+	n.end = t1;
+	if (st == FR_SEG_BLOCKED && wake) {
+		n.irq = woken_by_task(k, wake) ? 0 : irq_kind(wake);
+		n.irq_detail = (uint8_t)wake->wk.ctx;
+		if (!n.irq) {
+			n.waker_pid = wake->wk.waker_pid;
+			n.waker_tid = wake->wk.waker_tid;
+		}
+	}
+	describe(k, &n, out, sys);
+	/* the same doing as the segment before, right after it: one segment */
+	if (k->out->n) {
+		struct fr_chain_seg *last = &k->out->seg[k->out->n - 1];
+
+		if (last->tid == tid && last->state == n.state && last->depth == n.depth &&
+		    last->end == t0 && n.state != FR_SEG_BLOCKED && !strcmp(last->what, n.what)) {
+			last->end = t1;
+			k->emitted++;
+			return;
+		}
+	}
 	s = emit(k);
 	if (!s) {
 		if (k->out->n)
 			k->out->seg[k->out->n - 1].end = t1; /* bounded: extend the last */
+		k->emitted++;
 		return;
 	}
-	s->pid = pid;
-	s->tid = tid;
-	s->state = (uint8_t)st;
-	s->depth = (uint8_t)depth;
-	s->start = t0;
-	s->end = t1;
-	if (st == FR_SEG_BLOCKED && wake) {
-		s->irq = woken_by_task(k, wake) ? 0 : irq_kind(wake);
-		s->irq_detail = (uint8_t)wake->wk.ctx;
-		if (!s->irq) {
-			s->waker_pid = wake->wk.waker_pid;
-			s->waker_tid = wake->wk.waker_tid;
-		}
-	}
-	describe(k, s, out, sys);
+	*s = n;
 }
 
 /* A running stretch, split where tid entered and left its syscalls: time on
- * CPU inside a syscall belongs to it. */
+ * CPU inside a syscall belongs to it (a call shorter than
+ * FR_CHAIN_MIN_SYS_NS stays part of the running around it). */
+#define FR_CHAIN_MIN_SYS_NS 50000ull
 static void running(struct walk *k, uint32_t pid, uint32_t tid, int depth, uint64_t t0,
 		    uint64_t t1)
 {
@@ -212,6 +269,8 @@ static void running(struct walk *k, uint32_t pid, uint32_t tid, int depth, uint6
 		e = r->ts;
 		if (e <= cursor || b >= t1)
 			continue;
+		if ((e < t1 ? e : t1) - (b > cursor ? b : cursor) < FR_CHAIN_MIN_SYS_NS)
+			continue; /* a short call stays part of the running around it */
 		if (b > cursor) {
 			segment(k, pid, tid, depth, FR_SEG_RUNNING, cursor, b, NULL, NULL, NULL);
 			cursor = b;
@@ -266,19 +325,33 @@ static uint8_t irq_kind(const struct fr_rec *wake)
 	return FR_CHAIN_IRQ_OTHER; /* on an idle CPU */
 }
 
-/* Does the window hold the records of task tid (can the chain go there)? */
-static bool has_records(const struct walk *k, uint32_t tid)
+/*
+ * From when the window's records tell what task tid was doing (UINT64_MAX:
+ * never). A process followed only since it woke or was woken by a followed
+ * one (a link) has records from then on; before, nothing is known of it.
+ */
+static uint64_t known_from(const struct walk *k, uint32_t tid)
 {
+	uint64_t from = UINT64_MAX;
+	bool followed = false;
 	size_t lo, hi;
 
 	events_of(k, tid, &lo, &hi);
 	for (size_t j = lo; j < hi; j++) {
 		const struct fr_rec *r = &k->w->events[k->ix[j].i].rec;
+		uint64_t t = r->ts;
 
-		if ((r->type == FR_REC_SWITCH || r->type == FR_REC_SYSCALL) && r->tid == tid)
-			return true;
+		if (r->type == FR_REC_SYSCALL && r->tid == tid && !(r->flags & FR_SYS_NO_ENTRY))
+			t = fr_an_sys_begin(r);
+		else if (r->type == FR_REC_WAKEUP && r->tid != tid)
+			continue; /* it woke another: says nothing of before */
+		if (t < from)
+			from = t;
+		followed |= r->type == FR_REC_SYSCALL && r->tid == tid;
 	}
-	return false;
+	/* only a followed task has syscall records; of another the window has
+	 * only what followed ones did with it (switches, wake-ups) */
+	return followed ? from : UINT64_MAX;
 }
 
 static bool on_path(const struct walk *k, int depth, uint32_t tid)
@@ -299,24 +372,120 @@ static void stretch(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum 
 	if (t1 <= t0)
 		return;
 	if (st == FR_SEG_BLOCKED && wake && woken_by_task(k, wake) && wake->wk.waker_tid != tid &&
-	    depth < k->max_depth && !on_path(k, depth + 1, wake->wk.waker_tid) &&
-	    has_records(k, wake->wk.waker_tid)) {
-		size_t before = k->out->n;
+	    !(wake->flags & FR_WK_KTHREAD) && fr_window__keeps(&k->w->req, wake->wk.waker_pid) &&
+	    depth < k->max_depth && !on_path(k, depth + 1, wake->wk.waker_tid)) {
+		uint64_t from = known_from(k, wake->wk.waker_tid);
+		size_t before;
 
-		k->path[depth] = tid;
-		walk(k, wake->wk.waker_pid, wake->wk.waker_tid, t0, t1, depth + 1);
-		if (k->out->n > before)
-			return;
+		if (from < t1) {
+			const struct fr_rec *sys = syscall_at(k, tid, t1 - 1);
+			struct fr_chain_seg *h;
+
+			if (!sys)
+				sys = syscall_at(k, tid, t0);
+			/* the part before the waker's records stays this task's wait */
+			if (from > t0) {
+				segment(k, pid, tid, depth, st, t0, from, out, wake, sys);
+				t0 = from;
+			}
+			/* the hand-off: what this task waited in, for whom */
+			h = emit(k);
+			if (h) {
+				h->pid = pid;
+				h->tid = tid;
+				h->state = FR_SEG_BLOCKED;
+				h->depth = (uint8_t)depth;
+				h->start = h->end = t0;
+				h->handoff = 1;
+				h->waker_pid = wake->wk.waker_pid;
+				h->waker_tid = wake->wk.waker_tid;
+				describe(k, h, out, sys);
+			}
+			before = k->emitted;
+			k->path[depth] = tid;
+			walk(k, wake->wk.waker_pid, wake->wk.waker_tid, t0, t1, depth + 1);
+			if (k->emitted > before)
+				return;
+			if (h && k->out->n && k->out->seg[k->out->n - 1].handoff)
+				k->out->n--; /* nothing below after all: no hand-off */
+		}
 	}
-	if (st == FR_SEG_RUNNING)
+	if (st == FR_SEG_RUNNING) {
 		running(k, pid, tid, depth, t0, t1);
-	else
-		segment(k, pid, tid, depth, st, t0, t1, out, wake, syscall_at(k, tid, t0));
+	} else {
+		/* the syscall it was in when the wait ended (joined loop waits: the
+		 * last), else when it began */
+		const struct fr_rec *sys = syscall_at(k, tid, t1 - 1);
+
+		segment(k, pid, tid, depth, st, t0, t1, out, wake, sys ? sys : syscall_at(k, tid, t0));
+	}
+}
+
+/* One state of a task over [t0, t1), before it is explained. */
+struct stretch_rec {
+	enum fr_seg_state st;
+	uint64_t t0, t1;
+	const struct fr_event *out;  /* its last switch-out */
+	const struct fr_rec *wake;   /* blocked: the wake-up that ended it */
+};
+
+/* The syscall of a blocked stretch is an event loop's wait. */
+static bool loop_wait(const struct walk *k, uint32_t tid, const struct stretch_rec *s)
+{
+	const struct fr_rec *sys = syscall_at(k, tid, s->t0);
+	const char *name = sys ? fr_syscall_name(sys->aux) : NULL;
+
+	return name && (!strncmp(name, "epoll_wait", 10) || !strncmp(name, "epoll_pwait", 11) ||
+			!strcmp(name, "poll") || !strcmp(name, "ppoll") || !strcmp(name, "select") ||
+			!strcmp(name, "pselect6"));
+}
+
+/* The most a thread may run between two loop waits that are one wait. */
+#define LOOP_BLIP_NS 2000000ull
+
+/*
+ * An event loop waiting for an answer is often woken meanwhile by a timer
+ * or an interrupt of its own (a telemetry batch timer, say), runs briefly
+ * and waits again: one wait for the answer, ended by whoever gave it. So
+ * loop waits ended by no task (or by the recorder, answering the export
+ * of the spans), each followed by less than LOOP_BLIP_NS of running, join
+ * the next loop wait (which keeps its end and its waker).
+ * Returns the new count.
+ */
+static size_t join_loop_waits(const struct walk *k, uint32_t tid, struct stretch_rec *s, size_t n)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		s[out++] = s[i];
+		if (out < 2)
+			continue;
+		for (size_t j = out - 1; j-- > 0;) {
+			struct stretch_rec *a = &s[j], *b = &s[out - 1];
+			uint64_t between = 0;
+
+			if (b->st != FR_SEG_BLOCKED || a->st != FR_SEG_BLOCKED)
+				continue;
+			for (size_t m = j + 1; m < out - 1; m++)
+				between += s[m].t1 - s[m].t0;
+			if (between > LOOP_BLIP_NS ||
+			    (a->wake && woken_by_task(k, a->wake) &&
+			     (!k->c->ignore_pid || a->wake->wk.waker_pid != k->c->ignore_pid)) ||
+			    !loop_wait(k, tid, a) || !loop_wait(k, tid, b))
+				break;
+			a->t1 = b->t1;
+			a->wake = b->wake;
+			out = j + 1;
+			break;
+		}
+	}
+	return out;
 }
 
 /*
  * tid's states over [a, b): from its switch and wake-up records; before
- * its first record, the state the first one implies.
+ * its first record, the state the first one implies. Then each stretch is
+ * explained (stretch()), loop waits joined first.
  */
 static void walk(struct walk *k, uint32_t pid, uint32_t tid, uint64_t a, uint64_t b, int depth)
 {
@@ -324,10 +493,16 @@ static void walk(struct walk *k, uint32_t pid, uint32_t tid, uint64_t a, uint64_
 	enum fr_seg_state st = 0;
 	const struct fr_event *out = NULL;
 	uint64_t since = a;
-	size_t lo, hi;
+	struct stretch_rec *sr;
+	size_t lo, hi, n = 0;
 
 	events_of(k, tid, &lo, &hi);
-	for (size_t j = lo; j < hi && !k->oom; j++) {
+	sr = malloc((hi - lo + 1) * sizeof(*sr));
+	if (!sr) {
+		k->oom = true;
+		return;
+	}
+	for (size_t j = lo; j < hi; j++) {
 		const struct fr_event *e = &w->events[k->ix[j].i];
 		const struct fr_rec *r = &e->rec;
 		enum fr_seg_state next;
@@ -352,17 +527,22 @@ static void walk(struct walk *k, uint32_t pid, uint32_t tid, uint64_t a, uint64_
 				st = next == FR_SEG_RUNNING	  ? FR_SEG_RUNNABLE
 				     : next == FR_SEG_RUNNABLE && wake ? FR_SEG_BLOCKED
 									 : FR_SEG_RUNNING;
-			stretch(k, pid, tid, depth, st, since, t, out, wake);
+			if (t > since)
+				sr[n++] = (struct stretch_rec){ st, since, t, out, wake };
 			since = t;
 		}
 		if (r->type == FR_REC_SWITCH && r->tid == tid)
 			out = e;
 		st = next;
 		if (r->ts >= b)
-			return;
+			break;
 	}
 	if (since < b)
-		stretch(k, pid, tid, depth, st ? st : FR_SEG_RUNNING, since, b, out, NULL);
+		sr[n++] = (struct stretch_rec){ st ? st : FR_SEG_RUNNING, since, b, out, NULL };
+	n = join_loop_waits(k, tid, sr, n);
+	for (size_t i = 0; i < n && !k->oom; i++)
+		stretch(k, pid, tid, depth, sr[i].st, sr[i].t0, sr[i].t1, sr[i].out, sr[i].wake);
+	free(sr);
 }
 
 int fr_chain__walk(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t tid,

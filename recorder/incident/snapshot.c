@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "fr_log.h"
@@ -136,6 +137,7 @@ static bool keep_also(struct fr_window_req *req, uint32_t pid)
  */
 static bool add_waited_for(const struct fr_window *w, struct fr_window_req *req)
 {
+	uint32_t self = (uint32_t)getpid(); /* never followed: no records */
 	bool added = false;
 
 	for (size_t i = 0; i < w->nr_events; i++) {
@@ -144,7 +146,7 @@ static bool add_waited_for(const struct fr_window *w, struct fr_window_req *req)
 
 		if (!fr_window__keeps(req, r->pid))
 			continue;
-		if (r->type == FR_REC_WAKEUP && r->wk.waker_tid &&
+		if (r->type == FR_REC_WAKEUP && r->wk.waker_tid && r->wk.waker_pid != self &&
 		    !(r->flags & (FR_WK_HARDIRQ | FR_WK_TIMER | FR_WK_KTHREAD)) &&
 		    (!(r->flags & FR_WK_SOFTIRQ) || r->wk.waker_sys != FR_NO_SYSCALL))
 			added |= keep_also(req, r->wk.waker_pid);
@@ -195,6 +197,7 @@ int fr_snapshotter__annotate(struct fr_snapshotter *s, const struct fr_incident_
 		.thread_name = thread_name_cb,
 		.ctx = wk,
 		.ksyms = s->ksyms,
+		.ignore_pid = (uint32_t)getpid(),
 	};
 
 	wk->names = fr_names__new(w);

@@ -154,14 +154,19 @@ static int fill_fds(struct fr_arena *a, const struct fr_window *w, PbSnap *snap)
 	snap->fds = FR_ANEW(a, PbFd *, w->nr_names);
 	if (!snap->fd_names || !snap->fds)
 		return -ENOMEM;
-	for (size_t i = 0; i < w->nr_events; i++) {
-		const struct fr_fdname *n = fr_window__name(w, &w->events[i].rec);
+	for (size_t i = 0, j = 0; i < w->nr_events; j++) {
+		const struct fr_fdname *n = fr_window__name_at(w, &w->events[i].rec, j);
 		char text[200];
 		PbFdName *f;
 		bool dup = false;
 
-		if (!n || snap->n_fd_names >= w->nr_names)
+		if (!n) {
+			i++;
+			j = (size_t)-1;
 			continue;
+		}
+		if (snap->n_fd_names >= w->nr_names)
+			break;
 		fr_fdname__format(n, text, sizeof(text));
 		f = FR_ANEW(a, PbFdName, 1);
 		if (!f)
@@ -270,6 +275,7 @@ static int fill_chain(struct fr_arena *a, struct fr_incident_work *wk, PbSnap *s
 		p->what = (char *)s->what;
 		p->waker_pid = s->waker_pid;
 		p->waker_tid = s->waker_tid;
+		p->handoff = s->handoff;
 		name = wk->names ? fr_names__get(wk->names, (pid_t)s->pid, s->tid) : "";
 		p->thread_name = fr_arena__strndup(a, name, strlen(name));
 		if (!p->thread_name)

@@ -1,0 +1,229 @@
+// The diagnosis scenarios: flightrec (real kernel capture, as root) watches
+// a service instrumented with the official OpenTelemetry JS SDK
+// (scenario_service.mjs) while it serves slow requests of known causes and
+// fast ones; then every slow request must have exactly one incident whose
+// verdict names the root cause with the right file, socket or process and
+// the first link, and no fast request may have one.
+//
+// usage: node diagnosis.mjs [--rounds N] [--strict]
+//   FLIGHTREC_BIN = the flightrec binary. Prints a table, then
+//   diagnosis.right_share=X and diagnosis.false_incidents=N. With --strict
+//   exits 1 unless every verdict was right and there were no false incidents.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../..');
+const bin = process.env.FLIGHTREC_BIN || path.join(repo, 'build/flightrec');
+const args = process.argv.slice(2);
+const rounds = Number(args.includes('--rounds') ? args[args.indexOf('--rounds') + 1] : 1);
+const strict = args.includes('--strict');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const children = [];
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+// Starts a process; resolves with it once it printed "ready PID".
+function start(cmd, argv, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], ...opts });
+    children.push(p);
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${argv.join(' ')}: not ready`)), 20000);
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/ready (\d+)/);
+      if (m) { clearTimeout(timer); p.readyPid = Number(m[1]); resolve(p); }
+    });
+    p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${cmd} exited ${code}`)); });
+  });
+}
+
+function cleanup() {
+  for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
+}
+process.on('exit', cleanup);
+
+async function get(port, url) {
+  const r = await fetch(`http://127.0.0.1:${port}${url}`);
+  const body = await r.text();
+  return { status: r.status, headers: r.headers, body };
+}
+
+// ---- set-up ----
+const work = fs.mkdtempSync(path.join('/var/tmp', 'fr-diag-'));
+fs.chmodSync(work, 0o755);
+const [otlpPort, webPort, svcPort, svc2Port, peerPort] =
+  [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+const peerSock = path.join(work, 'peer.sock');
+const peerData = path.join(work, 'peer-data');
+const lockFile = path.join(work, 'lockfile');
+fs.writeFileSync(lockFile, '');
+const hog = path.join(work, 'cpuhog');
+fs.symlinkSync('/bin/dash', hog);
+
+const fr = spawn(bin, ['run', '--otlp-listen', `127.0.0.1:${otlpPort}`,
+  '--web-listen', `127.0.0.1:${webPort}`, '--no-auth', '--data-dir', path.join(work, 'data'),
+  '--rule', 'threshold=80ms,cooldown=0s', '--budget', '100000', '-i', '0'],
+{ stdio: ['ignore', 'ignore', 'inherit'] });
+children.push(fr);
+for (let i = 0; ; i++) {
+  try { if ((await get(webPort, '/api/status')).status === 200) break; } catch { /* not yet */ }
+  if (i > 100) throw new Error('flightrec did not come up');
+  await sleep(100);
+}
+const otlpUrl = `http://127.0.0.1:${otlpPort}/v1/traces`;
+const peer = await start('node', [path.join(here, 'scenario_peer.mjs'), String(peerPort), peerSock, peerData]);
+// the service on CPU 1, where the CPU hogs will go too
+const svc = await start('taskset', ['-c', '1', 'node', path.join(here, 'scenario_service.mjs'),
+  String(svcPort), otlpUrl, work, String(peerPort), peerSock], { cwd: here });
+
+async function warm(port) {
+  for (let i = 0; i < 3; i++) await get(port, '/fast');
+  await sleep(1000); // its first spans bring it under capture
+}
+await warm(svcPort);
+
+// ---- the scenarios ----
+const requests = []; // { scenario, trace, expect: [], forbid: [] }
+
+async function request(scenario, port, url, expect, forbid = []) {
+  const r = await get(port, url);
+  if (r.status !== 200) throw new Error(`${url}: ${r.status} ${r.body}`);
+  const extra = JSON.parse(r.body || '{}');
+  const rec = { scenario, trace: r.headers.get('x-trace-id'), expect, forbid, extra };
+  requests.push(rec);
+  return rec;
+}
+
+function waitExit(p) {
+  return new Promise((resolve) => { if (p.exitCode !== null || p.signalCode) resolve(); else p.on('exit', resolve); });
+}
+
+const scenarios = {
+  async flock() {
+    // another process holds the lock; the service's child waits for it
+    const holder = spawn('flock', [lockFile, 'sleep', '0.3'], { stdio: 'ignore' });
+    await sleep(60);
+    await request('flock', svcPort, `/flock?lock=${encodeURIComponent(lockFile)}`,
+      [`flock(${lockFile})`, `pid ${holder.pid} (flock)`]);
+    await waitExit(holder);
+  },
+  async tcp() {
+    await request('tcp', svcPort, '/tcp',
+      [`127.0.0.1:${peerPort}`, `pid ${peer.readyPid} (node)`, `fsync(${peerData})`]);
+  },
+  async unix() {
+    await request('unix', svcPort, '/unix',
+      [`unix ${peerSock}`, `pid ${peer.readyPid} (node)`, `fsync(${peerData})`]);
+  },
+  async lock() {
+    await request('lock', svcPort, '/lock',
+      ['futex', 'until thread ', `fsync(${path.join(work, 'journal')})`]);
+  },
+  async fsyncclose() {
+    const rec = await request('fsyncclose', svcPort, '/fsyncclose', [], [path.join(work, 'other')]);
+    rec.expect.push(`fsync(${rec.extra.wal})`);
+  },
+  async cpu() {
+    const hogs = [];
+    for (let i = 0; i < 3; i++) {
+      hogs.push(spawn('taskset', ['-c', '1', hog, '-c', 'while :; do :; done'], { stdio: 'ignore' }));
+    }
+    await sleep(30);
+    await request('cpu', svcPort, '/cpu', ['waiting for CPU', '(cpuhog)']);
+    for (const h of hogs) h.kill('SIGKILL');
+    await Promise.all(hogs.map(waitExit)); // gone before the snapshot is taken
+  },
+  async write() {
+    await request('write', svcPort, '/write', ['on CPU in write(/dev/shm/fr-scen-big-']);
+  },
+  async timer() {
+    await request('timer', svcPort, '/timer', ['timed out', 'a timer fired']);
+  },
+  async exit() {
+    // a service that exits right after its slow span
+    const svc2 = await start('node', [path.join(here, 'scenario_service.mjs'), String(svc2Port),
+      otlpUrl, work, String(peerPort), peerSock, 'exit-after'], { cwd: here });
+    await warm(svc2Port);
+    await request('exit', svc2Port, '/exit', [`fsync(${path.join(work, 'exit-data')})`], ['(?)']);
+    await waitExit(svc2);
+  },
+};
+
+const fast = [];
+for (let r = 0; r < rounds; r++) {
+  for (const [name, run] of Object.entries(scenarios)) {
+    await run();
+    for (let i = 0; i < 2; i++) {
+      const f = await get(svcPort, '/fast');
+      fast.push(f.headers.get('x-trace-id'));
+    }
+  }
+}
+await sleep(3000); // the last snapshots
+
+// ---- the incidents ----
+const incidents = [];
+for (let cursor = null; ;) {
+  const r = await get(webPort, `/api/incidents?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+  const page = JSON.parse(r.body);
+  incidents.push(...page.incidents);
+  if (!page.next_cursor) break;
+  cursor = page.next_cursor;
+}
+const byTrace = new Map();
+for (const inc of incidents) {
+  if (!byTrace.has(inc.trace_id)) byTrace.set(inc.trace_id, []);
+  byTrace.get(inc.trace_id).push(inc);
+}
+
+const table = {};
+let right = 0;
+for (const rq of requests) {
+  const got = byTrace.get(rq.trace) || [];
+  const v = got.length === 1 ? got[0].verdict : '';
+  const missing = rq.expect.filter((s) => !v.includes(s));
+  const present = rq.forbid.filter((s) => v.includes(s));
+  const ok = got.length === 1 && !missing.length && !present.length;
+  table[rq.scenario] ||= { requests: 0, right: 0 };
+  table[rq.scenario].requests++;
+  if (ok) { right++; table[rq.scenario].right++; } else {
+    console.log(`WRONG ${rq.scenario} (incident ${got.map((g) => g.id).join(',') || 'none'}): ${got.length} incident(s); missing ${JSON.stringify(missing)}` +
+      `${present.length ? `; should not say ${JSON.stringify(present)}` : ''}\n  verdict: ${v || got.map((g) => g.verdict).join(' | ')}`);
+  }
+}
+const known = new Set(requests.map((r) => r.trace));
+const falseIncidents = incidents.filter((i) => !known.has(i.trace_id));
+for (const f of falseIncidents) console.log(`FALSE incident ${f.name} ${f.duration_ms} ms: ${f.verdict}`);
+const fastHit = fast.filter((t) => byTrace.has(t)).length;
+
+console.log('\nscenario      slow requests  right verdicts');
+for (const [name, t] of Object.entries(table)) {
+  console.log(`${name.padEnd(14)}${String(t.requests).padStart(13)}${String(t.right).padStart(16)}`);
+}
+for (const rq of requests.slice(0, Object.keys(scenarios).length)) {
+  const got = byTrace.get(rq.trace) || [];
+  if (got.length) console.log(`  ${rq.scenario}: ${got[0].verdict}`);
+}
+console.log(`fast requests: ${fast.length}, with an incident: ${fastHit}`);
+const share = requests.length ? right / requests.length : 0;
+console.log(`diagnosis.right_share=${share.toFixed(3)}`);
+console.log(`diagnosis.false_incidents=${falseIncidents.length}`);
+
+fr.kill('SIGINT');
+await waitExit(fr);
+cleanup();
+if (process.env.FR_DIAG_KEEP) console.log(`kept ${work}`);
+else fs.rmSync(work, { recursive: true, force: true });
+for (const f of fs.readdirSync('/dev/shm')) if (f.startsWith('fr-scen-big-')) fs.rmSync(path.join('/dev/shm', f));
+process.exit(strict && (share < 1 || falseIncidents.length) ? 1 : 0);

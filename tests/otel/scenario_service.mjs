@@ -1,0 +1,153 @@
+// A service instrumented with the official OpenTelemetry JS SDK (spans by
+// hand around each request, exported over OTLP/protobuf, the process
+// detector's process.pid), with one endpoint per kind of slow request the
+// diagnosis scenarios (diagnosis.mjs) ask flightrec to explain. Every slow
+// thing it does is real: a child process on a file lock, a peer process
+// over TCP or a unix socket, a worker thread doing disk I/O while the main
+// thread waits on it, fsync then close, CPU work, a large write, a timer.
+//
+// usage: node scenario_service.mjs PORT OTLP_URL WORKDIR PEER_PORT PEER_SOCK [exit-after]
+// Prints "ready PID" when listening. Each response carries the span's trace
+// id in the x-trace-id header.
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import { SpanKind, trace } from '@opentelemetry/api';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  defaultResource, detectResources, processDetector, resourceFromAttributes,
+} from '@opentelemetry/resources';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+
+const [port, otlpUrl, workDir, peerPort, peerSock, mode] = process.argv.slice(2);
+const exitAfter = mode === 'exit-after';
+
+const resource = defaultResource()
+  .merge(resourceFromAttributes({ 'service.name': exitAfter ? 'fr-scenarios-exit' : 'fr-scenarios' }))
+  .merge(detectResources({ detectors: [processDetector] }));
+const provider = new BasicTracerProvider({
+  resource,
+  spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpUrl }),
+    { scheduledDelayMillis: 100 })],
+});
+trace.setGlobalTracerProvider(provider);
+const tracer = trace.getTracer('fr-scenarios');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const CHUNK = Buffer.alloc(64 << 10, 7);
+
+// write+fsync rounds until ms have passed: time mostly in fsync
+function syncWrites(fd, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    fs.writeSync(fd, CHUNK);
+    fs.fsyncSync(fd);
+  }
+}
+
+// ---- the worker thread: does the journal's disk I/O while the main thread waits ----
+const ctl = new Int32Array(new SharedArrayBuffer(8)); // [0] job posted, [1] job done
+const worker = new Worker(`
+  const { workerData } = require('node:worker_threads');
+  const fs = require('node:fs');
+  const ctl = workerData.ctl;
+  const mb = Buffer.alloc(64 << 10, 3);
+  const fd = fs.openSync(workerData.journal, 'w');
+  for (;;) {
+    Atomics.wait(ctl, 0, 0);
+    Atomics.store(ctl, 0, 0);
+    const end = Date.now() + 150;
+    while (Date.now() < end) { fs.writeSync(fd, mb); fs.fsyncSync(fd); }
+    Atomics.store(ctl, 1, 1);
+    Atomics.notify(ctl, 1);
+  }`, { eval: true, workerData: { ctl, journal: path.join(workDir, 'journal') } });
+worker.unref();
+
+// ---- CPU work calibrated to about 60 ms alone ----
+function spin(iters) {
+  let x = 0;
+  for (let i = 0; i < iters; i++) x = (x * 1103515245 + 12345) % 2147483647;
+  return x;
+}
+let cpuIters = 1e6;
+for (;;) {
+  const t0 = process.hrtime.bigint();
+  spin(cpuIters);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (ms >= 10) { cpuIters = Math.round(cpuIters * 60 / ms); break; }
+  cpuIters *= 2;
+}
+
+const big = Buffer.alloc(256 << 20, 5);
+let walNo = 0;
+
+function roundTrip(opts) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(opts, () => s.write('q'));
+    s.once('data', () => { s.end(); resolve(); });
+    s.on('error', reject);
+  });
+}
+
+const handlers = {
+  '/fast': async () => {},
+  '/flock': async (q) => new Promise((resolve, reject) => {
+    execFile('flock', [q.get('lock'), 'true'], (err) => (err ? reject(err) : resolve()));
+  }),
+  '/tcp': async () => roundTrip({ host: '127.0.0.1', port: Number(peerPort) }),
+  '/unix': async () => roundTrip({ path: peerSock }),
+  '/lock': async () => {
+    Atomics.store(ctl, 1, 0);
+    Atomics.store(ctl, 0, 1);
+    Atomics.notify(ctl, 0);
+    Atomics.wait(ctl, 1, 0); // the main thread blocks until the worker is done
+  },
+  '/fsyncclose': async () => {
+    const wal = path.join(workDir, `wal-${++walNo}`);
+    const fd = fs.openSync(wal, 'w');
+    syncWrites(fd, 150);
+    fs.closeSync(fd);
+    const other = fs.openSync(path.join(workDir, 'other'), 'w'); // takes the same fd number
+    fs.writeSync(other, 'x');
+    fs.closeSync(other);
+    return { wal };
+  },
+  '/cpu': async () => { spin(cpuIters); },
+  '/write': async () => {
+    const file = path.join('/dev/shm', `fr-scen-big-${process.pid}`);
+    const fd = fs.openSync(file, 'w');
+    fs.writeSync(fd, big); // twice: a quarter second or so of copying
+    fs.writeSync(fd, big);
+    fs.closeSync(fd);
+    fs.unlinkSync(file);
+  },
+  '/timer': async () => { await sleep(150); },
+  '/exit': async () => {
+    const fd = fs.openSync(path.join(workDir, 'exit-data'), 'w');
+    syncWrites(fd, 150);
+    fs.closeSync(fd);
+  },
+};
+
+const server = http.createServer(async (req, res) => {
+  const url = new URL(req.url, 'http://x');
+  const h = handlers[url.pathname];
+  if (!h) { res.writeHead(404); res.end(); return; }
+  const span = tracer.startSpan(`GET ${url.pathname}`, { kind: SpanKind.SERVER });
+  let extra = {};
+  try {
+    extra = (await h(url.searchParams)) || {};
+  } catch (e) {
+    res.writeHead(500); res.end(String(e)); span.end(); return;
+  }
+  span.end();
+  res.writeHead(200, { 'x-trace-id': span.spanContext().traceId, 'content-type': 'application/json' });
+  res.end(JSON.stringify(extra));
+  if (exitAfter && url.pathname === '/exit') {
+    await provider.forceFlush();
+    process.exit(0);
+  }
+});
+server.listen(Number(port), '127.0.0.1', () => console.log(`ready ${process.pid}`));
