@@ -529,12 +529,59 @@ static void test_focus_without_thread_id(void **state)
 	fr_evidence__free(&e);
 }
 
+/*
+ * A waker that did thousands of short things: the chain stays within its
+ * bound by joining the shortest segments, still covers the span exactly,
+ * and the verdict still finds where the time went; the hand-off says what
+ * the span's thread waited in.
+ */
+static void test_chain_compacts(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(1100, 1000 * MS, 1300 * MS);
+	struct fr_window w;
+	struct fr_evidence e;
+	size_t handoffs = 0;
+	uint64_t t = 1001 * MS;
+
+	(void)state;
+	b.n = 0;
+	c.hint_tid = 1101;
+	sys(&b, 1100, 1101, SYS_futex, 1000 * MS + 1000, 1299 * MS, 0, 0);
+	blocked(&b, 1100, 1101, 1000 * MS + 2000, 1299 * MS + 1000);
+	wake_by(&b, 1100, 1101, 1299 * MS, 1100, 1102);
+	/* the worker: 1000 rounds of a short write then a longer fsync */
+	for (int i = 0; i < 1000 && b.n < 4000; i++) {
+		sys(&b, 1100, 1102, SYS_write, t, t + 20000, 9, 4096);
+		sys(&b, 1100, 1102, SYS_fsync, t + 30000, t + 290000, 7, 0);
+		t += 297000;
+	}
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("%zu segments; verdict: %s\n", e.chain.n, e.verdict);
+	assert_true(e.chain.n <= FR_CHAIN_MAX_SEGS);
+	assert_covers(&e.chain, c.span_start, c.span_end);
+	for (size_t i = 0; i < e.chain.n; i++)
+		if (e.chain.seg[i].handoff) {
+			handoffs++;
+			assert_int_equal(e.chain.seg[i].tid, 1101);
+			assert_int_equal(e.chain.seg[i].waker_tid, 1102);
+			assert_non_null(strstr(e.chain.seg[i].what, "futex"));
+			assert_int_equal(e.chain.seg[i].start, e.chain.seg[i].end);
+		}
+	assert_int_equal(handoffs, 1);
+	assert_non_null(strstr(e.verdict, "until thread 1102 (t1102) woke it"));
+	assert_non_null(strstr(e.verdict, "in fsync(/var/lib/app/wal)"));
+	fr_evidence__free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fsync),
 		cmocka_unit_test(test_chain_into_other_process),
 		cmocka_unit_test(test_focus_without_thread_id),
+		cmocka_unit_test(test_chain_compacts),
 		cmocka_unit_test(test_cpu_starvation),
 		cmocka_unit_test(test_lock_and_hint),
 		cmocka_unit_test(test_empty_and_missing),
