@@ -250,7 +250,7 @@ static void test_slow_requests(void **state)
 	for (int k = 0; k < nslow; k++) {
 		const char *want = !strcmp(slow[k].kind, "fsync") ? "blocked in fsync("
 				   : !strcmp(slow[k].kind, "lock") ? "blocked in futex"
-				   : !strcmp(slow[k].kind, "cpu") ? "waiting for CPU: preempted by pid"
+				   : !strcmp(slow[k].kind, "cpu") ? "waiting for CPU: preempted by "
 				   : "nanosleep (sleep)";
 		bool found = false;
 

@@ -330,10 +330,10 @@ static uint8_t irq_kind(const struct fr_rec *wake)
  * never). A process followed only since it woke or was woken by a followed
  * one (a link) has records from then on; before, nothing is known of it.
  */
-static uint64_t known_from(const struct walk *k, uint32_t tid)
+static uint64_t known_from(const struct walk *k, uint32_t pid, uint32_t tid)
 {
 	uint64_t from = UINT64_MAX;
-	bool followed = false;
+	bool followed = pid == k->c->pid; /* the span's process is */
 	size_t lo, hi;
 
 	events_of(k, tid, &lo, &hi);
@@ -349,8 +349,9 @@ static uint64_t known_from(const struct walk *k, uint32_t tid)
 			from = t;
 		followed |= r->type == FR_REC_SYSCALL && r->tid == tid;
 	}
-	/* only a followed task has syscall records; of another the window has
-	 * only what followed ones did with it (switches, wake-ups) */
+	/* of another process, only a followed task has syscall records; of an
+	 * unfollowed one the window has only what followed ones did with it
+	 * (switches, wake-ups) */
 	return followed ? from : UINT64_MAX;
 }
 
@@ -374,7 +375,7 @@ static void stretch(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum 
 	if (st == FR_SEG_BLOCKED && wake && woken_by_task(k, wake) && wake->wk.waker_tid != tid &&
 	    !(wake->flags & FR_WK_KTHREAD) && fr_window__keeps(&k->w->req, wake->wk.waker_pid) &&
 	    depth < k->max_depth && !on_path(k, depth + 1, wake->wk.waker_tid)) {
-		uint64_t from = known_from(k, wake->wk.waker_tid);
+		uint64_t from = known_from(k, wake->wk.waker_pid, wake->wk.waker_tid);
 		size_t before;
 
 		if (from < t1) {

@@ -101,7 +101,9 @@ await page.screenshot({ path: path.join(shots, '1-incidents.png'), fullPage: tru
 let target = null;
 for (let i = 0; i < 60 && !target; i++) {
   const list = await api('/api/incidents?service=shop&min_ms=60');
-  target = list.incidents.find((s) => s.kernel_context && /blocked in (futex|clock_nanosleep|fsync)/.test(s.verdict));
+  // one whose chain went into the thread that woke it, when there is one
+  target = list.incidents.find((s) => s.kernel_context && /blocked in futex.* woke it, which/.test(s.verdict)) ||
+    (i > 30 && list.incidents.find((s) => s.kernel_context && /blocked in (futex|clock_nanosleep|fsync)/.test(s.verdict)));
   if (!target) await sleep(1000);
 }
 check(!!target, 'the demo produced an incident blocked in a syscall');
@@ -116,6 +118,15 @@ if (target) {
   check(syscalls > 0, `the timeline shows syscalls (${syscalls})`);
   const chain = await page.locator('#chain tr').count();
   check(chain > 0, `the incident page lists the wake-up chain (${chain} segments)`);
+  const pathSegs = await page.locator('#timeline rect.path-seg').count();
+  check(pathSegs > 0, `the timeline draws the critical path (${pathSegs} segments)`);
+  if (/ woke it, which/.test(target.verdict)) {
+    const lanesN = await page.locator('#timeline text.path-label').count();
+    const handoffs = await page.locator('#timeline line.handoff').count();
+    const listed = await page.locator('#chain tr.handoff').count();
+    check(lanesN >= 2 && handoffs >= 1 && listed >= 1,
+      `the waker has its lane below the span's thread, the hand-off marked (${lanesN} lanes, ${handoffs} hand-offs drawn, ${listed} listed)`);
+  }
   const flames = await page.locator('#flame rect').count();
   check(flames > 3, `the flame graph has frames (${flames})`);
   await page.screenshot({ path: path.join(shots, '2-incident.png'), fullPage: true });

@@ -181,7 +181,13 @@ function timeline(snap) {
   const w = snap.window;
   const width = 1100, left = 150, lh = 22, top = 34;
   const order = snap.threads.map((t) => t.tid).filter((t) => L.has(t)).slice(0, 12);
-  const height = top + order.length * lh + 20;
+  // the critical path: one lane per task on it, the span's thread first and
+  // each waker below the task it woke; hand-offs drawn between the lanes
+  const chain = snap.chain || [];
+  const pathTids = [];
+  for (const g of chain) if (!g.handoff && !pathTids.includes(g.tid) && pathTids.length < 8) pathTids.push(g.tid);
+  const pathTop = top, threadsTop = top + (pathTids.length ? pathTids.length * lh + 14 : 0);
+  const height = threadsTop + order.length * lh + 20;
   const x = (t) => left + (Math.max(0, Math.min(end, t)) / end) * (width - left - 10);
   const svg = sv('svg', { id: 'timeline', width, height, viewBox: `0 0 ${width} ${height}` });
   const s0 = Number(BigInt(w.span_start_mono_ns) - base), s1 = Number(BigInt(w.span_end_mono_ns) - base);
@@ -190,8 +196,33 @@ function timeline(snap) {
   svg.append(sv('rect', { x: x(s0), y: 6, width: Math.max(1, x(s1) - x(s0)), height: 16, fill: '#2563eb', rx: 2 }));
   svg.append(sv('text', { x: 4, y: 18 }, 'span'));
   svg.append(sv('text', { x: x(s0) + 4, y: 18, fill: '#fff' }, span ? span.name + ' — ' + nsms(BigInt(span.end_time_unix_nano) - BigInt(span.start_time_unix_nano)) : ''));
+  if (pathTids.length) {
+    const laneY = (tid) => pathTop + pathTids.indexOf(tid) * lh;
+    pathTids.forEach((tid) => {
+      const g0 = chain.find((g) => g.tid === tid);
+      svg.append(sv('text', { x: 4, y: laneY(tid) + 14, class: 'path-label' },
+        '\u21b3 ' + tid + ' ' + ((g0 && g0.thread_name) || '')));
+    });
+    for (const g of chain) {
+      if (!pathTids.includes(g.tid)) continue;
+      const a = Number(BigInt(g.start_mono_ns) - base), b = Number(BigInt(g.end_mono_ns) - base);
+      const st = g.state === 1 ? 'running' : g.state === 2 ? 'runnable' : 'blocked';
+      if (g.handoff) {
+        if (!pathTids.includes(g.waker_tid)) continue;
+        const y0 = laneY(g.tid) + 9, y1 = laneY(g.waker_tid) + 9;
+        const l = sv('line', { x1: x(a), y1: y0, x2: x(a), y2: y1, stroke: '#dc2626', 'stroke-width': 2, class: 'handoff' });
+        l.append(sv('title', {}, g.tid + ' waits in ' + g.what + ' for ' + g.waker_tid));
+        svg.append(l);
+        continue;
+      }
+      const r = sv('rect', { x: x(a), y: laneY(g.tid) + 3, width: Math.max(0.5, x(b) - x(a)), height: 12, fill: COLORS[st], class: 'path-seg' });
+      r.append(sv('title', {}, g.tid + ' (' + (g.thread_name || '?') + ') ' + g.what + ' ' + ms((b - a) / 1e6)));
+      svg.append(r);
+    }
+    svg.append(sv('text', { x: left, y: threadsTop - 2, fill: '#6b7280', class: 'path-note' }, 'critical path above; the process\u2019s threads below'));
+  }
   order.forEach((tid, i) => {
-    const y = top + i * lh;
+    const y = threadsTop + i * lh;
     const name = (snap.threads.find((t) => t.tid === tid) || {}).name || '';
     svg.append(sv('text', { x: 4, y: y + 14 }, tid + ' ' + name));
     for (const [a, b, st] of L.get(tid).segs) {
