@@ -583,13 +583,17 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	else if (prev_f && (st->capture_flags & FR_CAP_STACKS) &&
 		 take_stack(ctx, st, cpu, (__u32)id, now, &stack_pos) == 0)
 		flags |= FR_SW_STACK;
-	/* A followed task preempted by one we do not follow: name that one now,
-	 * while it exists (short-lived processes are gone by the snapshot). */
-	if ((flags & FR_SW_PREEMPT) && prev_f && !next_f && next_tid) {
-		r = rec_begin(st, cpu, FR_REC_COMM, 0, 0, now, next_ids, &pos);
+	/* CPU contention with a task we do not follow (it takes the CPU from a
+	 * followed one, or gives it up to one that waited for it): name it
+	 * now, while it exists (short-lived processes are gone by the
+	 * snapshot). A switch from or to the idle task is not contention. */
+	if ((flags & FR_SW_PREEMPT) && prev_f != next_f && next_tid && (__u32)id) {
+		struct task_struct *other = prev_f ? next : prev;
+
+		r = rec_begin(st, cpu, FR_REC_COMM, 0, 0, now, prev_f ? next_ids : id, &pos);
 		if (r) {
 			bpf_probe_read_kernel_str(r->ex.comm, sizeof(r->ex.comm),
-						  __builtin_preserve_access_index(&next->comm));
+						  __builtin_preserve_access_index(&other->comm));
 			ring_commit(st, r, pos);
 		}
 	}

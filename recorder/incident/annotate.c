@@ -353,75 +353,83 @@ static int add_tid(uint32_t **tids, size_t *n, size_t *cap, uint32_t tid)
  * span times come from the SDK's clock, mapped onto the kernel's. */
 #define AT_INSTANT_NS 3000000ull
 
+/* A ranking key: the best evidence first, then the nearest to the instant. */
+#define EVIDENCE_STRONG 0ull
+#define EVIDENCE_WEAK (1ull << 40)
+
 /*
- * When thread tid of the span's process was first (first) or last (!first)
- * active within AT_INSTANT_NS of instant t: entering or leaving a syscall,
- * switching in or out, being woken. UINT64_MAX when it was not; at the
- * start also when its first activity there was being woken by a thread of
- * its own process (a helper handed work, not the thread that took the
- * request).
+ * How well thread tid of the span's process fits as the one that took the
+ * request (start) or answered it (!start), near instant t (within
+ * AT_INSTANT_NS): strongest when, at the start, a task of another process
+ * or the network woke it (the request arrived), or, at the end, it woke a
+ * task of another process (the answer went out); weaker when it merely
+ * came to work (left a syscall, was switched in). Entering a wait is not
+ * coming to work. UINT64_MAX when nothing fits; at the start also when a
+ * thread of its own process woke it there (a helper handed work). Lower
+ * is better.
  */
-static uint64_t active_near(const struct fr_window *w, const struct fr_annotate_ctx *c,
-			    uint32_t tid, uint64_t t, bool first)
+static uint64_t fit_at(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t tid,
+		       uint64_t t, bool start)
 {
 	uint64_t lo = t > AT_INSTANT_NS ? t - AT_INSTANT_NS : 0, hi = t + AT_INSTANT_NS;
-	uint64_t found = UINT64_MAX;
+	uint64_t best = UINT64_MAX;
 
 	for (size_t i = 0; i < w->nr_events; i++) {
 		const struct fr_rec *r = &w->events[i].rec;
-		uint64_t at = r->ts;
-		bool mine = false, by_sibling = false;
+		uint64_t d, key = EVIDENCE_WEAK;
 
-		if (r->type == FR_REC_SYSCALL && r->tid == tid && r->pid == c->pid) {
-			uint64_t b = (r->flags & FR_SYS_NO_ENTRY) ? r->ts : fr_an_sys_begin(r);
-
-			mine = true; /* entering or leaving it, whichever is in range */
-			if (first)
-				at = b >= lo ? b : r->ts;
-			else
-				at = r->ts <= hi ? r->ts : b;
-		} else if (r->type == FR_REC_SWITCH) {
-			mine = (r->tid == tid && r->pid == c->pid) ||
-			       (r->sw.next_tid == tid && r->sw.next_pid == c->pid);
-		} else if (r->type == FR_REC_WAKEUP && r->tid == tid && r->pid == c->pid) {
-			mine = true;
-			by_sibling = r->wk.waker_pid == c->pid && r->wk.waker_tid != tid &&
-				     !(r->flags & (FR_WK_HARDIRQ | FR_WK_TIMER | FR_WK_SOFTIRQ));
-		}
-		if (!mine || at < lo || at > hi)
+		if (r->ts < lo)
 			continue;
-		if (first && (found == UINT64_MAX || at < found)) {
-			if (by_sibling)
+		if (r->ts > hi)
+			break;
+		if (r->type == FR_REC_WAKEUP && r->tid == tid && r->pid == c->pid) {
+			bool sibling = r->wk.waker_pid == c->pid && r->wk.waker_tid != tid &&
+				       !(r->flags & (FR_WK_HARDIRQ | FR_WK_TIMER | FR_WK_SOFTIRQ));
+			bool outside = r->wk.waker_pid != c->pid &&
+				       !(r->flags & (FR_WK_HARDIRQ | FR_WK_TIMER));
+			bool net = (r->flags & FR_WK_SOFTIRQ) && r->wk.ctx == FR_SOFTIRQ_NET_RX;
+
+			if (start && sibling)
 				return UINT64_MAX;
-			found = at;
-		} else if (!first && (found == UINT64_MAX || at > found)) {
-			found = at;
+			if (start && (outside || net))
+				key = EVIDENCE_STRONG;
+		} else if (r->type == FR_REC_WAKEUP && r->wk.waker_tid == tid &&
+			   r->wk.waker_pid == c->pid && r->pid != c->pid) {
+			if (start)
+				continue;
+			key = EVIDENCE_STRONG; /* it woke another process: the answer */
+		} else if (!(r->type == FR_REC_SYSCALL && r->tid == tid && r->pid == c->pid) &&
+			   !(r->type == FR_REC_SWITCH && r->sw.next_tid == tid &&
+			     r->sw.next_pid == c->pid)) {
+			continue;
 		}
+		d = r->ts > t ? r->ts - t : t - r->ts;
+		if (key + d < best)
+			best = key + d;
 	}
-	return found;
+	return best;
 }
 
 /*
- * Marks the thread that took the request (the first active near the span's
- * start, not woken by a sibling) and the one that answered (the last
- * active near its end). Nearness, not the exact instants: the SDK's clock
- * drifts from the kernel's by up to a millisecond or so.
+ * Marks the thread that took the request and the one that answered it
+ * (fit_at). Nearness, not the exact instants: the SDK's
+ * clock drifts from the kernel's by up to a millisecond or so.
  */
 static void mark_at_instants(const struct fr_window *w, const struct fr_annotate_ctx *c,
 			     struct fr_thread_evidence *t, size_t nt)
 {
-	uint64_t bs = UINT64_MAX, be = 0;
+	uint64_t bs = UINT64_MAX, be = UINT64_MAX;
 	size_t is = nt, ie = nt;
 
 	for (size_t i = 0; i < nt; i++) {
-		uint64_t s = active_near(w, c, t[i].tid, c->span_start, true);
-		uint64_t e = active_near(w, c, t[i].tid, c->span_end, false);
+		uint64_t s = fit_at(w, c, t[i].tid, c->span_start, true);
+		uint64_t e = fit_at(w, c, t[i].tid, c->span_end, false);
 
-		if (s != UINT64_MAX && s < bs) {
+		if (s < bs) {
 			bs = s;
 			is = i;
 		}
-		if (e != UINT64_MAX && e >= be) {
+		if (e < be) {
 			be = e;
 			ie = i;
 		}
@@ -693,7 +701,9 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 		if (s->handoff)
 			continue;
 		if (!s->depth) {
+			/* the recorder answering the span's export explains nothing */
 			if (s->state == FR_SEG_BLOCKED &&
+			    (!c->ignore_pid || s->waker_pid != c->ignore_pid) &&
 			    (!own || s->end - s->start > own->end - own->start))
 				own = s;
 			continue;

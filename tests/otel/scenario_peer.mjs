@@ -8,7 +8,7 @@ import net from 'node:net';
 
 const [port, sock, dataFile] = process.argv.slice(2);
 const fd = fs.openSync(dataFile, 'w');
-const mb = Buffer.alloc(64 << 10, 9);
+const mb = Buffer.alloc(4 << 10, 9);
 
 function serve(c) {
   c.on('data', () => {

@@ -36,9 +36,9 @@ const provider = new BasicTracerProvider({
 trace.setGlobalTracerProvider(provider);
 const tracer = trace.getTracer('fr-scenarios');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const CHUNK = Buffer.alloc(64 << 10, 7);
+const CHUNK = Buffer.alloc(4 << 10, 7);
 
-// write+fsync rounds until ms have passed: time mostly in fsync
+// write 4 KiB + fsync rounds until ms have passed: time mostly in fsync
 function syncWrites(fd, ms) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -53,7 +53,7 @@ const worker = new Worker(`
   const { workerData } = require('node:worker_threads');
   const fs = require('node:fs');
   const ctl = workerData.ctl;
-  const mb = Buffer.alloc(64 << 10, 3);
+  const mb = Buffer.alloc(4 << 10, 3);
   const fd = fs.openSync(workerData.journal, 'w');
   for (;;) {
     Atomics.wait(ctl, 0, 0);
