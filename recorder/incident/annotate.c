@@ -192,14 +192,19 @@ static void name_runnable(const struct fr_annotate_ctx *c, struct cause_acc *a)
 		cause->other_pid = a->pre[best].pid;
 		if (others)
 			snprintf(more, sizeof(more), " and %zu other%s", others, others > 1 ? "s" : "");
+		char what[320];
+		size_t len;
+
 		if (in_best > 1)
-			snprintf(cause->what, sizeof(cause->what),
+			snprintf(what, sizeof(what),
 				 "waiting for CPU: preempted by %zu processes (%s) (pids %s%s)%s", in_best,
 				 names[best], pids, in_best > 4 ? ", ..." : "", more);
 		else
-			snprintf(cause->what, sizeof(cause->what),
-				 "waiting for CPU: preempted by pid %u (%s)%s", cause->other_pid,
-				 names[best], more);
+			snprintf(what, sizeof(what), "waiting for CPU: preempted by pid %u (%s)%s",
+				 cause->other_pid, names[best], more);
+		len = strnlen(what, sizeof(cause->what) - 1);
+		memcpy(cause->what, what, len);
+		cause->what[len] = '\0';
 	}
 }
 
