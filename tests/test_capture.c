@@ -190,7 +190,7 @@ static void test_known_work(void **state)
 	struct fr_capture *cap = open_capture(32ull << 20);
 	struct child work = spawn(known_work), other = spawn(cheap_work2);
 	struct fr_capture_counters cnt;
-	struct fr_window_req req;
+	struct fr_window_req req = { 0 };
 	struct fr_window *w;
 	struct report rep;
 	struct fr_ksyms *ks = fr_ksyms__load(NULL);

@@ -286,7 +286,7 @@ static int print_trace(struct fr_capture *cap, const struct trace_args *a, pid_t
 {
 	struct fr_capture_info info;
 	struct fr_capture_counters cnt;
-	struct fr_window_req req;
+	struct fr_window_req req = { 0 };
 	struct fr_window *w = NULL;
 	struct fr_ksyms *ks = NULL;
 	struct fr_names *names = NULL;
