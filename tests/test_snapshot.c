@@ -396,6 +396,19 @@ static void test_chain_exported(void **state)
 		}
 	}
 	assert_true(child);
+	/* the exported span carries the chain's first link and root */
+	{
+		const struct fr_kv *first = attr(&out.export->spans[0], "flightrec.chain.first_link");
+		const struct fr_kv *root = attr(&out.export->spans[0], "flightrec.chain.root");
+		char want[64];
+
+		assert_non_null(first);
+		assert_non_null(root);
+		snprintf(want, sizeof(want), "thread %u", holder);
+		assert_non_null(strstr(first->value.s.p, want));
+		assert_non_null(strstr(root->value.s.p, "in fsync("));
+		assert_non_null(attr(&out.export->spans[0], "flightrec.thread.chosen_by"));
+	}
 	finish(f, s, &out);
 }
 

@@ -735,6 +735,11 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 	task_words(c, first->pid, first->tid, fw, sizeof(fw));
 	task_words(c, root->pid, root->tid, rw, sizeof(rw));
 	fr_fmt_duration(root_ns, dur, sizeof(dur));
+	snprintf(ev->chain_first, sizeof(ev->chain_first), "%s", fw);
+	snprintf(ev->chain_root, sizeof(ev->chain_root), "%s %s%s", rw,
+		 root->state == FR_SEG_BLOCKED || seg_res(root) != root->what ? "in " : "",
+		 seg_res(root));
+	ev->chain_root_ns = root_ns;
 	pct = (unsigned)((root_ns * 100 + first_ns / 2) / first_ns);
 	/* in a syscall (on CPU or blocked alike), else the state itself */
 	res = seg_res(root);

@@ -87,6 +87,12 @@ static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in
 		kv = kv_dbl(kv, "flightrec.blocked_ms", blocked / 1e6);
 		kv = kv_dbl(kv, "flightrec.off_cpu_ms", (runq + blocked) / 1e6);
 		kv = kv_int(kv, "flightrec.syscalls.count", (int64_t)other_count);
+		kv = kv_str(a, kv, "flightrec.thread.chosen_by", ev->focus_reason);
+		if (ev->chain_first[0]) {
+			kv = kv_str(a, kv, "flightrec.chain.first_link", ev->chain_first);
+			kv = kv_str(a, kv, "flightrec.chain.root", ev->chain_root);
+			kv = kv_dbl(kv, "flightrec.chain.root_ms", ev->chain_root_ns / 1e6);
+		}
 		if (wk->missing_ns)
 			kv = kv_dbl(kv, "flightrec.window.missing_ms", wk->missing_ns / 1e6);
 	}
