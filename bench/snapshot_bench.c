@@ -41,7 +41,7 @@
 struct sim {
 	struct fr_ring_view v;
 	struct fr_rec *recs;
-	struct fr_stack *stacks;
+	struct fr_stack_slot *stacks;
 	struct fr_cpu_state cpus[NCPU];
 };
 
@@ -153,7 +153,7 @@ static struct size_result commit_latency(size_t n, int reps, struct fr_store *st
 	s->v.slots = (uint32_t)(n / NCPU + 1024);
 	s->v.stack_slots = 16;
 	s->recs = calloc((size_t)NCPU * s->v.slots, sizeof(struct fr_rec));
-	s->stacks = calloc((size_t)NCPU * s->v.stack_slots, sizeof(struct fr_stack));
+	s->stacks = calloc((size_t)NCPU * s->v.stack_slots, sizeof(struct fr_stack_slot));
 	s->v.recs = s->recs;
 	s->v.stacks = s->stacks;
 	s->v.cpus = s->cpus;

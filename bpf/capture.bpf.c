@@ -22,6 +22,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 nr_cpus = 1;
 const volatile __u32 slots_per_cpu = 1;
 const volatile __u32 stack_slots_per_cpu = 1;
+/* A block at least this long gets its stacks (fr_record.h). */
+const volatile __u64 stack_after_ns = 1000000;
 const volatile __u32 sys_entry_mask = 0; /* fr_sys_entry entries - 1 */
 const volatile __u32 name_slots_per_cpu = 1;
 /* A syscall on an fd that took at least this long gets its fd named. */
@@ -56,7 +58,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct fr_stack);
+	__type(value, struct fr_stack_slot);
 	__uint(max_entries, 1); /* resized by the loader */
 } fr_stacks SEC(".maps");
 
@@ -89,6 +91,9 @@ struct sys_entry {
 	__u64 ts;
 	__u64 arg0;
 	__u64 arg1;
+	__u64 block_ts; /* when the thread last blocked (switched out asleep), 0 after */
+	__u64 stack_ts; /* the block whose kernel stack was taken: take the user
+			 * stack when the syscall returns */
 };
 
 struct {
@@ -236,8 +241,99 @@ int BPF_PROG(fr_sys_enter, struct pt_regs *regs, long id)
 	e->nr = (__u32)id;
 	e->arg0 = PT_REGS_PARM1_SYSCALL(uregs);
 	e->arg1 = PT_REGS_PARM2_SYSCALL(uregs);
+	e->stack_ts = 0; /* a user stack belongs to the syscall its block was in */
 	e->ts = bpf_ktime_get_ns();
 	return 0;
+}
+
+/* Claims a stack slot of this CPU's ring and opens it; NULL if none. */
+static __always_inline struct fr_stack_slot *stack_begin(struct fr_cpu_state *st, __u32 cpu,
+							 __u32 tid, __u64 block_ts, __u16 kind,
+							 __u64 *pos_out)
+{
+	__u64 pos = fr_ring_claim(&st->stack_head);
+	__u32 idx = cpu * stack_slots_per_cpu +
+		    fr_ring_index(pos, &st->stack_wrap_base, stack_slots_per_cpu);
+	struct fr_stack_slot *s = bpf_map_lookup_elem(&fr_stacks, &idx);
+
+	if (!s) {
+		st->lookup_fail++;
+		return NULL;
+	}
+	fr_slot_open(&s->seq);
+	s->tid = tid;
+	s->ts = block_ts;
+	s->wts = bpf_ktime_get_ns();
+	s->kind = kind;
+	s->n = 0;
+	*pos_out = pos;
+	return s;
+}
+
+/* The thread this entry is about, if it is tid's (NULL otherwise). */
+static __always_inline struct sys_entry *entry_of(__u32 tid)
+{
+	__u32 idx = tid & sys_entry_mask;
+	struct sys_entry *e = bpf_map_lookup_elem(&fr_sys_entry, &idx);
+
+	return e && e->tid == tid ? e : NULL;
+}
+
+#define THREAD_SIZE_ 16384
+
+/*
+ * A followed task p being woken after a block of at least stack_after_ns:
+ * copy its kernel stack raw, from its saved stack pointer up (it is off
+ * CPU, its stack intact), for user space to scan. x86-64 only for now
+ * (thread.sp); elsewhere no kernel stack.
+ */
+static __always_inline void copy_sleeper_stack(struct fr_cpu_state *st, __u32 cpu,
+					       struct task_struct *p, __u32 tid,
+					       struct sys_entry *e)
+{
+#if defined(__TARGET_ARCH_x86)
+	__u64 sp = BPF_CORE_READ(p, thread.sp), base = (__u64)BPF_CORE_READ(p, stack), pos;
+	struct fr_stack_slot *s;
+	__u64 len;
+
+	if (!base || sp < base || sp >= base + THREAD_SIZE_)
+		return;
+	len = base + THREAD_SIZE_ - sp;
+	if (len > FR_STACK_RAW_BYTES)
+		len = FR_STACK_RAW_BYTES;
+	s = stack_begin(st, cpu, tid, e->block_ts, FR_STK_KERNEL_RAW, &pos);
+	if (!s)
+		return;
+	if (len && bpf_probe_read_kernel(s->raw, len, (void *)sp) == 0)
+		s->n = (__u16)len;
+	else
+		st->stack_fail++;
+	fr_slot_publish(&s->seq, pos);
+	e->stack_ts = e->block_ts;
+#endif
+}
+
+/* At the return of a syscall whose long block had its kernel stack taken:
+ * the user stack, at the unchanged call site. */
+static __always_inline void take_user_stack(void *ctx, struct fr_cpu_state *st, __u32 cpu,
+					    __u32 tid, struct sys_entry *e)
+{
+	struct fr_stack_slot *s;
+	__u64 pos;
+	long n;
+
+	s = stack_begin(st, cpu, tid, e->stack_ts, FR_STK_USER, &pos);
+	e->stack_ts = 0;
+	if (!s)
+		return;
+	n = bpf_get_stack(ctx, s->ips, sizeof(__u64) * FR_STACK_USER_MAX, BPF_F_USER_STACK);
+	if (n > 0) {
+		s->n = (__u16)(n / sizeof(__u64));
+		st->user_stacks++;
+	} else {
+		st->stack_fail++;
+	}
+	fr_slot_publish(&s->seq, pos);
 }
 
 /* ---- naming fds at the time of the call ---- */
@@ -477,6 +573,8 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 		arg0 = e->arg0;
 		arg1 = e->arg1;
 		e->ts = 0;
+		if (e->stack_ts)
+			take_user_stack(ctx, st, cpu, (__u32)id, e);
 	} else {
 		/* Entered before we attached: number from the saved registers. */
 		dur = 0;
@@ -513,39 +611,6 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-/* Kernel then user stack of the current task into this CPU's stack ring. */
-static __always_inline int take_stack(void *ctx, struct fr_cpu_state *st, __u32 cpu, __u32 tid,
-				      __u64 ts, __u32 *pos_out)
-{
-	__u64 pos = fr_ring_claim(&st->stack_head);
-	__u32 idx = cpu * stack_slots_per_cpu +
-		    fr_ring_index(pos, &st->stack_wrap_base, stack_slots_per_cpu);
-	struct fr_stack *s = bpf_map_lookup_elem(&fr_stacks, &idx);
-	long nk, nu;
-
-	if (!s) {
-		st->lookup_fail++;
-		return -1;
-	}
-	fr_slot_open(&s->seq);
-	/* Skip the program itself and bpf_trace_run4: start at __schedule. */
-	nk = bpf_get_stack(ctx, &s->ips[0], sizeof(__u64) * FR_STACK_KERN_MAX,
-			   2 & BPF_F_SKIP_FIELD_MASK);
-	nu = bpf_get_stack(ctx, &s->ips[FR_STACK_KERN_MAX], sizeof(__u64) * FR_STACK_USER_MAX,
-			   BPF_F_USER_STACK);
-	if (nk < 0 && nu < 0) {
-		st->stack_fail++;
-		return -1; /* slot stays seq 0: never valid */
-	}
-	s->nr_kern = nk > 0 ? nk / sizeof(__u64) : 0;
-	s->nr_user = nu > 0 ? nu / sizeof(__u64) : 0;
-	s->tid = tid;
-	s->ts = ts;
-	fr_slot_publish(&s->seq, pos);
-	*pos_out = (__u32)pos;
-	return 0;
-}
-
 SEC("raw_tp/sched_switch")
 int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -578,11 +643,15 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	prev_state = switch_prev_state(prev, ctx);
 	/* Still runnable: preempted in the kernel, or switched out in state R
 	 * on the way back to user space (schedule() there says preempt=false). */
-	if (preempt || prev_state == 0)
+	if (preempt || prev_state == 0) {
 		flags |= FR_SW_PREEMPT;
-	else if (prev_f && (st->capture_flags & FR_CAP_STACKS) &&
-		 take_stack(ctx, st, cpu, (__u32)id, now, &stack_pos) == 0)
-		flags |= FR_SW_STACK;
+	} else if (prev_f && (st->capture_flags & FR_CAP_STACKS)) {
+		/* asleep: its stacks are taken only if the block turns out long */
+		struct sys_entry *e = entry_of((__u32)id);
+
+		if (e)
+			e->block_ts = now;
+	}
 	/* CPU contention with a task we do not follow (it takes the CPU from a
 	 * followed one, or gives it up to one that waited for it): name it
 	 * now, while it exists (short-lived processes are gone by the
@@ -769,6 +838,17 @@ int BPF_PROG(fr_sched_waking, struct task_struct *p)
 		if (r) {
 			bpf_get_current_comm(r->ex.comm, sizeof(r->ex.comm));
 			ring_commit(st, r, pos);
+		}
+	}
+	if (wakee_f && (st->capture_flags & FR_CAP_STACKS)) {
+		struct sys_entry *e = entry_of((__u32)wakee_ids);
+
+		if (e && e->block_ts && e->block_ts <= now) {
+			if (now - e->block_ts >= stack_after_ns)
+				copy_sleeper_stack(st, cpu, p, (__u32)wakee_ids, e);
+			else
+				st->stack_skipped++;
+			e->block_ts = 0;
 		}
 	}
 	r = rec_begin(st, cpu, FR_REC_WAKEUP, flags, (__u16)BPF_CORE_READ(p, wake_cpu), now,

@@ -23,6 +23,7 @@
 #define FR_CAPTURE_DEFAULT_RING_BYTES (256ull << 20)
 #define FR_CAPTURE_DEFAULT_STACK_PCT 6
 #define FR_CAPTURE_DEFAULT_NAME_AFTER_NS 100000ull /* 100 us */
+#define FR_CAPTURE_DEFAULT_STACK_AFTER_NS 1000000ull /* 1 ms */
 #define FR_CAPTURE_DEFAULT_LINKS 64
 #define FR_CAPTURE_DEFAULT_LINK_TTL_NS (60ull * 1000000000ull)
 
@@ -37,6 +38,7 @@ struct fr_capture_opts {
 	bool no_children;     /* do not follow new child processes of followed ones */
 	uint64_t name_after_ns; /* name the fd of syscalls at least this slow; 0 = 100 us */
 	uint32_t max_links;   /* processes followed as links at once; 0 = default 64 */
+	uint64_t stack_after_ns; /* stacks for blocks at least this long; 0 = 1 ms */
 	bool no_links;        /* follow no process as a link */
 };
 
@@ -98,7 +100,9 @@ struct fr_capture_counters {
 	uint64_t overwritten;  /* records overwritten by newer ones */
 	uint64_t skipped;      /* events of unfollowed tasks filtered in-kernel */
 	uint64_t nested;       /* records written while another was in progress */
-	uint64_t stacks;       /* stacks taken */
+	uint64_t stacks;       /* kernel stacks taken (blocks past the threshold) */
+	uint64_t user_stacks;  /* user stacks taken at those blocks' syscall exits */
+	uint64_t stacks_skipped; /* blocks shorter than the threshold: no stack */
 	uint64_t stack_fail;   /* stacks that could not be taken */
 	uint64_t lookup_fail;  /* ring slot lookups that failed */
 	uint64_t prog_misses;  /* program runs the kernel skipped (recursion) */

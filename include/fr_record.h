@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define FR_ABI_VERSION 4
+#define FR_ABI_VERSION 5
 
 /* Upper bound on CPUs handled (power of two: used as an index mask). */
 #define FR_MAX_CPUS 256
@@ -58,8 +58,8 @@ enum fr_rec_type {
 #define FR_SYS_NAMED 0x08      /* the names ring has what its fd was (fr_fdname) */
 /* flags for FR_REC_SWITCH */
 #define FR_SW_PREEMPT 0x01   /* task out is still runnable (preempted, or left in state R) */
-#define FR_SW_STACK 0x02     /* a stack was taken: sw.stack_pos is valid */
-#define FR_SW_STACK_LOST 0x04 /* (user space) the stack was overwritten before read */
+#define FR_SW_STACK 0x02     /* (user space) the window has this block's stack */
+#define FR_SW_STACK_LOST 0x04 /* (unused since ABI 5) */
 
 /*
  * flags for FR_REC_WAKEUP: the context the wake-up ran in. With none set
@@ -104,7 +104,7 @@ struct fr_rec {
 		struct {
 			__u32 next_tid;
 			__u32 next_pid;
-			__u32 stack_pos; /* low 32 bits of the stack ring position */
+			__u32 stack_pos; /* (unused since ABI 5: stacks match by tid, ts) */
 			__u32 _pad;
 		} sw;
 		struct {
@@ -119,14 +119,45 @@ struct fr_rec {
 	};
 };
 
-/* Blocking stacks: a second per-CPU ring of larger slots, same protocol. */
+/*
+ * Blocking stacks, for blocks that lasted at least the stack threshold
+ * (stack_after_ns): a second per-CPU ring of larger slots, same protocol,
+ * each matched to its block's switch-out record by (tid, ts). A task's
+ * stack cannot be walked from raw tracepoints but by that task itself, and
+ * a task that blocks does not know yet for how long; so, once the block
+ * has lasted long enough, the waker copies the sleeping task's kernel stack
+ * raw (FR_STK_KERNEL_RAW: the words from its saved stack pointer up, which
+ * user space scans for return addresses), and the task takes its user stack
+ * when its syscall returns (FR_STK_USER: the call site is unchanged then).
+ */
 #define FR_STACK_KERN_MAX 30
 #define FR_STACK_USER_MAX 31
+#define FR_STACK_RAW_BYTES 2016
 
+enum fr_stack_kind {
+	FR_STK_KERNEL_RAW = 1,
+	FR_STK_USER = 2,
+};
+
+struct fr_stack_slot {
+	__u32 seq;
+	__u32 tid;
+	__u64 ts;       /* the block's start: its switch-out record's ts */
+	__u64 wts;      /* when written (slots are in this order) */
+	__u16 kind;     /* enum fr_stack_kind */
+	__u16 n;        /* KERNEL_RAW: bytes in raw; USER: frames in ips */
+	__u32 _pad;
+	union {
+		__u8 raw[FR_STACK_RAW_BYTES];
+		__u64 ips[FR_STACK_USER_MAX];
+	};
+};
+
+/* A stack as user space keeps it: kernel frames, then user frames. */
 struct fr_stack {
 	__u32 seq;
 	__u32 tid;
-	__u64 ts;       /* same ts as the switch record that points here */
+	__u64 ts;       /* the block's start */
 	__u16 nr_kern;  /* frames in ips[0 .. nr_kern) */
 	__u16 nr_user;  /* frames in ips[FR_STACK_KERN_MAX .. + nr_user) */
 	__u32 _pad;
@@ -176,7 +207,7 @@ struct fr_fdname {
 };
 
 /*
- * Per-CPU state in BPF global data, two cache lines per CPU. The first is
+ * Per-CPU state in BPF global data, three cache lines per CPU. The first is
  * all a syscall of an unfollowed task touches: the ids and follow decision
  * of the task last seen making a syscall on this CPU are cached there,
  * keyed by its user register block (unique per live task), and user space
@@ -207,6 +238,10 @@ struct fr_cpu_state {
 			    * each, innermost lowest: FR_CTX_* << 6 | detail */
 	__u32 links_refused; /* links not made: the table was full */
 	__u64 links_made;  /* processes this CPU brought under capture as links */
+	/* line 3: stack decisions */
+	__u64 stack_skipped; /* blocks shorter than the stack threshold: no stack */
+	__u64 user_stacks;   /* user stacks taken at the exit of a long block's syscall */
+	__u64 _pad3[6];
 };
 
 #define FR_CTX_HARDIRQ 1
@@ -228,7 +263,8 @@ struct fr_comm_filter {
 #if !defined(__bpf__) && !defined(__VMLINUX_H__)
 _Static_assert(sizeof(struct fr_rec) == 40, "fr_rec ABI size");
 _Static_assert(sizeof(struct fr_stack) == 512, "fr_stack ABI size");
-_Static_assert(sizeof(struct fr_cpu_state) == 128, "fr_cpu_state ABI size");
+_Static_assert(sizeof(struct fr_cpu_state) == 192, "fr_cpu_state ABI size");
+_Static_assert(sizeof(struct fr_stack_slot) == 2048, "fr_stack_slot ABI size");
 _Static_assert(sizeof(struct fr_fdname) == 256, "fr_fdname ABI size");
 _Static_assert((FR_MAX_CPUS & (FR_MAX_CPUS - 1)) == 0, "FR_MAX_CPUS power of two");
 #endif

@@ -10,6 +10,7 @@
 #ifndef FR_RING_H
 #define FR_RING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +19,7 @@
 /* Where the rings are; memory owned by the caller (e.g. mmapped maps). */
 struct fr_ring_view {
 	const struct fr_rec *recs;     /* nr_cpus * slots, CPU-major */
-	const struct fr_stack *stacks; /* nr_cpus * stack_slots, CPU-major */
+	const struct fr_stack_slot *stacks; /* nr_cpus * stack_slots, CPU-major */
 	const struct fr_fdname *names; /* nr_cpus * name_slots; may be NULL */
 	const struct fr_cpu_state *cpus; /* nr_cpus heads and counters */
 	uint32_t nr_cpus;
@@ -26,6 +27,12 @@ struct fr_ring_view {
 	uint32_t stack_slots; /* stack slots per CPU */
 	uint32_t name_slots;  /* name slots per CPU */
 	uint64_t start_ts;    /* CLOCK_MONOTONIC ns when writing began */
+};
+
+/* A kernel stack as copied, to be scanned for return addresses. */
+struct fr_stack_raw {
+	uint16_t n;
+	uint8_t raw[FR_STACK_RAW_BYTES];
 };
 
 /* One record of a window, with where it came from. */
@@ -61,7 +68,9 @@ struct fr_window {
 	struct fr_window_req req;
 	struct fr_event *events;
 	size_t nr_events;
-	struct fr_stack *stacks; /* copies, referenced by fr_event.stack */
+	struct fr_stack *stacks; /* the blocks' stacks, referenced by fr_event.stack;
+				  * kernel frames once scanned (below) */
+	struct fr_stack_raw *raws; /* per stack: its kernel stack's raw words */
 	size_t nr_stacks;
 	struct fr_fdname *names; /* copies, referenced by fr_event.name */
 	size_t nr_names;
@@ -86,6 +95,18 @@ static inline uint64_t fr_rec__sys_dur(const struct fr_rec *r)
 {
 	return (uint64_t)r->sys.dur * ((r->flags & FR_SYS_DUR_US) ? 1000 : 1);
 }
+
+struct fr_ksyms;
+
+/*
+ * Makes the kernel frames of the window's stacks from their raw words: the
+ * words that are return addresses into kernel functions (not a function's
+ * start, not far past it), innermost first. Without ksyms none.
+ */
+void fr_window__scan_kernel_stacks(struct fr_window *w, const struct fr_ksyms *ks);
+
+/* Is addr a plausible kernel return address. */
+bool fr_stack_raw__is_return(const struct fr_ksyms *ks, uint64_t addr);
 
 /* Does the window keep the records of process pid (req.pid or also[]). */
 int fr_window__keeps(const struct fr_window_req *req, uint32_t pid);

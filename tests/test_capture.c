@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -214,6 +215,7 @@ static void test_known_work(void **state)
 	assert_int_equal(rep.pid, work.pid);
 
 	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	fr_window__scan_kernel_stacks(w, ks);
 	assert_true(w->complete_from <= req.t0); /* a 32 MiB ring holds all of it */
 	for (size_t i = 0; i < w->nr_events; i++) {
 		const struct fr_event *e = &w->events[i];
@@ -767,10 +769,106 @@ static void test_preemptor_named(void **state)
 	fr_capture__free(cap);
 }
 
+/* ---- stacks only for blocks that matter ---- */
+
+static int pp_a[2], pp_b[2];
+
+static void *pong_thread(void *arg)
+{
+	char c;
+
+	(void)arg;
+	while (read(pp_a[0], &c, 1) == 1 && c != 'q')
+		if (write(pp_b[1], &c, 1) != 1)
+			break;
+	return NULL;
+}
+
+/* 300 ping-pongs with a thread (blocks of microseconds), then a 50 ms sleep. */
+static void short_blocks_work(int go_fd, int rep_fd)
+{
+	struct timespec nap = { 0, 50 * MS };
+	pthread_t th;
+	char c;
+
+	(void)rep_fd;
+	if (pipe(pp_a) || pipe(pp_b))
+		_exit(2);
+	pthread_create(&th, NULL, pong_thread, NULL);
+	await_go(go_fd);
+	for (int i = 0; i < 300; i++)
+		if (write(pp_a[1], "p", 1) != 1 || read(pp_b[0], &c, 1) != 1)
+			_exit(3);
+	if (write(pp_a[1], "q", 1) != 1)
+		_exit(4);
+	pthread_join(th, NULL);
+	nanosleep(&nap, NULL);
+	_exit(0);
+}
+
+static void test_short_blocks_no_stack(void **state)
+{
+	struct fr_capture *cap = open_capture(32ull << 20);
+	struct child c = spawn(short_blocks_work);
+	struct fr_capture_counters before, after;
+	struct fr_window_req req = { .pid = c.pid };
+	struct fr_ksyms *ks = fr_ksyms__load(NULL);
+	struct fr_window *w;
+	size_t short_blocks = 0, short_with_stack = 0, long_with_stack = 0;
+
+	(void)state;
+	assert_non_null(ks);
+	fr_capture__follow_pid(cap, c.pid, true);
+	fr_capture__counters(cap, &before);
+	req.t0 = fr_mono_ns();
+	go(&c);
+	assert_int_equal(wait_child(&c), 0);
+	req.t1 = fr_mono_ns();
+	fr_capture__counters(cap, &after);
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	fr_window__scan_kernel_stacks(w, ks);
+	/* each blocked switch-out: how long until its task ran again */
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_event *e = &w->events[i];
+		uint64_t back = 0;
+
+		if (e->rec.type != FR_REC_SWITCH || (e->rec.flags & FR_SW_PREEMPT) ||
+		    e->rec.pid != (uint32_t)c.pid)
+			continue;
+		for (size_t j = i + 1; j < w->nr_events && !back; j++)
+			if (w->events[j].rec.type == FR_REC_SWITCH &&
+			    w->events[j].rec.sw.next_tid == e->rec.tid)
+				back = w->events[j].rec.ts;
+		if (!back)
+			continue;
+		if (back - e->rec.ts < 500000) { /* well under the 1 ms threshold */
+			short_blocks++;
+			short_with_stack += e->stack >= 0;
+		} else if (back - e->rec.ts >= 40 * MS && e->stack >= 0) {
+			long_with_stack++;
+			assert_true(stack_has(ks, &w->stacks[e->stack], "nanosleep"));
+			assert_true(w->stacks[e->stack].nr_user > 0);
+		}
+	}
+	print_message("%zu short blocks (%zu with a stack), %zu long with a stack; counters: "
+		      "%" PRIu64 " stacks, %" PRIu64 " skipped\n", short_blocks, short_with_stack,
+		      long_with_stack, after.stacks - before.stacks,
+		      after.stacks_skipped - before.stacks_skipped);
+	assert_true(short_blocks >= 200);
+	assert_int_equal(short_with_stack, 0);
+	assert_int_equal(long_with_stack, 1);
+	assert_true(after.stacks_skipped - before.stacks_skipped >= short_blocks);
+	assert_true(after.stacks - before.stacks < 10);
+	fr_window__free(w);
+	fr_ksyms__free(ks);
+	fr_capture__free(cap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_work),
+		cmocka_unit_test(test_short_blocks_no_stack),
 		cmocka_unit_test(test_overflow_keeps_newest),
 		cmocka_unit_test(test_crowded_cpus_lose_nothing),
 		cmocka_unit_test(test_preemptor_named),

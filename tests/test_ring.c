@@ -12,10 +12,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "fr_ksyms.h"
 #include "fr_ring.h"
 /* The writer side of the protocol is the BPF programs' own (bpf/), with a
  * full fence: here writer and reader are threads on different CPUs. */
@@ -25,7 +28,7 @@
 struct sim {
 	struct fr_ring_view v;
 	struct fr_rec *recs;
-	struct fr_stack *stacks;
+	struct fr_stack_slot *stacks;
 	struct fr_cpu_state *cpus;
 };
 
@@ -257,25 +260,37 @@ static void test_nested_writer(void **state)
 	sim_free(s);
 }
 
-static void w_switch_with_stack(struct sim *s, uint64_t ts, uint32_t tid, uint64_t ip)
+/* A block of tid from ts: its switch-out, then (as the BPF programs do at
+ * its wake-up and its syscall's return) a raw kernel stack holding words
+ * and a user stack of one frame. */
+static void w_block_with_stacks(struct sim *s, uint64_t ts, uint32_t tid, const uint64_t *words,
+				size_t nwords, uint64_t user_ip)
 {
 	struct fr_cpu_state *cs = &s->cpus[0];
-	uint64_t spos = fr_ring_claim(&cs->stack_head), pos;
-	struct fr_stack *st =
-		&s->stacks[fr_ring_index(spos, &cs->stack_wrap_base, s->v.stack_slots)];
-	struct fr_rec *r;
+	uint64_t pos;
+	struct fr_rec *r = w_reserve(s, 0, &pos);
 
-	fr_slot_open(&st->seq);
-	st->tid = tid;
-	st->ts = ts;
-	st->nr_kern = 1;
-	st->nr_user = 0;
-	st->ips[0] = ip;
-	fr_slot_publish(&st->seq, spos);
-	r = w_reserve(s, 0, &pos);
-	*r = (struct fr_rec){ .type = FR_REC_SWITCH, .flags = FR_SW_STACK, .aux = 1, .ts = ts,
-			      .tid = tid, .pid = tid, .sw = { .stack_pos = (uint32_t)spos } };
+	*r = (struct fr_rec){ .type = FR_REC_SWITCH, .aux = 1, .ts = ts, .tid = tid, .pid = tid };
 	w_commit(r, pos);
+	for (int kind = nwords ? FR_STK_KERNEL_RAW : FR_STK_USER; kind <= FR_STK_USER; kind++) {
+		uint64_t spos = fr_ring_claim(&cs->stack_head);
+		struct fr_stack_slot *st =
+			&s->stacks[fr_ring_index(spos, &cs->stack_wrap_base, s->v.stack_slots)];
+
+		fr_slot_open(&st->seq);
+		st->tid = tid;
+		st->ts = ts;
+		st->wts = ts + 10;
+		st->kind = (uint16_t)kind;
+		if (kind == FR_STK_USER) {
+			st->n = 1;
+			st->ips[0] = user_ip;
+		} else {
+			st->n = (uint16_t)(nwords * 8);
+			memcpy(st->raw, words, nwords * 8);
+		}
+		fr_slot_publish(&st->seq, spos);
+	}
 }
 
 static void test_stacks(void **state)
@@ -286,21 +301,73 @@ static void test_stacks(void **state)
 
 	(void)state;
 	for (int i = 0; i < 6; i++)
-		w_switch_with_stack(s, 100 + i, 3, 0xffff0000 + i);
+		w_block_with_stacks(s, 100 + i, 3, NULL, 0, 0x400000 + i);
 	assert_int_equal(fr_ring__read_window(&s->v, &req, &w), 0);
 	assert_int_equal(w->nr_events, 6);
-	/* The stack ring holds 4: the two oldest stacks are lost, and say so. */
+	/* The stack ring holds 4: the two oldest blocks have none. */
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(w->events[i].stack, -1);
-		assert_true(w->events[i].rec.flags & FR_SW_STACK_LOST);
+		assert_false(w->events[i].rec.flags & FR_SW_STACK);
 	}
 	for (int i = 2; i < 6; i++) {
 		assert_true(w->events[i].stack >= 0);
-		assert_int_equal(w->stacks[w->events[i].stack].ips[0], 0xffff0000 + i);
+		assert_true(w->events[i].rec.flags & FR_SW_STACK);
+		assert_int_equal(w->stacks[w->events[i].stack].nr_user, 1);
+		assert_int_equal(w->stacks[w->events[i].stack].ips[FR_STACK_KERN_MAX], 0x400000 + i);
 	}
 	assert_int_equal(w->nr_stacks, 4);
-	assert_int_equal(w->stacks_lost, 2);
 	fr_window__free(w);
+	sim_free(s);
+}
+
+/*
+ * A raw kernel stack scanned for return addresses: words inside kernel
+ * functions are frames, innermost first; a function's own start (a pointer
+ * kept on the stack), data, and addresses far past a function are not.
+ */
+static void test_kernel_stack_scan(void **state)
+{
+	char path[] = "/tmp/fr-test-kallsyms-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct sim *s = sim_new(1, 64, 8);
+	struct fr_window_req req = { .pid = 5, .t0 = 0, .t1 = 100000 };
+	const uint64_t words[] = {
+		0xffff888100001000ull, /* data (a task pointer): below kernel text */
+		0xffffffff81000120ull, /* __schedule+0x20 */
+		0xffffffff81000200ull, /* schedule: its start, a function pointer */
+		0xffffffff81000230ull, /* schedule+0x30 */
+		0xffffffff81050000ull, /* 0x40000 into do_nanosleep: not a return */
+		0xffffffff81010044ull, /* do_nanosleep+0x44 */
+		0x00007fff12345678ull, /* a user address (saved registers) */
+	};
+	struct fr_ksyms *ks;
+	struct fr_window *w;
+	const struct fr_stack *st;
+	const char *name;
+
+	(void)state;
+	assert_non_null(f);
+	fprintf(f, "ffffffff81000100 T __schedule\nffffffff81000200 T schedule\n"
+		   "ffffffff81010000 t do_nanosleep\nffffffff81800000 D some_data\n");
+	fclose(f);
+	ks = fr_ksyms__load(path);
+	unlink(path);
+	assert_non_null(ks);
+	w_block_with_stacks(s, 200, 5, words, sizeof(words) / sizeof(words[0]), 0x401000);
+	assert_int_equal(fr_ring__read_window(&s->v, &req, &w), 0);
+	assert_int_equal(w->nr_stacks, 1);
+	fr_window__scan_kernel_stacks(w, ks);
+	st = &w->stacks[0];
+	assert_int_equal(st->nr_kern, 3);
+	name = fr_ksyms__lookup(ks, st->ips[0], NULL);
+	assert_string_equal(name, "__schedule");
+	assert_string_equal(fr_ksyms__lookup(ks, st->ips[1], NULL), "schedule");
+	assert_int_equal(st->ips[1], 0xffffffff81000230ull);
+	assert_string_equal(fr_ksyms__lookup(ks, st->ips[2], NULL), "do_nanosleep");
+	assert_int_equal(st->nr_user, 1);
+	fr_window__free(w);
+	fr_ksyms__free(ks);
 	sim_free(s);
 }
 
@@ -399,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_overwrite),
 		cmocka_unit_test(test_nested_writer),
 		cmocka_unit_test(test_stacks),
+		cmocka_unit_test(test_kernel_stack_scan),
 		cmocka_unit_test(test_writer_laps_reader),
 	};
 

@@ -31,7 +31,7 @@
 #define SLOTS 256
 
 static struct fr_rec recs[SLOTS];
-static struct fr_stack stacks[4];
+static struct fr_stack_slot stacks[4];
 static struct fr_fdname names[8];
 static struct fr_cpu_state cpus[1];
 static struct fr_ring_view view = { .recs = recs, .stacks = stacks, .names = names, .cpus = cpus,

@@ -37,7 +37,7 @@ static int rules_changed_calls;
 /* ---- incidents made by the snapshotter from an in-memory ring ---- */
 
 static struct fr_rec recs[2 * 4096];
-static struct fr_stack stacks[2 * 8];
+static struct fr_stack_slot stacks[2 * 8];
 static struct fr_cpu_state cpus[2];
 static struct fr_ring_view view = { .recs = recs, .stacks = stacks, .cpus = cpus, .nr_cpus = 2,
 				    .slots = 4096, .stack_slots = 8, .start_ts = 1 };

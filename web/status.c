@@ -85,12 +85,14 @@ void fr_status__json(const struct fr_status *s, struct fr_buf *b)
 		fr_buf__printf(b, ",\"rings\":{\"bytes\":%" PRIu64 ",\"events_per_s\":%.0f,"
 				  "\"written\":%" PRIu64 ",\"overwritten\":%" PRIu64 ",\"skipped\":%" PRIu64
 				  ",\"nested\":%" PRIu64 ",\"stacks\":%" PRIu64 ",\"stack_fail\":%" PRIu64
+				  ",\"stacks_skipped\":%" PRIu64 ",\"user_stacks\":%" PRIu64
 				  ",\"lost\":%" PRIu64 ",\"fds_named\":%" PRIu64
 				  ",\"links\":{\"now\":%" PRIu64 ",\"made\":%" PRIu64
 				  ",\"refused\":%" PRIu64 "},\"cpus\":[",
 			       s->cap_info.ring_bytes, s->events_per_s, cc->written, cc->overwritten,
-			       cc->skipped, cc->nested, cc->stacks, cc->stack_fail,
-			       cc->lookup_fail + cc->prog_misses, cc->names, cc->links_now,
+			       cc->skipped, cc->nested, cc->stacks, cc->stack_fail, cc->stacks_skipped,
+			       cc->user_stacks, cc->lookup_fail + cc->prog_misses, cc->names,
+			       cc->links_now,
 			       cc->links_made, cc->links_refused);
 		for (uint32_t i = 0; i < s->cap_info.nr_cpus && i < FR_MAX_CPUS; i++)
 			fr_buf__printf(b, "%s{\"cpu\":%u,\"coverage_s\":%.1f}", i ? "," : "", i,
@@ -148,6 +150,12 @@ void fr_status__prometheus(const struct fr_status *s, struct fr_buf *b)
 		  "Events of unfollowed tasks filtered in the kernel.", s->cap.skipped },
 		{ cap, "flightrec_ring_stack_failures_total", "counter", "Stacks not taken.",
 		  s->cap.stack_fail },
+		{ cap, "flightrec_stacks_taken_total", "counter",
+		  "Kernel stacks of blocks past the stack threshold.", s->cap.stacks },
+		{ cap, "flightrec_stacks_skipped_total", "counter",
+		  "Blocks shorter than the stack threshold: no stack taken.", s->cap.stacks_skipped },
+		{ cap, "flightrec_user_stacks_total", "counter",
+		  "User stacks taken when a long block's syscall returned.", s->cap.user_stacks },
 		{ cap, "flightrec_fds_named_total", "counter",
 		  "Fds named in the kernel at slow syscalls.", s->cap.names },
 		{ cap, "flightrec_links", "gauge",
@@ -206,10 +214,12 @@ void fr_status__log(const struct fr_status *s)
 	if (s->kernel_capture)
 		pr_info("kernel: coverage %.1f s (least-covered CPU), %.0f events/s, %" PRIu64
 			" written, %" PRIu64 " overwritten, %" PRIu64 " skipped, %" PRIu64
-			" stacks (%" PRIu64 " failed), %" PRIu64 " fds named, %" PRIu64
+			" stacks (%" PRIu64 " failed, %" PRIu64 " blocks too short), %" PRIu64
+			" fds named, %" PRIu64
 			" links; clock offset %" PRId64 " ns +/- %" PRIu64 " ns",
 			s->min_coverage_s, s->events_per_s, s->cap.written, s->cap.overwritten,
-			s->cap.skipped, s->cap.stacks, s->cap.stack_fail, s->cap.names,
+			s->cap.skipped, s->cap.stacks, s->cap.stack_fail, s->cap.stacks_skipped,
+			s->cap.names,
 			s->cap.links_now, s->clock_offset_ns,
 			s->clock_uncertainty_ns);
 	if (s->has_otlp)

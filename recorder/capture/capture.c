@@ -201,6 +201,8 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 		o.flags = FR_CAP_DEFAULT;
 	if (!o.name_after_ns)
 		o.name_after_ns = FR_CAPTURE_DEFAULT_NAME_AFTER_NS;
+	if (!o.stack_after_ns)
+		o.stack_after_ns = FR_CAPTURE_DEFAULT_STACK_AFTER_NS;
 	if (!o.max_links)
 		o.max_links = FR_CAPTURE_DEFAULT_LINKS;
 	if (o.max_links > FR_MAX_PROC_LINKS) {
@@ -228,7 +230,7 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	per_cpu = o.ring_bytes / nr_cpus;
 	stack_bytes = per_cpu * o.stack_pct / 100;
 	if (per_cpu - stack_bytes < 64 * sizeof(struct fr_rec) ||
-	    stack_bytes < 16 * sizeof(struct fr_stack)) {
+	    stack_bytes < 16 * sizeof(struct fr_stack_slot)) {
 		pr_err("ring memory %llu bytes is too small for %d CPUs",
 		       (unsigned long long)o.ring_bytes, nr_cpus);
 		errno = EINVAL;
@@ -239,7 +241,7 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 		return NULL;
 	cap->view.nr_cpus = nr_cpus;
 	cap->view.slots = (per_cpu - stack_bytes) / sizeof(struct fr_rec);
-	cap->view.stack_slots = stack_bytes / sizeof(struct fr_stack);
+	cap->view.stack_slots = stack_bytes / sizeof(struct fr_stack_slot);
 	/* names are rare (slow syscalls only): a 64th of the records' share */
 	cap->view.name_slots = (per_cpu - stack_bytes) / 64 / sizeof(struct fr_fdname);
 	if (cap->view.name_slots < 64)
@@ -261,6 +263,7 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	cap->skel->rodata->nr_cpus = nr_cpus;
 	cap->skel->rodata->slots_per_cpu = cap->view.slots;
 	cap->skel->rodata->stack_slots_per_cpu = cap->view.stack_slots;
+	cap->skel->rodata->stack_after_ns = o.stack_after_ns;
 	cap->skel->rodata->sys_entry_mask = sys_entry_entries() - 1;
 	cap->skel->rodata->has_switch_prev_state = switch_has_prev_state();
 	bpf_map__set_max_entries(cap->skel->maps.fr_sys_entry, sys_entry_entries());
@@ -282,7 +285,7 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	}
 	cap->ring_map_len = page_align((size_t)cap->view.slots * nr_cpus * sizeof(struct fr_rec));
 	cap->stack_map_len =
-		page_align((size_t)cap->view.stack_slots * nr_cpus * sizeof(struct fr_stack));
+		page_align((size_t)cap->view.stack_slots * nr_cpus * sizeof(struct fr_stack_slot));
 	cap->ring_map = map_ring(cap->skel->maps.fr_ring, cap->ring_map_len);
 	cap->stack_map = map_ring(cap->skel->maps.fr_stacks, cap->stack_map_len);
 	cap->name_map_len =
@@ -543,7 +546,9 @@ void fr_capture__counters(const struct fr_capture *cap, struct fr_capture_counte
 			out->overwritten += head - cap->view.slots;
 		out->skipped += cs[i].skipped;
 		out->nested += cs[i].nested;
-		out->stacks += cs[i].stack_head;
+		out->stacks += cs[i].stack_head - cs[i].user_stacks;
+		out->user_stacks += cs[i].user_stacks;
+		out->stacks_skipped += cs[i].stack_skipped;
 		out->stack_fail += cs[i].stack_fail;
 		out->lookup_fail += cs[i].lookup_fail;
 		out->names += cs[i].name_head;
@@ -562,7 +567,7 @@ void fr_capture__info(const struct fr_capture *cap, struct fr_capture_info *out)
 	out->stack_slots_per_cpu = cap->view.stack_slots;
 	out->ring_bytes = (uint64_t)cap->view.nr_cpus *
 			  ((uint64_t)cap->view.slots * sizeof(struct fr_rec) +
-			   (uint64_t)cap->view.stack_slots * sizeof(struct fr_stack) +
+			   (uint64_t)cap->view.stack_slots * sizeof(struct fr_stack_slot) +
 			   (uint64_t)cap->view.name_slots * sizeof(struct fr_fdname));
 	out->attach_ts = cap->attach_ts;
 }

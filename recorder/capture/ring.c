@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fr_ksyms.h"
 #include "fr_ring.h"
 
 /* Stamps within one CPU can be out of order by a nested program's few ns. */
@@ -40,13 +41,16 @@ int fr_ring__read_slot(const struct fr_ring_view *v, uint32_t cpu, uint64_t pos,
 	return read_locked(slot, sizeof(*slot), pos, out);
 }
 
-static bool read_stack(const struct fr_ring_view *v, uint32_t cpu, uint64_t pos,
-		       struct fr_stack *out)
+static const struct fr_stack_slot *stack_slot(const struct fr_ring_view *v, uint32_t cpu,
+					      uint64_t pos)
 {
-	const struct fr_stack *slot =
-		&v->stacks[(size_t)cpu * v->stack_slots + pos % v->stack_slots];
+	return &v->stacks[(size_t)cpu * v->stack_slots + pos % v->stack_slots];
+}
 
-	return read_locked(slot, sizeof(*slot), pos, out);
+static bool read_stack(const struct fr_ring_view *v, uint32_t cpu, uint64_t pos,
+		       struct fr_stack_slot *out)
+{
+	return read_locked(stack_slot(v, cpu, pos), sizeof(*out), pos, out);
 }
 
 uint64_t fr_ring__cpu_oldest(const struct fr_ring_view *v, uint32_t cpu)
@@ -113,6 +117,10 @@ struct window_build {
 	size_t nr, cap;
 	struct fr_stack *st;
 	size_t nr_st, cap_st;
+	struct fr_stack_raw *raw; /* one per st */
+	size_t cap_raw;
+	struct fr_stack_slot *sl; /* the stack slots of the window's blocks */
+	size_t nr_sl, cap_sl;
 	struct fr_fdname *nm;
 	size_t nr_nm, cap_nm;
 };
@@ -132,39 +140,6 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 		return -ENOMEM;
 	*p = np;
 	*cap = ncap;
-	return 0;
-}
-
-/* The full stack position behind the 32 bits a switch record keeps. */
-static uint64_t stack_pos_full(uint64_t stack_head, uint32_t low)
-{
-	uint32_t back = (uint32_t)stack_head - low;
-
-	return stack_head - back;
-}
-
-static int attach_stack(const struct fr_ring_view *v, uint32_t cpu, struct fr_event *e,
-			struct window_build *b, uint64_t *lost)
-{
-	uint64_t head = load_head(&v->cpus[cpu].stack_head);
-	uint64_t pos = stack_pos_full(head, e->rec.sw.stack_pos);
-	int err;
-
-	e->stack = -1;
-	if (pos >= head || head - pos > v->stack_slots)
-		goto lost;
-	err = grow((void **)&b->st, &b->cap_st, b->nr_st + 1, sizeof(*b->st));
-	if (err)
-		return err;
-	if (!read_stack(v, cpu, pos, &b->st[b->nr_st]))
-		goto lost;
-	if (b->st[b->nr_st].tid != e->rec.tid || b->st[b->nr_st].ts != e->rec.ts)
-		goto lost;
-	e->stack = (int32_t)b->nr_st++;
-	return 0;
-lost:
-	e->rec.flags |= FR_SW_STACK_LOST;
-	(*lost)++;
 	return 0;
 }
 
@@ -288,9 +263,9 @@ static int read_cpu(const struct fr_ring_view *v, uint32_t cpu, const struct fr_
 		b->ev[b->nr].stack = -1;
 		b->ev[b->nr].name = -1;
 		b->ev[b->nr].nr_names = 0;
-		if (rec.type == FR_REC_SWITCH && (rec.flags & FR_SW_STACK))
-			err = attach_stack(v, cpu, &b->ev[b->nr], b, &w->stacks_lost);
-		else if (rec.type == FR_REC_SYSCALL && (rec.flags & FR_SYS_NAMED))
+		if (rec.type == FR_REC_SWITCH)
+			b->ev[b->nr].rec.flags &= (uint8_t)~FR_SW_STACK; /* set when one is found */
+		if (rec.type == FR_REC_SYSCALL && (rec.flags & FR_SYS_NAMED))
 			err = attach_name(v, cpu, &b->ev[b->nr], b);
 		if (err)
 			return err;
@@ -334,6 +309,146 @@ static void merge_runs(const struct fr_event *src, struct fr_event *dst, const s
 	}
 }
 
+/* Most stack slots looked at per CPU for one window. */
+#define STACK_SCAN_MAX 16384
+
+/*
+ * The stack slots of CPU cpu for blocks that began in [t0, t1]: written at
+ * or after their block's start, in write order, so from the first written
+ * at t0 on (a binary search), up to the head. The header is peeked at
+ * first, and only the slots that may belong are copied (and checked).
+ */
+static int read_cpu_stacks(const struct fr_ring_view *v, uint32_t cpu,
+			   const struct fr_window_req *req, struct window_build *b)
+{
+	uint64_t head = load_head(&v->cpus[cpu].stack_head);
+	uint64_t lo = head > v->stack_slots ? head - v->stack_slots : 0, l = lo, r = head;
+	int err;
+
+	while (l < r) {
+		uint64_t mid = l + (r - l) / 2;
+		uint64_t wts = __atomic_load_n(&stack_slot(v, cpu, mid)->wts, __ATOMIC_RELAXED);
+
+		if (wts < req->t0)
+			l = mid + 1;
+		else
+			r = mid;
+	}
+	if (head - l > STACK_SCAN_MAX)
+		head = l + STACK_SCAN_MAX;
+	for (uint64_t pos = l; pos < head; pos++) {
+		const struct fr_stack_slot *slot = stack_slot(v, cpu, pos);
+		uint64_t ts = __atomic_load_n(&slot->ts, __ATOMIC_RELAXED);
+
+		if (ts < req->t0 || ts > req->t1)
+			continue;
+		err = grow((void **)&b->sl, &b->cap_sl, b->nr_sl + 1, sizeof(*b->sl));
+		if (err)
+			return err;
+		if (read_stack(v, cpu, pos, &b->sl[b->nr_sl]) && b->sl[b->nr_sl].ts >= req->t0 &&
+		    b->sl[b->nr_sl].ts <= req->t1)
+			b->nr_sl++;
+	}
+	return 0;
+}
+
+static int cmp_slot(const void *a, const void *b)
+{
+	const struct fr_stack_slot *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+/*
+ * Gives each blocked switch-out of the window the stack slots of its block
+ * (matched by tid and start): a window stack with the user frames and the
+ * kernel stack's raw words (fr_window__scan_kernel_stacks makes frames of
+ * them).
+ */
+static int attach_stacks(struct window_build *b, struct fr_window *w)
+{
+	if (!b->nr_sl)
+		return 0;
+	qsort(b->sl, b->nr_sl, sizeof(*b->sl), cmp_slot);
+	for (size_t i = 0; i < w->nr_events; i++) {
+		struct fr_event *e = &w->events[i];
+		struct fr_stack_slot key = { .tid = e->rec.tid, .ts = e->rec.ts };
+		const struct fr_stack_slot *m;
+		struct fr_stack *st;
+		struct fr_stack_raw *raw;
+		size_t k;
+		int err;
+
+		if (e->rec.type != FR_REC_SWITCH || (e->rec.flags & FR_SW_PREEMPT))
+			continue;
+		m = bsearch(&key, b->sl, b->nr_sl, sizeof(*b->sl), cmp_slot);
+		if (!m)
+			continue;
+		k = (size_t)(m - b->sl);
+		while (k > 0 && !cmp_slot(&b->sl[k - 1], &key))
+			k--;
+		err = grow((void **)&b->st, &b->cap_st, b->nr_st + 1, sizeof(*b->st));
+		if (!err)
+			err = grow((void **)&b->raw, &b->cap_raw, b->nr_st + 1, sizeof(*b->raw));
+		if (err)
+			return err;
+		st = &b->st[b->nr_st];
+		raw = &b->raw[b->nr_st];
+		memset(st, 0, sizeof(*st));
+		raw->n = 0;
+		st->tid = key.tid;
+		st->ts = key.ts;
+		for (; k < b->nr_sl && !cmp_slot(&b->sl[k], &key); k++) {
+			const struct fr_stack_slot *sl = &b->sl[k];
+
+			if (sl->kind == FR_STK_USER) {
+				st->nr_user = sl->n < FR_STACK_USER_MAX ? sl->n : FR_STACK_USER_MAX;
+				memcpy(&st->ips[FR_STACK_KERN_MAX], sl->ips, st->nr_user * sizeof(__u64));
+			} else if (sl->kind == FR_STK_KERNEL_RAW) {
+				raw->n = sl->n < FR_STACK_RAW_BYTES ? sl->n : FR_STACK_RAW_BYTES;
+				memcpy(raw->raw, sl->raw, raw->n);
+			}
+		}
+		e->stack = (int32_t)b->nr_st++;
+		e->rec.flags |= FR_SW_STACK;
+	}
+	return 0;
+}
+
+bool fr_stack_raw__is_return(const struct fr_ksyms *ks, uint64_t addr)
+{
+	uint64_t off = 0;
+
+	/* a return address points into a function, not at its start (a
+	 * function pointer kept on the stack does), and not far into it */
+	return fr_ksyms__lookup(ks, addr, &off) && off > 0 && off < 0x10000;
+}
+
+void fr_window__scan_kernel_stacks(struct fr_window *w, const struct fr_ksyms *ks)
+{
+	for (size_t i = 0; i < w->nr_stacks && w->raws; i++) {
+		const struct fr_stack_raw *raw = &w->raws[i];
+		struct fr_stack *st = &w->stacks[i];
+
+		st->nr_kern = 0;
+		for (size_t off = 0; off + 8 <= raw->n && st->nr_kern < FR_STACK_KERN_MAX; off += 8) {
+			const char *name;
+			uint64_t word;
+
+			memcpy(&word, raw->raw + off, sizeof(word));
+			if (!ks || !fr_stack_raw__is_return(ks, word))
+				continue;
+			st->ips[st->nr_kern++] = word;
+			/* the kernel's entry from user space: the stack's top */
+			name = fr_ksyms__lookup(ks, word, NULL);
+			if (!strncmp(name, "entry_SYSCALL", 13) || !strcmp(name, "ret_from_fork"))
+				break;
+		}
+	}
+}
+
 int fr_ring__read_window(const struct fr_ring_view *v, const struct fr_window_req *req,
 			 struct fr_window **out)
 {
@@ -360,6 +475,8 @@ int fr_ring__read_window(const struct fr_ring_view *v, const struct fr_window_re
 	for (uint32_t cpu = 0; cpu < v->nr_cpus; cpu++) {
 		runs[cpu] = b.nr;
 		err = read_cpu(v, cpu, req, &b, w);
+		if (!err && v->stacks)
+			err = read_cpu_stacks(v, cpu, req, &b);
 		if (err)
 			goto fail;
 		if (w->cpu_complete_from[cpu] > w->complete_from)
@@ -376,8 +493,15 @@ int fr_ring__read_window(const struct fr_ring_view *v, const struct fr_window_re
 		w->nr_events = b.nr;
 	}
 	free(b.ev);
+	b.ev = NULL;
+	err = attach_stacks(&b, w);
+	free(b.sl);
+	b.sl = NULL;
+	if (err)
+		goto fail;
 	w->stacks = b.st;
 	w->nr_stacks = b.nr_st;
+	w->raws = b.raw;
 	w->names = b.nm;
 	w->nr_names = b.nr_nm;
 	*out = w;
@@ -385,6 +509,8 @@ int fr_ring__read_window(const struct fr_ring_view *v, const struct fr_window_re
 fail:
 	free(b.ev);
 	free(b.st);
+	free(b.raw);
+	free(b.sl);
 	free(b.nm);
 	fr_window__free(w);
 	return err;
@@ -396,6 +522,7 @@ void fr_window__free(struct fr_window *w)
 		return;
 	free(w->events);
 	free(w->stacks);
+	free(w->raws);
 	free(w->names);
 	free(w->cpu_complete_from);
 	free(w);

@@ -29,6 +29,7 @@ void fr_config__usage(FILE *out)
 		"  -a, --all                follow every process\n"
 		"  -m, --ring-mb MIB        ring memory for all CPUs (default 256)\n"
 		"      --no-stacks          do not take stacks when a followed task blocks\n"
+		"      --stacks-after DUR   stacks only for blocks at least this long (default 1ms)\n"
 		"      --name-fds-after DUR name the fd (file, socket, pipe) of syscalls at least\n"
 		"                           this slow, in the kernel at the call (default 100us)\n"
 		"      --max-links N        follow at most N processes as links: those that wake\n"
@@ -98,6 +99,7 @@ enum {
 	OPT_ALLOW_HOST,
 	OPT_TRUSTED,
 	OPT_NAME_AFTER,
+	OPT_STACKS_AFTER,
 	OPT_MAX_LINKS,
 	OPT_LINK_TTL,
 	OPT_NO_LINKS,
@@ -112,6 +114,7 @@ static const struct option longopts[] = {
 	{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
 	{ "no-kernel", no_argument, NULL, OPT_NO_KERNEL },
 	{ "name-fds-after", required_argument, NULL, OPT_NAME_AFTER },
+	{ "stacks-after", required_argument, NULL, OPT_STACKS_AFTER },
 	{ "max-links", required_argument, NULL, OPT_MAX_LINKS },
 	{ "link-ttl", required_argument, NULL, OPT_LINK_TTL },
 	{ "no-links", no_argument, NULL, OPT_NO_LINKS },
@@ -217,6 +220,12 @@ static int apply(struct fr_config *c, int opt, char *arg)
 	case OPT_NAME_AFTER:
 		if (fr_parse_duration(arg, &c->capture.name_after_ns) || !c->capture.name_after_ns) {
 			pr_err("bad --name-fds-after '%s' (a duration above 0, e.g. 100us)", arg);
+			return 2;
+		}
+		break;
+	case OPT_STACKS_AFTER:
+		if (fr_parse_duration(arg, &c->capture.stack_after_ns) || !c->capture.stack_after_ns) {
+			pr_err("bad --stacks-after '%s' (a duration above 0, e.g. 1ms)", arg);
 			return 2;
 		}
 		break;

@@ -304,6 +304,7 @@ static int print_trace(struct fr_capture *cap, const struct trace_args *a, pid_t
 		return 1;
 	}
 	ks = fr_ksyms__load(NULL);
+	fr_window__scan_kernel_stacks(w, ks);
 	names = fr_names__new(w);
 	if (!names) {
 		pr_err("out of memory");

@@ -179,6 +179,7 @@ int fr_snapshotter__read(struct fr_snapshotter *s, const struct fr_incident_in *
 		if (round == FR_CHAIN_PROCESS_LEVELS || !add_waited_for(wk->window, &req))
 			break;
 	}
+	fr_window__scan_kernel_stacks(wk->window, s->ksyms);
 	if (wk->window->complete_from > wk->t0)
 		wk->missing_ns = (wk->window->complete_from < wk->t1 ? wk->window->complete_from
 								     : wk->t1) - wk->t0;

@@ -413,7 +413,9 @@ async function statusPage() {
       cards.push(card('ring coverage', Math.min(...cov).toFixed(1) + ' s', 'per CPU: ' + cov.map((c) => c.toFixed(1) + ' s').join(', ')),
         card('events/s', Math.round(s.rings.events_per_s).toLocaleString()),
         card('records', s.rings.written.toLocaleString(), s.rings.overwritten.toLocaleString() + ' overwritten'),
-        card('lost', (s.rings.lost + s.rings.stack_fail).toLocaleString(), s.rings.skipped.toLocaleString() + ' skipped (unfollowed)'));
+        card('lost', (s.rings.lost + s.rings.stack_fail).toLocaleString(), s.rings.skipped.toLocaleString() + ' skipped (unfollowed)'),
+        card('stacks', s.rings.stacks.toLocaleString(), (s.rings.stacks_skipped || 0).toLocaleString() + ' blocks too short for one'),
+        card('links', String((s.rings.links || {}).now || 0), ((s.rings.links || {}).made || 0) + ' made, ' + (s.rings.fds_named || 0).toLocaleString() + ' fds named'));
     }
     cards.push(card('incidents stored', s.store.incidents.toLocaleString(), (s.store.bytes / 1048576).toFixed(1) + ' MiB'));
     if (s.otlp) cards.push(card('spans received', s.otlp.spans.toLocaleString(), s.otlp.rejected + ' rejected, ' + s.otlp.bad + ' bad requests'));
