@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include "floor.skel.h"
 #include "fr_capture.h"
 #include "fr_clock.h"
@@ -310,6 +311,54 @@ static void tracer_stop(struct tracer *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/*
+ * The BPF programs' own run time per syscall of the loop (sys_enter and
+ * sys_exit together), from the kernel's statistics: for flightrec followed
+ * with stacks and for the floor, per round.
+ */
+static double prog_ns[64][2]; /* [round][0 flightrec, 1 floor] */
+static uint64_t prog_t0;
+
+static uint64_t floor_prog_ns(void)
+{
+	struct bpf_program *progs[] = { floor_skel->progs.floor_sys_enter,
+					 floor_skel->progs.floor_sys_exit };
+	uint64_t sum = 0;
+
+	for (int i = 0; i < 2; i++) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len))
+			sum += info.run_time_ns;
+	}
+	return sum;
+}
+
+static uint64_t fr_prog_ns(void)
+{
+	uint64_t a, b, n;
+
+	fr_capture__prog_runtime(cap, "fr_sys_enter", &a, &n);
+	fr_capture__prog_runtime(cap, "fr_sys_exit", &b, &n);
+	return a + b;
+}
+
+static void prog_ns_before(int c)
+{
+	prog_t0 = c == C_FR_STACKS ? fr_prog_ns() : c == C_FLOOR ? floor_prog_ns() : 0;
+}
+
+static void prog_ns_after(int c, int r, uint64_t n)
+{
+	if (r >= 64 || (c != C_FR_STACKS && c != C_FLOOR))
+		return;
+	prog_ns[r][c == C_FLOOR] =
+		(double)((c == C_FR_STACKS ? fr_prog_ns() : floor_prog_ns()) - prog_t0) / n;
+}
+
+static int stats_fd = -1;
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -345,6 +394,7 @@ int main(int argc, char **argv)
 	fr_capture__route_libbpf_log();
 	if (access("/sys/kernel/tracing/events", F_OK))
 		mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL);
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME); /* on while the fd is open */
 	cpu_work = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
 	{
 		cpu_set_t set;
@@ -391,7 +441,9 @@ int main(int argc, char **argv)
 				continue;
 			}
 			usleep(300000); /* let attach-time work settle */
+			prog_ns_before(c);
 			ns[r][c][W_LOOP] = workload_run(&w, W_LOOP, n_loop);
+			prog_ns_after(c, r, n_loop);
 			if (t.cap_attached && c != C_FR_UNFOLLOWED) {
 				struct fr_capture_info info;
 
@@ -467,6 +519,18 @@ int main(int argc, char **argv)
 		printf("capture.bpftrace_vs_floor=%.2f\n", RATIO(C_BPFTRACE, W_LOOP));
 		printf("capture.perf_vs_floor=%.2f\n", RATIO(C_PERF, W_LOOP));
 		printf("capture.history_s_at_100k=%.1f\n", hist_one_cpu);
+		printf("capture.pingpong_stacks_vs_floor=%.2f\n", RATIO(C_FR_STACKS, W_PINGPONG));
+		{
+			double v0[64], v1[64];
+			int n = rounds < 64 ? rounds : 64;
+
+			for (int r = 0; r < n; r++) {
+				v0[r] = prog_ns[r][0];
+				v1[r] = prog_ns[r][1];
+			}
+			printf("capture.prog_ns_per_syscall=%.1f\n", median(v0, n));
+			printf("capture.floor_prog_ns_per_syscall=%.1f\n", median(v1, n));
+		}
 	}
 	free(ns);
 	return 0;

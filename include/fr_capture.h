@@ -112,6 +112,13 @@ struct fr_capture_counters {
 	uint64_t links_now;    /* processes followed as links now */
 };
 
+/*
+ * The kernel's run time and run count of the program named prog (e.g.
+ * "fr_sys_exit") since load; both 0 unless kernel.bpf_stats_enabled was on.
+ */
+void fr_capture__prog_runtime(const struct fr_capture *cap, const char *prog, uint64_t *run_ns,
+			      uint64_t *run_cnt);
+
 /* Sums the per-CPU counters. */
 void fr_capture__counters(const struct fr_capture *cap, struct fr_capture_counters *out);
 

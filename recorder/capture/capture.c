@@ -532,6 +532,20 @@ static uint64_t prog_misses(struct bpf_program *prog)
 	return info.recursion_misses;
 }
 
+void fr_capture__prog_runtime(const struct fr_capture *cap, const char *prog, uint64_t *run_ns,
+			      uint64_t *run_cnt)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(cap->skel->obj, prog);
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	*run_ns = *run_cnt = 0;
+	if (!p || bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+		return;
+	*run_ns = info.run_time_ns;
+	*run_cnt = info.run_cnt;
+}
+
 void fr_capture__counters(const struct fr_capture *cap, struct fr_capture_counters *out)
 {
 	const struct fr_cpu_state *cs = cap->skel->bss->cpu_state;
