@@ -74,4 +74,22 @@ static inline int fr_test_rm_rf(const char *dir)
 		out_;                                                                  \
 	})
 
+/* A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick). */
+#include <netinet/in.h>
+#include <sys/socket.h>
+static inline uint16_t fr_test_free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t port = 0;
+
+	if (fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	    !getsockname(fd, (struct sockaddr *)&a, &len))
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
 #endif /* FR_TEST_UTIL_H */

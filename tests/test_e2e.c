@@ -117,6 +117,26 @@ static int stop(pid_t pid, int sig)
 	return status;
 }
 
+/* Stops the recorder; a failed exit prints its log (a sanitizer's report is
+ * there) before the assertion. */
+static void stop_recorder_ok(pid_t pid, const char *log)
+{
+	int status = stop(pid, SIGTERM);
+
+	if (status != 0) {
+		char cmd[320];
+		int st;
+		char *txt;
+
+		snprintf(cmd, sizeof(cmd), "grep -v 'run: incident' %s | tail -80", log);
+		txt = fr_test_run(cmd, &st);
+		print_message("recorder exited with status 0x%x; its log:\n%s", status,
+			      txt ? txt : "");
+		free(txt);
+	}
+	assert_int_equal(status, 0);
+}
+
 static char *run(const char *cmd, int *status)
 {
 	char *out = fr_test_run(cmd, status);
@@ -207,7 +227,7 @@ static struct json_object *inspect_json(const char *flag, const char *dir, const
 
 static void test_slow_requests(void **state)
 {
-	uint16_t port = (uint16_t)(30000 + getpid() % 20000);
+	uint16_t port = fr_test_free_port();
 	char log[256], cmd[512], url[96];
 	struct fr_incident_summary inc[64];
 	struct slow slow[8];
@@ -234,7 +254,7 @@ static void test_slow_requests(void **state)
 		usleep(200000);
 		n = count_incidents(dir, inc, 64);
 	}
-	assert_int_equal(stop(rec, SIGTERM), 0);
+	stop_recorder_ok(rec, log);
 	n = count_incidents(dir, inc, 64);
 	{
 		char *logtxt;
@@ -372,7 +392,7 @@ static void test_slow_requests(void **state)
  * listed incident decodes. */
 static void test_kill9_recorder(void **state)
 {
-	uint16_t port = (uint16_t)(30000 + (getpid() + 7) % 20000);
+	uint16_t port = fr_test_free_port();
 	char log[256], cmd[512], url[96], kdir[160];
 	struct fr_incident_summary inc[512];
 	pid_t rec, svc;
@@ -395,7 +415,7 @@ static void test_kill9_recorder(void **state)
 	stop(svc, SIGKILL);
 	/* restart on the same store, then stop it cleanly */
 	rec = start_recorder(kdir, port, sink_port, "threshold=1us,cooldown=0s", log);
-	assert_int_equal(stop(rec, SIGTERM), 0);
+	stop_recorder_ok(rec, log);
 	n = count_incidents(kdir, inc, 512);
 	print_message("%d incidents listed after kill -9 and restart\n", n);
 	assert_true(n > 10);
@@ -445,7 +465,7 @@ static void post_span(uint16_t port, pid_t pid, const char *name, int ms, int n)
  */
 static void test_sender_may_see(void **state)
 {
-	uint16_t port = (uint16_t)(30000 + (getpid() + 13) % 20000);
+	uint16_t port = fr_test_free_port();
 	char log[256], sdir[160];
 	struct fr_incident_summary inc[64];
 	pid_t rec, sender, root_pid = getpid();
