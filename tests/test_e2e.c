@@ -404,7 +404,8 @@ static void test_kill9_recorder(void **state)
 	/* every span fires: a burst of captures */
 	rec = start_recorder(kdir, port, sink_port, "threshold=1us,cooldown=0s", log);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/v1/traces", port);
-	snprintf(cmd, sizeof(cmd), "%s %s 100000 >/dev/null 2>&1", bin("TESTSVC_BIN", "./testsvc"), url);
+	snprintf(cmd, sizeof(cmd), "exec %s %s 100000 >/dev/null 2>&1", bin("TESTSVC_BIN", "./testsvc"),
+		 url); /* exec: the kill below must reach testsvc, not only its shell */
 	svc = fork();
 	if (svc == 0) {
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
