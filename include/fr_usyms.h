@@ -16,8 +16,9 @@ struct fr_usyms;
 struct fr_uframe {
 	uint64_t ip;
 	const char *module; /* mapped file, NULL when not in a file mapping */
-	const char *sym;    /* NULL when unknown */
-	uint64_t off;       /* ip - symbol start */
+	const char *sym;    /* NULL when unknown (outside every symbol) */
+	uint64_t off;       /* ip - symbol start; without a symbol, the address in
+			     * the module (module+off) */
 };
 
 struct fr_usyms *fr_usyms__new(void);

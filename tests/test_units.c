@@ -25,6 +25,7 @@
 #include "fr_names.h"
 #include "fr_snapview.h"
 #include "fr_usyms.h"
+#include "fr_test_util.h"
 
 /* ---------------- user symbols ---------------- */
 
@@ -54,6 +55,28 @@ static void test_usyms(void **state)
 	assert_null(f[2].sym);
 	assert_null(f[2].module);
 	assert_int_equal(f[2].ip, 0x10);
+	/* an address past the end of a function is not that function's: the
+	 * function's size from the binary's own symbol table (nm -S) */
+	{
+		char cmd[600], *out;
+		unsigned long long vaddr = 0, size = 0;
+		int st;
+
+		snprintf(cmd, sizeof(cmd), "nm -S --defined-only /proc/%d/exe | grep ' fr_units_marker_fn$'",
+			 (int)getpid());
+		out = fr_test_run(cmd, &st);
+		assert_non_null(out);
+		assert_int_equal(sscanf(out, "%llx %llx", &vaddr, &size), 2);
+		free(out);
+		assert_true(size > 0);
+		ips[0] = (uint64_t)(uintptr_t)&fr_units_marker_fn + size;
+		assert_int_equal(fr_usyms__resolve(u, getpid(), ips, 1, f), 0);
+		print_message("past the end: %s+0x%llx\n", f[0].sym ? f[0].sym : f[0].module,
+			      (unsigned long long)f[0].off);
+		assert_true(!f[0].sym || strcmp(f[0].sym, "fr_units_marker_fn"));
+		if (!f[0].sym) /* padding: module+offset, the offset the file's */
+			assert_int_equal(f[0].off, vaddr + size);
+	}
 	/* a process that is gone: unresolved, and said so */
 	assert_int_equal(fr_usyms__resolve(u, 0x3ffffe, ips, 1, f), -ENOENT);
 	assert_null(f[0].sym);

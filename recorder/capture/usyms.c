@@ -207,8 +207,13 @@ static void lookup(struct fr_usyms *u, const struct mapping *m, uint64_t ip, str
 		else
 			hi = mid;
 	}
-	if (f->syms[lo].size && vaddr >= f->syms[lo].addr + f->syms[lo].size + 4096)
-		return; /* far past its end: not this symbol */
+	/* past a symbol's end is not that symbol (padding, or code without a
+	 * symbol): such a frame is module+offset; a symbol without a size
+	 * (hand-written assembly) is taken only just after its start */
+	out->off = vaddr;
+	if (f->syms[lo].size ? vaddr >= f->syms[lo].addr + f->syms[lo].size
+			     : vaddr >= f->syms[lo].addr + 64)
+		return;
 	out->sym = f->syms[lo].name;
 	out->off = vaddr - f->syms[lo].addr;
 }

@@ -166,6 +166,9 @@ static void print_stacks(FILE *out, const PbSnap *s)
 					if (f->symbol[0])
 						fprintf(out, "    %s+0x%" PRIx64 " [%s]\n", f->symbol, f->offset,
 							f->module);
+					else if (f->module[0] && !f->kernel)
+						fprintf(out, "    %s+0x%" PRIx64 " (no symbol)\n",
+							f->module, f->offset);
 					else
 						fprintf(out, "    0x%" PRIx64 " [%s]\n", f->addr,
 							f->module[0] ? f->module : "?");

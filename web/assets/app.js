@@ -260,7 +260,8 @@ function flame(snap) {
     let node = root;
     root.n++;
     for (const f of frames) {
-      const nm = f.symbol ? f.symbol : (f.kernel ? '0x' + BigInt(f.addr).toString(16) : '[' + (f.module || '?').split('/').pop() + ']');
+      const nm = f.symbol ? f.symbol : (f.kernel ? '0x' + BigInt(f.addr).toString(16)
+        : f.module ? f.module.split('/').pop() + '+0x' + BigInt(f.offset || 0).toString(16) : '0x' + BigInt(f.addr).toString(16));
       if (!node.kids.has(nm)) node.kids.set(nm, { name: nm, n: 0, kids: new Map(), kernel: f.kernel });
       node = node.kids.get(nm);
       node.n++;
