@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * capture_bench.h - what the capture benchmark's parts share: the
+ * configurations measured side by side, starting and stopping each on a
+ * process, and the nginx phase (capture_nginx.c).
+ */
+#ifndef FR_CAPTURE_BENCH_H
+#define FR_CAPTURE_BENCH_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum {
+	C_BASE,
+	C_FLOOR,
+	C_FR_NOSTACK,
+	C_FR_STACKS,
+	C_FR_UNFOLLOWED,
+	C_BPFTRACE,
+	C_PERF,
+	NR_C
+};
+
+extern const char *const cname[NR_C];
+extern int cpu_work;       /* the CPU the measured process is pinned to */
+extern const char *tmpdir;
+
+struct tracer {
+	bool cap_attached, floor_attached;
+	pid_t tool;
+};
+
+/* Starts configuration c watching process pid; 0 or -1 (then stop it). */
+int tracer_start(struct tracer *t, int c, pid_t pid);
+void tracer_stop(struct tracer *t);
+double median(double *v, int n);
+
+/* nginx under wrk in every configuration: a table, and key=value lines. */
+void nginx_phase(int rounds, FILE *table, FILE *keys);
+
+#endif /* FR_CAPTURE_BENCH_H */
