@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <cmocka.h>
 #include <json-c/json.h>
 
@@ -76,6 +77,42 @@ static void test_usyms(void **state)
 		assert_true(!f[0].sym || strcmp(f[0].sym, "fr_units_marker_fn"));
 		if (!f[0].sym) /* padding: module+offset, the offset the file's */
 			assert_int_equal(f[0].off, vaddr + size);
+	}
+	/* code outside every file (a JIT's) is named by the process's perf map,
+	 * read again when it grows; outside every entry it stays unnamed */
+	{
+		char map[64];
+		uint8_t *jit = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+				    -1, 0);
+		FILE *pm;
+		uint64_t jips[3];
+		struct fr_uframe jf[3];
+
+		assert_true(jit != MAP_FAILED);
+		snprintf(map, sizeof(map), "/tmp/perf-%d.map", (int)getpid());
+		pm = fopen(map, "w");
+		assert_non_null(pm);
+		fprintf(pm, "%llx 100 LazyCompile:*slowJournal /app/journal.js:10\n",
+			(unsigned long long)(uintptr_t)jit);
+		fclose(pm);
+		jips[0] = (uint64_t)(uintptr_t)jit + 0x10;
+		jips[1] = (uint64_t)(uintptr_t)jit + 0x200;
+		assert_int_equal(fr_usyms__resolve(u, getpid(), jips, 2, jf), 0);
+		assert_non_null(jf[0].sym);
+		assert_string_equal(jf[0].sym, "LazyCompile:*slowJournal /app/journal.js:10");
+		assert_int_equal(jf[0].off, 0x10);
+		assert_null(jf[1].sym);
+		pm = fopen(map, "a"); /* the JIT compiles another function */
+		assert_non_null(pm);
+		fprintf(pm, "%llx 80 LazyCompile:*answer /app/http.js:3\n",
+			(unsigned long long)(uintptr_t)jit + 0x200);
+		fclose(pm);
+		jips[2] = (uint64_t)(uintptr_t)jit + 0x204;
+		assert_int_equal(fr_usyms__resolve(u, getpid(), &jips[2], 1, &jf[2]), 0);
+		assert_non_null(jf[2].sym);
+		assert_string_equal(jf[2].sym, "LazyCompile:*answer /app/http.js:3");
+		unlink(map);
+		munmap(jit, 4096);
 	}
 	/* a process that is gone: unresolved, and said so */
 	assert_int_equal(fr_usyms__resolve(u, 0x3ffffe, ips, 1, f), -ENOENT);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fr_usyms.h"
@@ -31,6 +32,7 @@ struct elf_file {
 	struct useg segs[16];
 	size_t nr_segs;
 	char *names; /* all names, one allocation */
+	long long map_size; /* a perf map: its size when read (-1: an ELF file) */
 };
 
 struct fr_usyms {
@@ -59,6 +61,7 @@ static struct elf_file *load_elf(const char *path)
 	if (!f)
 		return NULL;
 	f->path = strdup(path);
+	f->map_size = -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return f;
@@ -152,6 +155,14 @@ static struct elf_file *get_file(struct fr_usyms *u, const char *path)
 	return f;
 }
 
+static void free_file(struct elf_file *f)
+{
+	free(f->path);
+	free(f->syms);
+	free(f->names);
+	free(f);
+}
+
 struct fr_usyms *fr_usyms__new(void)
 {
 	elf_version(EV_CURRENT);
@@ -166,10 +177,7 @@ void fr_usyms__free(struct fr_usyms *u)
 		return;
 	for (f = u->files; f; f = next) {
 		next = f->next;
-		free(f->path);
-		free(f->syms);
-		free(f->names);
-		free(f);
+		free_file(f);
 	}
 	free(u);
 }
@@ -178,6 +186,130 @@ struct mapping {
 	uint64_t start, end, pgoff;
 	char path[256];
 };
+
+/* Reads a perf map ("START SIZE name", hex, a line per JIT-compiled
+ * function) into a file of symbols at absolute addresses. */
+static struct elf_file *load_perf_map(const char *path, long long size)
+{
+	struct elf_file *f = calloc(1, sizeof(*f));
+	size_t cap = 0, names_len = 0, names_cap = 0;
+	char line[512];
+	FILE *in;
+
+	if (!f)
+		return NULL;
+	f->path = strdup(path);
+	f->map_size = size;
+	in = fopen(path, "r");
+	if (!in || !f->path)
+		goto fail;
+	while (fgets(line, sizeof(line), in)) {
+		unsigned long long start, len;
+		char name[400];
+		size_t nl;
+
+		if (sscanf(line, "%llx %llx %399[^\n]", &start, &len, name) != 3 || !len)
+			continue;
+		nl = strlen(name) + 1;
+		if (f->nr == cap) {
+			size_t nc = cap ? cap * 2 : 1024;
+			void *np = realloc(f->syms, nc * sizeof(*f->syms));
+
+			if (!np)
+				goto fail;
+			f->syms = np;
+			cap = nc;
+		}
+		if (names_len + nl > names_cap) {
+			size_t nc = names_cap ? names_cap * 2 : 65536;
+			void *np;
+
+			while (nc < names_len + nl)
+				nc *= 2;
+			np = realloc(f->names, nc);
+			if (!np)
+				goto fail;
+			f->names = np;
+			names_cap = nc;
+		}
+		memcpy(f->names + names_len, name, nl);
+		f->syms[f->nr].addr = start;
+		f->syms[f->nr].size = len;
+		f->syms[f->nr].name = (const char *)(uintptr_t)names_len; /* an offset for now */
+		names_len += nl;
+		f->nr++;
+	}
+	fclose(in);
+	for (size_t i = 0; i < f->nr; i++)
+		f->syms[i].name = f->names + (uintptr_t)f->syms[i].name;
+	qsort(f->syms, f->nr, sizeof(*f->syms), cmp_usym);
+	return f;
+fail:
+	if (in)
+		fclose(in);
+	free_file(f);
+	return NULL;
+}
+
+/*
+ * The perf map of process pid, which JITs write (Node --perf-basic-prof,
+ * Python 3.12's perf trampoline, Java agents): /tmp/perf-PID.map as the
+ * process sees /tmp. Cached, read again when it grew; NULL without one.
+ */
+static struct elf_file *get_perf_map(struct fr_usyms *u, pid_t pid)
+{
+	char path[96];
+	struct stat st;
+	struct elf_file **pp, *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/root/tmp/perf-%d.map", pid, pid);
+	if (stat(path, &st)) {
+		snprintf(path, sizeof(path), "/tmp/perf-%d.map", pid);
+		if (stat(path, &st))
+			return NULL;
+	}
+	for (pp = &u->files; *pp; pp = &(*pp)->next) {
+		if (strcmp((*pp)->path, path))
+			continue;
+		if ((*pp)->map_size == (long long)st.st_size)
+			return *pp;
+		f = *pp; /* it grew: read it again */
+		*pp = f->next;
+		free_file(f);
+		u->nr_files--;
+		break;
+	}
+	f = load_perf_map(path, (long long)st.st_size);
+	if (!f)
+		return NULL;
+	f->next = u->files;
+	u->files = f;
+	u->nr_files++;
+	return f;
+}
+
+/* A frame outside every file mapping: a JIT-compiled function, by the
+ * process's perf map. */
+static void lookup_jit(struct elf_file *f, uint64_t ip, struct fr_uframe *out)
+{
+	size_t lo = 0, hi = f->nr;
+
+	if (!f->nr || ip < f->syms[0].addr)
+		return;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->syms[mid].addr <= ip)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (ip >= f->syms[lo].addr + f->syms[lo].size)
+		return;
+	out->module = f->path;
+	out->sym = f->syms[lo].name;
+	out->off = ip - f->syms[lo].addr;
+}
 
 static void lookup(struct fr_usyms *u, const struct mapping *m, uint64_t ip, struct fr_uframe *out)
 {
@@ -263,5 +395,20 @@ int fr_usyms__resolve(struct fr_usyms *u, pid_t pid, const uint64_t *ips, size_t
 				break;
 			}
 	free(maps);
+	{
+		struct elf_file *jit = NULL;
+		bool looked = false;
+
+		for (size_t i = 0; i < n; i++) {
+			if (out[i].module || !ips[i])
+				continue;
+			if (!looked) {
+				jit = get_perf_map(u, pid);
+				looked = true;
+			}
+			if (jit)
+				lookup_jit(jit, ips[i], &out[i]);
+		}
+	}
 	return 0;
 }
