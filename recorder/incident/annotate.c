@@ -378,13 +378,20 @@ static uint64_t fit_at(const struct fr_window *w, const struct fr_annotate_ctx *
 {
 	uint64_t lo = t > AT_INSTANT_NS ? t - AT_INSTANT_NS : 0, hi = t + AT_INSTANT_NS;
 	uint64_t best = UINT64_MAX;
+	size_t first = 0, end = w->nr_events;
 
-	for (size_t i = 0; i < w->nr_events; i++) {
+	while (first < end) { /* events are in time order */
+		size_t mid = first + (end - first) / 2;
+
+		if (w->events[mid].rec.ts < lo)
+			first = mid + 1;
+		else
+			end = mid;
+	}
+	for (size_t i = first; i < w->nr_events; i++) {
 		const struct fr_rec *r = &w->events[i].rec;
 		uint64_t d, key = EVIDENCE_WEAK;
 
-		if (r->ts < lo)
-			continue;
 		if (r->ts > hi)
 			break;
 		if (r->type == FR_REC_WAKEUP && r->tid == tid && r->pid == c->pid) {

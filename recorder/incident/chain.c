@@ -30,12 +30,19 @@ struct walk {
 	const struct fr_window *w;
 	struct by_tid *ix;
 	size_t nix;
+	struct by_tid *sx; /* the syscall records of each task, by (tid, time) */
+	size_t nsx;
 	const struct fr_annotate_ctx *c;
 	struct fr_chain *out;
 	size_t cap;
 	int max_depth;
 	uint32_t path[FR_CHAIN_MAX_DEPTH + 1]; /* tids on the way down */
 	size_t emitted; /* segments emitted or merged into others, ever */
+	bool compact_stuck; /* compaction freed nothing: the chain stays full */
+	struct {
+		uint32_t tid;
+		uint64_t from;
+	} known[64]; /* known_from, remembered (direct-mapped by tid) */
 	bool oom;
 };
 
@@ -81,8 +88,11 @@ static struct fr_chain_seg *emit(struct walk *k)
 {
 	struct fr_chain *o = k->out;
 
-	if (o->n == FR_CHAIN_MAX_SEGS)
+	if (o->n == FR_CHAIN_MAX_SEGS && !k->compact_stuck) {
 		compact(k);
+		/* nothing more to join: do not try again at every segment */
+		k->compact_stuck = o->n == FR_CHAIN_MAX_SEGS;
+	}
 	if (o->n == k->cap) {
 		size_t cap = k->cap ? k->cap * 2 : 16;
 		struct fr_chain_seg *p;
@@ -113,13 +123,15 @@ static int cmp_by_tid(const void *a, const void *b)
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* Every event names the tasks it is about: switches two, the rest one. */
+/* Every event names the tasks it is about: switches two, the rest one;
+ * syscall records are also in an index of their own. */
 static int build_index(struct walk *k)
 {
 	const struct fr_window *w = k->w;
 
 	k->ix = malloc((2 * w->nr_events + 1) * sizeof(*k->ix));
-	if (!k->ix)
+	k->sx = malloc((w->nr_events + 1) * sizeof(*k->sx));
+	if (!k->ix || !k->sx)
 		return -ENOMEM;
 	for (size_t i = 0; i < w->nr_events; i++) {
 		const struct fr_rec *r = &w->events[i].rec;
@@ -129,44 +141,90 @@ static int build_index(struct walk *k)
 		k->ix[k->nix++] = (struct by_tid){ r->tid, (uint32_t)i };
 		if (r->type == FR_REC_SWITCH && r->sw.next_tid != r->tid)
 			k->ix[k->nix++] = (struct by_tid){ r->sw.next_tid, (uint32_t)i };
+		if (r->type == FR_REC_SYSCALL && !(r->flags & FR_SYS_NO_ENTRY))
+			k->sx[k->nsx++] = (struct by_tid){ r->tid, (uint32_t)i };
 	}
 	qsort(k->ix, k->nix, sizeof(*k->ix), cmp_by_tid);
+	qsort(k->sx, k->nsx, sizeof(*k->sx), cmp_by_tid);
 	return 0;
 }
 
-/* [*lo, *hi) of the index: the events of tid, in time order. */
-static void events_of(const struct walk *k, uint32_t tid, size_t *lo, size_t *hi)
+/* [*lo, *hi) of index ix (n entries) holding tid: two binary searches. */
+static void range_of(const struct by_tid *ix, size_t n, uint32_t tid, size_t *lo, size_t *hi)
 {
-	size_t l = 0, h = k->nix;
+	size_t l = 0, h = n;
 
 	while (l < h) {
 		size_t m = l + (h - l) / 2;
 
-		if (k->ix[m].tid < tid)
+		if (ix[m].tid < tid)
 			l = m + 1;
 		else
 			h = m;
 	}
 	*lo = l;
-	while (l < k->nix && k->ix[l].tid == tid)
-		l++;
+	h = n;
+	while (l < h) {
+		size_t m = l + (h - l) / 2;
+
+		if (ix[m].tid <= tid)
+			l = m + 1;
+		else
+			h = m;
+	}
 	*hi = l;
 }
 
+/* [*lo, *hi) of the index: the events of tid, in time order. */
+static void events_of(const struct walk *k, uint32_t tid, size_t *lo, size_t *hi)
+{
+	range_of(k->ix, k->nix, tid, lo, hi);
+}
+
+/* The first of tid's syscall records (k->sx positions [lo, hi)) that
+ * ended after t. */
+static size_t first_sys_after(const struct walk *k, size_t lo, size_t hi, uint64_t t)
+{
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k->w->events[k->sx[mid].i].rec.ts <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* The syscall record of tid that spans time t, or NULL. */
+/* The first position in [lo, hi) of the index whose event is at or after
+ * t (the index holds a task's events in time order). */
+static size_t first_from(const struct walk *k, size_t lo, size_t hi, uint64_t t)
+{
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k->w->events[k->ix[mid].i].rec.ts < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static const struct fr_rec *syscall_at(const struct walk *k, uint32_t tid, uint64_t t)
 {
-	size_t lo, hi;
+	size_t lo, hi, j;
+	const struct fr_rec *r;
 
-	events_of(k, tid, &lo, &hi);
-	for (size_t j = lo; j < hi; j++) {
-		const struct fr_rec *r = &k->w->events[k->ix[j].i].rec;
-
-		if (r->type == FR_REC_SYSCALL && r->tid == tid && !(r->flags & FR_SYS_NO_ENTRY) &&
-		    fr_an_sys_begin(r) <= t && t < r->ts)
-			return r;
-	}
-	return NULL;
+	range_of(k->sx, k->nsx, tid, &lo, &hi);
+	/* a thread's syscalls do not overlap: the first to end after t is the
+	 * only one that can span it */
+	j = first_sys_after(k, lo, hi, t);
+	if (j == hi)
+		return NULL;
+	r = &k->w->events[k->sx[j].i].rec;
+	return fr_an_sys_begin(r) <= t ? r : NULL;
 }
 
 /* What s's task was doing (sys: the syscall it was in, if known; out: its
@@ -258,16 +316,16 @@ static void running(struct walk *k, uint32_t pid, uint32_t tid, int depth, uint6
 	uint64_t cursor = t0;
 	size_t lo, hi;
 
-	events_of(k, tid, &lo, &hi);
-	for (size_t j = lo; j < hi && cursor < t1; j++) {
-		const struct fr_rec *r = &k->w->events[k->ix[j].i].rec;
+	range_of(k->sx, k->nsx, tid, &lo, &hi);
+	for (size_t j = first_sys_after(k, lo, hi, t0); j < hi && cursor < t1; j++) {
+		const struct fr_rec *r = &k->w->events[k->sx[j].i].rec;
 		uint64_t b, e;
 
-		if (r->type != FR_REC_SYSCALL || r->tid != tid || (r->flags & FR_SYS_NO_ENTRY))
-			continue;
 		b = fr_an_sys_begin(r);
 		e = r->ts;
-		if (e <= cursor || b >= t1)
+		if (b >= t1)
+			break; /* this and every later call began after the stretch */
+		if (e <= cursor)
 			continue;
 		if ((e < t1 ? e : t1) - (b > cursor ? b : cursor) < FR_CHAIN_MIN_SYS_NS)
 			continue; /* a short call stays part of the running around it */
@@ -330,11 +388,14 @@ static uint8_t irq_kind(const struct fr_rec *wake)
  * never). A process followed only since it woke or was woken by a followed
  * one (a link) has records from then on; before, nothing is known of it.
  */
-static uint64_t known_from(const struct walk *k, uint32_t pid, uint32_t tid)
+static uint64_t known_from(struct walk *k, uint32_t pid, uint32_t tid)
 {
 	uint64_t from = UINT64_MAX;
 	bool followed = pid == k->c->pid; /* the span's process is */
-	size_t lo, hi;
+	size_t lo, hi, slot = tid % 64;
+
+	if (k->known[slot].tid == tid && tid)
+		return k->known[slot].from;
 
 	events_of(k, tid, &lo, &hi);
 	for (size_t j = lo; j < hi; j++) {
@@ -352,7 +413,9 @@ static uint64_t known_from(const struct walk *k, uint32_t pid, uint32_t tid)
 	/* of another process, only a followed task has syscall records; of an
 	 * unfollowed one the window has only what followed ones did with it
 	 * (switches, wake-ups) */
-	return followed ? from : UINT64_MAX;
+	k->known[slot].tid = tid;
+	k->known[slot].from = followed ? from : UINT64_MAX;
+	return k->known[slot].from;
 }
 
 static bool on_path(const struct walk *k, int depth, uint32_t tid)
@@ -441,8 +504,10 @@ static bool loop_wait(const struct walk *k, uint32_t tid, const struct stretch_r
 			!strcmp(name, "pselect6"));
 }
 
-/* The most a thread may run between two loop waits that are one wait. */
+/* The most a thread may run between two loop waits that are one wait, in
+ * time and in stretches (running, waiting for a CPU). */
 #define LOOP_BLIP_NS 2000000ull
+#define LOOP_BLIP_STEPS 16
 
 /*
  * An event loop waiting for an answer is often woken meanwhile by a timer
@@ -458,19 +523,25 @@ static size_t join_loop_waits(const struct walk *k, uint32_t tid, struct stretch
 	size_t out = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		s[out++] = s[i];
-		if (out < 2)
-			continue;
-		for (size_t j = out - 1; j-- > 0;) {
-			struct stretch_rec *a = &s[j], *b = &s[out - 1];
-			uint64_t between = 0;
+		struct stretch_rec *b;
+		uint64_t between = 0;
 
-			if (b->st != FR_SEG_BLOCKED || a->st != FR_SEG_BLOCKED)
+		s[out++] = s[i];
+		b = &s[out - 1];
+		if (b->st != FR_SEG_BLOCKED || out < 2)
+			continue;
+		/* back over the running since the wait before (a few stretches,
+		 * briefly), to that wait */
+		for (size_t j = out - 1, steps = 0; j-- > 0 && steps < LOOP_BLIP_STEPS; steps++) {
+			struct stretch_rec *a = &s[j];
+
+			if (a->st != FR_SEG_BLOCKED) {
+				between += a->t1 - a->t0;
+				if (between > LOOP_BLIP_NS)
+					break;
 				continue;
-			for (size_t m = j + 1; m < out - 1; m++)
-				between += s[m].t1 - s[m].t0;
-			if (between > LOOP_BLIP_NS ||
-			    (a->wake && woken_by_task(k, a->wake) &&
+			}
+			if ((a->wake && woken_by_task(k, a->wake) &&
 			     (!k->c->ignore_pid || a->wake->wk.waker_pid != k->c->ignore_pid)) ||
 			    !loop_wait(k, tid, a) || !loop_wait(k, tid, b))
 				break;
@@ -498,6 +569,31 @@ static void walk(struct walk *k, uint32_t pid, uint32_t tid, uint64_t a, uint64_
 	size_t lo, hi, n = 0;
 
 	events_of(k, tid, &lo, &hi);
+	/* the state at a: from the task's last switch at or before it (and a
+	 * wake-up since, if it was asleep), found by searching back from a */
+	{
+		size_t j0 = first_from(k, lo, hi, a + 1);
+		bool woken = false;
+
+		for (size_t j = j0; j-- > lo;) {
+			const struct fr_event *e = &w->events[k->ix[j].i];
+			const struct fr_rec *r = &e->rec;
+
+			if (r->type == FR_REC_WAKEUP && r->tid == tid) {
+				woken = true;
+			} else if (r->type == FR_REC_SWITCH && r->tid == tid) {
+				st = (r->flags & FR_SW_PREEMPT) ? FR_SEG_RUNNABLE
+				     : woken			  ? FR_SEG_RUNNABLE
+								  : FR_SEG_BLOCKED;
+				out = e;
+				break;
+			} else if (r->type == FR_REC_SWITCH && r->sw.next_tid == tid) {
+				st = FR_SEG_RUNNING;
+				break;
+			}
+		}
+		lo = j0;
+	}
 	sr = malloc((hi - lo + 1) * sizeof(*sr));
 	if (!sr) {
 		k->oom = true;
@@ -554,11 +650,15 @@ int fr_chain__walk(const struct fr_window *w, const struct fr_annotate_ctx *c, u
 	memset(out, 0, sizeof(*out));
 	k.max_depth = max_depth < 0 ? 0 : max_depth > FR_CHAIN_MAX_DEPTH ? FR_CHAIN_MAX_DEPTH
 									 : max_depth;
-	if (build_index(&k))
+	if (build_index(&k)) {
+		free(k.ix);
+		free(k.sx);
 		return -ENOMEM;
+	}
 	if (c->span_end > c->span_start)
 		walk(&k, c->pid, tid, c->span_start, c->span_end, 0);
 	free(k.ix);
+	free(k.sx);
 	if (k.oom) {
 		fr_chain__free(out);
 		return -ENOMEM;
