@@ -14,7 +14,7 @@ bool fr_syscall_takes_fd(const char *name)
 		"read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev",
 		"preadv2", "pwritev2", "fsync", "fdatasync", "sync_file_range", "fallocate",
 		"ftruncate", "recvfrom", "sendto", "recvmsg", "sendmsg", "recvmmsg", "sendmmsg",
-		"accept", "accept4", "connect", "epoll_wait", "epoll_pwait", "poll", "flock",
+		"accept", "accept4", "connect", "epoll_wait", "epoll_pwait", "epoll_pwait2", "flock",
 		"fstat", "newfstatat", "ioctl", "fcntl", "lseek", "getdents64", "splice",
 		"sendfile", "close", NULL,
 	};
