@@ -17,4 +17,8 @@ int fr_syscall_nr(const char *name);
 /* Does syscall `name` take a file descriptor as its first argument. */
 bool fr_syscall_takes_fd(const char *name);
 
+/* Is syscall name an event loop's wait (epoll, poll, select and their
+ * variants)? NULL is not. */
+bool fr_syscall_is_loop_wait(const char *name);
+
 #endif /* FR_SYSCALLS_H */

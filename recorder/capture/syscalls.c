@@ -24,3 +24,10 @@ bool fr_syscall_takes_fd(const char *name)
 			return true;
 	return false;
 }
+
+bool fr_syscall_is_loop_wait(const char *name)
+{
+	return name && (!strncmp(name, "epoll_wait", 10) || !strncmp(name, "epoll_pwait", 11) ||
+			!strcmp(name, "poll") || !strcmp(name, "ppoll") || !strcmp(name, "select") ||
+			!strcmp(name, "pselect6"));
+}

@@ -60,11 +60,8 @@ static void add_preemptor(struct cause_acc *a, uint32_t pid, uint64_t ns)
  * loop's own may split one wait for an answer in two). */
 static bool is_loop_wait(uint8_t kind, uint32_t nr)
 {
-	const char *name = kind == FR_CAUSE_BLOCKED && nr != UINT32_MAX ? fr_syscall_name(nr) : NULL;
-
-	return name && (!strncmp(name, "epoll_wait", 10) || !strncmp(name, "epoll_pwait", 11) ||
-			!strcmp(name, "poll") || !strcmp(name, "ppoll") || !strcmp(name, "select") ||
-			!strcmp(name, "pselect6"));
+	return kind == FR_CAUSE_BLOCKED && nr != UINT32_MAX &&
+	       fr_syscall_is_loop_wait(fr_syscall_name(nr));
 }
 
 static void add_cause(struct cause_acc *a, uint8_t kind, const char *what, uint64_t ns,
@@ -378,17 +375,8 @@ static uint64_t fit_at(const struct fr_window *w, const struct fr_annotate_ctx *
 {
 	uint64_t lo = t > AT_INSTANT_NS ? t - AT_INSTANT_NS : 0, hi = t + AT_INSTANT_NS;
 	uint64_t best = UINT64_MAX;
-	size_t first = 0, end = w->nr_events;
 
-	while (first < end) { /* events are in time order */
-		size_t mid = first + (end - first) / 2;
-
-		if (w->events[mid].rec.ts < lo)
-			first = mid + 1;
-		else
-			end = mid;
-	}
-	for (size_t i = first; i < w->nr_events; i++) {
+	for (size_t i = fr_an_first_event_from(w, lo); i < w->nr_events; i++) {
 		const struct fr_rec *r = &w->events[i].rec;
 		uint64_t d, key = EVIDENCE_WEAK;
 

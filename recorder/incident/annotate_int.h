@@ -14,6 +14,8 @@
 
 /* When a syscall record's call began (its exit minus its duration). */
 uint64_t fr_an_sys_begin(const struct fr_rec *r);
+/* The first of w's events (in time order) at or after t; nr_events if none. */
+size_t fr_an_first_event_from(const struct fr_window *w, uint64_t t);
 /* The length of [a0, a1] within [b0, b1]. */
 uint64_t fr_an_overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1);
 /* "fsync(/var/lib/app/wal)", "futex (lock or condition wait)", ...; r points

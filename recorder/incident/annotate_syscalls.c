@@ -17,6 +17,21 @@ uint64_t fr_an_sys_begin(const struct fr_rec *r)
 	return d < r->ts ? r->ts - d : 0;
 }
 
+size_t fr_an_first_event_from(const struct fr_window *w, uint64_t t)
+{
+	size_t lo = 0, hi = w->nr_events;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->events[mid].rec.ts < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 uint64_t fr_an_overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
 {
 	uint64_t lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
@@ -27,19 +42,10 @@ uint64_t fr_an_overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
 /* The last wake-up of r's thread inside syscall r that a task did. */
 static const struct fr_rec *task_wake_in(const struct fr_window *w, const struct fr_rec *r)
 {
-	uint64_t begin = fr_an_sys_begin(r);
 	const struct fr_rec *best = NULL;
-	size_t lo = 0, hi = w->nr_events;
 
-	while (lo < hi) { /* events are in time order */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (w->events[mid].rec.ts < begin)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (size_t i = lo; i < w->nr_events && w->events[i].rec.ts <= r->ts; i++) {
+	for (size_t i = fr_an_first_event_from(w, fr_an_sys_begin(r));
+	     i < w->nr_events && w->events[i].rec.ts <= r->ts; i++) {
 		const struct fr_rec *k = &w->events[i].rec;
 
 		if (k->type == FR_REC_WAKEUP && k->tid == r->tid && k->wk.waker_tid &&

@@ -497,11 +497,8 @@ struct stretch_rec {
 static bool loop_wait(const struct walk *k, uint32_t tid, const struct stretch_rec *s)
 {
 	const struct fr_rec *sys = syscall_at(k, tid, s->t0);
-	const char *name = sys ? fr_syscall_name(sys->aux) : NULL;
 
-	return name && (!strncmp(name, "epoll_wait", 10) || !strncmp(name, "epoll_pwait", 11) ||
-			!strcmp(name, "poll") || !strcmp(name, "ppoll") || !strcmp(name, "select") ||
-			!strcmp(name, "pselect6"));
+	return sys && fr_syscall_is_loop_wait(fr_syscall_name(sys->aux));
 }
 
 /* The most a thread may run between two loop waits that are one wait, in
