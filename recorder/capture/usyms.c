@@ -47,6 +47,51 @@ static int cmp_usym(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* Appends a symbol (its name copied) to f; 0 or -ENOMEM. Names are kept as
+ * offsets into f->names until the caller fixes them up. */
+static int add_sym(struct elf_file *f, size_t *cap, size_t *names_len, size_t *names_cap,
+		   uint64_t addr, uint64_t size, const char *name)
+{
+	size_t len = strlen(name) + 1;
+
+	if (f->nr == *cap) {
+		size_t nc = *cap ? *cap * 2 : 1024;
+		void *p = realloc(f->syms, nc * sizeof(*f->syms));
+
+		if (!p)
+			return -ENOMEM;
+		f->syms = p;
+		*cap = nc;
+	}
+	if (*names_len + len > *names_cap) {
+		size_t nc = *names_cap ? *names_cap * 2 : 65536;
+		void *p;
+
+		while (nc < *names_len + len)
+			nc *= 2;
+		p = realloc(f->names, nc);
+		if (!p)
+			return -ENOMEM;
+		f->names = p;
+		*names_cap = nc;
+	}
+	memcpy(f->names + *names_len, name, len);
+	f->syms[f->nr].addr = addr;
+	f->syms[f->nr].size = size;
+	f->syms[f->nr].name = (const char *)(uintptr_t)*names_len;
+	*names_len += len;
+	f->nr++;
+	return 0;
+}
+
+/* Names from offsets into pointers, then the symbols in address order. */
+static void finish_syms(struct elf_file *f)
+{
+	for (size_t i = 0; i < f->nr; i++)
+		f->syms[i].name = f->names + (uintptr_t)f->syms[i].name;
+	qsort(f->syms, f->nr, sizeof(*f->syms), cmp_usym);
+}
+
 /* Loads the function symbols and PT_LOAD segments of path (NULL entries on failure). */
 static struct elf_file *load_elf(const char *path)
 {
@@ -93,7 +138,6 @@ static struct elf_file *load_elf(const char *path)
 		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
 			GElf_Sym sym;
 			const char *name;
-			size_t len;
 
 			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
 			    !sym.st_value)
@@ -101,39 +145,11 @@ static struct elf_file *load_elf(const char *path)
 			name = elf_strptr(elf, sh.sh_link, sym.st_name);
 			if (!name || !*name)
 				continue;
-			len = strlen(name) + 1;
-			if (f->nr == cap) {
-				size_t nc = cap ? cap * 2 : 1024;
-				void *p = realloc(f->syms, nc * sizeof(*f->syms));
-
-				if (!p)
-					break;
-				f->syms = p;
-				cap = nc;
-			}
-			if (names_len + len > names_cap) {
-				size_t nc = names_cap ? names_cap * 2 : 65536;
-				void *p;
-
-				while (nc < names_len + len)
-					nc *= 2;
-				p = realloc(f->names, nc);
-				if (!p)
-					break;
-				f->names = p;
-				names_cap = nc;
-			}
-			memcpy(f->names + names_len, name, len);
-			f->syms[f->nr].addr = sym.st_value;
-			f->syms[f->nr].size = sym.st_size;
-			f->syms[f->nr].name = (const char *)(uintptr_t)names_len;
-			names_len += len;
-			f->nr++;
+			if (add_sym(f, &cap, &names_len, &names_cap, sym.st_value, sym.st_size, name))
+				break;
 		}
 	}
-	for (size_t i = 0; i < f->nr; i++)
-		f->syms[i].name = f->names + (uintptr_t)f->syms[i].name;
-	qsort(f->syms, f->nr, sizeof(*f->syms), cmp_usym);
+	finish_syms(f);
 	elf_end(elf);
 	close(fd);
 	return f;
@@ -206,43 +222,14 @@ static struct elf_file *load_perf_map(const char *path, long long size)
 	while (fgets(line, sizeof(line), in)) {
 		unsigned long long start, len;
 		char name[400];
-		size_t nl;
 
 		if (sscanf(line, "%llx %llx %399[^\n]", &start, &len, name) != 3 || !len)
 			continue;
-		nl = strlen(name) + 1;
-		if (f->nr == cap) {
-			size_t nc = cap ? cap * 2 : 1024;
-			void *np = realloc(f->syms, nc * sizeof(*f->syms));
-
-			if (!np)
-				goto fail;
-			f->syms = np;
-			cap = nc;
-		}
-		if (names_len + nl > names_cap) {
-			size_t nc = names_cap ? names_cap * 2 : 65536;
-			void *np;
-
-			while (nc < names_len + nl)
-				nc *= 2;
-			np = realloc(f->names, nc);
-			if (!np)
-				goto fail;
-			f->names = np;
-			names_cap = nc;
-		}
-		memcpy(f->names + names_len, name, nl);
-		f->syms[f->nr].addr = start;
-		f->syms[f->nr].size = len;
-		f->syms[f->nr].name = (const char *)(uintptr_t)names_len; /* an offset for now */
-		names_len += nl;
-		f->nr++;
+		if (add_sym(f, &cap, &names_len, &names_cap, start, len, name))
+			goto fail;
 	}
 	fclose(in);
-	for (size_t i = 0; i < f->nr; i++)
-		f->syms[i].name = f->names + (uintptr_t)f->syms[i].name;
-	qsort(f->syms, f->nr, sizeof(*f->syms), cmp_usym);
+	finish_syms(f);
 	return f;
 fail:
 	if (in)
