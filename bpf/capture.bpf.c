@@ -24,6 +24,8 @@ const volatile __u32 slots_per_cpu = 1;
 const volatile __u32 stack_slots_per_cpu = 1;
 /* A block at least this long gets its stacks (fr_record.h). */
 const volatile __u64 stack_after_ns = 1000000;
+/* Slots a user stack is copied into (fr_record.h); 0: frame pointers only. */
+const volatile __u32 user_stack_chunks = 4;
 const volatile __u32 sys_entry_mask = 0; /* fr_sys_entry entries - 1 */
 const volatile __u32 name_slots_per_cpu = 1;
 /* A syscall on an fd that took at least this long gets its fd named. */
@@ -266,6 +268,7 @@ static __always_inline struct fr_stack_slot *stack_begin(struct fr_cpu_state *st
 	s->wts = bpf_ktime_get_ns();
 	s->kind = kind;
 	s->n = 0;
+	s->off = 0;
 	*pos_out = pos;
 	return s;
 }
@@ -313,17 +316,83 @@ static __always_inline void copy_sleeper_stack(struct fr_cpu_state *st, __u32 cp
 #endif
 }
 
-/* At the return of a syscall whose long block had its kernel stack taken:
- * the user stack, at the unchanged call site. */
-static __always_inline void take_user_stack(void *ctx, struct fr_cpu_state *st, __u32 cpu,
-					    __u32 tid, struct sys_entry *e)
+#define PAGE_SIZE_ 4096
+
+/* Copies len bytes of user memory at src to dst; when that crosses the end
+ * of the mapping (the stack's top), what there is up to the page's end.
+ * The bytes copied. */
+static __always_inline __u32 copy_user_part(void *dst, __u32 len, __u64 src)
 {
+	__u32 part;
+
+	if (bpf_probe_read_user(dst, len, (void *)src) == 0)
+		return len;
+	part = PAGE_SIZE_ - (__u32)(src & (PAGE_SIZE_ - 1));
+	if (part >= len || !part)
+		return 0;
+	return bpf_probe_read_user(dst, part, (void *)src) == 0 ? part : 0;
+}
+
+/*
+ * At the return of a syscall whose long block had its kernel stack taken:
+ * the user stack, at the unchanged call site. On x86-64 the registers and
+ * the stack's top raw, to be unwound with the binaries' call frame
+ * information (libraries and runtimes are built without frame pointers);
+ * elsewhere, or when asked for none, the frame-pointer walk.
+ */
+static __always_inline void take_user_stack(void *ctx, struct pt_regs *regs,
+					    struct fr_cpu_state *st, __u32 cpu, __u32 tid,
+					    struct sys_entry *e)
+{
+	__u64 ts = e->stack_ts, pos;
 	struct fr_stack_slot *s;
-	__u64 pos;
 	long n;
 
-	s = stack_begin(st, cpu, tid, e->stack_ts, FR_STK_USER, &pos);
 	e->stack_ts = 0;
+#if defined(__TARGET_ARCH_x86)
+	if (user_stack_chunks) {
+		struct fr_user_regs ur;
+		__u32 got, off;
+		bool more;
+
+		ur.ip = BPF_CORE_READ(regs, ip);
+		ur.sp = BPF_CORE_READ(regs, sp);
+		ur.bp = BPF_CORE_READ(regs, bp);
+		ur.bx = BPF_CORE_READ(regs, bx);
+		ur.r12 = BPF_CORE_READ(regs, r12);
+		ur.r13 = BPF_CORE_READ(regs, r13);
+		ur.r14 = BPF_CORE_READ(regs, r14);
+		ur.r15 = BPF_CORE_READ(regs, r15);
+		s = stack_begin(st, cpu, tid, ts, FR_STK_USER_RAW, &pos);
+		if (!s)
+			return;
+		__builtin_memcpy(s->raw, &ur, sizeof(ur));
+		got = copy_user_part(s->raw + sizeof(ur), FR_USER_CHUNK0_BYTES, ur.sp);
+		s->n = (__u16)(sizeof(ur) + got);
+		s->off = 0;
+		fr_slot_publish(&s->seq, pos);
+		st->user_stacks++;
+		st->user_chunks++;
+		off = got;
+		more = got == FR_USER_CHUNK0_BYTES; /* not at the stack's top yet */
+		for (__u32 i = 1; i < FR_USER_CHUNKS_MAX; i++) {
+			if (i >= user_stack_chunks || !more)
+				break;
+			s = stack_begin(st, cpu, tid, ts, FR_STK_USER_RAW, &pos);
+			if (!s)
+				return;
+			got = copy_user_part(s->raw, FR_STACK_RAW_BYTES, ur.sp + off);
+			s->n = (__u16)got;
+			s->off = off;
+			more = got == FR_STACK_RAW_BYTES;
+			fr_slot_publish(&s->seq, pos);
+			st->user_chunks++;
+			off += got;
+		}
+		return;
+	}
+#endif
+	s = stack_begin(st, cpu, tid, ts, FR_STK_USER, &pos);
 	if (!s)
 		return;
 	n = bpf_get_stack(ctx, s->ips, sizeof(__u64) * FR_STACK_USER_MAX, BPF_F_USER_STACK);
@@ -333,6 +402,7 @@ static __always_inline void take_user_stack(void *ctx, struct fr_cpu_state *st, 
 	} else {
 		st->stack_fail++;
 	}
+	st->user_chunks++;
 	fr_slot_publish(&s->seq, pos);
 }
 
@@ -574,7 +644,7 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 		arg1 = e->arg1;
 		e->ts = 0;
 		if (e->stack_ts)
-			take_user_stack(ctx, st, cpu, (__u32)id, e);
+			take_user_stack(ctx, regs, st, cpu, (__u32)id, e);
 	} else {
 		/* Entered before we attached: number from the saved registers. */
 		dur = 0;

@@ -40,7 +40,12 @@ struct fr_capture_opts {
 	uint32_t max_links;   /* processes followed as links at once; 0 = default 64 */
 	uint64_t stack_after_ns; /* stacks for blocks at least this long; 0 = 1 ms */
 	bool no_links;        /* follow no process as a link */
+	int32_t user_stack_bytes; /* user stack copied at a long block's syscall
+				   * exit, to unwind with .eh_frame; 0 = 8 KiB,
+				   * FR_CAPTURE_USER_STACK_FP = frame pointers only */
 };
+#define FR_CAPTURE_DEFAULT_USER_STACK 8192
+#define FR_CAPTURE_USER_STACK_FP (-1)
 
 /*
  * Loads the BPF programs and sizes the rings. Returns NULL with errno set

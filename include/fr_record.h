@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define FR_ABI_VERSION 5
+#define FR_ABI_VERSION 6
 
 /* Upper bound on CPUs handled (power of two: used as an index mask). */
 #define FR_MAX_CPUS 256
@@ -134,10 +134,30 @@ struct fr_rec {
 #define FR_STACK_USER_MAX 31
 #define FR_STACK_RAW_BYTES 2016
 
+/*
+ * A user stack is copied raw too (FR_STK_USER_RAW), as perf's DWARF
+ * call graphs do: the user registers the unwinder starts from, then the
+ * stack's top from the stack pointer up, over up to FR_USER_CHUNKS_MAX
+ * slots of the same (tid, ts), each saying where its bytes go (off).
+ * User space unwinds it with the binaries' call frame information
+ * (.eh_frame) when it reads the window. FR_STK_USER (frame-pointer
+ * return addresses) is what architectures without the copy take.
+ */
 enum fr_stack_kind {
 	FR_STK_KERNEL_RAW = 1,
 	FR_STK_USER = 2,
+	FR_STK_USER_RAW = 3,
 };
+
+/* x86-64 user registers at the syscall: what unwinding needs (the
+ * callee-saved ones, the stack and instruction pointers). */
+struct fr_user_regs {
+	__u64 ip, sp, bp, bx, r12, r13, r14, r15;
+};
+
+#define FR_USER_CHUNKS_MAX 8
+#define FR_USER_CHUNK0_BYTES (FR_STACK_RAW_BYTES - sizeof(struct fr_user_regs))
+#define FR_USER_STACK_MAX (FR_USER_CHUNK0_BYTES + (FR_USER_CHUNKS_MAX - 1) * FR_STACK_RAW_BYTES)
 
 struct fr_stack_slot {
 	__u32 seq;
@@ -145,8 +165,9 @@ struct fr_stack_slot {
 	__u64 ts;       /* the block's start: its switch-out record's ts */
 	__u64 wts;      /* when written (slots are in this order) */
 	__u16 kind;     /* enum fr_stack_kind */
-	__u16 n;        /* KERNEL_RAW: bytes in raw; USER: frames in ips */
-	__u32 _pad;
+	__u16 n;        /* *_RAW: bytes in raw; USER: frames in ips */
+	__u32 off;      /* USER_RAW: where raw's stack bytes begin in the copied
+			 * stack (0: the first, which starts with fr_user_regs) */
 	union {
 		__u8 raw[FR_STACK_RAW_BYTES];
 		__u64 ips[FR_STACK_USER_MAX];
@@ -241,7 +262,8 @@ struct fr_cpu_state {
 	/* line 3: stack decisions */
 	__u64 stack_skipped; /* blocks shorter than the stack threshold: no stack */
 	__u64 user_stacks;   /* user stacks taken at the exit of a long block's syscall */
-	__u64 _pad3[6];
+	__u64 user_chunks;   /* stack slots those took (user stacks copied raw) */
+	__u64 _pad3[5];
 };
 
 #define FR_CTX_HARDIRQ 1

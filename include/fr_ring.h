@@ -29,10 +29,16 @@ struct fr_ring_view {
 	uint64_t start_ts;    /* CLOCK_MONOTONIC ns when writing began */
 };
 
-/* A kernel stack as copied, to be scanned for return addresses. */
+/* A stack as copied: the kernel's, to be scanned for return addresses;
+ * the user registers and stack top, to be unwound. */
 struct fr_stack_raw {
 	uint16_t n;
 	uint8_t raw[FR_STACK_RAW_BYTES];
+	bool has_uregs;
+	uint32_t pid;     /* the process of the stack's thread */
+	struct fr_user_regs uregs;
+	uint32_t un;      /* bytes in ustack, contiguous from uregs.sp up */
+	uint8_t *ustack;  /* malloc'ed; NULL when un is 0 */
 };
 
 /* One record of a window, with where it came from. */
@@ -104,6 +110,15 @@ struct fr_ksyms;
  * start, not far past it), innermost first. Without ksyms none.
  */
 void fr_window__scan_kernel_stacks(struct fr_window *w, const struct fr_ksyms *ks);
+
+struct fr_unwinder;
+
+/*
+ * Makes the user frames of the window's stacks that were copied raw, by
+ * unwinding them (fr_unwind.h); the user copies are freed after. Stacks
+ * taken by frame pointers keep their frames.
+ */
+void fr_window__unwind_user_stacks(struct fr_window *w, struct fr_unwinder *uw);
 
 /* Is addr a plausible kernel return address. */
 bool fr_stack_raw__is_return(const struct fr_ksyms *ks, uint64_t addr);

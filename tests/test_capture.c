@@ -32,6 +32,7 @@
 #include "fr_ksyms.h"
 #include "fr_names.h"
 #include "fr_test_util.h"
+#include "fr_unwind.h"
 
 #define MS 1000000ull
 
@@ -175,6 +176,17 @@ static uint64_t sys_dur(const struct fr_rec *r)
 	return (uint64_t)r->sys.dur * ((r->flags & FR_SYS_DUR_US) ? 1000 : 1);
 }
 
+/* The user frames of w's raw user stacks (the process may be gone: then
+ * the call site only). */
+static void unwind(struct fr_window *w)
+{
+	struct fr_unwinder *uw = fr_unwinder__new();
+
+	assert_non_null(uw);
+	fr_window__unwind_user_stacks(w, uw);
+	fr_unwinder__free(uw);
+}
+
 static bool stack_has(const struct fr_ksyms *ks, const struct fr_stack *s, const char *needle)
 {
 	for (unsigned i = 0; i < s->nr_kern; i++) {
@@ -216,6 +228,7 @@ static void test_known_work(void **state)
 
 	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
 	fr_window__scan_kernel_stacks(w, ks);
+	unwind(w);
 	assert_true(w->complete_from <= req.t0); /* a 32 MiB ring holds all of it */
 	for (size_t i = 0; i < w->nr_events; i++) {
 		const struct fr_event *e = &w->events[i];
@@ -827,6 +840,7 @@ static void test_short_blocks_no_stack(void **state)
 	fr_capture__counters(cap, &after);
 	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
 	fr_window__scan_kernel_stacks(w, ks);
+	unwind(w);
 	/* each blocked switch-out: how long until its task ran again */
 	for (size_t i = 0; i < w->nr_events; i++) {
 		const struct fr_event *e = &w->events[i];

@@ -183,6 +183,18 @@ static void set_syscall_tables(struct capture *skel)
 	}
 }
 
+/* Stack slots a user stack of this many bytes takes (fr_record.h); 0 for
+ * the frame-pointer walk. */
+static uint32_t user_stack_chunks(int32_t bytes)
+{
+	if (bytes == FR_CAPTURE_USER_STACK_FP)
+		return 0;
+	if (bytes <= (int32_t)FR_USER_CHUNK0_BYTES)
+		return 1;
+	return 1 + (uint32_t)((bytes - FR_USER_CHUNK0_BYTES + FR_STACK_RAW_BYTES - 1) /
+			      FR_STACK_RAW_BYTES);
+}
+
 struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 {
 	struct fr_capture_opts o = { 0 };
@@ -207,6 +219,15 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 		o.max_links = FR_CAPTURE_DEFAULT_LINKS;
 	if (o.max_links > FR_MAX_PROC_LINKS) {
 		pr_err("at most %u linked processes (asked for %u)", FR_MAX_PROC_LINKS, o.max_links);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!o.user_stack_bytes)
+		o.user_stack_bytes = FR_CAPTURE_DEFAULT_USER_STACK;
+	if (o.user_stack_bytes != FR_CAPTURE_USER_STACK_FP &&
+	    (o.user_stack_bytes < 0 || o.user_stack_bytes > (int32_t)FR_USER_STACK_MAX)) {
+		pr_err("user stack copy of %d bytes: 1 to %zu, or none", o.user_stack_bytes,
+		       (size_t)FR_USER_STACK_MAX);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -264,6 +285,7 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	cap->skel->rodata->slots_per_cpu = cap->view.slots;
 	cap->skel->rodata->stack_slots_per_cpu = cap->view.stack_slots;
 	cap->skel->rodata->stack_after_ns = o.stack_after_ns;
+	cap->skel->rodata->user_stack_chunks = user_stack_chunks(o.user_stack_bytes);
 	cap->skel->rodata->sys_entry_mask = sys_entry_entries() - 1;
 	cap->skel->rodata->has_switch_prev_state = switch_has_prev_state();
 	bpf_map__set_max_entries(cap->skel->maps.fr_sys_entry, sys_entry_entries());
@@ -560,7 +582,7 @@ void fr_capture__counters(const struct fr_capture *cap, struct fr_capture_counte
 			out->overwritten += head - cap->view.slots;
 		out->skipped += cs[i].skipped;
 		out->nested += cs[i].nested;
-		out->stacks += cs[i].stack_head - cs[i].user_stacks;
+		out->stacks += cs[i].stack_head - cs[i].user_chunks;
 		out->user_stacks += cs[i].user_stacks;
 		out->stacks_skipped += cs[i].stack_skipped;
 		out->stack_fail += cs[i].stack_fail;

@@ -5,12 +5,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "fr_ksyms.h"
 #include "fr_ring.h"
+#include "fr_unwind.h"
 
 /* Stamps within one CPU can be out of order by a nested program's few ns. */
 #define RING_TS_SLACK_NS 1000000ull
@@ -362,6 +364,51 @@ static int cmp_slot(const void *a, const void *b)
 }
 
 /*
+ * The raw user stack among the slots of one block (sl[0..n), the run of
+ * one (tid, ts) first): the registers from the first chunk, the bytes of
+ * every chunk at its place, kept up to the first gap (a chunk overwritten
+ * or not taken). 0 or -ENOMEM.
+ */
+static int gather_user_copy(const struct fr_stack_slot *sl, size_t n, struct fr_stack_raw *raw)
+{
+	size_t len = 0, chunks = 0;
+
+	for (size_t i = 0; i < n && !cmp_slot(&sl[i], &sl[0]); i++) {
+		if (sl[i].kind != FR_STK_USER_RAW || sl[i].n > FR_STACK_RAW_BYTES)
+			continue;
+		if (sl[i].off == 0 && sl[i].n >= sizeof(raw->uregs)) {
+			memcpy(&raw->uregs, sl[i].raw, sizeof(raw->uregs));
+			raw->has_uregs = true;
+		}
+		chunks++;
+	}
+	if (!raw->has_uregs)
+		return 0;
+	/* the bytes up to the first gap; chunks come in any order */
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (size_t i = 0; i < n && !cmp_slot(&sl[i], &sl[0]); i++) {
+			size_t at = sl[i].off ? 0 : sizeof(raw->uregs);
+
+			if (sl[i].kind != FR_STK_USER_RAW || sl[i].off != len ||
+			    sl[i].n <= at || sl[i].n > FR_STACK_RAW_BYTES ||
+			    len + (sl[i].n - at) > FR_USER_STACK_MAX || (len && !sl[i].off))
+				continue;
+			if (!raw->ustack) {
+				raw->ustack = malloc(FR_STACK_RAW_BYTES * chunks);
+				if (!raw->ustack)
+					return -ENOMEM;
+			}
+			memcpy(raw->ustack + len, sl[i].raw + at, sl[i].n - at);
+			len += sl[i].n - at;
+			grew = true;
+		}
+	}
+	raw->un = (uint32_t)len;
+	return 0;
+}
+
+/*
  * Gives each blocked switch-out of the window the stack slots of its block
  * (matched by tid and start): a window stack with the user frames and the
  * kernel stack's raw words (fr_window__scan_kernel_stacks makes frames of
@@ -397,11 +444,13 @@ static int attach_stacks(struct window_build *b, struct fr_window *w)
 		st = &b->st[b->nr_st];
 		raw = &b->raw[b->nr_st];
 		memset(st, 0, sizeof(*st));
-		raw->n = 0;
+		memset(raw, 0, offsetof(struct fr_stack_raw, raw));
+		memset(&raw->has_uregs, 0, sizeof(*raw) - offsetof(struct fr_stack_raw, has_uregs));
 		st->tid = key.tid;
 		st->ts = key.ts;
-		for (; k < b->nr_sl && !cmp_slot(&b->sl[k], &key); k++) {
-			const struct fr_stack_slot *sl = &b->sl[k];
+		raw->pid = e->rec.pid;
+		for (size_t j = k; j < b->nr_sl && !cmp_slot(&b->sl[j], &key); j++) {
+			const struct fr_stack_slot *sl = &b->sl[j];
 
 			if (sl->kind == FR_STK_USER) {
 				st->nr_user = sl->n < FR_STACK_USER_MAX ? sl->n : FR_STACK_USER_MAX;
@@ -411,10 +460,40 @@ static int attach_stacks(struct window_build *b, struct fr_window *w)
 				memcpy(raw->raw, sl->raw, raw->n);
 			}
 		}
+		err = gather_user_copy(b->sl + k, b->nr_sl - k, raw);
+		if (err)
+			return err;
 		e->stack = (int32_t)b->nr_st++;
 		e->rec.flags |= FR_SW_STACK;
 	}
 	return 0;
+}
+
+static void free_raws(struct fr_stack_raw *raws, size_t n)
+{
+	for (size_t i = 0; raws && i < n; i++)
+		free(raws[i].ustack);
+	free(raws);
+}
+
+void fr_window__unwind_user_stacks(struct fr_window *w, struct fr_unwinder *uw)
+{
+	for (size_t i = 0; i < w->nr_stacks && w->raws; i++) {
+		struct fr_stack_raw *raw = &w->raws[i];
+		struct fr_stack *st = &w->stacks[i];
+		int n;
+
+		if (!raw->has_uregs)
+			continue;
+		n = fr_unwinder__unwind(uw, (pid_t)raw->pid, (pid_t)st->tid, &raw->uregs,
+					raw->ustack, raw->un, (uint64_t *)&st->ips[FR_STACK_KERN_MAX],
+					FR_STACK_USER_MAX);
+		st->nr_user = n > 0 ? (uint16_t)n : 0;
+		free(raw->ustack);
+		raw->ustack = NULL;
+		raw->un = 0;
+		raw->has_uregs = false;
+	}
 }
 
 bool fr_stack_raw__is_return(const struct fr_ksyms *ks, uint64_t addr)
@@ -509,7 +588,7 @@ int fr_ring__read_window(const struct fr_ring_view *v, const struct fr_window_re
 fail:
 	free(b.ev);
 	free(b.st);
-	free(b.raw);
+	free_raws(b.raw, b.nr_st);
 	free(b.sl);
 	free(b.nm);
 	fr_window__free(w);
@@ -522,7 +601,7 @@ void fr_window__free(struct fr_window *w)
 		return;
 	free(w->events);
 	free(w->stacks);
-	free(w->raws);
+	free_raws(w->raws, w->nr_stacks);
 	free(w->names);
 	free(w->cpu_complete_from);
 	free(w);

@@ -30,6 +30,9 @@ void fr_config__usage(FILE *out)
 		"  -m, --ring-mb MIB        ring memory for all CPUs (default 256)\n"
 		"      --no-stacks          do not take stacks when a followed task blocks\n"
 		"      --stacks-after DUR   stacks only for blocks at least this long (default 1ms)\n"
+		"      --user-stack BYTES   user stack copied at a long block's syscall exit and\n"
+		"                           unwound with .eh_frame (default 8192, at most 16096);\n"
+		"                           'fp': walk frame pointers instead\n"
 		"      --name-fds-after DUR name the fd (file, socket, pipe) of syscalls at least\n"
 		"                           this slow, in the kernel at the call (default 100us)\n"
 		"      --max-links N        follow at most N processes as links: those that wake\n"
@@ -100,6 +103,7 @@ enum {
 	OPT_TRUSTED,
 	OPT_NAME_AFTER,
 	OPT_STACKS_AFTER,
+	OPT_USER_STACK,
 	OPT_MAX_LINKS,
 	OPT_LINK_TTL,
 	OPT_NO_LINKS,
@@ -115,6 +119,7 @@ static const struct option longopts[] = {
 	{ "no-kernel", no_argument, NULL, OPT_NO_KERNEL },
 	{ "name-fds-after", required_argument, NULL, OPT_NAME_AFTER },
 	{ "stacks-after", required_argument, NULL, OPT_STACKS_AFTER },
+	{ "user-stack", required_argument, NULL, OPT_USER_STACK },
 	{ "max-links", required_argument, NULL, OPT_MAX_LINKS },
 	{ "link-ttl", required_argument, NULL, OPT_LINK_TTL },
 	{ "no-links", no_argument, NULL, OPT_NO_LINKS },
@@ -229,6 +234,21 @@ static int apply(struct fr_config *c, int opt, char *arg)
 			return 2;
 		}
 		break;
+	case OPT_USER_STACK: {
+		char *end;
+		unsigned long n = strtoul(arg, &end, 10);
+
+		if (!strcmp(arg, "fp")) {
+			c->capture.user_stack_bytes = FR_CAPTURE_USER_STACK_FP;
+		} else if (!*arg || *end || !n || n > FR_USER_STACK_MAX) {
+			pr_err("bad --user-stack '%s' (bytes, 1 to %zu, or 'fp')", arg,
+			       (size_t)FR_USER_STACK_MAX);
+			return 2;
+		} else {
+			c->capture.user_stack_bytes = (int32_t)n;
+		}
+		break;
+	}
 	case OPT_MAX_LINKS: {
 		char *end;
 		unsigned long n = strtoul(arg, &end, 10);

@@ -22,6 +22,7 @@
 #include "fr_log.h"
 #include "fr_names.h"
 #include "fr_syscalls.h"
+#include "fr_unwind.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -289,6 +290,7 @@ static int print_trace(struct fr_capture *cap, const struct trace_args *a, pid_t
 	struct fr_window_req req = { 0 };
 	struct fr_window *w = NULL;
 	struct fr_ksyms *ks = NULL;
+	struct fr_unwinder *uw;
 	struct fr_names *names = NULL;
 	struct fr_clock clk;
 	int err;
@@ -305,6 +307,10 @@ static int print_trace(struct fr_capture *cap, const struct trace_args *a, pid_t
 	}
 	ks = fr_ksyms__load(NULL);
 	fr_window__scan_kernel_stacks(w, ks);
+	uw = fr_unwinder__new();
+	if (uw)
+		fr_window__unwind_user_stacks(w, uw);
+	fr_unwinder__free(uw);
 	names = fr_names__new(w);
 	if (!names) {
 		pr_err("out of memory");

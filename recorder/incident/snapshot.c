@@ -41,7 +41,10 @@ struct fr_snapshotter *fr_snapshotter__new(const struct fr_snapshot_opts *o,
 	s->cap = cap;
 	s->ksyms = ksyms;
 	s->usyms = fr_usyms__new();
-	if (!s->usyms) {
+	s->unwinder = fr_unwinder__new();
+	if (!s->usyms || !s->unwinder) {
+		fr_usyms__free(s->usyms);
+		fr_unwinder__free(s->unwinder);
 		free(s);
 		return NULL;
 	}
@@ -53,6 +56,7 @@ void fr_snapshotter__free(struct fr_snapshotter *s)
 	if (!s)
 		return;
 	fr_usyms__free(s->usyms);
+	fr_unwinder__free(s->unwinder);
 	free(s);
 }
 
@@ -180,6 +184,7 @@ int fr_snapshotter__read(struct fr_snapshotter *s, const struct fr_incident_in *
 			break;
 	}
 	fr_window__scan_kernel_stacks(wk->window, s->ksyms);
+	fr_window__unwind_user_stacks(wk->window, s->unwinder);
 	if (wk->window->complete_from > wk->t0)
 		wk->missing_ns = (wk->window->complete_from < wk->t1 ? wk->window->complete_from
 								     : wk->t1) - wk->t0;

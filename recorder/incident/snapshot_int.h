@@ -7,6 +7,7 @@
 #define FR_SNAPSHOT_INT_H
 
 #include "fr_snapshot.h"
+#include "fr_unwind.h"
 #include "fr_usyms.h"
 
 struct fr_snapshotter {
@@ -14,6 +15,7 @@ struct fr_snapshotter {
 	struct fr_capture *cap;
 	const struct fr_ksyms *ksyms;
 	struct fr_usyms *usyms;
+	struct fr_unwinder *unwinder;
 };
 
 /* n zeroed objects of type from arena a (at least one); NULL on ENOMEM. */

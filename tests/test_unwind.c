@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_unwind.c - against the real kernel (root): user stacks of long
+ * blocks are copied raw at the syscall's exit and unwound with the
+ * binaries' call frame information, so that code built without frame
+ * pointers shows every function: a C program built with -O2
+ * -fomit-frame-pointer blocked three calls deep in nanosleep (libc
+ * without frame pointers above it), and a Node service started with
+ * --perf-basic-prof blocked in a named JavaScript function (named from
+ * its perf map). The frame-pointer walk, asked for instead, stops at
+ * once in the C program: the unwinding is what finds its callers.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fr_capture.h"
+#include "fr_clock.h"
+#include "fr_ksyms.h"
+#include "fr_test_util.h"
+#include "fr_unwind.h"
+#include "fr_usyms.h"
+
+#define MS 1000000ull
+
+struct proc {
+	pid_t pid;
+	int in, out; /* its stdin (we write), its stdout (we read) */
+};
+
+static struct proc spawn(char *const argv[])
+{
+	int in[2], out[2];
+	struct proc p = { .pid = -1 };
+
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	p.pid = fork();
+	assert_true(p.pid >= 0);
+	if (p.pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	p.in = in[1];
+	p.out = out[0];
+	return p;
+}
+
+/* Waits (at most 60 s) for a line from p starting with word. */
+static bool await_line(struct proc *p, const char *word)
+{
+	char buf[256];
+	size_t len = 0;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = p->out, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 60000) <= 0)
+			return false;
+		n = read(p->out, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			return false;
+		len += (size_t)n;
+		buf[len] = 0;
+		if (strstr(buf, word))
+			return true;
+		if (len == sizeof(buf) - 1)
+			len = 0;
+	}
+}
+
+static void finish(struct proc *p)
+{
+	int status;
+
+	close(p->in);
+	close(p->out);
+	if (waitpid(p->pid, &status, 0) != p->pid)
+		kill(p->pid, SIGKILL);
+}
+
+/*
+ * Runs p's block under capture (ring of 32 MiB, user stacks as asked) and
+ * gives the user frames of its longest blocked switch-out's stack, named.
+ * The number of frames; *frames malloc'd.
+ */
+static size_t block_frames(struct proc *p, int32_t user_stack, uint64_t min_block_ns,
+			   struct fr_usyms *us, struct fr_uframe **frames)
+{
+	struct fr_capture_opts o = {
+		.sz = sizeof(o), .ring_bytes = 32ull << 20, .user_stack_bytes = user_stack,
+	};
+	struct fr_capture *cap = fr_capture__open(&o);
+	struct fr_window_req req = { 0 };
+	struct fr_unwinder *uw = fr_unwinder__new();
+	struct fr_window *w = NULL;
+	const struct fr_stack *best = NULL;
+	uint64_t best_len = 0;
+	size_t n = 0;
+
+	assert_non_null(cap);
+	assert_non_null(uw);
+	assert_int_equal(fr_capture__attach(cap), 0);
+	assert_int_equal(fr_capture__follow_pid(cap, p->pid, true), 0);
+	req.pid = (uint32_t)p->pid;
+	req.t0 = fr_mono_ns();
+	assert_int_equal(write(p->in, "go\n", 3), 3);
+	assert_true(await_line(p, "done"));
+	req.t1 = fr_mono_ns();
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	fr_window__unwind_user_stacks(w, uw);
+	/* the longest block of the process's main thread that has a stack */
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_event *e = &w->events[i];
+
+		if (e->rec.type != FR_REC_SWITCH || e->rec.tid != (uint32_t)p->pid || e->stack < 0)
+			continue;
+		for (size_t k = i + 1; k < w->nr_events; k++) {
+			const struct fr_rec *in = &w->events[k].rec;
+
+			if (in->type == FR_REC_SWITCH && in->sw.next_tid == e->rec.tid) {
+				if (in->ts - e->rec.ts > best_len) {
+					best_len = in->ts - e->rec.ts;
+					best = &w->stacks[e->stack];
+				}
+				break;
+			}
+		}
+	}
+	assert_non_null(best);
+	assert_true(best_len >= min_block_ns);
+	n = best->nr_user;
+	*frames = calloc(n ? n : 1, sizeof(**frames));
+	assert_non_null(*frames);
+	assert_int_equal(fr_usyms__resolve(us, p->pid, (const uint64_t *)&best->ips[FR_STACK_KERN_MAX],
+					   n, *frames), 0);
+	for (size_t i = 0; i < n; i++)
+		print_message("  #%zu %#llx %s+%#llx (%s)\n", i, (unsigned long long)(*frames)[i].ip,
+			      (*frames)[i].sym ? (*frames)[i].sym : "?",
+			      (unsigned long long)(*frames)[i].off,
+			      (*frames)[i].module ? (*frames)[i].module : "?");
+	fr_window__free(w);
+	fr_unwinder__free(uw);
+	fr_capture__free(cap);
+	return n;
+}
+
+/* The index of the first frame whose symbol contains name, or -1. */
+static int frame_index(const struct fr_uframe *f, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].sym && strstr(f[i].sym, name))
+			return (int)i;
+	return -1;
+}
+
+static void test_c_without_frame_pointers(void **state)
+{
+	const char *bin = getenv("DEEPBLOCK_BIN");
+	char *argv[] = { (char *)bin, (char *)"60", NULL };
+	struct fr_usyms *us = fr_usyms__new();
+	struct fr_uframe *f = NULL;
+	struct proc p;
+	size_t n;
+	int inner, middle, outer, main_at;
+
+	(void)state;
+	assert_non_null(bin);
+	assert_non_null(us);
+	p = spawn(argv);
+	n = block_frames(&p, 0, 50 * MS, us, &f);
+	inner = frame_index(f, n, "deep_inner");
+	middle = frame_index(f, n, "deep_middle");
+	outer = frame_index(f, n, "deep_outer");
+	main_at = frame_index(f, n, "main");
+	/* libc's nanosleep first, then the three, in call order, then main */
+	assert_true(inner > 0);
+	assert_true(middle == inner + 1);
+	assert_true(outer == middle + 1);
+	assert_true(main_at > outer);
+	finish(&p);
+	free(f);
+
+	/* the frame-pointer walk, for contrast: it cannot leave libc */
+	p = spawn(argv);
+	n = block_frames(&p, FR_CAPTURE_USER_STACK_FP, 50 * MS, us, &f);
+	assert_true(frame_index(f, n, "deep_middle") < 0);
+	finish(&p);
+	free(f);
+	fr_usyms__free(us);
+}
+
+static void test_node_jit_function(void **state)
+{
+	char script[512];
+	char *argv[] = { (char *)"node", (char *)"--perf-basic-prof", script, (char *)"80", NULL };
+	struct fr_usyms *us = fr_usyms__new();
+	struct fr_uframe *f = NULL;
+	struct proc p;
+	char map[64];
+	size_t n;
+
+	(void)state;
+	snprintf(script, sizeof(script), "%s/tests/node/jitblock.js", FR_SOURCE_DIR);
+	p = spawn(argv);
+	assert_true(await_line(&p, "ready"));
+	n = block_frames(&p, 0, 70 * MS, us, &f);
+	/* the JavaScript function, by the perf map Node wrote, below the futex */
+	assert_true(frame_index(f, n, "blockInNamedJsFunction") > 0);
+	finish(&p);
+	free(f);
+	fr_usyms__free(us);
+	snprintf(map, sizeof(map), "/tmp/perf-%d.map", (int)p.pid);
+	unlink(map);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_c_without_frame_pointers),
+		cmocka_unit_test(test_node_jit_function),
+	};
+
+	return fr_test_run_as_root(tests, "test_unwind loads BPF programs", NULL, NULL);
+}
