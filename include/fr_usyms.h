@@ -2,7 +2,9 @@
 /*
  * fr_usyms.h - user-space symbols: a process's mappings (/proc/PID/maps)
  * and the ELF symbol tables (.symtab, .dynsym) of the mapped files, read
- * with libelf and cached per file. Not thread-safe: one owner.
+ * with libelf and cached per file; a stripped file's .symtab from its
+ * separate debug file, found by build-id; JIT code by the process's perf
+ * map (/tmp/perf-PID.map). Not thread-safe: one owner.
  */
 #ifndef FR_USYMS_H
 #define FR_USYMS_H
@@ -23,6 +25,10 @@ struct fr_uframe {
 
 struct fr_usyms *fr_usyms__new(void);
 void fr_usyms__free(struct fr_usyms *u);
+
+/* Where separate debug files are looked for (default /usr/lib/debug);
+ * for files loaded after the call. */
+void fr_usyms__set_debug_root(struct fr_usyms *u, const char *dir);
 
 /* Resolves ips of process pid into out[0..n). Strings live as long as u. 0 or -errno
  * (-ENOENT when the process is gone: frames are left unresolved). */

@@ -8,7 +8,8 @@
  * without frame pointers above it), and a Node service started with
  * --perf-basic-prof blocked in a named JavaScript function (named from
  * its perf map). The frame-pointer walk, asked for instead, stops at
- * once in the C program: the unwinding is what finds its callers.
+ * once in the C program: the unwinding is what finds its callers. A
+ * stripped copy is named from its separate debug file (build-id).
  */
 #include <errno.h>
 #include <poll.h>
@@ -207,6 +208,70 @@ static void test_c_without_frame_pointers(void **state)
 	fr_usyms__free(us);
 }
 
+/*
+ * A stripped program: unwound all the same (.eh_frame stays), and named
+ * from its separate debug file, found by build-id under the debug root.
+ */
+static void test_stripped_with_debug_file(void **state)
+{
+	const char *bin = getenv("DEEPBLOCK_BIN");
+	char dir[] = "/tmp/fr-unwind-XXXXXX", cmd[2048], copy[128], root[128];
+	char *argv[] = { copy, (char *)"60", NULL };
+	struct fr_usyms *us = fr_usyms__new(), *dbg = fr_usyms__new();
+	struct fr_uframe *f = NULL, *g;
+	uint64_t *ips;
+	struct proc p;
+	char *out;
+	size_t n;
+	int st;
+
+	(void)state;
+	assert_non_null(bin);
+	assert_non_null(mkdtemp(dir));
+	snprintf(copy, sizeof(copy), "%s/deepblock", dir);
+	snprintf(root, sizeof(root), "%s/debug", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; cp '%s' %s; id=$(readelf -n %s | awk '/Build ID/ {print $3}');"
+		 "d=%s/.build-id/$(echo $id | cut -c1-2); mkdir -p $d;"
+		 "objcopy --only-keep-debug %s $d/$(echo $id | cut -c3-).debug;"
+		 "strip --strip-all %s; ! nm %s 2>/dev/null | grep -q deep_middle",
+		 bin, copy, copy, root, copy, copy, copy);
+	out = fr_test_run(cmd, &st);
+	assert_non_null(out);
+	print_message("%s", out);
+	free(out);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	fr_usyms__set_debug_root(dbg, root);
+
+	p = spawn(argv);
+	n = block_frames(&p, 0, 50 * MS, us, &f);
+	/* without its debug file the stripped program's functions have no
+	 * names: module+offset, the offsets inside the program's code */
+	assert_true(frame_index(f, n, "deep_middle") < 0);
+	assert_true(n > 3);
+	assert_null(f[2].sym);
+	assert_non_null(f[2].module);
+	assert_non_null(strstr(f[2].module, "deepblock"));
+	assert_true(f[2].off > 0 && f[2].off < f[2].ip);
+	ips = calloc(n + 1, sizeof(*ips));
+	g = calloc(n + 1, sizeof(*g));
+	assert_non_null(ips);
+	assert_non_null(g);
+	for (size_t i = 0; i < n; i++)
+		ips[i] = f[i].ip;
+	assert_int_equal(fr_usyms__resolve(dbg, p.pid, ips, n, g), 0);
+	assert_true(frame_index(g, n, "deep_inner") > 0);
+	assert_int_equal(frame_index(g, n, "deep_middle"), frame_index(g, n, "deep_inner") + 1);
+	assert_int_equal(frame_index(g, n, "deep_outer"), frame_index(g, n, "deep_inner") + 2);
+	finish(&p);
+	free(ips);
+	free(g);
+	free(f);
+	fr_usyms__free(us);
+	fr_usyms__free(dbg);
+	assert_int_equal(fr_test_rm_rf(dir), 0);
+}
+
 static void test_node_jit_function(void **state)
 {
 	char script[512];
@@ -235,6 +300,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_c_without_frame_pointers),
+		cmocka_unit_test(test_stripped_with_debug_file),
 		cmocka_unit_test(test_node_jit_function),
 	};
 

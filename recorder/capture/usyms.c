@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
@@ -38,6 +39,7 @@ struct elf_file {
 struct fr_usyms {
 	struct elf_file *files;
 	size_t nr_files;
+	char debug_root[256]; /* where separate debug files are */
 };
 
 static int cmp_usym(const void *a, const void *b)
@@ -92,12 +94,97 @@ static void finish_syms(struct elf_file *f)
 	qsort(f->syms, f->nr, sizeof(*f->syms), cmp_usym);
 }
 
-/* Loads the function symbols and PT_LOAD segments of path (NULL entries on failure). */
-static struct elf_file *load_elf(const char *path)
+/* Adds the function symbols of elf's symbol tables (of type want, or both
+ * when want is 0) to f. */
+static void add_elf_syms(struct elf_file *f, Elf *elf, Elf64_Word want, size_t *cap,
+			 size_t *names_len, size_t *names_cap)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
+		    (want && sh.sh_type != want))
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data || !sh.sh_entsize)
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			char buf[512];
+			const char *name, *ver;
+			GElf_Sym sym;
+
+			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+			    !sym.st_value || sym.st_shndx == SHN_UNDEF)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (!name || !*name || name[0] == '@')
+				continue;
+			/* a symbol version ("clock_nanosleep@@GLIBC_2.17") is not
+			 * part of the function's name */
+			ver = strchr(name, '@');
+			if (ver && (size_t)(ver - name) < sizeof(buf)) {
+				memcpy(buf, name, (size_t)(ver - name));
+				buf[ver - name] = 0;
+				name = buf;
+			}
+			if (add_sym(f, cap, names_len, names_cap, sym.st_value, sym.st_size, name))
+				return;
+		}
+	}
+}
+
+static bool has_symtab(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			return true;
+	return false;
+}
+
+/* The separate debug file of elf by its build-id, as Debian's -dbgsym
+ * packages lay them out (ROOT/.build-id/xx/yyyy.debug), into path; false
+ * without a build-id. */
+static bool debug_file_path(Elf *elf, const char *root, char *path, size_t len)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		GElf_Nhdr nh;
+		Elf_Data *data;
+		size_t off = 0, name_off, desc_off;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(data = elf_getdata(scn, NULL)))
+			continue;
+		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+			const uint8_t *id = (const uint8_t *)data->d_buf + desc_off;
+			size_t n;
+
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 || nh.n_descsz < 2 ||
+			    nh.n_descsz > 64 || memcmp((const char *)data->d_buf + name_off, "GNU", 4))
+				continue;
+			n = (size_t)snprintf(path, len, "%s/.build-id/%02x/", root, id[0]);
+			for (size_t i = 1; i < nh.n_descsz && n + 3 < len; i++)
+				n += (size_t)snprintf(path + n, len - n, "%02x", id[i]);
+			return n + 7 < len && snprintf(path + n, len - n, ".debug") > 0;
+		}
+	}
+	return false;
+}
+
+/* Loads the function symbols and PT_LOAD segments of path (NULL entries on
+ * failure); a stripped file's full symbol table from its debug file. */
+static struct elf_file *load_elf(const struct fr_usyms *u, const char *path)
 {
 	struct elf_file *f = calloc(1, sizeof(*f));
 	size_t cap = 0, names_len = 0, names_cap = 0;
-	Elf_Scn *scn = NULL;
+	char dbg[PATH_MAX];
 	GElf_Ehdr eh;
 	size_t nph;
 	Elf *elf;
@@ -126,28 +213,17 @@ static struct elf_file *load_elf(const char *path)
 		}
 	}
 	/* names are gathered first as offsets, then pointed into the block */
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
+	add_elf_syms(f, elf, 0, &cap, &names_len, &names_cap);
+	if (!has_symtab(elf) && debug_file_path(elf, u->debug_root, dbg, sizeof(dbg))) {
+		int dfd = open(dbg, O_RDONLY | O_CLOEXEC);
+		Elf *delf = dfd >= 0 ? elf_begin(dfd, ELF_C_READ, NULL) : NULL;
 
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
-			continue;
-		data = elf_getdata(scn, NULL);
-		if (!data || !sh.sh_entsize)
-			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-			    !sym.st_value)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (!name || !*name)
-				continue;
-			if (add_sym(f, &cap, &names_len, &names_cap, sym.st_value, sym.st_size, name))
-				break;
-		}
+		if (delf)
+			add_elf_syms(f, delf, SHT_SYMTAB, &cap, &names_len, &names_cap);
+		if (delf)
+			elf_end(delf);
+		if (dfd >= 0)
+			close(dfd);
 	}
 	finish_syms(f);
 	elf_end(elf);
@@ -162,7 +238,7 @@ static struct elf_file *get_file(struct fr_usyms *u, const char *path)
 	for (f = u->files; f; f = f->next)
 		if (!strcmp(f->path, path))
 			return f;
-	f = load_elf(path);
+	f = load_elf(u, path);
 	if (!f)
 		return NULL;
 	f->next = u->files;
@@ -181,8 +257,17 @@ static void free_file(struct elf_file *f)
 
 struct fr_usyms *fr_usyms__new(void)
 {
+	struct fr_usyms *u = calloc(1, sizeof(struct fr_usyms));
+
 	elf_version(EV_CURRENT);
-	return calloc(1, sizeof(struct fr_usyms));
+	if (u)
+		fr_usyms__set_debug_root(u, "/usr/lib/debug");
+	return u;
+}
+
+void fr_usyms__set_debug_root(struct fr_usyms *u, const char *dir)
+{
+	snprintf(u->debug_root, sizeof(u->debug_root), "%s", dir);
 }
 
 void fr_usyms__free(struct fr_usyms *u)
@@ -315,7 +400,10 @@ static void lookup(struct fr_usyms *u, const struct mapping *m, uint64_t ip, str
 			break;
 		}
 	}
-	if (!found || !f->nr || vaddr < f->syms[0].addr)
+	if (!found)
+		return;
+	out->off = vaddr; /* module+offset unless a symbol covers it */
+	if (!f->nr || vaddr < f->syms[0].addr)
 		return;
 	hi = f->nr;
 	while (hi - lo > 1) {
@@ -329,7 +417,6 @@ static void lookup(struct fr_usyms *u, const struct mapping *m, uint64_t ip, str
 	/* past a symbol's end is not that symbol (padding, or code without a
 	 * symbol): such a frame is module+offset; a symbol without a size
 	 * (hand-written assembly) is taken only just after its start */
-	out->off = vaddr;
 	if (f->syms[lo].size ? vaddr >= f->syms[lo].addr + f->syms[lo].size
 			     : vaddr >= f->syms[lo].addr + 64)
 		return;
