@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include "fr_commands.h"
+#include "fr_snapshot.h"
 #include "fr_config.h"
 #include "fr_daemon.h"
 
@@ -34,6 +35,7 @@ int fr_cmd_run(int argc, char **argv)
 		fr_config__free(&c);
 		return 1;
 	}
+	fr_snapshot__tune_malloc();
 	d = fr_daemon__start(&c);
 	if (!d) {
 		fr_config__free(&c);

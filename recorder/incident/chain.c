@@ -123,6 +123,46 @@ static int cmp_by_tid(const void *a, const void *b)
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
+/*
+ * Sorts a by tid, keeping the order of i within a tid: entries are made in
+ * the order of i, so a stable sort on the tid alone does; a radix sort,
+ * one pass per byte of the tid that differs between entries (a window has
+ * few threads and up to millions of events; qsort was its most costly
+ * step). 0 or -ENOMEM.
+ */
+static int sort_by_tid(struct by_tid *a, size_t n)
+{
+	uint32_t all_or = 0, all_and = ~0u;
+	struct by_tid *tmp;
+
+	if (n < 256) {
+		qsort(a, n, sizeof(*a), cmp_by_tid);
+		return 0;
+	}
+	tmp = malloc(n * sizeof(*a));
+	if (!tmp)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		all_or |= a[i].tid;
+		all_and &= a[i].tid;
+	}
+	for (unsigned shift = 0; shift < 32; shift += 8) {
+		size_t count[257] = { 0 };
+
+		if (!(((all_or ^ all_and) >> shift) & 0xff))
+			continue; /* this byte is the same in every tid */
+		for (size_t i = 0; i < n; i++)
+			count[((a[i].tid >> shift) & 0xff) + 1]++;
+		for (size_t b = 1; b < 257; b++)
+			count[b] += count[b - 1];
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(a[i].tid >> shift) & 0xff]++] = a[i];
+		memcpy(a, tmp, n * sizeof(*a));
+	}
+	free(tmp);
+	return 0;
+}
+
 /* Every event names the tasks it is about: switches two, the rest one;
  * syscall records are also in an index of their own. */
 static int build_index(struct walk *k)
@@ -144,9 +184,7 @@ static int build_index(struct walk *k)
 		if (r->type == FR_REC_SYSCALL && !(r->flags & FR_SYS_NO_ENTRY))
 			k->sx[k->nsx++] = (struct by_tid){ r->tid, (uint32_t)i };
 	}
-	qsort(k->ix, k->nix, sizeof(*k->ix), cmp_by_tid);
-	qsort(k->sx, k->nsx, sizeof(*k->sx), cmp_by_tid);
-	return 0;
+	return sort_by_tid(k->ix, k->nix) || sort_by_tid(k->sx, k->nsx) ? -ENOMEM : 0;
 }
 
 /* [*lo, *hi) of index ix (n entries) holding tid: two binary searches. */

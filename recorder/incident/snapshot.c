@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,12 @@
 #include "fr_log.h"
 #include "fr_procfs.h"
 #include "snapshot_int.h"
+
+void fr_snapshot__tune_malloc(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
 
 struct fr_snapshotter *fr_snapshotter__new(const struct fr_snapshot_opts *o,
 					   struct fr_capture *cap, const struct fr_ksyms *ksyms)
