@@ -51,6 +51,16 @@ struct fr_config {
 	int nr_trusted_uids;
 	struct sockaddr_storage trusted_addrs[8];
 	int nr_trusted_addrs;
+	/* spans without process.pid: the sender's process, unless the sender
+	 * is a forwarder (by command name); then the service map says */
+	char forwarders[8][16];
+	int nr_forwarders;
+	struct fr_service_map {
+		char service[128];
+		char kind[12];   /* comm, cgroup, container */
+		char value[256];
+	} service_map[16];
+	int nr_service_map;
 	/* the rest */
 	bool demo;
 	double status_interval_s;

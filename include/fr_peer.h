@@ -8,6 +8,7 @@
 #define FR_PEER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -19,6 +20,10 @@
  */
 int fr_peer_uid(const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
 		uid_t *uid);
+
+/* The same, with the socket's inode (for fr_socket_pid). */
+int fr_peer_socket(const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
+		   uid_t *uid, uint64_t *ino);
 
 /* The real user of process pid (/proc/PID/status); -errno when gone. */
 int fr_proc_uid(pid_t pid, uid_t *uid);

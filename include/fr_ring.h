@@ -123,6 +123,16 @@ void fr_window__unwind_user_stacks(struct fr_window *w, struct fr_unwinder *uw);
 /* Is addr a plausible kernel return address. */
 bool fr_stack_raw__is_return(const struct fr_ksyms *ks, uint64_t addr);
 
+/*
+ * Was wake-up record r the waker task's own doing? A device interrupt or an
+ * expiring timer wakes on nobody's behalf (the record names whichever task
+ * it landed on), and so does a softirq finishing disk I/O or a timer; a
+ * network softirq acts for the task it ran in only when that task was in a
+ * syscall (loopback delivery within the sender's send). The idle task is
+ * nobody. A kernel thread is a task.
+ */
+bool fr_wake_by_task(const struct fr_rec *r);
+
 /* Does the window keep the records of process pid (req.pid or also[]). */
 int fr_window__keeps(const struct fr_window_req *req, uint32_t pid);
 

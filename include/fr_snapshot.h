@@ -76,6 +76,7 @@ struct fr_incident_in {
 	pid_t host_pid;           /* the span's process outside PID namespaces; 0 unknown */
 	bool followed;            /* was the process followed before this span came */
 	const char *denied;       /* why its sender may not bring it under capture, or NULL */
+	const char *pid_source;   /* how host_pid was found, or why there is none; may be NULL */
 };
 
 struct fr_incident_out {
@@ -98,6 +99,7 @@ struct fr_incident_work {
 	uint64_t missing_ns;      /* of the window, not covered by the rings */
 	struct fr_names *names;   /* annotate: thread names */
 	struct fr_evidence ev;    /* annotate: the evidence and verdict */
+	char cgroup[256];         /* the process's cgroup path, read at capture */
 };
 
 void fr_incident_work__free(struct fr_incident_work *wk);

@@ -19,6 +19,14 @@
 int fr_peer_uid(const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
 		uid_t *uid)
 {
+	uint64_t ino;
+
+	return fr_peer_socket(peer, local, uid, &ino);
+}
+
+int fr_peer_socket(const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
+		   uid_t *uid, uint64_t *ino)
+{
 	struct {
 		struct nlmsghdr nlh;
 		struct inet_diag_req_v2 r;
@@ -72,6 +80,7 @@ int fr_peer_uid(const struct sockaddr_storage *peer, const struct sockaddr_stora
 			const struct inet_diag_msg *m = NLMSG_DATA(h);
 
 			*uid = m->idiag_uid;
+			*ino = m->idiag_inode;
 			err = 0;
 			break;
 		}

@@ -79,6 +79,18 @@ double fr_ring__cpu_coverage_s(const struct fr_ring_view *v, uint32_t cpu, uint6
 	return oldest && oldest <= now ? (double)(now - oldest) / 1e9 : 0;
 }
 
+bool fr_wake_by_task(const struct fr_rec *r)
+{
+	if (!r->wk.waker_tid)
+		return false;
+	if (r->flags & (FR_WK_HARDIRQ | FR_WK_TIMER))
+		return false;
+	if (r->flags & FR_WK_SOFTIRQ)
+		return (r->wk.ctx == FR_SOFTIRQ_NET_RX || r->wk.ctx == FR_SOFTIRQ_NET_TX) &&
+		       r->wk.waker_sys != FR_NO_SYSCALL;
+	return true;
+}
+
 int fr_window__keeps(const struct fr_window_req *req, uint32_t pid)
 {
 	if (!req->pid || pid == req->pid)

@@ -24,6 +24,7 @@ struct fr_job {
 	pid_t host_pid;
 	bool followed;
 	char denied[256];       /* why the sender may not capture host_pid; "" = may */
+	char pid_source[320];   /* how host_pid was found (or why there is none) */
 };
 
 #define FR_MAX_JOBS 64

@@ -74,6 +74,9 @@ static void print_header(FILE *out, const PbSnap *s)
 	} else if (w) {
 		fprintf(out, "window    no kernel context: %s\n", w->no_context_reason);
 	}
+	if (w && w->pid_source && w->pid_source[0])
+		fprintf(out, "process   found by %s%s%s\n", w->pid_source,
+			w->cgroup && w->cgroup[0] ? ", cgroup " : "", w->cgroup ? w->cgroup : "");
 }
 
 /* Threads, causes, syscalls, child spans. */

@@ -51,6 +51,12 @@ void fr_config__usage(FILE *out)
 		"      --trusted-sender S   a forwarder (uid:N, or an IP address) whose spans may\n"
 		"                           bring any process under capture (repeatable); others\n"
 		"                           only processes of their own user (root: all)\n"
+		"      --forwarder COMM     a process that forwards other services' spans (an\n"
+		"                           OpenTelemetry Collector; otelcol, otelcol-contrib and\n"
+		"                           otelcol-k8s are known): its spans are not its own\n"
+		"      --service-map S=K:V  the process of service S, for spans without process.pid\n"
+		"                           that came through a forwarder: K is comm (command name),\n"
+		"                           cgroup or container (part of the cgroup path) (repeatable)\n"
 		"triggers and incidents:\n"
 		"      --rule TEXT          a trigger rule (repeatable), e.g. 'p99,kind=server' or\n"
 		"                           'threshold=250ms,service=checkout,name=POST /checkout'\n"
@@ -101,6 +107,8 @@ enum {
 	OPT_NO_AUTH,
 	OPT_ALLOW_HOST,
 	OPT_TRUSTED,
+	OPT_FORWARDER,
+	OPT_SERVICE_MAP,
 	OPT_NAME_AFTER,
 	OPT_STACKS_AFTER,
 	OPT_USER_STACK,
@@ -143,6 +151,8 @@ static const struct option longopts[] = {
 	{ "no-web", no_argument, NULL, OPT_NO_WEB },
 	{ "no-auth", no_argument, NULL, OPT_NO_AUTH },
 	{ "trusted-sender", required_argument, NULL, OPT_TRUSTED },
+	{ "forwarder", required_argument, NULL, OPT_FORWARDER },
+	{ "service-map", required_argument, NULL, OPT_SERVICE_MAP },
 	{ "web-allow-host", required_argument, NULL, OPT_ALLOW_HOST },
 	{ "demo", no_argument, NULL, OPT_DEMO },
 	{ "status-interval", required_argument, NULL, 'i' },
@@ -190,6 +200,46 @@ static int add_trusted(struct fr_config *c, const char *arg)
 		return 2;
 	}
 	c->nr_trusted_addrs++;
+	return 0;
+}
+
+/* --forwarder COMM; 0 or the exit status. */
+static int add_forwarder(struct fr_config *c, const char *arg)
+{
+	if (!*arg || strlen(arg) >= sizeof(c->forwarders[0]) ||
+	    c->nr_forwarders == (int)(sizeof(c->forwarders) / sizeof(c->forwarders[0]))) {
+		pr_err("bad or too many --forwarder '%s' (a command name, at most 15 characters)",
+		       arg);
+		return 2;
+	}
+	snprintf(c->forwarders[c->nr_forwarders++], sizeof(c->forwarders[0]), "%s", arg);
+	return 0;
+}
+
+/* --service-map SERVICE=KIND:VALUE; 0 or the exit status. */
+static int add_service_map(struct fr_config *c, const char *arg)
+{
+	const char *eq = strchr(arg, '='), *colon = eq ? strchr(eq, ':') : NULL;
+	struct fr_service_map *m = &c->service_map[c->nr_service_map];
+	size_t ns = eq ? (size_t)(eq - arg) : 0, nk = colon ? (size_t)(colon - eq - 1) : 0;
+
+	if (c->nr_service_map == (int)(sizeof(c->service_map) / sizeof(c->service_map[0])) ||
+	    !ns || ns >= sizeof(m->service) || !nk || nk >= sizeof(m->kind) || !colon[1] ||
+	    strlen(colon + 1) >= sizeof(m->value)) {
+		pr_err("bad or too many --service-map '%s' (SERVICE=comm:NAME, =cgroup:PATH "
+		       "or =container:ID)", arg);
+		return 2;
+	}
+	memcpy(m->service, arg, ns);
+	m->service[ns] = 0;
+	memcpy(m->kind, eq + 1, nk);
+	m->kind[nk] = 0;
+	snprintf(m->value, sizeof(m->value), "%s", colon + 1);
+	if (strcmp(m->kind, "comm") && strcmp(m->kind, "cgroup") && strcmp(m->kind, "container")) {
+		pr_err("bad --service-map '%s': '%s' is not comm, cgroup or container", arg, m->kind);
+		return 2;
+	}
+	c->nr_service_map++;
 	return 0;
 }
 
@@ -335,6 +385,10 @@ static int apply(struct fr_config *c, int opt, char *arg)
 		break;
 	case OPT_TRUSTED:
 		return add_trusted(c, arg);
+	case OPT_FORWARDER:
+		return add_forwarder(c, arg);
+	case OPT_SERVICE_MAP:
+		return add_service_map(c, arg);
 	case OPT_ALLOW_HOST: {
 		size_t used = strlen(c->allowed_hosts);
 

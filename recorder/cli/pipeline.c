@@ -9,10 +9,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon_int.h"
+#include "fr_clock.h"
 #include "fr_log.h"
 #include "fr_otlp.h"
 #include "fr_peer.h"
@@ -104,6 +106,7 @@ static void make_incident(struct fr_daemon *d, struct fr_snapshotter *snap, cons
 		.batch = j->batch, .span = j->span, .decision = j->decision,
 		.host_pid = j->host_pid, .followed = j->followed,
 		.denied = j->denied[0] ? j->denied : NULL,
+		.pid_source = j->pid_source,
 	};
 	struct fr_incident_out out;
 	int err;
@@ -209,8 +212,21 @@ struct sender {
 	bool trusted;    /* a configured forwarder: may capture any process */
 	bool known;      /* uid found: the sender is on this host */
 	uid_t uid;
+	pid_t pid;       /* the process holding the sender's socket; 0 unknown */
+	bool forwarder;  /* it forwards other services' spans (a Collector) */
+	char comm[16];
 	char what[96];   /* for messages: "uid 1000 at 127.0.0.1:41234" */
 };
+
+/* What the daemon found of the process behind one resource. */
+struct resource_pid {
+	pid_t host;          /* outside PID namespaces; 0 unknown */
+	bool followed;       /* followed before this batch */
+	char denied[256];    /* why its sender may not capture it; "" = may */
+	char source[320];    /* how it was found */
+};
+
+static const char *const known_forwarders[] = { "otelcol", "otelcol-contrib", "otelcol-k8s" };
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
@@ -225,10 +241,61 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
 	return false;
 }
 
+static bool is_forwarder(const struct fr_config *c, const char *comm)
+{
+	for (size_t i = 0; i < sizeof(known_forwarders) / sizeof(known_forwarders[0]); i++)
+		if (!strcmp(comm, known_forwarders[i]))
+			return true;
+	for (int i = 0; i < c->nr_forwarders; i++)
+		if (!strcmp(comm, c->forwarders[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The process holding a sender's socket, by its inode: a scan of /proc,
+ * so remembered per socket (an exporter keeps its connection) for a while.
+ */
+#define SENDER_CACHE 32
+#define SENDER_TTL_NS (30ull * 1000000000ull)
+
+static struct {
+	uint64_t ino, at;
+	pid_t pid;
+} sender_cache[SENDER_CACHE];
+static pthread_mutex_t sender_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static pid_t socket_pid_cached(uint64_t ino)
+{
+	uint64_t now = fr_mono_ns();
+	size_t slot = 0;
+	pid_t pid;
+
+	pthread_mutex_lock(&sender_mu);
+	for (size_t i = 0; i < SENDER_CACHE; i++) {
+		if (sender_cache[i].ino == ino && now - sender_cache[i].at < SENDER_TTL_NS) {
+			pid = sender_cache[i].pid;
+			pthread_mutex_unlock(&sender_mu);
+			return pid;
+		}
+		if (sender_cache[i].at < sender_cache[slot].at)
+			slot = i;
+	}
+	pthread_mutex_unlock(&sender_mu);
+	pid = fr_socket_pid(ino);
+	pthread_mutex_lock(&sender_mu);
+	sender_cache[slot].ino = ino;
+	sender_cache[slot].pid = pid;
+	sender_cache[slot].at = now;
+	pthread_mutex_unlock(&sender_mu);
+	return pid;
+}
+
 static void identify_sender(struct fr_daemon *d, const struct fr_batch *b, struct sender *s)
 {
 	const struct fr_config *c = d->c;
 	char addr[64] = "?";
+	uint64_t ino = 0;
 
 	memset(s, 0, sizeof(*s));
 	if (b->peer.ss_family == AF_INET)
@@ -237,11 +304,17 @@ static void identify_sender(struct fr_daemon *d, const struct fr_batch *b, struc
 	else if (b->peer.ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&b->peer)->sin6_addr, addr,
 			  sizeof(addr));
-	s->known = !fr_peer_uid(&b->peer, &b->local, &s->uid);
-	if (s->known)
+	s->known = !fr_peer_socket(&b->peer, &b->local, &s->uid, &ino);
+	if (s->known) {
 		snprintf(s->what, sizeof(s->what), "uid %u at %s", (unsigned)s->uid, addr);
-	else
+		s->pid = socket_pid_cached(ino);
+		if (s->pid > 0 && !fr_proc_comm(s->pid, s->comm, sizeof(s->comm)))
+			s->forwarder = is_forwarder(c, s->comm);
+		else
+			s->pid = 0;
+	} else {
 		snprintf(s->what, sizeof(s->what), "%s, not a process of this host", addr);
+	}
 	for (int i = 0; i < c->nr_trusted_addrs; i++)
 		s->trusted |= same_addr(&b->peer, &c->trusted_addrs[i]);
 	for (int i = 0; s->known && i < c->nr_trusted_uids; i++)
@@ -275,31 +348,93 @@ static bool sender_may_see(const struct sender *s, pid_t pid, char *denied, size
 	return false;
 }
 
+/*
+ * The host pid of resource r's process, and how it was found: its
+ * process.pid (through its container's or its sender's PID namespace when
+ * it is in one), else the process that sent it, else, for spans a
+ * forwarder sent, the service map. 0 when none, with why in out->source.
+ */
+static pid_t find_process(const struct fr_config *c, const struct fr_resource *r,
+			  const struct sender *s, struct resource_pid *out)
+{
+	const char *container = resource_str(r, "container.id");
+	pid_t pid;
+
+	if (r->pid > 0 && container && *container) {
+		pid = fr_host_pid(r->pid, container);
+		snprintf(out->source, sizeof(out->source),
+			 pid != (pid_t)r->pid ? "process.pid %" PRId64 " in container %.12s"
+					      : "process.pid %" PRId64,
+			 r->pid, container);
+		return pid;
+	}
+	if (r->pid > 0) {
+		/* in the sender's PID namespace, when that is not ours */
+		if (s->pid > 0 && !s->forwarder && fr_proc_other_pidns(s->pid)) {
+			pid = fr_pid_in_ns_of(s->pid, r->pid);
+			if (pid > 0) {
+				snprintf(out->source, sizeof(out->source),
+					 "process.pid %" PRId64 " in the PID namespace of the "
+					 "sender (pid %d)", r->pid, (int)s->pid);
+				return pid;
+			}
+		}
+		snprintf(out->source, sizeof(out->source), "process.pid");
+		return (pid_t)r->pid > 0 ? (pid_t)r->pid : 0;
+	}
+	for (int i = 0; i < c->nr_service_map; i++) {
+		const struct fr_service_map *m = &c->service_map[i];
+
+		if (r->service_name.len != strlen(m->service) ||
+		    memcmp(r->service_name.p, m->service, r->service_name.len))
+			continue;
+		pid = fr_find_process(m->kind, m->value);
+		snprintf(out->source, sizeof(out->source),
+			 pid ? "the service map (%s:%s)" : "the service map (%s:%s): no such process",
+			 m->kind, m->value);
+		return pid;
+	}
+	if (s->pid > 0 && !s->forwarder) {
+		snprintf(out->source, sizeof(out->source),
+			 "the sender of its spans (pid %d, %s), as it has no process.pid", (int)s->pid,
+			 s->comm);
+		return s->pid;
+	}
+	if (s->pid > 0)
+		snprintf(out->source, sizeof(out->source),
+			 "none: its spans came through forwarder %s (pid %d) without process.pid, "
+			 "and no --service-map names the service", s->comm, (int)s->pid);
+	else
+		snprintf(out->source, sizeof(out->source),
+			 "none: no process.pid, and the sender (%s) is not a process of this host "
+			 "that flightrec can see", s->what);
+	return 0;
+}
+
 /* The processes behind the resources: followed from their first span on,
  * when their sender may see them. */
-static void follow_senders(struct fr_daemon *d, const struct fr_batch *b, pid_t *host,
-			   bool *followed, char (*denied)[256])
+static void follow_senders(struct fr_daemon *d, const struct fr_batch *b, struct resource_pid *rp)
 {
 	struct sender s;
-	bool identified = false;
 
+	if (!d->cap || !b->nr_resources)
+		return;
+	identify_sender(d, b, &s);
 	for (size_t i = 0; i < b->nr_resources && i < FOLLOW_MAX_RESOURCES; i++) {
-		const struct fr_resource *r = &b->resources[i];
+		struct resource_pid *o = &rp[i];
 
-		host[i] = fr_host_pid(r->pid, resource_str(r, "container.id"));
-		if (!d->cap || host[i] <= 0 || host[i] >= (pid_t)FR_PID_LIMIT)
-			continue;
-		if (!identified) {
-			identify_sender(d, b, &s);
-			identified = true;
-		}
-		if (!sender_may_see(&s, host[i], denied[i], sizeof(denied[i]))) {
-			pr_debug("not following pid %d: %s", (int)host[i], denied[i]);
+		o->host = find_process(d->c, &b->resources[i], &s, o);
+		if (o->host <= 0 || o->host >= (pid_t)FR_PID_LIMIT) {
+			o->host = 0;
 			continue;
 		}
-		followed[i] = fr_capture__is_followed(d->cap, host[i]);
-		if (!followed[i])
-			fr_capture__follow_pid(d->cap, host[i], true);
+		if (!sender_may_see(&s, o->host, o->denied, sizeof(o->denied))) {
+			pr_debug("not following pid %d: %s", (int)o->host, o->denied);
+			continue;
+		}
+		o->followed = fr_capture__is_followed(d->cap, o->host);
+		if (!o->followed)
+			fr_capture__follow_pid(d->cap, o->host, true);
 	}
 }
 
@@ -322,14 +457,11 @@ static void dump_spans(struct fr_daemon *d, const struct fr_batch *b)
 int fr_daemon__on_batch(void *daemon, struct fr_batch *b)
 {
 	struct fr_daemon *d = daemon;
-	pid_t host[FOLLOW_MAX_RESOURCES] = { 0 };
-	bool followed[FOLLOW_MAX_RESOURCES] = { 0 };
-	char denied[FOLLOW_MAX_RESOURCES][256];
+	struct resource_pid rp[FOLLOW_MAX_RESOURCES];
 	size_t fwd_from = 0;
 
-	for (size_t i = 0; i < FOLLOW_MAX_RESOURCES; i++)
-		denied[i][0] = '\0';
-	follow_senders(d, b, host, followed, denied);
+	memset(rp, 0, sizeof(rp));
+	follow_senders(d, b, rp);
 	if (d->dump)
 		dump_spans(d, b);
 	for (size_t i = 0; i < b->nr_spans; i++) {
@@ -345,9 +477,10 @@ int fr_daemon__on_batch(void *daemon, struct fr_batch *b)
 			fr_exporter__submit(d->exp, b->spans + fwd_from, i - fwd_from);
 		fwd_from = i + 1;
 		if (ri < FOLLOW_MAX_RESOURCES) {
-			job.host_pid = host[ri];
-			job.followed = followed[ri];
-			snprintf(job.denied, sizeof(job.denied), "%s", denied[ri]);
+			job.host_pid = rp[ri].host;
+			job.followed = rp[ri].followed;
+			snprintf(job.denied, sizeof(job.denied), "%s", rp[ri].denied);
+			snprintf(job.pid_source, sizeof(job.pid_source), "%s", rp[ri].source);
 		}
 		if (!queue_capture(d, &job)) {
 			count(&d->counts.dropped);

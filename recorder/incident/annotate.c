@@ -385,8 +385,7 @@ static uint64_t fit_at(const struct fr_window *w, const struct fr_annotate_ctx *
 		if (r->type == FR_REC_WAKEUP && r->tid == tid && r->pid == c->pid) {
 			bool sibling = r->wk.waker_pid == c->pid && r->wk.waker_tid != tid &&
 				       !(r->flags & (FR_WK_HARDIRQ | FR_WK_TIMER | FR_WK_SOFTIRQ));
-			bool outside = r->wk.waker_pid != c->pid &&
-				       !(r->flags & (FR_WK_HARDIRQ | FR_WK_TIMER));
+			bool outside = r->wk.waker_pid != c->pid && fr_wake_by_task(r);
 			bool net = (r->flags & FR_WK_SOFTIRQ) && r->wk.ctx == FR_SOFTIRQ_NET_RX;
 
 			if (start && sibling)

@@ -296,7 +296,6 @@ static void describe(struct walk *k, struct fr_chain_seg *s, const struct fr_eve
 	}
 }
 
-static bool woken_by_task(const struct walk *k, const struct fr_rec *wake);
 static uint8_t irq_kind(const struct fr_rec *wake);
 
 /* One segment [t0, t1) of tid; sys: the syscall it is inside, or NULL. */
@@ -315,7 +314,7 @@ static void segment(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum 
 	n.start = t0;
 	n.end = t1;
 	if (st == FR_SEG_BLOCKED && wake) {
-		n.irq = woken_by_task(k, wake) ? 0 : irq_kind(wake);
+		n.irq = fr_wake_by_task(wake) ? 0 : irq_kind(wake);
 		n.irq_detail = (uint8_t)wake->wk.ctx;
 		if (!n.irq) {
 			n.waker_pid = wake->wk.waker_pid;
@@ -375,26 +374,6 @@ static void running(struct walk *k, uint32_t pid, uint32_t tid, int depth, uint6
 		cursor = e < t1 ? e : t1;
 	}
 	segment(k, pid, tid, depth, FR_SEG_RUNNING, cursor, t1, NULL, NULL, NULL);
-}
-
-/*
- * Was a wake-up the waker task's doing? The kernel program recorded the
- * context it ran in: a device interrupt or an expiring timer wakes on
- * nobody's behalf (the record names whichever task it landed on), and a
- * softirq acts for the task it ran in only when that task was in a
- * syscall (loopback delivery in the sender's send). A kernel thread is a
- * task, if not one the window has records of.
- */
-static bool woken_by_task(const struct walk *k, const struct fr_rec *wake)
-{
-	(void)k;
-	if (!wake->wk.waker_tid)
-		return false; /* the idle task: an interrupt on an idle CPU */
-	if (wake->flags & (FR_WK_HARDIRQ | FR_WK_TIMER))
-		return false;
-	if (wake->flags & FR_WK_SOFTIRQ)
-		return wake->wk.waker_sys != FR_NO_SYSCALL;
-	return true;
 }
 
 /* Which interrupt ended a wait (FR_CHAIN_IRQ_*). */
@@ -473,7 +452,7 @@ static void stretch(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum 
 {
 	if (t1 <= t0)
 		return;
-	if (st == FR_SEG_BLOCKED && wake && woken_by_task(k, wake) && wake->wk.waker_tid != tid &&
+	if (st == FR_SEG_BLOCKED && wake && fr_wake_by_task(wake) && wake->wk.waker_tid != tid &&
 	    !(wake->flags & FR_WK_KTHREAD) && fr_window__keeps(&k->w->req, wake->wk.waker_pid) &&
 	    depth < k->max_depth && !on_path(k, depth + 1, wake->wk.waker_tid)) {
 		uint64_t from = known_from(k, wake->wk.waker_pid, wake->wk.waker_tid);
@@ -576,7 +555,7 @@ static size_t join_loop_waits(const struct walk *k, uint32_t tid, struct stretch
 					break;
 				continue;
 			}
-			if ((a->wake && woken_by_task(k, a->wake) &&
+			if ((a->wake && fr_wake_by_task(a->wake) &&
 			     (!k->c->ignore_pid || a->wake->wk.waker_pid != k->c->ignore_pid)) ||
 			    !loop_wait(k, tid, a) || !loop_wait(k, tid, b))
 				break;

@@ -110,7 +110,9 @@ void fr_snapshotter__plan(const struct fr_snapshotter *s, const struct fr_incide
 	else if (in->denied)
 		wk->no_context = in->denied;
 	else if (!in->host_pid)
-		wk->no_context = "the span's resource has no process.pid";
+		wk->no_context = in->pid_source && !strncmp(in->pid_source, "none: ", 6)
+					 ? in->pid_source + 6
+					 : "the span's resource has no process.pid";
 	else if (!in->followed)
 		wk->no_context = "the process was not followed yet when the span ran (its spans had "
 				 "just begun)";
@@ -157,9 +159,8 @@ static bool add_waited_for(const struct fr_window *w, struct fr_window_req *req)
 
 		if (!fr_window__keeps(req, r->pid))
 			continue;
-		if (r->type == FR_REC_WAKEUP && r->wk.waker_tid && r->wk.waker_pid != self &&
-		    !(r->flags & (FR_WK_HARDIRQ | FR_WK_TIMER | FR_WK_KTHREAD)) &&
-		    (!(r->flags & FR_WK_SOFTIRQ) || r->wk.waker_sys != FR_NO_SYSCALL))
+		if (r->type == FR_REC_WAKEUP && r->wk.waker_pid != self &&
+		    !(r->flags & FR_WK_KTHREAD) && fr_wake_by_task(r))
 			added |= keep_also(req, r->wk.waker_pid);
 		else if (r->type == FR_REC_SYSCALL && (n = fr_window__name(w, r)) && n->peer_pid)
 			added |= keep_also(req, n->peer_pid);
@@ -180,6 +181,8 @@ int fr_snapshotter__read(struct fr_snapshotter *s, const struct fr_incident_in *
 
 	if (wk->no_context)
 		return 0;
+	/* its cgroup now, while it lives (a container's, a service's) */
+	fr_proc_cgroup(in->host_pid, wk->cgroup, sizeof(wk->cgroup));
 	for (int round = 0; round <= FR_CHAIN_PROCESS_LEVELS; round++) {
 		fr_window__free(wk->window);
 		wk->window = NULL;

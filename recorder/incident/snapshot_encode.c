@@ -337,7 +337,7 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 		return -ENOMEM;
 	if (fill_spans(a, out->export, &snap))
 		goto out;
-	snap.schema_version = 3;
+	snap.schema_version = 4;
 	snap.incident_id = in->id;
 	snap.captured_unix_nano = fr_wall_ns();
 	snap.rule = (char *)in->rule;
@@ -355,6 +355,8 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 	win.span_end_mono_ns = wk->span_end;
 	win.focus_tid = wk->ev.focus_tid;
 	win.focus_reason = wk->ev.focus_reason;
+	win.pid_source = (char *)(in->pid_source ? in->pid_source : "");
+	win.cgroup = wk->cgroup;
 	if (w) {
 		win.complete_from_mono_ns = w->complete_from;
 		win.missing_ns = wk->missing_ns;

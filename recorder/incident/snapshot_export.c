@@ -67,7 +67,7 @@ static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in
 	for (size_t i = 0; ev && i < ev->nr_syscalls; i++)
 		other_count += ev->syscalls[i].count;
 	*out = *sp;
-	out->attrs.kv = fr_arena__alloc(a, (sp->attrs.n + 16) * sizeof(struct fr_kv));
+	out->attrs.kv = fr_arena__alloc(a, (sp->attrs.n + 20) * sizeof(struct fr_kv));
 	if (!out->attrs.kv)
 		return false;
 	if (sp->attrs.n)
@@ -80,6 +80,12 @@ static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in
 	kv = kv_str(a, kv, "flightrec.verdict", ev ? ev->verdict : "");
 	kv = kv_str(a, kv, "flightrec.trigger", in->decision.reason);
 	kv = kv_bool(kv, "flightrec.kernel_context", context);
+	if (in->pid_source && in->pid_source[0])
+		kv = kv_str(a, kv, "flightrec.process.found_by", in->pid_source);
+	if (in->host_pid)
+		kv = kv_int(kv, "flightrec.process.host_pid", in->host_pid);
+	if (wk->cgroup[0])
+		kv = kv_str(a, kv, "flightrec.process.cgroup", wk->cgroup);
 	if (context) {
 		kv = kv_int(kv, "flightrec.thread.id", ev->focus_tid);
 		kv = kv_dbl(kv, "flightrec.on_cpu_ms", oncpu / 1e6);

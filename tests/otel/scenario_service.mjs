@@ -18,16 +18,24 @@ import { Worker } from 'node:worker_threads';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
-  defaultResource, detectResources, processDetector, resourceFromAttributes,
+  defaultResource, detectResources, envDetector, processDetector, resourceFromAttributes,
 } from '@opentelemetry/resources';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 
 const [port, otlpUrl, workDir, peerPort, peerSock, mode] = process.argv.slice(2);
 const exitAfter = mode === 'exit-after';
 
+// FR_SCEN_NO_PID=1: no process detector (no process.pid, as the Go and
+// Python SDKs' defaults); FR_SCEN_SERVICE: the service name; FR_SCEN_COMM:
+// the command name to run under. OTEL_RESOURCE_ATTRIBUTES is read as usual.
+if (process.env.FR_SCEN_COMM) fs.writeFileSync('/proc/self/comm', process.env.FR_SCEN_COMM);
 const resource = defaultResource()
-  .merge(resourceFromAttributes({ 'service.name': exitAfter ? 'fr-scenarios-exit' : 'fr-scenarios' }))
-  .merge(detectResources({ detectors: [processDetector] }));
+  .merge(resourceFromAttributes({
+    'service.name': process.env.FR_SCEN_SERVICE || (exitAfter ? 'fr-scenarios-exit' : 'fr-scenarios'),
+  }))
+  .merge(detectResources({
+    detectors: process.env.FR_SCEN_NO_PID ? [envDetector] : [envDetector, processDetector],
+  }));
 const provider = new BasicTracerProvider({
   resource,
   spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpUrl }),

@@ -247,6 +247,22 @@ function snapSpan(snap) {
   return rs && rs.scope_spans && rs.scope_spans[0] && rs.scope_spans[0].spans[0];
 }
 
+// Who the span's process is: its pid and how flightrec found it, its cgroup,
+// and the container and Kubernetes identity its resource carries.
+function identity(snap) {
+  const w = snap.window || {};
+  const attrs = (snap.span && snap.span.resource && snap.span.resource.attributes) || [];
+  const attr = (k) => { const a = attrs.find((x) => x.key === k); return a && a.value && a.value.string_value; };
+  const bits = [];
+  if (w.pid) bits.push('pid ' + w.pid);
+  if (w.pid_source) bits.push('found by ' + w.pid_source);
+  if (attr('container.id')) bits.push('container ' + attr('container.id').slice(0, 12));
+  if (attr('k8s.pod.name')) bits.push('pod ' + (attr('k8s.namespace.name') ? attr('k8s.namespace.name') + '/' : '') + attr('k8s.pod.name'));
+  if (attr('k8s.node.name')) bits.push('node ' + attr('k8s.node.name'));
+  if (w.cgroup) bits.push('cgroup ' + w.cgroup);
+  return bits.length ? el('p', { class: 'muted', id: 'process', text: 'Process: ' + bits.join(' · ') }) : el('span', {});
+}
+
 // Blocking stacks merged root-first into a flame graph (width = occurrences).
 function flame(snap) {
   const r = snap.records, focus = snap.window.focus_tid;
@@ -304,6 +320,7 @@ async function incidentPage(id) {
       el('a', { id: 'dl-snapshot', href: '/api/incidents/' + s.id + '/snapshot', download: 'incident-' + s.id + '.frsnap', text: 'Download snapshot (.frsnap)' }),
       el('a', { id: 'dl-perfetto', href: '/api/incidents/' + s.id + '/perfetto', download: 'incident-' + s.id + '.perfetto.json', text: 'Download Perfetto trace' }),
       el('span', { class: 'muted', text: 'read offline with: flightrec inspect incident-' + s.id + '.frsnap' })),
+    identity(snap),
   ];
   if (!w.kernel_context) {
     parts.push(el('p', { class: 'muted', text: 'No kernel context: ' + w.no_context_reason }));

@@ -1,0 +1,166 @@
+// Finding the process behind spans the way users send them (run by
+// test_attribution, as root): flightrec (real kernel capture) and a
+// service instrumented with the official OpenTelemetry JS SDK
+// (scenario_service.mjs) whose slow request spends its time in fsync,
+//
+//   nopid     without process.pid (the Go and Python SDKs' default), sent
+//             straight to flightrec: the process is the sender's;
+//   mapped    without process.pid, through a forwarder running as "otelcol"
+//             (forwarder.mjs): the process is the one --service-map names;
+//   pidns     in its own PID namespace (unshare --pid), process.pid being
+//             its pid there: translated through the sender's namespace;
+//   container the same, in a cgroup named after its container.id, which
+//             its resource carries: translated through the container.
+//
+// Each slow request must get an incident with kernel context whose
+// verdict names the fsync'd file, and whose window says how the process
+// was found. Prints one line per case; exits 1 on any failure.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../..');
+const bin = process.env.FLIGHTREC_BIN || path.join(repo, 'build/flightrec');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const children = [];
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+function start(cmd, argv, env = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env }, cwd: here });
+    children.push(p);
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${cmd} ${argv.join(' ')}: not ready`)), 20000);
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/ready (\d+)/);
+      if (m) { clearTimeout(timer); p.readyPid = Number(m[1]); resolve(p); }
+    });
+    p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${cmd} exited ${code}`)); });
+  });
+}
+
+const cgroupDirs = [];
+function cleanup() {
+  for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
+}
+process.on('exit', cleanup);
+
+async function get(port, url) {
+  const r = await fetch(`http://127.0.0.1:${port}${url}`);
+  return { status: r.status, headers: r.headers, body: await r.text() };
+}
+
+// the cgroup v2 hierarchy (unified, or the whole of /sys/fs/cgroup)
+function cgroup2Root() {
+  for (const line of fs.readFileSync('/proc/mounts', 'utf8').split('\n')) {
+    const [, dir, type] = line.split(' ');
+    if (type === 'cgroup2') return dir;
+  }
+  return null;
+}
+
+const work = fs.mkdtempSync(path.join('/var/tmp', 'fr-attr-'));
+fs.chmodSync(work, 0o755);
+const [otlpPort, webPort, fwdPort] = [await freePort(), await freePort(), await freePort()];
+const fr = spawn(bin, ['run', '--otlp-listen', `127.0.0.1:${otlpPort}`,
+  '--web-listen', `127.0.0.1:${webPort}`, '--no-auth', '--data-dir', path.join(work, 'data'),
+  '--rule', 'threshold=80ms,cooldown=0s', '--budget', '100000', '-i', '0',
+  '--service-map', 'fr-mapped=comm:fr-svc-mapped'],
+{ stdio: ['ignore', 'ignore', 'inherit'] });
+children.push(fr);
+for (let i = 0; ; i++) {
+  try { if ((await get(webPort, '/api/status')).status === 200) break; } catch { /* not yet */ }
+  if (i > 100) throw new Error('flightrec did not come up');
+  await sleep(100);
+}
+const direct = `http://127.0.0.1:${otlpPort}/v1/traces`;
+await start('node', [path.join(here, 'forwarder.mjs'), String(fwdPort), `http://127.0.0.1:${otlpPort}`]);
+const viaForwarder = `http://127.0.0.1:${fwdPort}/v1/traces`;
+
+// A service of one case: node scenario_service.mjs, maybe under unshare.
+async function service(name, otlpUrl, env, wrap = []) {
+  const port = await freePort();
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir);
+  const argv = [...wrap, 'node', path.join(here, 'scenario_service.mjs'), String(port), otlpUrl, dir,
+    '1', path.join(dir, 'none.sock')];
+  const p = await start(argv[0], argv.slice(1), env);
+  p.port = port;
+  p.dir = dir;
+  return p;
+}
+
+async function incidentOf(trace) {
+  for (let i = 0; i < 100; i++) {
+    const list = JSON.parse((await get(webPort, '/api/incidents?limit=500')).body);
+    const hit = (list.incidents || list).find((x) => x.trace_id === trace);
+    if (hit) return JSON.parse((await get(webPort, `/api/incidents/${hit.id}`)).body);
+    await sleep(100);
+  }
+  return null;
+}
+
+const failures = [];
+async function check(name, svc, sourceWords) {
+  for (let i = 0; i < 3; i++) await get(svc.port, '/fast');
+  await sleep(1000); // the first spans bring the process under capture
+  const r = await get(svc.port, '/fsyncclose');
+  const { wal } = JSON.parse(r.body);
+  const inc = await incidentOf(r.headers.get('x-trace-id'));
+  const w = inc && inc.snapshot && inc.snapshot.window || {};
+  const verdict = inc ? inc.summary.verdict : '(no incident)';
+  const ok = inc && w.kernel_context && verdict.includes(`fsync(${wal})`) &&
+    sourceWords.every((s) => (w.pid_source || '').includes(s));
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}: pid ${w.pid} found by "${w.pid_source || ''}"` +
+    `${w.cgroup ? `, cgroup ${w.cgroup}` : ''}; verdict: ${verdict}`);
+  if (!ok) failures.push(name);
+}
+
+try {
+  // spans without process.pid, straight from the service
+  const nopid = await service('nopid', direct, { FR_SCEN_NO_PID: '1', FR_SCEN_SERVICE: 'fr-nopid' });
+  await check('nopid', nopid, ['sender of its spans', `pid ${nopid.readyPid}`]);
+
+  // the same through a forwarder: the service map names the process
+  const mapped = await service('mapped', viaForwarder,
+    { FR_SCEN_NO_PID: '1', FR_SCEN_SERVICE: 'fr-mapped', FR_SCEN_COMM: 'fr-svc-mapped' });
+  await check('mapped', mapped, ['service map (comm:fr-svc-mapped)']);
+
+  // in a PID namespace of its own, process.pid being its pid in there
+  const pidns = await service('pidns', direct, { FR_SCEN_SERVICE: 'fr-pidns' },
+    ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc']);
+  await check('pidns', pidns, [`process.pid ${pidns.readyPid} in the PID namespace of the sender`]);
+
+  // the same in a "container": a cgroup named after the id its resource has
+  const root = cgroup2Root();
+  if (!root) throw new Error('no cgroup v2 hierarchy mounted');
+  const id = 'f1a9' + 'c0ffee'.repeat(10);
+  const cg = path.join(root, `fr-test-${id}`);
+  fs.mkdirSync(cg, { recursive: true });
+  cgroupDirs.push(cg);
+  const ctr = await service('container', direct,
+    { FR_SCEN_SERVICE: 'fr-container', OTEL_RESOURCE_ATTRIBUTES: `container.id=${id}` },
+    ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', 'sh', '-c',
+      `echo 0 > ${cg}/cgroup.procs && exec "$0" "$@"`]);
+  await check('container', ctr, [`process.pid ${ctr.readyPid} in container ${id.slice(0, 12)}`]);
+} finally {
+  cleanup();
+  await sleep(300);
+  for (const cg of cgroupDirs) { try { fs.rmdirSync(cg); } catch { /* busy: left */ } }
+  fs.rmSync(work, { recursive: true, force: true });
+}
+if (failures.length) {
+  console.log(`failed: ${failures.join(', ')}`);
+  process.exit(1);
+}
+console.log('attribution: all cases ok');
