@@ -143,6 +143,10 @@ void fr_capture__info(const struct fr_capture *cap, struct fr_capture_info *out)
  */
 int fr_capture__probe(char *why, size_t why_len);
 
+/* Logs a warning for each capability whose absence degrades capture
+ * (CAP_SYS_PTRACE, CAP_SYSLOG, CAP_DAC_READ_SEARCH): what is lost. */
+void fr_capture__warn_privileges(void);
+
 /* Routes libbpf's own messages through fr_log ("libbpf" module). */
 void fr_capture__route_libbpf_log(void);
 

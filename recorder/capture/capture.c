@@ -26,6 +26,9 @@
 #include "fr_log.h"
 #include "fr_syscalls.h"
 
+#ifndef CAP_SYSLOG
+#define CAP_SYSLOG 34
+#endif
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
 #endif
@@ -73,11 +76,34 @@ int fr_capture__probe(char *why, size_t why_len)
 	if (!has_cap(CAP_SYS_ADMIN) && !(has_cap(CAP_BPF) && has_cap(CAP_PERFMON))) {
 		snprintf(why, why_len,
 			 "kernel capture needs root, or the capabilities CAP_BPF and "
-			 "CAP_PERFMON (e.g. sudo, or setcap cap_bpf,cap_perfmon+ep)");
+			 "CAP_PERFMON; missing: %s%s%s (e.g. sudo, setcap "
+			 "cap_bpf,cap_perfmon+ep, or AmbientCapabilities= in the unit)",
+			 has_cap(CAP_BPF) ? "" : "CAP_BPF",
+			 !has_cap(CAP_BPF) && !has_cap(CAP_PERFMON) ? " and " : "",
+			 has_cap(CAP_PERFMON) ? "" : "CAP_PERFMON");
 		return -EPERM;
 	}
 	why[0] = '\0';
 	return 0;
+}
+
+void fr_capture__warn_privileges(void)
+{
+	static const struct {
+		int cap;
+		const char *name, *without;
+	} caps[] = {
+		{ CAP_SYS_PTRACE, "CAP_SYS_PTRACE",
+		  "other users' processes: no user stacks, perf maps, PID-namespace "
+		  "translation or sender lookup" },
+		{ CAP_SYSLOG, "CAP_SYSLOG", "kernel frames unnamed (/proc/kallsyms shows no addresses)" },
+		{ CAP_DAC_READ_SEARCH, "CAP_DAC_READ_SEARCH",
+		  "binaries and perf maps only readable by their owners: their frames unnamed" },
+	};
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		if (!has_cap(caps[i].cap))
+			pr_warn("without %s: %s", caps[i].name, caps[i].without);
 }
 
 static size_t page_align(size_t n)

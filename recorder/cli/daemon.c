@@ -149,6 +149,7 @@ static int start_capture(struct fr_daemon *d)
 		       "without kernel context");
 		return -EPERM;
 	}
+	fr_capture__warn_privileges();
 	for (int i = 0; i < c->nr_pids; i++)
 		if (fr_capture__follow_pid(d->cap, atoi(c->pids[i]), true))
 			pr_warn("ignoring bad pid '%s'", c->pids[i]);

@@ -15,6 +15,15 @@
 // Each slow request must get an incident with kernel context whose
 // verdict names the fsync'd file, and whose window says how the process
 // was found. Prints one line per case; exits 1 on any failure.
+//
+// With --unprivileged, flightrec itself runs as user nobody holding only
+// the capabilities it documents (setpriv, ambient capabilities), from a
+// copy of the binary outside the checkout; the cases run are nopid and
+// pidns, and their incidents must also have named kernel and user frames
+// (kallsyms, other users' /proc/PID/maps and binaries) besides the fd
+// named in the kernel.
+//
+// usage: node attribution.mjs [--unprivileged]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -24,6 +33,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 const bin = process.env.FLIGHTREC_BIN || path.join(repo, 'build/flightrec');
+const unprivileged = process.argv.includes('--unprivileged');
+const CAPS = ['bpf', 'perfmon', 'sys_ptrace', 'dac_read_search', 'syslog'];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const children = [];
 
@@ -72,11 +83,25 @@ function cgroup2Root() {
 const work = fs.mkdtempSync(path.join('/var/tmp', 'fr-attr-'));
 fs.chmodSync(work, 0o755);
 const [otlpPort, webPort, fwdPort] = [await freePort(), await freePort(), await freePort()];
-const fr = spawn(bin, ['run', '--otlp-listen', `127.0.0.1:${otlpPort}`,
+const frArgs = ['run', '--otlp-listen', `127.0.0.1:${otlpPort}`,
   '--web-listen', `127.0.0.1:${webPort}`, '--no-auth', '--data-dir', path.join(work, 'data'),
   '--rule', 'threshold=80ms,cooldown=0s', '--budget', '100000', '-i', '0',
-  '--service-map', 'fr-mapped=comm:fr-svc-mapped'],
-{ stdio: ['ignore', 'ignore', 'inherit'] });
+  '--service-map', 'fr-mapped=comm:fr-svc-mapped'];
+let fr;
+if (unprivileged) {
+  // nobody, with the documented capabilities only, from a copy of the
+  // binary anyone may run (the checkout may be under a 0700 home)
+  const copy = path.join(work, 'flightrec');
+  fs.copyFileSync(bin, copy);
+  fs.chmodSync(copy, 0o755);
+  fs.mkdirSync(path.join(work, 'data'));
+  fs.chownSync(path.join(work, 'data'), 65534, 65534);
+  const caps = CAPS.map((c) => '+' + c).join(',');
+  fr = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=${caps}`,
+    `--ambient-caps=${caps}`, copy, ...frArgs], { stdio: ['ignore', 'ignore', 'inherit'] });
+} else {
+  fr = spawn(bin, frArgs, { stdio: ['ignore', 'ignore', 'inherit'] });
+}
 children.push(fr);
 for (let i = 0; ; i++) {
   try { if ((await get(webPort, '/api/status')).status === 200) break; } catch { /* not yet */ }
@@ -119,10 +144,18 @@ async function check(name, svc, sourceWords) {
   const inc = await incidentOf(r.headers.get('x-trace-id'));
   const w = inc && inc.snapshot && inc.snapshot.window || {};
   const verdict = inc ? inc.summary.verdict : '(no incident)';
-  const ok = inc && w.kernel_context && verdict.includes(`fsync(${wal})`) &&
+  let ok = inc && w.kernel_context && verdict.includes(`fsync(${wal})`) &&
     sourceWords.every((s) => (w.pid_source || '').includes(s));
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}: pid ${w.pid} found by "${w.pid_source || ''}"` +
     `${w.cgroup ? `, cgroup ${w.cgroup}` : ''}; verdict: ${verdict}`);
+  if (unprivileged && inc) {
+    // a blocking stack with named kernel and user frames
+    const frames = (inc.snapshot.stacks || []).flatMap((st) => st.frames || []);
+    const kern = frames.find((f) => f.kernel && f.symbol);
+    const user = frames.find((f) => !f.kernel && f.symbol);
+    console.log(`     frames: kernel ${kern ? kern.symbol : '(none named)'}, user ${user ? `${user.symbol} (${user.module})` : '(none named)'}`);
+    ok = ok && kern && user;
+  }
   if (!ok) failures.push(name);
 }
 
@@ -131,28 +164,31 @@ try {
   const nopid = await service('nopid', direct, { FR_SCEN_NO_PID: '1', FR_SCEN_SERVICE: 'fr-nopid' });
   await check('nopid', nopid, ['sender of its spans', `pid ${nopid.readyPid}`]);
 
-  // the same through a forwarder: the service map names the process
-  const mapped = await service('mapped', viaForwarder,
-    { FR_SCEN_NO_PID: '1', FR_SCEN_SERVICE: 'fr-mapped', FR_SCEN_COMM: 'fr-svc-mapped' });
-  await check('mapped', mapped, ['service map (comm:fr-svc-mapped)']);
-
   // in a PID namespace of its own, process.pid being its pid in there
   const pidns = await service('pidns', direct, { FR_SCEN_SERVICE: 'fr-pidns' },
     ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc']);
   await check('pidns', pidns, [`process.pid ${pidns.readyPid} in the PID namespace of the sender`]);
 
-  // the same in a "container": a cgroup named after the id its resource has
-  const root = cgroup2Root();
-  if (!root) throw new Error('no cgroup v2 hierarchy mounted');
-  const id = 'f1a9' + 'c0ffee'.repeat(10);
-  const cg = path.join(root, `fr-test-${id}`);
-  fs.mkdirSync(cg, { recursive: true });
-  cgroupDirs.push(cg);
-  const ctr = await service('container', direct,
-    { FR_SCEN_SERVICE: 'fr-container', OTEL_RESOURCE_ATTRIBUTES: `container.id=${id}` },
-    ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', 'sh', '-c',
-      `echo 0 > ${cg}/cgroup.procs && exec "$0" "$@"`]);
-  await check('container', ctr, [`process.pid ${ctr.readyPid} in container ${id.slice(0, 12)}`]);
+  // the rest asks nothing more of flightrec's privileges
+  if (!unprivileged) {
+    // the same through a forwarder: the service map names the process
+    const mapped = await service('mapped', viaForwarder,
+      { FR_SCEN_NO_PID: '1', FR_SCEN_SERVICE: 'fr-mapped', FR_SCEN_COMM: 'fr-svc-mapped' });
+    await check('mapped', mapped, ['service map (comm:fr-svc-mapped)']);
+
+    // in a "container": a cgroup named after the id its resource has
+    const root = cgroup2Root();
+    if (!root) throw new Error('no cgroup v2 hierarchy mounted');
+    const id = 'f1a9' + 'c0ffee'.repeat(10);
+    const cg = path.join(root, `fr-test-${id}`);
+    fs.mkdirSync(cg, { recursive: true });
+    cgroupDirs.push(cg);
+    const ctr = await service('container', direct,
+      { FR_SCEN_SERVICE: 'fr-container', OTEL_RESOURCE_ATTRIBUTES: `container.id=${id}` },
+      ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', 'sh', '-c',
+        `echo 0 > ${cg}/cgroup.procs && exec "$0" "$@"`]);
+    await check('container', ctr, [`process.pid ${ctr.readyPid} in container ${id.slice(0, 12)}`]);
+  }
 } finally {
   cleanup();
   await sleep(300);
