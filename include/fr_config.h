@@ -19,7 +19,14 @@
 #include "fr_trigger.h"
 #include "fr_web.h"
 
+#define FR_CONFIG_DEFAULT "/etc/flightrec/flightrec.conf"
+#define FR_CONFIG_MAX_FILE_ARGS 512
+
 struct fr_config {
+	const char *config_path;         /* the config file read, or NULL */
+	char *file_args[FR_CONFIG_MAX_FILE_ARGS]; /* its options as arguments (malloc'd) */
+	int nr_file_args;
+	char **argv;                     /* the file's arguments, then the command line's */
 	/* kernel capture */
 	struct fr_capture_opts capture;  /* follow_all, ring_bytes, flags, names, links */
 	uint64_t link_ttl_ns;            /* 0: FR_CAPTURE_DEFAULT_LINK_TTL_NS */

@@ -22,14 +22,29 @@ struct fr_daemon;
 /*
  * Starts every component c asks for, in order: kernel capture, store,
  * triggers and rules, capture worker, exporter, OTLP receiver, web UI,
- * demo. c must outlive the daemon. NULL with errno when one could not
- * start (the reason logged; what had started is stopped again); EINVAL
- * means a bad rule.
+ * demo. c must outlive the daemon (a reload updates it). NULL with errno
+ * when one could not start (the reason logged; what had started is
+ * stopped again); EINVAL means a bad rule.
  */
-struct fr_daemon *fr_daemon__start(const struct fr_config *c);
+struct fr_daemon *fr_daemon__start(struct fr_config *c);
 
-/* Prints the status every c->status_interval_s seconds until *stop. */
-void fr_daemon__run(struct fr_daemon *d, volatile sig_atomic_t *stop);
+/*
+ * Prints the status every c->status_interval_s seconds until *stop. When
+ * *reload is set (SIGHUP), reads the options again from argv and the
+ * config file and applies them (fr_daemon__reload), then clears it.
+ */
+void fr_daemon__run(struct fr_daemon *d, volatile sig_atomic_t *stop,
+		    volatile sig_atomic_t *reload, int argc, char **argv);
+
+/*
+ * Applies a new config without losing the rings or what is held: rules
+ * (when it names any: they replace the current ones, after all parse),
+ * processes to follow (added), trusted senders, forwarders and the
+ * service map. Options that need a restart (rings, listen addresses, data
+ * directory) are named in a warning. 0, or -EINVAL with nothing changed
+ * when a rule is bad.
+ */
+int fr_daemon__reload(struct fr_daemon *d, const struct fr_config *nc);
 
 /* The status figures (the web's status callback has this shape). */
 void fr_daemon__status(void *daemon, struct fr_status *out);

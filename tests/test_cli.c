@@ -14,10 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <curl/curl.h>
 
+#include "fr_test_http.h"
 #include "fr_test_util.h"
 
 static const char *bin(void)
@@ -151,6 +154,137 @@ static void test_rules_survive_restart(void **state)
 	assert_int_equal(system(out), 0);
 }
 
+/* GET path; the body (malloc'd, NUL-ended) when 200, else NULL. */
+static char *get_body(uint16_t port, const char *path)
+{
+	struct fr_test_resp r = fr_test_http(port, "GET", path, NULL, NULL, 0);
+	char *body = NULL;
+
+	if (r.status == 200) {
+		body = calloc(1, r.body.len + 1);
+		if (body && r.body.len)
+			memcpy(body, r.body.p, r.body.len);
+	}
+	fr_test_resp_free(&r);
+	return body;
+}
+
+/* /api/rules until it contains want (at most 10 s); its last body. */
+static char *rules_with(uint16_t port, const char *want)
+{
+	char *body = NULL;
+
+	for (int i = 0; i < 100; i++) {
+		free(body);
+		body = get_body(port, "/api/rules");
+		if (body && strstr(body, want))
+			break;
+		usleep(100 * 1000);
+	}
+	return body;
+}
+
+static uint64_t written(uint16_t port)
+{
+	char *body = get_body(port, "/api/status"), *p;
+	uint64_t n = 0;
+
+	assert_non_null(body);
+	p = strstr(body, "\"written\":");
+	assert_non_null(p);
+	n = strtoull(p + 10, NULL, 10);
+	free(body);
+	return n;
+}
+
+static void write_config(const char *path, uint16_t otlp, uint16_t web, const char *dir,
+			 const char *rule)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fprintf(f, "# flightrec.conf for test_cli\n"
+		   "otlp-listen = 127.0.0.1:%u\n"
+		   "web-listen 127.0.0.1:%u   # key, blank, value\n"
+		   "no-auth = true\n"
+		   "no-links = false\n"
+		   "data-dir = %s/from-file\n"
+		   "status-interval = 0\n"
+		   "ring-mb = 32\n"
+		   "all\n"
+		   "rule = %s\n",
+		otlp, web, dir, rule);
+	fclose(f);
+}
+
+/*
+ * The config file: its keys are the long options; options given on the
+ * command line win; SIGHUP reads it again and applies the new rules while
+ * the rings go on (their write counter is not reset); a bad key is an
+ * error naming the line.
+ */
+static void test_config_file_and_reload(void **state)
+{
+	char dir[] = "/tmp/fr-cli-conf-XXXXXX", conf[64], flagdir[96], filedir[96], *body;
+	uint16_t otlp = fr_test_free_port(), web = fr_test_free_port();
+	uint64_t before, after;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/flightrec.conf", dir);
+	snprintf(flagdir, sizeof(flagdir), "%s/from-flag", dir);
+	snprintf(filedir, sizeof(filedir), "%s/from-file", dir);
+	write_config(conf, otlp, web, dir, "threshold=500ms,cooldown=1s");
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execl(bin(), bin(), "run", "--config", conf, "--data-dir", flagdir, (char *)NULL);
+		_exit(127);
+	}
+	body = rules_with(web, "threshold=500ms");
+	assert_non_null(body);
+	assert_non_null(strstr(body, "threshold=500ms"));
+	free(body);
+	assert_int_equal(access(flagdir, F_OK), 0);   /* the flag won */
+	assert_int_not_equal(access(filedir, F_OK), 0);
+	usleep(200 * 1000);
+	before = written(web);
+	assert_true(before > 0);
+
+	write_config(conf, otlp, web, dir, "threshold=900ms,cooldown=1s");
+	assert_int_equal(kill(pid, SIGHUP), 0);
+	body = rules_with(web, "threshold=900ms");
+	assert_non_null(body);
+	assert_non_null(strstr(body, "threshold=900ms"));
+	assert_null(strstr(body, "threshold=500ms"));
+	free(body);
+	after = written(web);
+	print_message("ring records written: %llu before the reload, %llu after\n",
+		      (unsigned long long)before, (unsigned long long)after);
+	assert_true(after > before);
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* a bad key: an error that names the file and line */
+	{
+		FILE *f = fopen(conf, "w");
+		char *argv[] = { (char *)bin(), "run", "--config", conf, NULL };
+
+		assert_non_null(f);
+		fprintf(f, "no-auth\nno-such-key = 1\n");
+		fclose(f);
+		assert_int_equal(run(argv, false, out, sizeof(out)), 2);
+		assert_non_null(strstr(out, "flightrec.conf:2: unknown key 'no-such-key'"));
+	}
+	assert_int_equal(fr_test_rm_rf(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_unprivileged_says_why),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_rules_survive_restart),
+		cmocka_unit_test(test_config_file_and_reload),
 	};
 
 	return fr_test_run_as_root(tests, "test_cli runs flightrec trace", NULL, NULL);

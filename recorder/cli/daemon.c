@@ -69,29 +69,43 @@ static void rules_changed(void *ctx)
 	save_rules(ctx);
 }
 
-/* Rules from a file, one per line; 0 or -errno. */
-static int load_rules_file(struct fr_daemon *d, const char *path)
+/* The rules a config names, parsed: how many, or -EINVAL (logged). */
+static int parse_config_rules(const struct fr_config *c, struct fr_rule *out, size_t max)
 {
-	char line[1024];
-	FILE *f = fopen(path, "r");
-	int err = 0;
+	char err[192], line[1024];
+	size_t n = 0;
+	FILE *f;
 
-	if (!f) {
-		err = -errno;
-		pr_err("cannot read rules from %s: %s", path, strerror(errno));
-		return err;
+	for (int i = 0; i < c->nr_rules; i++) {
+		if (n == max || fr_rule__parse(c->rules[i], &out[n], err, sizeof(err))) {
+			pr_err("bad rule '%s': %s", c->rules[i], n == max ? "too many rules" : err);
+			return -EINVAL;
+		}
+		n++;
 	}
-	while (!err && fgets(line, sizeof(line), f)) {
-		char *p = line;
+	if (!c->rules_file)
+		return (int)n;
+	f = fopen(c->rules_file, "r");
+	if (!f) {
+		pr_err("cannot read rules file %s: %s", c->rules_file, strerror(errno));
+		return -EINVAL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + strspn(line, " \t");
 
-		line[strcspn(line, "\r\n")] = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p && *p != '#')
-			err = add_rule_text(d, p);
+		p[strcspn(p, "\r\n")] = 0;
+		if (!*p || *p == '#')
+			continue;
+		if (n == max || fr_rule__parse(p, &out[n], err, sizeof(err))) {
+			pr_err("bad rule '%s' in %s: %s", p, c->rules_file,
+			       n == max ? "too many rules" : err);
+			fclose(f);
+			return -EINVAL;
+		}
+		n++;
 	}
 	fclose(f);
-	return err;
+	return (int)n;
 }
 
 /*
@@ -108,11 +122,18 @@ static int start_triggers(struct fr_daemon *d)
 	if (!d->trig)
 		return -ENOMEM;
 	if (c->nr_rules || c->rules_file) {
-		for (int i = 0; i < c->nr_rules; i++)
-			if (add_rule_text(d, c->rules[i]))
-				return -EINVAL;
-		if (c->rules_file && load_rules_file(d, c->rules_file))
+		int nr = parse_config_rules(c, rules, FR_MAX_RULES);
+
+		if (nr < 0)
 			return -EINVAL;
+		for (int i = 0; i < nr; i++) {
+			int rc = fr_trigger__add_rule(d->trig, &rules[i], NULL);
+
+			if (rc) {
+				pr_err("cannot add rule %d: %s", i + 1, strerror(-rc));
+				return -EINVAL;
+			}
+		}
 		save_rules(d);
 	} else if (fr_store__load_rules(d->store, load_stored_rule, d) <= 0) {
 		/* The demo's anomalies are far above its normal latency: a threshold
@@ -282,6 +303,7 @@ static void free_components(struct fr_daemon *d)
 	free(d->headers);
 	pthread_mutex_destroy(&d->dump_mu);
 	pthread_mutex_destroy(&d->jmu);
+	pthread_rwlock_destroy(&d->cfg_lock);
 	pthread_cond_destroy(&d->jcv);
 	free(d);
 }
@@ -299,7 +321,7 @@ static void raise_fd_limit(void)
 		pr_warn("cannot raise the descriptor limit: %s", strerror(errno));
 }
 
-struct fr_daemon *fr_daemon__start(const struct fr_config *c)
+struct fr_daemon *fr_daemon__start(struct fr_config *c)
 {
 	struct fr_daemon *d = calloc(1, sizeof(*d));
 	int err;
@@ -315,6 +337,7 @@ struct fr_daemon *fr_daemon__start(const struct fr_config *c)
 	d->rate = (struct fr_status_rate)FR_STATUS_RATE_INIT;
 	pthread_mutex_init(&d->dump_mu, NULL);
 	pthread_mutex_init(&d->jmu, NULL);
+	pthread_rwlock_init(&d->cfg_lock, NULL);
 	pthread_cond_init(&d->jcv, NULL);
 	err = start_capture(d);
 	if (err)
@@ -365,7 +388,59 @@ void fr_daemon__status(void *daemon, struct fr_status *out)
 	fr_status__gather(&src, out);
 }
 
-void fr_daemon__run(struct fr_daemon *d, volatile sig_atomic_t *stop)
+static bool str_changed(const char *a, const char *b)
+{
+	return (a || b) && (!a || !b || strcmp(a, b));
+}
+
+int fr_daemon__reload(struct fr_daemon *d, const struct fr_config *nc)
+{
+	struct fr_rule rules[FR_MAX_RULES], old[FR_MAX_RULES];
+	struct fr_config *c = d->c;
+	int nr = parse_config_rules(nc, rules, FR_MAX_RULES);
+
+	if (nr < 0)
+		return -EINVAL;
+	if (nr > 0) {
+		size_t n = fr_trigger__rules(d->trig, old, FR_MAX_RULES);
+
+		for (size_t i = 0; i < n && i < FR_MAX_RULES; i++)
+			fr_trigger__remove_rule(d->trig, old[i].id);
+		for (int i = 0; i < nr; i++)
+			fr_trigger__add_rule(d->trig, &rules[i], NULL);
+		save_rules(d);
+		pr_info("reload: %d rules", nr);
+	}
+	pthread_rwlock_wrlock(&d->cfg_lock);
+	memcpy(c->trusted_uids, nc->trusted_uids, sizeof(c->trusted_uids));
+	c->nr_trusted_uids = nc->nr_trusted_uids;
+	memcpy(c->trusted_addrs, nc->trusted_addrs, sizeof(c->trusted_addrs));
+	c->nr_trusted_addrs = nc->nr_trusted_addrs;
+	memcpy(c->forwarders, nc->forwarders, sizeof(c->forwarders));
+	c->nr_forwarders = nc->nr_forwarders;
+	memcpy(c->service_map, nc->service_map, sizeof(c->service_map));
+	c->nr_service_map = nc->nr_service_map;
+	pthread_rwlock_unlock(&d->cfg_lock);
+	if (d->cap) {
+		for (int i = 0; i < nc->nr_pids; i++)
+			fr_capture__follow_pid(d->cap, atoi(nc->pids[i]), true);
+		for (int i = 0; i < nc->nr_comms; i++)
+			fr_capture__follow_comm(d->cap, nc->comms[i]);
+		for (int i = 0; i < nc->nr_cgroups; i++)
+			fr_capture__follow_cgroup(d->cap, nc->cgroups[i]);
+	}
+	if (nc->capture.ring_bytes != c->capture.ring_bytes ||
+	    str_changed(nc->otlp.listen, c->otlp.listen) ||
+	    str_changed(nc->web.listen, c->web.listen) || str_changed(nc->store.dir, c->store.dir) ||
+	    nc->no_kernel != c->no_kernel)
+		pr_warn("reload: ring size, listen addresses, data directory and --no-kernel take "
+			"effect at the next start");
+	pr_info("reload: applied (%s)", nc->config_path ? nc->config_path : "no config file");
+	return 0;
+}
+
+void fr_daemon__run(struct fr_daemon *d, volatile sig_atomic_t *stop,
+		    volatile sig_atomic_t *reload, int argc, char **argv)
 {
 	double interval = d->c->status_interval_s;
 	uint64_t next = fr_mono_ns(), next_expiry = next;
@@ -373,6 +448,17 @@ void fr_daemon__run(struct fr_daemon *d, volatile sig_atomic_t *stop)
 
 	while (!*stop) {
 		usleep(100 * 1000);
+		if (reload && *reload) {
+			struct fr_config nc;
+
+			*reload = 0;
+			pr_info("SIGHUP: reading the options again");
+			if (fr_config__parse(&nc, argc, argv) == 0)
+				fr_daemon__reload(d, &nc);
+			else
+				pr_err("reload: bad options; keeping the running ones");
+			fr_config__free(&nc);
+		}
 		if (d->cap && fr_mono_ns() >= next_expiry) {
 			next_expiry = fr_mono_ns() + 1000000000ull;
 			fr_capture__expire_links(d->cap, fr_mono_ns(), ttl);

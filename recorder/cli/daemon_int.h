@@ -30,7 +30,9 @@ struct fr_job {
 #define FR_MAX_JOBS 64
 
 struct fr_daemon {
-	const struct fr_config *c;
+	struct fr_config *c;         /* the running config; reload rewrites the parts
+				      * below cfg_lock guards */
+	pthread_rwlock_t cfg_lock;   /* trusted senders, forwarders, service map */
 	uint64_t started;            /* CLOCK_MONOTONIC ns */
 	struct fr_capture *cap;
 	struct fr_store *store;

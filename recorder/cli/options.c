@@ -22,6 +22,10 @@ void fr_config__usage(FILE *out)
 {
 	fprintf(out,
 		"usage: flightrec run [options]\n"
+		"      --config FILE        options from FILE, one 'key = value' per line, the keys\n"
+		"                           the long options' names (default " FR_CONFIG_DEFAULT
+		" when\n"
+		"                           it exists; 'none': no file); options given here win\n"
 		"kernel capture:\n"
 		"  -p, --pid PID            follow a process (repeatable)\n"
 		"  -c, --comm NAME          follow processes with this command name (repeatable)\n"
@@ -107,6 +111,7 @@ enum {
 	OPT_NO_AUTH,
 	OPT_ALLOW_HOST,
 	OPT_TRUSTED,
+	OPT_CONFIG,
 	OPT_FORWARDER,
 	OPT_SERVICE_MAP,
 	OPT_NAME_AFTER,
@@ -156,6 +161,7 @@ static const struct option longopts[] = {
 	{ "web-allow-host", required_argument, NULL, OPT_ALLOW_HOST },
 	{ "demo", no_argument, NULL, OPT_DEMO },
 	{ "status-interval", required_argument, NULL, 'i' },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -385,6 +391,8 @@ static int apply(struct fr_config *c, int opt, char *arg)
 		break;
 	case OPT_TRUSTED:
 		return add_trusted(c, arg);
+	case OPT_CONFIG:
+		return 0; /* read before the other options */
 	case OPT_FORWARDER:
 		return add_forwarder(c, arg);
 	case OPT_SERVICE_MAP:
@@ -413,6 +421,113 @@ static int apply(struct fr_config *c, int opt, char *arg)
 	return 0;
 }
 
+/* Is a config value a yes (for an option without argument). */
+static int yes_no(const char *v)
+{
+	if (!*v || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1"))
+		return 1;
+	if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0"))
+		return 0;
+	return -1;
+}
+
+/*
+ * The options of config file path as arguments ("--key", "value"),
+ * appended to c->file_args: one "key = value" (or "key value", or a bare
+ * "key" for an option without argument) per line, '#' starting a comment.
+ * 0, or the exit status (2) after a message naming the line.
+ */
+static int read_config_file(struct fr_config *c, const char *path)
+{
+	char line[4096];
+	int lineno = 0, rc = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		pr_err("cannot read config file %s: %s", path, strerror(errno));
+		return 2;
+	}
+	while (!rc && fgets(line, sizeof(line), f)) {
+		char *k = line, *v, *end, *hash;
+		const struct option *o;
+		int yn;
+
+		lineno++;
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		while (*k == ' ' || *k == '\t')
+			k++;
+		end = k + strlen(k);
+		while (end > k && strchr(" \t\r\n", end[-1]))
+			*--end = 0;
+		if (!*k)
+			continue;
+		v = k + strcspn(k, " \t=");
+		if (*v) {
+			*v++ = 0;
+			while (*v == ' ' || *v == '\t' || *v == '=')
+				v++;
+		}
+		for (o = longopts; o->name && strcmp(o->name, k); o++)
+			;
+		if (!o->name || o->val == 'h' || o->val == OPT_CONFIG) {
+			pr_err("%s:%d: unknown key '%s' (the keys are the long options' names)", path,
+			       lineno, k);
+			rc = 2;
+			break;
+		}
+		yn = o->has_arg == no_argument ? yes_no(v) : 1;
+		if (yn < 0 || (o->has_arg == required_argument && !*v)) {
+			pr_err("%s:%d: '%s' wants %s", path, lineno, k,
+			       o->has_arg == no_argument ? "true or false" : "a value");
+			rc = 2;
+			break;
+		}
+		if (!yn)
+			continue;
+		if (c->nr_file_args + 2 > FR_CONFIG_MAX_FILE_ARGS) {
+			pr_err("%s:%d: too many options", path, lineno);
+			rc = 2;
+			break;
+		}
+		if (asprintf(&c->file_args[c->nr_file_args], "--%s", k) < 0) {
+			rc = 1;
+			break;
+		}
+		c->nr_file_args++;
+		if (o->has_arg == required_argument) {
+			c->file_args[c->nr_file_args] = strdup(v);
+			if (!c->file_args[c->nr_file_args]) {
+				rc = 1;
+				break;
+			}
+			c->nr_file_args++;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+/* The config file argv names: --config FILE (or =FILE), else the default
+ * when it exists; NULL for none. */
+static const char *config_path(int argc, char **argv)
+{
+	const char *path = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(argv[i], "--config=", 9))
+			path = argv[i] + 9;
+	}
+	if (path)
+		return strcmp(path, "none") ? path : NULL;
+	return access(FR_CONFIG_DEFAULT, F_OK) == 0 ? FR_CONFIG_DEFAULT : NULL;
+}
+
 int fr_config__parse(struct fr_config *c, int argc, char **argv)
 {
 	int opt, rc;
@@ -426,6 +541,24 @@ int fr_config__parse(struct fr_config *c, int argc, char **argv)
 	c->web.sz = sizeof(c->web);
 	c->export_flush_s = 5;
 	c->status_interval_s = 10;
+	c->config_path = config_path(argc, argv);
+	if (c->config_path) {
+		rc = read_config_file(c, c->config_path);
+		if (rc)
+			return rc;
+	}
+	/* the file's options first, so that those given here win */
+	c->argv = calloc((size_t)(argc + c->nr_file_args + 1), sizeof(char *));
+	if (!c->argv) {
+		pr_err("out of memory");
+		return 1;
+	}
+	c->argv[0] = argv[0];
+	memcpy(c->argv + 1, c->file_args, (size_t)c->nr_file_args * sizeof(char *));
+	if (argc > 1)
+		memcpy(c->argv + 1 + c->nr_file_args, argv + 1, (size_t)(argc - 1) * sizeof(char *));
+	argc += c->nr_file_args;
+	argv = c->argv;
 	c->pids = calloc(argc + 1, sizeof(char *));
 	c->comms = calloc(argc + 1, sizeof(char *));
 	c->cgroups = calloc(argc + 1, sizeof(char *));
@@ -470,6 +603,9 @@ void fr_config__free(struct fr_config *c)
 	free(c->comms);
 	free(c->cgroups);
 	free(c->rules);
+	free(c->argv);
+	for (int i = 0; i < c->nr_file_args; i++)
+		free(c->file_args[i]);
 	memset(c, 0, sizeof(*c));
 }
 

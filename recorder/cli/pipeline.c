@@ -419,6 +419,7 @@ static void follow_senders(struct fr_daemon *d, const struct fr_batch *b, struct
 
 	if (!d->cap || !b->nr_resources)
 		return;
+	pthread_rwlock_rdlock(&d->cfg_lock); /* a reload may change senders and maps */
 	identify_sender(d, b, &s);
 	for (size_t i = 0; i < b->nr_resources && i < FOLLOW_MAX_RESOURCES; i++) {
 		struct resource_pid *o = &rp[i];
@@ -436,6 +437,7 @@ static void follow_senders(struct fr_daemon *d, const struct fr_batch *b, struct
 		if (!o->followed)
 			fr_capture__follow_pid(d->cap, o->host, true);
 	}
+	pthread_rwlock_unlock(&d->cfg_lock);
 }
 
 static void dump_spans(struct fr_daemon *d, const struct fr_batch *b)

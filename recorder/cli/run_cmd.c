@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * run_cmd.c - `flightrec run`: the long-running recorder. Options into a
- * config (options.c), the daemon started from it (daemon.c), run until
- * SIGINT or SIGTERM, stopped without losing what it holds.
+ * config (options.c) and the config file, the daemon started from it
+ * (daemon.c), run until SIGINT or SIGTERM (SIGHUP reloads the options),
+ * stopped without losing what it holds.
  */
 #define FR_LOG_MOD "run"
 #include <errno.h>
@@ -13,12 +14,14 @@
 #include "fr_config.h"
 #include "fr_daemon.h"
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, reload_flag;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	if (sig == SIGHUP)
+		reload_flag = 1;
+	else
+		stop_flag = 1;
 }
 
 int fr_cmd_run(int argc, char **argv)
@@ -43,8 +46,9 @@ int fr_cmd_run(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	fr_daemon__run(d, &stop_flag);
+	fr_daemon__run(d, &stop_flag, &reload_flag, argc, argv);
 	fr_daemon__stop(d);
 	fr_config__free(&c);
 	return 0;
