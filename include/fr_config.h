@@ -57,6 +57,7 @@ struct fr_config {
 	uid_t trusted_uids[8];
 	int nr_trusted_uids;
 	struct sockaddr_storage trusted_addrs[8];
+	int trusted_prefix[8];           /* bits of trusted_addrs[i] that must match */
 	int nr_trusted_addrs;
 	/* spans without process.pid: the sender's process, unless the sender
 	 * is a forwarder (by command name); then the service map says */

@@ -75,8 +75,8 @@ static struct fr_test_sink sink = { .fn = sink_keep, .keep_bodies = true };
 
 /* ---- processes ---- */
 
-static pid_t start_recorder(const char *dir, uint16_t port, uint16_t sink_port, const char *rule,
-			    const char *log)
+static pid_t start_recorder_with(const char *dir, uint16_t port, uint16_t sink_port,
+				 const char *rule, const char *log, const char *extra)
 {
 	char listen[64], endpoint[96];
 	pid_t pid;
@@ -86,12 +86,22 @@ static pid_t start_recorder(const char *dir, uint16_t port, uint16_t sink_port, 
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		char *argv[24] = { "flightrec", "run", "--otlp-listen", listen, "--data-dir", (char *)dir,
+				   "--rule", (char *)rule, "--export-endpoint", endpoint, "-m", "64",
+				   "--no-web", "-i", "0", NULL };
 
+		if (extra) { /* one more option and its value, "--opt value" */
+			static char buf[256];
+
+			snprintf(buf, sizeof(buf), "%s", extra);
+			argv[15] = buf;
+			argv[16] = strchr(buf, ' ');
+			if (argv[16])
+				*argv[16]++ = '\0';
+		}
 		dup2(fd, 2);
 		dup2(fd, 1);
-		execl(bin("FLIGHTREC_BIN", "./flightrec"), "flightrec", "run", "--otlp-listen", listen,
-		      "--data-dir", dir, "--rule", rule, "--export-endpoint", endpoint, "-m", "64",
-		      "--no-web", "-i", "0", (char *)NULL);
+		execv(bin("FLIGHTREC_BIN", "./flightrec"), argv);
 		_exit(127);
 	}
 	/* ready when the OTLP port answers */
@@ -106,6 +116,12 @@ static pid_t start_recorder(const char *dir, uint16_t port, uint16_t sink_port, 
 		usleep(100000);
 	}
 	return pid;
+}
+
+static pid_t start_recorder(const char *dir, uint16_t port, uint16_t sink_port, const char *rule,
+			    const char *log)
+{
+	return start_recorder_with(dir, port, sink_port, rule, log, NULL);
 }
 
 static int stop(pid_t pid, int sig)
@@ -510,6 +526,29 @@ static void test_sender_may_see(void **state)
 	}
 	assert_true(seen_denied);
 	assert_true(seen_own);
+
+	/* a trusted network (the pods' addresses, in Kubernetes): the same
+	 * sender may name any process */
+	snprintf(sdir, sizeof(sdir), "%s/trusted", dir);
+	rec = start_recorder_with(sdir, port, sink_port, "threshold=20ms,cooldown=0s", log,
+				  "--trusted-sender 127.0.0.0/8");
+	sender = fork();
+	if (sender == 0) {
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(2);
+		post_span(port, root_pid, "names-root", 40, 4);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(sender, &status, 0), sender);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	sleep(1);
+	assert_int_equal(stop(rec, SIGTERM), 0);
+	n = count_incidents(sdir, inc, 64);
+	assert_int_equal(n, 1);
+	print_message("trusted: %s: %s\n", inc[0].span_name, inc[0].verdict);
+	assert_null(strstr(inc[0].verdict, "may not see pid"));
+	assert_null(strstr(inc[0].verdict, "may not bring"));
 }
 
 static int teardown(void **state)

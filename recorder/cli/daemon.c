@@ -415,6 +415,7 @@ int fr_daemon__reload(struct fr_daemon *d, const struct fr_config *nc)
 	memcpy(c->trusted_uids, nc->trusted_uids, sizeof(c->trusted_uids));
 	c->nr_trusted_uids = nc->nr_trusted_uids;
 	memcpy(c->trusted_addrs, nc->trusted_addrs, sizeof(c->trusted_addrs));
+	memcpy(c->trusted_prefix, nc->trusted_prefix, sizeof(c->trusted_prefix));
 	c->nr_trusted_addrs = nc->nr_trusted_addrs;
 	memcpy(c->forwarders, nc->forwarders, sizeof(c->forwarders));
 	c->nr_forwarders = nc->nr_forwarders;

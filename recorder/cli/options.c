@@ -52,7 +52,8 @@ void fr_config__usage(FILE *out)
 		"                           variables; off when none is set)\n"
 		"      --export-flush-s S   at exit, flush the exporter for at most S seconds (default 5)\n"
 		"      --dump-spans FILE    append every decoded span to FILE as a JSON line\n"
-		"      --trusted-sender S   a forwarder (uid:N, or an IP address) whose spans may\n"
+		"      --trusted-sender S   a forwarder (uid:N, an IP address or a network such as\n"
+		"                           10.244.0.0/16) whose spans may\n"
 		"                           bring any process under capture (repeatable); others\n"
 		"                           only processes of their own user (root: all)\n"
 		"      --forwarder COMM     a process that forwards other services' spans (an\n"
@@ -198,15 +199,36 @@ static int add_trusted(struct fr_config *c, const char *arg)
 		c->trusted_uids[c->nr_trusted_uids++] = (uid_t)uid;
 		return 0;
 	}
-	/* an address: parsed as a listen address with a dummy port */
-	snprintf(with_port, sizeof(with_port), strchr(arg, ':') ? "[%s]:1" : "%s:1", arg);
-	if (c->nr_trusted_addrs == 8 ||
-	    fr_parse_listen(with_port, &c->trusted_addrs[c->nr_trusted_addrs], &len)) {
-		pr_err("bad or too many --trusted-sender '%s' (uid:N or an IP address)", arg);
-		return 2;
+	/* an address or a network (ADDR/BITS): parsed as a listen address with
+	 * a dummy port */
+	{
+		char addr[64];
+		const char *slash = strchr(arg, '/');
+		size_t alen = slash ? (size_t)(slash - arg) : strlen(arg);
+		int i = c->nr_trusted_addrs, bits = -1, max;
+		char *end;
+
+		if (i == 8 || alen >= sizeof(addr))
+			goto bad;
+		memcpy(addr, arg, alen);
+		addr[alen] = 0;
+		snprintf(with_port, sizeof(with_port), strchr(addr, ':') ? "[%s]:1" : "%s:1", addr);
+		if (fr_parse_listen(with_port, &c->trusted_addrs[i], &len))
+			goto bad;
+		max = c->trusted_addrs[i].ss_family == AF_INET6 ? 128 : 32;
+		if (slash) {
+			bits = (int)strtol(slash + 1, &end, 10);
+			if (end == slash + 1 || *end || bits < 0 || bits > max)
+				goto bad;
+		}
+		c->trusted_prefix[i] = bits < 0 ? max : bits;
+		c->nr_trusted_addrs++;
+		return 0;
 	}
-	c->nr_trusted_addrs++;
-	return 0;
+bad:
+	pr_err("bad or too many --trusted-sender '%s' (uid:N, an IP address or a network "
+	       "ADDR/BITS)", arg);
+	return 2;
 }
 
 /* --forwarder COMM; 0 or the exit status. */

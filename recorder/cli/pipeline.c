@@ -228,17 +228,29 @@ struct resource_pid {
 
 static const char *const known_forwarders[] = { "otelcol", "otelcol-contrib", "otelcol-k8s" };
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+/* Is a within the network of b's first bits bits. */
+static bool in_network(const struct sockaddr_storage *a, const struct sockaddr_storage *b, int bits)
 {
+	const uint8_t *x, *y;
+
 	if (a->ss_family != b->ss_family)
 		return false;
-	if (a->ss_family == AF_INET)
-		return !memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-			       &((const struct sockaddr_in *)b)->sin_addr, 4);
-	if (a->ss_family == AF_INET6)
-		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
-	return false;
+	if (a->ss_family == AF_INET) {
+		x = (const uint8_t *)&((const struct sockaddr_in *)a)->sin_addr;
+		y = (const uint8_t *)&((const struct sockaddr_in *)b)->sin_addr;
+	} else if (a->ss_family == AF_INET6) {
+		x = (const uint8_t *)&((const struct sockaddr_in6 *)a)->sin6_addr;
+		y = (const uint8_t *)&((const struct sockaddr_in6 *)b)->sin6_addr;
+	} else {
+		return false;
+	}
+	for (int i = 0; bits > 0; i++, bits -= 8) {
+		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+
+		if ((x[i] ^ y[i]) & mask)
+			return false;
+	}
+	return true;
 }
 
 static bool is_forwarder(const struct fr_config *c, const char *comm)
@@ -316,7 +328,7 @@ static void identify_sender(struct fr_daemon *d, const struct fr_batch *b, struc
 		snprintf(s->what, sizeof(s->what), "%s, not a process of this host", addr);
 	}
 	for (int i = 0; i < c->nr_trusted_addrs; i++)
-		s->trusted |= same_addr(&b->peer, &c->trusted_addrs[i]);
+		s->trusted |= in_network(&b->peer, &c->trusted_addrs[i], c->trusted_prefix[i]);
 	for (int i = 0; s->known && i < c->nr_trusted_uids; i++)
 		s->trusted |= s->uid == c->trusted_uids[i];
 }
