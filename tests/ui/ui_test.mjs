@@ -112,6 +112,9 @@ if (target) {
   await page.waitForSelector('#verdict');
   const verdict = await page.textContent('#verdict');
   check(verdict === target.verdict, `the incident page shows the verdict: "${verdict}"`);
+  const proc = await page.textContent('#process').catch(() => '');
+  check(/pid \d+ · found by process\.pid · cgroup \//.test(proc),
+    `the incident page says which process, how it was found, and its cgroup: "${proc}"`);
   const states = await page.locator('#timeline rect[class^="state-"]').count();
   check(states > 0, `the timeline has thread lanes (${states} state slices)`);
   const syscalls = await page.locator('#timeline rect.syscall').count();
