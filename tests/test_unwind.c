@@ -126,7 +126,13 @@ static size_t block_frames(struct proc *p, int32_t user_stack, uint64_t min_bloc
 	assert_true(await_line(p, "done"));
 	req.t1 = fr_mono_ns();
 	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
-	fr_window__unwind_user_stacks(w, uw);
+	{
+		uint64_t t0 = fr_mono_ns();
+
+		fr_window__unwind_user_stacks(w, uw);
+		print_message("  unwound %zu stacks in %.1f ms\n", w->nr_stacks,
+			      (fr_mono_ns() - t0) / 1e6);
+	}
 	/* the longest block of the process's main thread that has a stack */
 	for (size_t i = 0; i < w->nr_events; i++) {
 		const struct fr_event *e = &w->events[i];
