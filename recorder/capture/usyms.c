@@ -91,7 +91,8 @@ static void finish_syms(struct elf_file *f)
 {
 	for (size_t i = 0; i < f->nr; i++)
 		f->syms[i].name = f->names + (uintptr_t)f->syms[i].name;
-	qsort(f->syms, f->nr, sizeof(*f->syms), cmp_usym);
+	if (f->nr) /* a stripped file may have none */
+		qsort(f->syms, f->nr, sizeof(*f->syms), cmp_usym);
 }
 
 /* Adds the function symbols of elf's symbol tables (of type want, or both
