@@ -333,6 +333,16 @@ static uint64_t fr_prog_ns(void)
 	return a + b;
 }
 
+uint64_t bench_prog_ns_all(int c)
+{
+	uint64_t ns = 0, n;
+
+	if (c == C_FLOOR)
+		return floor_prog_ns();
+	fr_capture__prog_runtime(cap, NULL, &ns, &n);
+	return ns;
+}
+
 static void prog_ns_before(int c)
 {
 	prog_t0 = c == C_FR_STACKS ? fr_prog_ns() : c == C_FLOOR ? floor_prog_ns() : 0;
@@ -454,7 +464,7 @@ int main(int argc, char **argv)
 	ngx_table = open_memstream(&ngx_table_buf, &ngx_table_len);
 	ngx_keys = open_memstream(&ngx_keys_buf, &ngx_keys_len);
 	if (!getenv("CAPTURE_NO_NGINX") && ngx_table && ngx_keys)
-		nginx_phase(getenv("NGINX_ROUNDS") ? atoi(getenv("NGINX_ROUNDS")) : 3, ngx_table,
+		nginx_phase(getenv("NGINX_ROUNDS") ? atoi(getenv("NGINX_ROUNDS")) : 5, ngx_table,
 			    ngx_keys);
 	if (ngx_table)
 		fclose(ngx_table);

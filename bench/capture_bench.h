@@ -35,6 +35,9 @@ struct tracer {
 int tracer_start(struct tracer *t, int c, pid_t pid);
 void tracer_stop(struct tracer *t);
 double median(double *v, int n);
+/* The run time so far of all BPF programs of configuration c (flightrec's
+ * or the floor's); 0 without kernel.bpf_stats_enabled. */
+uint64_t bench_prog_ns_all(int c);
 
 /* nginx under wrk in every configuration: a table, and key=value lines. */
 void nginx_phase(int rounds, FILE *table, FILE *keys);

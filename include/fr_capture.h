@@ -119,7 +119,8 @@ struct fr_capture_counters {
 
 /*
  * The kernel's run time and run count of the program named prog (e.g.
- * "fr_sys_exit") since load; both 0 unless kernel.bpf_stats_enabled was on.
+ * "fr_sys_exit"; NULL: all of them together) since load; both 0 unless
+ * kernel.bpf_stats_enabled was on.
  */
 void fr_capture__prog_runtime(const struct fr_capture *cap, const char *prog, uint64_t *run_ns,
 			      uint64_t *run_cnt);

@@ -583,15 +583,20 @@ static uint64_t prog_misses(struct bpf_program *prog)
 void fr_capture__prog_runtime(const struct fr_capture *cap, const char *prog, uint64_t *run_ns,
 			      uint64_t *run_cnt)
 {
-	struct bpf_program *p = bpf_object__find_program_by_name(cap->skel->obj, prog);
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info);
+	struct bpf_program *p;
 
 	*run_ns = *run_cnt = 0;
-	if (!p || bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
-		return;
-	*run_ns = info.run_time_ns;
-	*run_cnt = info.run_cnt;
+	bpf_object__for_each_program(p, cap->skel->obj) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+
+		if (prog && strcmp(bpf_program__name(p), prog))
+			continue;
+		if (bpf_program__fd(p) < 0 || bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+			continue;
+		*run_ns += info.run_time_ns;
+		*run_cnt += info.run_cnt;
+	}
 }
 
 void fr_capture__counters(const struct fr_capture *cap, struct fr_capture_counters *out)
