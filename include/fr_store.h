@@ -40,6 +40,8 @@ struct fr_incident_summary {
 	uint32_t records;
 	uint32_t kind;
 	uint32_t pid;
+	uint64_t signature;      /* cause signature (fr_signature.h); 0 none */
+	char cause[200];         /* the cause, normalised: what the signature groups */
 };
 
 struct fr_store_opts {
@@ -109,6 +111,33 @@ int fr_store__save_rules(struct fr_store *s, const uint32_t *ids, const char *co
 /* Calls fn for each stored rule, in id order; returns how many. */
 int fr_store__load_rules(struct fr_store *s, void (*fn)(void *ctx, uint32_t id, const char *text),
 			 void *ctx);
+
+/* A recurring cause: the incidents of one signature (fr_signature.h). */
+struct fr_problem {
+	uint64_t signature;
+	char service[128];
+	char span_name[256];
+	char cause[200];
+	uint64_t count;           /* incidents ever stored with it */
+	uint64_t first_unix_nano, last_unix_nano;
+	uint64_t total_ns;        /* their spans' time, summed */
+	bool muted, known;
+};
+
+/* The problems, up to max into out (any order); how many exist, or -errno. */
+int fr_store__problems(struct fr_store *s, struct fr_problem *out, size_t max);
+
+/* One problem: 0, -ENOENT, or -errno. */
+int fr_store__problem(struct fr_store *s, uint64_t signature, struct fr_problem *out);
+
+/* The ids of its incidents still stored, newest first, up to max (before
+ * id before_id when not 0); how many were written, or -errno. */
+int fr_store__problem_incidents(struct fr_store *s, uint64_t signature, uint64_t before_id,
+				uint64_t *ids, size_t max);
+
+/* Marks a problem muted and/or known (-1: leave as is); waits for the
+ * commit. 0, -ENOENT, -EROFS, or -errno. */
+int fr_store__mark_problem(struct fr_store *s, uint64_t signature, int muted, int known);
 
 struct fr_store_stats {
 	uint64_t incidents;

@@ -125,6 +125,13 @@ static int delete_in(MDB_txn *txn, struct fr_store *s, uint64_t id, uint64_t *fr
 		okey.mv_size = op_key(&sum, ok, sizeof(ok));
 		okey.mv_data = ok;
 		mdb_del(txn, s->by_op, &okey, NULL);
+		if (sum.signature) {
+			MDB_val skey = { 16, tk };
+
+			fr_store_put_be64(tk, sum.signature);
+			fr_store_put_be64(tk + 8, id);
+			mdb_del(txn, s->by_sig, &skey, NULL);
+		}
 	}
 	if (!mdb_get(txn, s->snapshots, &k, &v))
 		size += v.mv_size;
@@ -172,6 +179,8 @@ static int evict(MDB_txn *txn, struct fr_store *s, uint64_t *bytes, uint64_t tar
 	return 0;
 }
 
+static int count_problem(MDB_txn *txn, struct fr_store *s, const struct fr_incident_summary *sum);
+
 static int put_in(MDB_txn *txn, struct fr_store *s, struct item *it, uint64_t *bytes,
 		  uint64_t limit, struct evictions *ev)
 {
@@ -208,8 +217,93 @@ static int put_in(MDB_txn *txn, struct fr_store *s, struct item *it, uint64_t *b
 	rc = mdb_put(txn, s->by_op, &k, &empty, 0);
 	if (rc)
 		return rc;
+	if (it->sum.signature) {
+		rc = count_problem(txn, s, &it->sum);
+		if (rc)
+			return rc;
+	}
 	*bytes += size;
 	return 0;
+}
+
+/* Reads problem signature into *p (zeroed when new); 0, MDB_NOTFOUND, or an error. */
+static int get_problem(MDB_txn *txn, struct fr_store *s, uint64_t signature, struct fr_problem *p)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	fr_store_put_be64(kb, signature);
+	rc = mdb_get(txn, s->problems, &k, &v);
+	if (!rc && fr_problem__decode(v.mv_data, v.mv_size, p))
+		memset(p, 0, sizeof(*p)); /* unreadable: counted again from here */
+	return rc;
+}
+
+static int put_problem(MDB_txn *txn, struct fr_store *s, const struct fr_problem *p)
+{
+	struct fr_buf b = { 0 };
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	int rc;
+
+	if (fr_problem__encode(p, &b)) {
+		fr_buf__free(&b);
+		return ENOMEM;
+	}
+	fr_store_put_be64(kb, p->signature);
+	v.mv_size = b.len;
+	v.mv_data = b.p;
+	rc = mdb_put(txn, s->problems, &k, &v, 0);
+	fr_buf__free(&b);
+	return rc;
+}
+
+/* An incident of signature sum->signature: indexed, and counted. */
+static int count_problem(MDB_txn *txn, struct fr_store *s, const struct fr_incident_summary *sum)
+{
+	uint8_t sk[16];
+	MDB_val k = { 16, sk }, empty = { 0, NULL };
+	struct fr_problem p;
+	int rc;
+
+	fr_store_put_be64(sk, sum->signature);
+	fr_store_put_be64(sk + 8, sum->id);
+	rc = mdb_put(txn, s->by_sig, &k, &empty, 0);
+	if (rc)
+		return rc;
+	rc = get_problem(txn, s, sum->signature, &p);
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	if (!p.count) {
+		p.signature = sum->signature;
+		snprintf(p.service, sizeof(p.service), "%s", sum->service);
+		snprintf(p.span_name, sizeof(p.span_name), "%s", sum->span_name);
+		snprintf(p.cause, sizeof(p.cause), "%s", sum->cause);
+		p.first_unix_nano = sum->time_unix_nano;
+	}
+	p.count++;
+	if (sum->time_unix_nano > p.last_unix_nano)
+		p.last_unix_nano = sum->time_unix_nano;
+	if (sum->time_unix_nano < p.first_unix_nano)
+		p.first_unix_nano = sum->time_unix_nano;
+	p.total_ns += sum->duration_ns;
+	return put_problem(txn, s, &p);
+}
+
+static int mark_in(MDB_txn *txn, struct fr_store *s, struct item *it)
+{
+	struct fr_problem p;
+	int rc = get_problem(txn, s, it->signature, &p);
+
+	if (rc)
+		return rc;
+	if (it->muted >= 0)
+		p.muted = it->muted;
+	if (it->known >= 0)
+		p.known = it->known;
+	return put_problem(txn, s, &p);
 }
 
 static int rules_in(MDB_txn *txn, struct fr_store *s, struct item *it)
@@ -282,6 +376,15 @@ static int commit_batch(struct fr_store *s, struct item **items, int n)
 			break;
 		case IT_RULES:
 			rc = rules_in(txn, s, it);
+			break;
+		case IT_MARK:
+			it->result = mark_in(txn, s, it);
+			if (it->result == MDB_NOTFOUND) {
+				it->result = -ENOENT;
+			} else if (it->result) {
+				rc = it->result;
+				it->result = -EIO;
+			}
 			break;
 		}
 	}
@@ -420,6 +523,15 @@ static int open_dbs(struct fr_store *s)
 		mdb_txn_abort(txn);
 		return rc;
 	}
+	/* tables added later: absent from an older store opened read-only */
+	rc = mdb_dbi_open(txn, "by_sig", flags, &s->by_sig);
+	if (!rc)
+		rc = mdb_dbi_open(txn, "problems", flags, &s->problems);
+	if (rc && !(rc == MDB_NOTFOUND && s->o.read_only)) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	s->has_problems = !rc;
 	s->st.bytes = fr_store_meta_bytes(txn, s);
 	{
 		MDB_cursor *c;
@@ -465,7 +577,7 @@ struct fr_store *fr_store__open(const struct fr_store_opts *opts)
 	/* Room for the retained bytes and LMDB's own pages; the file is sparse. */
 	s->map_size = s->o.max_bytes + s->o.max_bytes / 2 + (64ull << 20);
 	s->st.map_bytes = s->map_size;
-	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, 8)) ||
+	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, 10)) ||
 	    (rc = mdb_env_set_mapsize(s->env, s->map_size)) ||
 	    (rc = mdb_env_open(s->env, opts->dir,
 			       MDB_NOTLS | (s->o.read_only ? MDB_RDONLY : 0), 0644))) {
@@ -579,6 +691,15 @@ void fr_store__sync(struct fr_store *s)
 int fr_store__delete(struct fr_store *s, uint64_t id)
 {
 	struct item it = { .kind = IT_DELETE, .del_id = id };
+
+	if (s->o.read_only)
+		return -EROFS;
+	return run_and_wait(s, &it);
+}
+
+int fr_store__mark_problem(struct fr_store *s, uint64_t signature, int muted, int known)
+{
+	struct item it = { .kind = IT_MARK, .signature = signature, .muted = muted, .known = known };
 
 	if (s->o.read_only)
 		return -EROFS;

@@ -15,7 +15,7 @@
 #define MAX_QUEUE 256
 #define BATCH 64
 
-enum item_kind { IT_PUT, IT_DELETE, IT_RULES };
+enum item_kind { IT_PUT, IT_DELETE, IT_RULES, IT_MARK };
 
 struct item {
 	struct item *next;
@@ -31,6 +31,9 @@ struct item {
 	const uint32_t *rule_ids;
 	const char *const *rule_texts;
 	size_t nr_rules;
+	/* IT_MARK */
+	uint64_t signature;
+	int muted, known;
 	int result;
 	bool finished;
 };
@@ -38,8 +41,9 @@ struct item {
 struct fr_store {
 	struct fr_store_opts o;
 	MDB_env *env;
-	MDB_dbi incidents, snapshots, by_trace, by_op, rules, meta;
+	MDB_dbi incidents, snapshots, by_trace, by_op, rules, meta, by_sig, problems;
 	bool has_dbs;
+	bool has_problems;      /* a read-only open of a store from before them: false */
 	pthread_t writer;
 	bool writer_started;
 	pthread_mutex_t mu;
@@ -76,5 +80,9 @@ int fr_store_lmdb_err(int rc, const char *what);
 
 /* The bytes the store holds, as its meta database counts them. */
 uint64_t fr_store_meta_bytes(MDB_txn *txn, struct fr_store *s);
+
+/* problems.c: a Problem to and from its protobuf form. */
+int fr_problem__encode(const struct fr_problem *p, struct fr_buf *out);
+int fr_problem__decode(const void *data, size_t len, struct fr_problem *out);
 
 #endif /* FR_STORE_INT_H */

@@ -35,6 +35,8 @@ int fr_summary__encode(const struct fr_incident_summary *sum, struct fr_buf *out
 	pb.records = sum->records;
 	pb.kind = sum->kind;
 	pb.pid = sum->pid;
+	pb.signature = sum->signature;
+	pb.cause = (char *)sum->cause;
 	n = flightrec__snapshot__v1__incident_summary__get_packed_size(&pb);
 	fr_buf__reserve(out, n);
 	if (out->oom)
@@ -71,6 +73,8 @@ int fr_summary__decode(const void *p, size_t len, struct fr_incident_summary *ou
 	out->records = pb->records;
 	out->kind = pb->kind;
 	out->pid = pb->pid;
+	out->signature = pb->signature;
+	COPY_STR(out->cause, pb->cause);
 	flightrec__snapshot__v1__incident_summary__free_unpacked(pb, NULL);
 	return 0;
 }

@@ -56,6 +56,9 @@ static struct fr_store *open_store(uint64_t max_bytes, bool ro)
 	return s;
 }
 
+/* The cause signature put() gives its incidents (0: none). */
+static uint64_t put_sig;
+
 /* An incident with a snapshot of `size` recognisable bytes. */
 static uint64_t put(struct fr_store *s, const char *service, const char *name, uint8_t trace,
 		    uint64_t dur, size_t size)
@@ -70,6 +73,9 @@ static uint64_t put(struct fr_store *s, const char *service, const char *name, u
 	memset(sum.trace_id, trace, 16);
 	sum.duration_ns = dur;
 	snprintf(sum.verdict, sizeof(sum.verdict), "verdict of %llu", (unsigned long long)sum.id);
+	sum.signature = put_sig;
+	if (put_sig)
+		snprintf(sum.cause, sizeof(sum.cause), "cause %llx", (unsigned long long)put_sig);
 	memcpy(snap, FR_FRSNAP_MAGIC, 8);
 	for (size_t i = 8; i < size; i++)
 		snap[i] = (uint8_t)(sum.id + i);
@@ -239,6 +245,69 @@ static void test_retention(void **state)
 	fr_store__close(s);
 }
 
+/*
+ * Problems: incidents of one signature counted together (first and last
+ * seen, their time), listed newest first by the signature index; a mark
+ * sticks; counts outlive the evicted incidents; a read-only open sees them.
+ */
+static void test_problems(void **state)
+{
+	struct fr_store *s = open_store(1u << 20, false);
+	struct fr_problem ps[8], p;
+	uint64_t a[3], b, ids[8], t0 = wall;
+	int n;
+
+	(void)state;
+	put_sig = 0xaaaa;
+	for (int i = 0; i < 3; i++)
+		a[i] = put(s, "svc", "GET /a", 1, 10000000, 100);
+	put_sig = 0xbbbb;
+	b = put(s, "svc", "GET /b", 2, 5000000, 100);
+	put_sig = 0;
+	put(s, "svc", "GET /c", 3, 1, 100); /* no signature: no problem */
+	fr_store__sync(s);
+	n = fr_store__problems(s, ps, 8);
+	assert_int_equal(n, 2);
+	assert_int_equal(fr_store__problem(s, 0xaaaa, &p), 0);
+	assert_int_equal(p.count, 3);
+	assert_string_equal(p.service, "svc");
+	assert_string_equal(p.span_name, "GET /a");
+	assert_string_equal(p.cause, "cause aaaa");
+	assert_int_equal(p.first_unix_nano, t0);
+	assert_int_equal(p.last_unix_nano, t0 + 2000000);
+	assert_int_equal(p.total_ns, 30000000);
+	assert_false(p.muted || p.known);
+	n = fr_store__problem_incidents(s, 0xaaaa, 0, ids, 8);
+	assert_int_equal(n, 3);
+	assert_int_equal(ids[0], a[2]); /* newest first */
+	assert_int_equal(ids[2], a[0]);
+	assert_int_equal(fr_store__problem_incidents(s, 0xaaaa, a[2], ids, 8), 2);
+	assert_int_equal(ids[0], a[1]);
+	assert_int_equal(fr_store__problem_incidents(s, 0xbbbb, 0, ids, 8), 1);
+	assert_int_equal(ids[0], b);
+	assert_int_equal(fr_store__problem_incidents(s, 0xcccc, 0, ids, 8), 0);
+	assert_int_equal(fr_store__problem(s, 0xcccc, &p), -ENOENT);
+
+	assert_int_equal(fr_store__mark_problem(s, 0xaaaa, 1, -1), 0);
+	assert_int_equal(fr_store__mark_problem(s, 0xaaaa, -1, 1), 0);
+	assert_int_equal(fr_store__mark_problem(s, 0xcccc, 1, 1), -ENOENT);
+	assert_int_equal(fr_store__problem(s, 0xaaaa, &p), 0);
+	assert_true(p.muted && p.known);
+	assert_int_equal(p.count, 3);
+
+	/* a deleted incident leaves the index, not the count */
+	assert_int_equal(fr_store__delete(s, a[0]), 0);
+	assert_int_equal(fr_store__problem_incidents(s, 0xaaaa, 0, ids, 8), 2);
+	assert_int_equal(fr_store__problem(s, 0xaaaa, &p), 0);
+	assert_int_equal(p.count, 3);
+	fr_store__close(s);
+
+	s = open_store(1u << 20, true);
+	assert_int_equal(fr_store__problems(s, ps, 8), 2);
+	assert_int_equal(fr_store__mark_problem(s, 0xaaaa, 0, 0), -EROFS);
+	fr_store__close(s);
+}
+
 /* A map far smaller than the retention budget fills: evict and retry. */
 static void test_map_full(void **state)
 {
@@ -328,6 +397,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_put_get_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_problems, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
 		cmocka_unit_test(test_bad_dir),

@@ -25,6 +25,7 @@
 #include "fr_frsnap.h"
 #include "fr_names.h"
 #include "fr_snapview.h"
+#include "fr_signature.h"
 #include "fr_usyms.h"
 #include "fr_test_util.h"
 
@@ -119,6 +120,55 @@ static void test_usyms(void **state)
 	assert_null(f[0].sym);
 	fr_usyms__free(u);
 	fr_usyms__free(NULL);
+}
+
+/* ---------------- cause signatures ---------------- */
+
+static void test_signatures(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} norm[] = {
+		{ "fsync(/var/tmp/fr-diag-bEb3th/wal-12)", "fsync(/var/tmp/fr-diag-*/wal-#)" },
+		{ "fsync(/var/tmp/fr-diag-Qx81Zt/wal-3)", "fsync(/var/tmp/fr-diag-*/wal-#)" },
+		{ "pid 1786 (flock) in flock(/tmp/lockfile)", "pid # (flock) in flock(/tmp/lockfile)" },
+		{ "waiting for CPU: preempted by 2 processes (cpuhog) (pids 1789, 1790)",
+		  "waiting for CPU: preempted by # processes (cpuhog) (pids #, #)" },
+		/* the client's ephemeral port goes, the server's address and port stay */
+		{ "tcp 127.0.0.1:48176 → 127.0.0.1:5432", "tcp 127.0.0.1:# → 127.0.0.1:5432" },
+		{ "tcp 10.0.0.7:6379", "tcp 10.0.0.7:6379" },
+		{ "/sys/fs/cgroup/docker-3f4e2a91c0ffee12.scope", "/sys/fs/cgroup/docker-*.scope" },
+		{ "kworker/u8:4", "kworker/u#:#" },
+		{ "/app/MyService/journal", "/app/MyService/journal" }, /* words stay */
+	};
+	char a[200], b[200], tiny[8];
+	uint64_t s1, s2;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(norm) / sizeof(norm[0]); i++) {
+		fr_signature__normalise(norm[i].in, a, sizeof(a));
+		if (strcmp(a, norm[i].out))
+			fail_msg("normalise '%s': '%s', not '%s'", norm[i].in, a, norm[i].out);
+	}
+	fr_signature__normalise("a-very-long-text", tiny, sizeof(tiny));
+	assert_int_equal(strlen(tiny), sizeof(tiny) - 1); /* cut, terminated */
+	/* the same cause in two occurrences: one signature */
+	s1 = fr_signature("shop", "POST /pay", "blocked", "fsync(/var/tmp/x-bEb3th/wal-12)", a,
+			  sizeof(a));
+	s2 = fr_signature("shop", "POST /pay", "blocked", "fsync(/var/tmp/x-Qx81Zt/wal-3)", b,
+			  sizeof(b));
+	assert_true(s1 != 0);
+	assert_int_equal(s1, s2);
+	assert_string_equal(a, b);
+	/* another file, another peer, another operation or kind: another */
+	assert_true(s1 != fr_signature("shop", "POST /pay", "blocked", "fsync(/var/tmp/x-bEb3th/journal)",
+				       a, sizeof(a)));
+	assert_true(fr_signature("shop", "GET /", "chain", "pid 9 (inventory) in fsync(/d)", a, sizeof(a)) !=
+		    fr_signature("shop", "GET /", "chain", "pid 9 (pricing) in fsync(/d)", b, sizeof(b)));
+	assert_true(s1 != fr_signature("shop", "GET /pay", "blocked", "fsync(/var/tmp/x-bEb3th/wal-12)",
+				       a, sizeof(a)));
+	assert_true(s1 != fr_signature("shop", "POST /pay", "on-cpu", "fsync(/var/tmp/x-bEb3th/wal-12)",
+				       a, sizeof(a)));
 }
 
 /* ---------------- thread names ---------------- */
@@ -307,6 +357,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_usyms),
+		cmocka_unit_test(test_signatures),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_frsnap_and_views),
 	};

@@ -418,6 +418,100 @@ static void test_rules_ops_status(void **state)
 	fr_web__stop(w);
 }
 
+/* The status of method path with body (NULL: none); the response freed. */
+static long status_with(uint16_t port, const char *method, const char *path, const char *body)
+{
+	struct resp r = req(port, method, path, body, body ? strlen(body) : 0, NULL);
+
+	fr_buf__free(&r.body);
+	return r.status;
+}
+
+/*
+ * Problems: the setup's 12 incidents of five operations, all blocked in
+ * fsync, make five problems (one per operation) counted right; a problem
+ * lists its incidents; muting hides it from the list but for all=1; bad
+ * signatures, bodies and methods get errors.
+ */
+static void test_problems(void **state)
+{
+	struct fr_web *w = start(NULL);
+	uint16_t port = fr_web__port(w);
+	struct json_object *j, *list, *big = NULL;
+	uint64_t total = 0;
+	char path[128], sig[17];
+	struct resp r;
+
+	(void)state;
+	r = get(port, "/api/problems");
+	assert_int_equal(r.status, 200);
+	j = json(&r);
+	list = field(j, "problems");
+	assert_int_equal(json_object_array_length(list), 5);
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *p = json_object_array_get_idx(list, i);
+
+		total += (uint64_t)json_object_get_int64(field(p, "count"));
+		assert_non_null(strstr(json_object_get_string(field(p, "cause")), "fsync"));
+		if (!strcmp(json_object_get_string(field(p, "service")), "checkout") &&
+		    !strcmp(json_object_get_string(field(p, "name")), "GET /cart"))
+			big = p;
+	}
+	assert_int_equal(total, 12);
+	assert_non_null(big);
+	assert_int_equal(json_object_get_int64(field(big, "count")), 4);
+	snprintf(sig, sizeof(sig), "%s", json_object_get_string(field(big, "signature")));
+	json_object_put(j);
+	fr_buf__free(&r.body);
+
+	/* the problem and its incidents; each carries the signature */
+	snprintf(path, sizeof(path), "/api/problems/%s", sig);
+	r = get(port, path);
+	assert_int_equal(r.status, 200);
+	j = json(&r);
+	list = field(j, "incidents");
+	assert_int_equal(json_object_array_length(list), 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(json_object_get_string(field(json_object_array_get_idx(list, i),
+								 "signature")), sig);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+
+	/* muted: hidden, but for all=1; then known too */
+	assert_int_equal(status_with(port, "POST", path, "{\"muted\": true}"), 200);
+	r = get(port, "/api/problems");
+	j = json(&r);
+	assert_int_equal(json_object_array_length(field(j, "problems")), 4);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	r = get(port, "/api/problems?all=1");
+	j = json(&r);
+	assert_int_equal(json_object_array_length(field(j, "problems")), 5);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	r = req(port, "POST", path, "{\"known\": true}", 15, NULL);
+	assert_int_equal(r.status, 200);
+	j = json(&r);
+	assert_true(json_object_get_boolean(field(field(j, "problem"), "known")));
+	assert_true(json_object_get_boolean(field(field(j, "problem"), "muted")));
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	assert_int_equal(status_with(port, "POST", path, "{\"muted\": false}"), 200);
+
+	/* bad input */
+	assert_int_equal(status_with(port, "GET", "/api/problems/zz", NULL), 400);
+	assert_int_equal(status_with(port, "GET", "/api/problems/00000000000000ff", NULL), 404);
+	assert_int_equal(status_with(port, "POST", "/api/problems/00000000000000ff",
+				     "{\"muted\": true}"), 404);
+	assert_int_equal(status_with(port, "POST", path, "not json"), 400);
+	assert_int_equal(status_with(port, "POST", path, "{\"muted\": \"yes\"}"), 400);
+	assert_int_equal(status_with(port, "POST", path, "{}"), 400);
+	assert_int_equal(status_with(port, "POST", path, "[true]"), 400);
+	assert_int_equal(status_with(port, "DELETE", path, NULL), 405);
+	assert_int_equal(status_with(port, "POST", "/api/problems", "{}"), 405);
+	fr_web__stop(w);
+}
+
 static void test_pages_and_paths(void **state)
 {
 	struct fr_web *w = start(NULL);
@@ -566,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_incidents),
 		cmocka_unit_test(test_one_incident),
 		cmocka_unit_test(test_rules_ops_status),
+		cmocka_unit_test(test_problems),
 		cmocka_unit_test(test_pages_and_paths),
 		cmocka_unit_test(test_token),
 		cmocka_unit_test(test_origin_and_host),

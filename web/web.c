@@ -103,9 +103,27 @@ static void summary_json(struct fr_buf *b, const struct fr_incident_summary *s)
 	json_kv_str(b, "rule", s->rule, true);
 	json_kv_str(b, "verdict", s->verdict, true);
 	fr_buf__printf(b, ",\"kernel_context\":%s,\"complete\":%s,\"records\":%u,"
-			  "\"snapshot_bytes\":%" PRIu64 ",\"kind\":%u,\"pid\":%u}",
+			  "\"snapshot_bytes\":%" PRIu64 ",\"kind\":%u,\"pid\":%u",
 		       s->kernel_context ? "true" : "false", s->complete ? "true" : "false", s->records,
 		       s->snapshot_bytes, s->kind, s->pid);
+	if (s->signature) {
+		fr_buf__printf(b, ",\"signature\":\"%016" PRIx64 "\"", s->signature);
+		json_kv_str(b, "cause", s->cause, true);
+	}
+	fr_buf__putc(b, '}');
+}
+
+static void problem_json(struct fr_buf *b, const struct fr_problem *p)
+{
+	fr_buf__printf(b, "{\"signature\":\"%016" PRIx64 "\"", p->signature);
+	json_kv_str(b, "service", p->service, true);
+	json_kv_str(b, "name", p->span_name, true);
+	json_kv_str(b, "cause", p->cause, true);
+	fr_buf__printf(b, ",\"count\":%" PRIu64 ",\"first_unix_nano\":\"%" PRIu64
+			  "\",\"last_unix_nano\":\"%" PRIu64 "\",\"total_ms\":%.3f,"
+			  "\"muted\":%s,\"known\":%s}",
+		       p->count, p->first_unix_nano, p->last_unix_nano, p->total_ns / 1e6,
+		       p->muted ? "true" : "false", p->known ? "true" : "false");
 }
 
 /* ---------------- handlers ---------------- */
@@ -263,6 +281,114 @@ static enum MHD_Result incident(struct fr_web *w, struct MHD_Connection *c, cons
 	fr_snapview__json(&b, &ps->base);
 	fr_buf__putc(&b, '}');
 	fr_frsnap__free(ps);
+	return send_json(c, 200, &b);
+}
+
+static int by_last_seen(const void *a, const void *b)
+{
+	const struct fr_problem *x = a, *y = b;
+
+	return x->last_unix_nano > y->last_unix_nano ? -1 : x->last_unix_nano < y->last_unix_nano;
+}
+
+#define MAX_PROBLEMS 4096
+
+/* GET /api/problems[?all=1]: the recurring causes, the latest first (muted
+ * ones only with all=1). */
+static enum MHD_Result list_problems(struct fr_web *w, struct MHD_Connection *c)
+{
+	struct fr_problem *ps = calloc(MAX_PROBLEMS, sizeof(*ps));
+	const char *all = arg(c, "all");
+	struct fr_buf b = { 0 };
+	int n;
+
+	if (!ps)
+		return send_error(c, 500, "out of memory");
+	n = fr_store__problems(w->o.store, ps, MAX_PROBLEMS);
+	if (n < 0) {
+		free(ps);
+		return send_error(c, 500, "cannot read the store");
+	}
+	if (n > MAX_PROBLEMS)
+		n = MAX_PROBLEMS;
+	qsort(ps, (size_t)n, sizeof(*ps), by_last_seen);
+	fr_buf__put(&b, "{\"problems\":[", 13);
+	for (int i = 0, k = 0; i < n; i++) {
+		if (ps[i].muted && !(all && !strcmp(all, "1")))
+			continue;
+		if (k++)
+			fr_buf__putc(&b, ',');
+		problem_json(&b, &ps[i]);
+	}
+	fr_buf__put(&b, "]}", 2);
+	free(ps);
+	return send_json(c, 200, &b);
+}
+
+/* GET /api/problems/SIG: the problem and its incidents still stored;
+ * POST /api/problems/SIG {"muted": bool, "known": bool} marks it. */
+static enum MHD_Result problem(struct fr_web *w, struct MHD_Connection *c, const char *sig_text,
+			       const char *method, struct req *r)
+{
+	struct fr_problem p;
+	struct fr_buf b = { 0 };
+	uint64_t sig, ids[100];
+	int rc, n;
+
+	if (!parse_id(sig_text, &sig))
+		return send_error(c, 400, "bad signature (16 lowercase hex digits)");
+	if (!strcmp(method, "POST")) {
+		struct json_object *j, *v;
+		int muted = -1, known = -1;
+
+		fr_buf__putc(&r->body, '\0');
+		j = json_tokener_parse((const char *)r->body.p);
+		if (!j || !json_object_is_type(j, json_type_object)) {
+			json_object_put(j);
+			return send_error(c, 400, "expected {\"muted\": true|false, \"known\": true|false}");
+		}
+		if (json_object_object_get_ex(j, "muted", &v)) {
+			if (!json_object_is_type(v, json_type_boolean))
+				muted = -2;
+			else
+				muted = json_object_get_boolean(v);
+		}
+		if (json_object_object_get_ex(j, "known", &v)) {
+			if (!json_object_is_type(v, json_type_boolean))
+				known = -2;
+			else
+				known = json_object_get_boolean(v);
+		}
+		json_object_put(j);
+		if (muted == -2 || known == -2 || (muted < 0 && known < 0))
+			return send_error(c, 400, "expected {\"muted\": true|false, \"known\": true|false}");
+		rc = fr_store__mark_problem(w->o.store, sig, muted, known);
+		if (rc == -ENOENT)
+			return send_error(c, 404, "no such problem");
+		if (rc)
+			return send_error(c, 500, "cannot mark the problem");
+	} else if (strcmp(method, "GET")) {
+		return send_error(c, 405, "GET or POST /api/problems/SIGNATURE");
+	}
+	rc = fr_store__problem(w->o.store, sig, &p);
+	if (rc == -ENOENT)
+		return send_error(c, 404, "no such problem");
+	if (rc)
+		return send_error(c, 500, "cannot read the store");
+	fr_buf__put(&b, "{\"problem\":", 11);
+	problem_json(&b, &p);
+	fr_buf__put(&b, ",\"incidents\":[", 14);
+	n = fr_store__problem_incidents(w->o.store, sig, 0, ids, 100);
+	for (int i = 0, k = 0; i < n; i++) {
+		struct fr_incident_summary sum;
+
+		if (fr_store__summary(w->o.store, ids[i], &sum))
+			continue;
+		if (k++)
+			fr_buf__putc(&b, ',');
+		summary_json(&b, &sum);
+	}
+	fr_buf__put(&b, "]}", 2);
 	return send_json(c, 200, &b);
 }
 
@@ -440,7 +566,8 @@ static enum MHD_Result asset(struct MHD_Connection *c, const char *url)
 
 	/* the pages are one document; it routes by its own path */
 	if (!strcmp(url, "/") || !strcmp(url, "/triggers") || !strcmp(url, "/status") ||
-	    !strcmp(url, "/incidents") || !strncmp(url, "/incidents/", 11))
+	    !strcmp(url, "/incidents") || !strncmp(url, "/incidents/", 11) ||
+	    !strcmp(url, "/problems") || !strncmp(url, "/problems/", 10))
 		path = "/index.html";
 	for (size_t i = 0; i < fr_nr_assets; i++)
 		if (!strcmp(fr_assets[i].path, path))
@@ -516,6 +643,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return incident(w, c, url + 15, method);
 	if (!strncmp(url, "/api/rules", 10) && (url[10] == '\0' || url[10] == '/'))
 		return rules(w, c, method, url + 10, r);
+	if (!strcmp(url, "/api/problems"))
+		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : list_problems(w, c);
+	if (!strncmp(url, "/api/problems/", 14))
+		return problem(w, c, url + 14, method, r);
 	if (!strcmp(url, "/api/operations"))
 		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : operations(w, c);
 	if (!strcmp(url, "/api/status"))

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+/*
+ * signature.c - cause signatures (fr_signature.h).
+ */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fr_signature.h"
+
+/* Does token t (n letters and digits) look generated. */
+static bool generated(const char *t, size_t n)
+{
+	bool digit = false, upper = false, lower = false, hex = true;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)t[i];
+
+		digit |= isdigit(ch) != 0;
+		upper |= isupper(ch) != 0;
+		lower |= islower(ch) != 0;
+		hex &= isxdigit(ch) != 0;
+	}
+	if (n == 6 && (digit || (upper && lower)))
+		return true; /* mkstemp's XXXXXX */
+	return n >= 8 && hex && digit; /* ids, hashes, container ids */
+}
+
+/* The length of a dotted IPv4 address at p, or 0. */
+static size_t ipv4_len(const char *p)
+{
+	size_t n = 0;
+
+	for (int part = 0; part < 4; part++) {
+		size_t d = 0;
+
+		while (isdigit((unsigned char)p[n + d]) && d < 4)
+			d++;
+		if (!d || d > 3)
+			return 0;
+		n += d;
+		if (part < 3) {
+			if (p[n] != '.')
+				return 0;
+			n++;
+		}
+	}
+	return isalnum((unsigned char)p[n]) ? 0 : n;
+}
+
+void fr_signature__normalise(const char *text, char *out, size_t len)
+{
+	const char *ip_end = NULL; /* just past the last address kept */
+	size_t o = 0;
+
+	if (!len)
+		return;
+	for (const char *p = text; *p && o + 1 < len;) {
+		size_t n = 0, ip = p == text || !isalnum((unsigned char)p[-1]) ? ipv4_len(p) : 0;
+		bool port = p > text + 1 && p[-1] == ':' && (p - 1 == ip_end || p[-2] == ']') &&
+			    isdigit((unsigned char)*p);
+
+		/* an address and a port below the ephemeral range name a peer
+		 * service: kept; an ephemeral port is the client's, volatile */
+		if (ip || port) {
+			char *end;
+			unsigned long num = ip ? 0 : strtoul(p, &end, 10);
+
+			n = ip ? ip : (size_t)(end - p);
+			if ((ip || num < 32768) && !isalnum((unsigned char)p[n])) {
+				for (size_t i = 0; i < n && o + 1 < len; i++)
+					out[o++] = p[i];
+				p += n;
+				ip_end = ip ? p : NULL;
+				continue;
+			}
+			n = 0;
+		}
+		while (isalnum((unsigned char)p[n]))
+			n++;
+		if (!n) {
+			out[o++] = *p++;
+			continue;
+		}
+		if (generated(p, n)) {
+			out[o++] = '*';
+		} else {
+			for (size_t i = 0; i < n && o + 1 < len; i++) {
+				if (isdigit((unsigned char)p[i])) {
+					out[o++] = '#';
+					while (i + 1 < n && isdigit((unsigned char)p[i + 1]))
+						i++;
+				} else {
+					out[o++] = p[i];
+				}
+			}
+		}
+		p += n;
+	}
+	out[o] = '\0';
+}
+
+/* FNV-1a over s and its NUL. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	do {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	} while (*s++);
+	return h;
+}
+
+uint64_t fr_signature(const char *service, const char *span_name, const char *kind,
+		      const char *cause, char *cause_out, size_t cause_len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	fr_signature__normalise(cause ? cause : "", cause_out, cause_len);
+	h = fnv(h, service ? service : "");
+	h = fnv(h, span_name ? span_name : "");
+	h = fnv(h, kind ? kind : "");
+	h = fnv(h, cause_out);
+	return h ? h : 1;
+}
