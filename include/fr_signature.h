@@ -32,4 +32,16 @@ void fr_signature__normalise(const char *text, char *out, size_t len);
 uint64_t fr_signature(const char *service, const char *span_name, const char *kind,
 		      const char *cause, char *cause_out, size_t cause_len);
 
+struct fr_evidence;
+
+/*
+ * An incident's signature from its evidence (NULL without kernel context,
+ * then no_context says why): the root of the wake-up chain when the time
+ * went into another task; waiting for CPU, by the name of who held it;
+ * else the span's thread's largest cause.
+ */
+uint64_t fr_signature__of(const char *service, const char *span_name,
+			  const struct fr_evidence *ev, const char *no_context, char *cause_out,
+			  size_t cause_len);
+
 #endif /* FR_SIGNATURE_H */

@@ -25,6 +25,7 @@
 #include "fr_frsnap.h"
 #include "fr_names.h"
 #include "fr_snapview.h"
+#include "fr_annotate.h"
 #include "fr_signature.h"
 #include "fr_usyms.h"
 #include "fr_test_util.h"
@@ -169,6 +170,30 @@ static void test_signatures(void **state)
 				       a, sizeof(a)));
 	assert_true(s1 != fr_signature("shop", "POST /pay", "on-cpu", "fsync(/var/tmp/x-bEb3th/wal-12)",
 				       a, sizeof(a)));
+	/* from evidence: waiting for CPU is grouped by who held it, however
+	 * many of them and whichever pids */
+	{
+		struct fr_evidence e1 = { .nr_causes = 1 }, e2 = { .nr_causes = 1 }, e3 = { .nr_causes = 1 };
+
+		e1.causes[0].kind = e2.causes[0].kind = e3.causes[0].kind = FR_CAUSE_RUNNABLE;
+		snprintf(e1.causes[0].what, sizeof(e1.causes[0].what),
+			 "waiting for CPU: preempted by pid 812 (chromium)");
+		snprintf(e2.causes[0].what, sizeof(e2.causes[0].what),
+			 "waiting for CPU: preempted by 3 processes (chromium) (pids 1, 2, 3) and 1 other");
+		snprintf(e3.causes[0].what, sizeof(e3.causes[0].what),
+			 "waiting for CPU: preempted by pid 812 (cmake)");
+		s1 = fr_signature__of("shop", "GET /", &e1, NULL, a, sizeof(a));
+		assert_string_equal(a, "waiting for CPU behind chromium");
+		assert_int_equal(s1, fr_signature__of("shop", "GET /", &e2, NULL, b, sizeof(b)));
+		assert_true(s1 != fr_signature__of("shop", "GET /", &e3, NULL, b, sizeof(b)));
+		/* the chain's root first; no context by its reason */
+		snprintf(e3.chain_root, sizeof(e3.chain_root), "pid 900 (inventory) in fsync(/d/wal-7)");
+		fr_signature__of("shop", "GET /", &e3, NULL, a, sizeof(a));
+		assert_string_equal(a, "pid # (inventory) in fsync(/d/wal-#)");
+		fr_signature__of("shop", "GET /", NULL, "the span's resource has no process.pid", a,
+				 sizeof(a));
+		assert_string_equal(a, "the span's resource has no process.pid");
+	}
 }
 
 /* ---------------- thread names ---------------- */

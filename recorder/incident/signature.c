@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fr_annotate.h"
 #include "fr_signature.h"
 
 /* Does token t (n letters and digits) look generated. */
@@ -123,4 +124,38 @@ uint64_t fr_signature(const char *service, const char *span_name, const char *ki
 	h = fnv(h, kind ? kind : "");
 	h = fnv(h, cause_out);
 	return h ? h : 1;
+}
+
+uint64_t fr_signature__of(const char *service, const char *span_name,
+			  const struct fr_evidence *ev, const char *no_context, char *cause_out,
+			  size_t cause_len)
+{
+	static const char *const kinds[] = { [FR_CAUSE_ON_CPU] = "on-cpu",
+					     [FR_CAUSE_RUNNABLE] = "runqueue",
+					     [FR_CAUSE_BLOCKED] = "blocked" };
+	const char *kind = "no-context", *cause = no_context ? no_context : "no window";
+	char runq[96];
+
+	if (ev && ev->chain_root[0]) {
+		kind = "chain";
+		cause = ev->chain_root;
+	} else if (ev && ev->nr_causes && ev->causes[0].kind == FR_CAUSE_RUNNABLE) {
+		/* who held the CPU, by name: how many of them and their pids
+		 * change from one time to the next */
+		const char *open = strchr(ev->causes[0].what, '(');
+		const char *close = open ? strchr(open, ')') : NULL;
+
+		kind = kinds[FR_CAUSE_RUNNABLE];
+		snprintf(runq, sizeof(runq), "waiting for CPU behind %.*s",
+			 close ? (int)(close - open - 1) : 6, close ? open + 1 : "others");
+		cause = runq;
+	} else if (ev && ev->nr_causes && ev->causes[0].kind <= FR_CAUSE_BLOCKED &&
+		   kinds[ev->causes[0].kind]) {
+		kind = kinds[ev->causes[0].kind];
+		cause = ev->causes[0].what;
+	} else if (ev) {
+		kind = "none";
+		cause = "";
+	}
+	return fr_signature(service, span_name, kind, cause, cause_out, cause_len);
 }

@@ -299,34 +299,6 @@ static int fill_spans(struct fr_arena *a, const struct fr_batch *export, PbSnap 
 	return 0;
 }
 
-/*
- * The incident's cause signature: the root of the wake-up chain when the
- * time went into another task, else the span's thread's largest cause,
- * else why there was no kernel context.
- */
-static void summary_signature(const struct fr_incident_work *wk, struct fr_incident_summary *sum)
-{
-	static const char *const kinds[] = { [FR_CAUSE_ON_CPU] = "on-cpu",
-					     [FR_CAUSE_RUNNABLE] = "runqueue",
-					     [FR_CAUSE_BLOCKED] = "blocked" };
-	const struct fr_evidence *ev = &wk->ev;
-	const char *kind = "no-context", *cause = wk->no_context ? wk->no_context : "no window";
-
-	if (wk->window && ev->chain_root[0]) {
-		kind = "chain";
-		cause = ev->chain_root;
-	} else if (wk->window && ev->nr_causes && ev->causes[0].kind <= FR_CAUSE_BLOCKED &&
-		   kinds[ev->causes[0].kind]) {
-		kind = kinds[ev->causes[0].kind];
-		cause = ev->causes[0].what;
-	} else if (wk->window) {
-		kind = "none";
-		cause = "";
-	}
-	sum->signature = fr_signature(sum->service, sum->span_name, kind, cause, sum->cause,
-				      sizeof(sum->cause));
-}
-
 static void fill_summary(const struct fr_incident_in *in, const struct fr_incident_work *wk,
 			 struct fr_incident_out *out)
 {
@@ -350,7 +322,9 @@ static void fill_summary(const struct fr_incident_in *in, const struct fr_incide
 	sum->records = wk->window ? (uint32_t)wk->window->nr_events : 0;
 	sum->kind = sp->kind;
 	sum->pid = (uint32_t)in->host_pid;
-	summary_signature(wk, sum);
+	sum->signature = fr_signature__of(sum->service, sum->span_name,
+					  wk->window ? &wk->ev : NULL, wk->no_context, sum->cause,
+					  sizeof(sum->cause));
 }
 
 int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in *in,

@@ -208,6 +208,42 @@ const status = await page.textContent('#status');
 check(/ring coverage/.test(status) && /events\/s/.test(status), 'the status page shows ring coverage and events/s');
 await page.screenshot({ path: path.join(shots, '5-status.png'), fullPage: true });
 
+// 7. Problems: the demo's repeated anomalies grouped by cause. Each kind of
+// anomaly lives on its own operation; once one has come back, all of its
+// incidents (those whose verdict names the same kind) share one signature.
+const kinds = [['POST /checkout', /fsync/], ['GET /api/cart', /futex/], ['GET /api/products', /clock_nanosleep|timer/]];
+let grouped = null;
+for (let i = 0; i < 150 && !grouped; i++) {
+  const list = (await api('/api/incidents?service=shop&limit=500')).incidents;
+  for (const [op, re] of kinds) {
+    const of = list.filter((s) => s.name === op && s.kernel_context && re.test(s.verdict));
+    if (of.length >= 2) { grouped = { op, of }; break; }
+  }
+  if (!grouped) await sleep(400);
+}
+check(!!grouped, 'a demo anomaly came back (two incidents of one kind)');
+if (grouped) {
+  const sigs = new Set(grouped.of.map((s) => s.signature));
+  check(sigs.size === 1, `its ${grouped.of.length} incidents (${grouped.op}) share one signature: ${[...sigs].join(', ')}`);
+  await page.goto(base + '/problems');
+  await page.waitForSelector('#problem-rows tr');
+  const row = page.locator(`#problem-rows tr[data-signature="${[...sigs][0]}"]`);
+  check(await row.count() === 1, 'the Problems view lists that group');
+  const count = Number(await row.locator('td.count').textContent());
+  check(count >= 2, `with its count (${count})`);
+  const rows = await page.locator('#problem-rows tr').count();
+  check(rows >= 1, `the Problems view lists the demo's groups (${rows})`);
+  await page.screenshot({ path: path.join(shots, '6-problems.png'), fullPage: true });
+  await row.click();
+  await page.waitForSelector('#problem-incidents tr');
+  const listed = await page.locator('#problem-incidents tr').count();
+  check(listed >= 2, `the problem page lists its incidents (${listed})`);
+  await page.locator('#problem-incidents tr').first().click();
+  await page.waitForFunction(() => /Seen \d+ times since|First time/.test(document.querySelector('#recurrence')?.textContent || ''));
+  const rec = await page.textContent('#recurrence');
+  check(/Seen \d+ times since .*\(same cause\)/.test(rec), `an incident page says how often its cause was seen: "${rec}"`);
+}
+
 check(pageErrors.length === 0, 'no script errors in the pages' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));
 await browser.close();
 fr.kill('SIGTERM');
