@@ -17,6 +17,7 @@
 #include "fr_log.h"
 #include "fr_frsnap.h"
 #include "bench_store.h"
+#include "fr_signature.h"
 #include "fr_store.h"
 #include "fr_trigger.h"
 #include "fr_web.h"
@@ -110,7 +111,9 @@ int main(void)
 	struct fr_web_opts wo = { .sz = sizeof(wo), .listen = "127.0.0.1:0" };
 	struct fr_store *store;
 	struct fr_web *w;
-	double p50, p99, rps, b50, b99, brps, f50, f99, frps;
+	double p50, p99, rps, b50, b99, brps, f50, f99, frps, q50, q99, qrps;
+	struct fr_problem *probs = calloc(4096, sizeof(*probs));
+	int nprob;
 	uint64_t t0;
 
 	fr_log_level = FR_LOG_WARN;
@@ -132,6 +135,14 @@ int main(void)
 		snprintf(s.verdict, sizeof(s.verdict),
 			 "78%% of %d ms blocked in fsync(fd 7 = /var/lib/app/wal-%d)", 10 + i % 500, i);
 		snprintf(s.rule, sizeof(s.rule), "p99,kind=server,min=100,cooldown=60s");
+		{
+			/* a handful of causes per operation: ~1,400 problems */
+			char cause[96];
+
+			snprintf(cause, sizeof(cause), "fsync(/var/lib/app/journal-%c)", "abcde"[(i / 40) % 5]);
+			s.signature = fr_signature(s.service, s.span_name, "blocked", cause, s.cause,
+						   sizeof(s.cause));
+		}
 		memset(snap, 0, 2048);
 		memcpy(snap, FR_FRSNAP_MAGIC, FR_FRSNAP_MAGIC_LEN);
 		while (fr_store__put(store, &s, snap, 2048, NULL, NULL) == -EAGAIN) {
@@ -149,6 +160,9 @@ int main(void)
 	measure(fr_web__port(w), "/app.css", &b50, &b99, &brps, 4);
 	measure(fr_web__port(w), "/api/incidents?limit=50", &p50, &p99, &rps, 4);
 	measure(fr_web__port(w), "/api/incidents?limit=50&service=svc-3&min_ms=400", &f50, &f99, &frps, 4);
+	measure(fr_web__port(w), "/api/problems", &q50, &q99, &qrps, 4);
+	nprob = fr_store__problems(store, probs, 4096);
+	free(probs);
 	fr_web__stop(w);
 	bench_store_remove(store, dir);
 
@@ -158,9 +172,13 @@ int main(void)
 	printf("%-44s %10.3f %10.3f %12.0f\n", "GET /app.css (baseline: the HTTP stack)", b50, b99, brps);
 	printf("%-44s %10.3f %10.3f %12.0f\n", "GET /api/incidents?limit=50", p50, p99, rps);
 	printf("%-44s %10.3f %10.3f %12.0f\n", "  filtered (service, min_ms)", f50, f99, frps);
+	printf("%-44s %10.3f %10.3f %12.0f\n", "GET /api/problems (all of them)", q50, q99, qrps);
+	printf("(%d problems: the incidents' cause signatures)\n", nprob);
 	printf("\nlist vs baseline: %.1fx the latency (p50)\n\n", p50 / b50);
 	printf("web.list_p50_ms=%.3f\n", p50);
 	printf("web.list_p99_ms=%.3f\n", p99);
 	printf("web.list_req_per_s=%.0f\n", rps);
+	printf("web.problems_p50_ms=%.3f\n", q50);
+	printf("web.problems_p99_ms=%.3f\n", q99);
 	return 0;
 }
