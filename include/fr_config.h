@@ -69,6 +69,9 @@ struct fr_config {
 		char value[256];
 	} service_map[16];
 	int nr_service_map;
+	/* baselines: normal spans sampled to compare incidents with */
+	bool no_baselines;
+	uint64_t baseline_interval_ns;   /* per operation; 0 = 5 s */
 	/* the rest */
 	bool demo;
 	double status_interval_s;

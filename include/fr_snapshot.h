@@ -27,6 +27,7 @@
 #include <sys/types.h>
 
 #include "fr_annotate.h"
+#include "fr_baseline.h"
 #include "fr_capture.h"
 #include "fr_clock.h"
 #include "fr_ksyms.h"
@@ -45,6 +46,8 @@ struct fr_snapshot_opts {
 	uint64_t min_child_ns;   /* shorter syscalls are summarised; default 50 us */
 	const struct fr_ring_view *view; /* read windows here instead of the capture
 					  * (tests and benchmarks); NULL = the capture */
+	struct fr_baselines *baselines; /* normal spans' samples to compare incidents
+					 * with (fr_baseline.h); NULL = none */
 };
 
 struct fr_snapshotter;
@@ -100,6 +103,7 @@ struct fr_incident_work {
 	struct fr_names *names;   /* annotate: thread names */
 	struct fr_evidence ev;    /* annotate: the evidence and verdict */
 	char cgroup[256];         /* the process's cgroup path, read at capture */
+	struct fr_comparison cmp;  /* against the operation's normal spans */
 };
 
 void fr_incident_work__free(struct fr_incident_work *wk);
@@ -136,6 +140,13 @@ struct fr_batch *fr_snapshotter__build_export(struct fr_snapshotter *s,
  */
 int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in *in,
 			   struct fr_incident_work *wk, struct fr_incident_out *out);
+
+/*
+ * A normal span's sample for its operation's baseline (o.baselines): the
+ * plan, wait, read and annotate stages, then its causes added. 0, or
+ * -errno (nothing added; also without kernel context).
+ */
+int fr_snapshotter__sample(struct fr_snapshotter *s, const struct fr_incident_in *in);
 
 /*
  * All stages. 0 or -errno; on error nothing is allocated in *out.

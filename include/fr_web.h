@@ -40,6 +40,7 @@ struct fr_web_opts {
 	const char *token;            /* NULL = none (loopback only) */
 	struct fr_store *store;       /* required */
 	struct fr_trigger *trig;      /* may be NULL */
+	struct fr_baselines *baselines; /* /api/baselines; may be NULL */
 	/* the figures of /api/status and /metrics (fr_status.h); NULL: only
 	 * those of the store and the triggers */
 	void (*status)(void *ctx, struct fr_status *out);

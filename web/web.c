@@ -16,6 +16,7 @@
 
 #include "fr_annotate.h"
 #include "fr_assets.h"
+#include "fr_baseline.h"
 #include "fr_clock.h"
 #include "fr_log.h"
 #include "fr_net.h"
@@ -392,6 +393,43 @@ static enum MHD_Result problem(struct fr_web *w, struct MHD_Connection *c, const
 	return send_json(c, 200, &b);
 }
 
+/* GET /api/baselines?service=S&name=N: what normal spans of the operation
+ * spend their time on (medians over the samples). */
+static enum MHD_Result baselines(struct fr_web *w, struct MHD_Connection *c)
+{
+	const char *service = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "service");
+	const char *name = arg(c, "name");
+	struct fr_cause_delta d[FR_BASELINE_CAUSES * 2];
+	struct fr_baseline_stats st;
+	struct fr_buf b = { 0 };
+	uint64_t span_ns;
+	uint32_t samples;
+	size_t n;
+
+	if (!w->o.baselines)
+		return send_error(c, 404, "baselines are off (--no-baselines, or no kernel capture)");
+	if (!service || !name)
+		return send_error(c, 400, "expected ?service=S&name=N (the operation)");
+	samples = fr_baselines__describe(w->o.baselines, service, name, d,
+					 sizeof(d) / sizeof(d[0]), &n, &span_ns);
+	if (!samples)
+		return send_error(c, 404, "no normal span of this operation sampled yet");
+	fr_baselines__stats(w->o.baselines, &st);
+	fr_buf__put(&b, "{", 1);
+	json_kv_str(&b, "service", service, false);
+	json_kv_str(&b, "name", name, true);
+	fr_buf__printf(&b, ",\"samples\":%u,\"normal_span_ms\":%.3f,\"causes\":[", samples,
+		       span_ns / 1e6);
+	for (size_t i = 0; i < n; i++) {
+		fr_buf__printf(&b, "%s{", i ? "," : "");
+		json_kv_str(&b, "what", d[i].what, false);
+		fr_buf__printf(&b, ",\"normal_ms\":%.3f}", d[i].normal_ns / 1e6);
+	}
+	fr_buf__printf(&b, "],\"sampler\":{\"taken\":%" PRIu64 ",\"operations\":%u,\"bytes\":%zu}}",
+		       st.taken, st.ops, st.bytes);
+	return send_json(c, 200, &b);
+}
+
 static const char *type_name(uint8_t t)
 {
 	return t == FR_RULE_THRESHOLD ? "threshold" : t == FR_RULE_PERCENTILE ? "percentile" : "error";
@@ -647,6 +685,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : list_problems(w, c);
 	if (!strncmp(url, "/api/problems/", 14))
 		return problem(w, c, url + 14, method, r);
+	if (!strcmp(url, "/api/baselines"))
+		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : baselines(w, c);
 	if (!strcmp(url, "/api/operations"))
 		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : operations(w, c);
 	if (!strcmp(url, "/api/status"))

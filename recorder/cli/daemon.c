@@ -235,6 +235,7 @@ static int start_web(struct fr_daemon *d)
 	}
 	o.store = d->store;
 	o.trig = d->trig;
+	o.baselines = d->baselines;
 	o.status = fr_daemon__status;
 	o.rules_changed = rules_changed;
 	o.ctx = d;
@@ -296,6 +297,7 @@ static void free_components(struct fr_daemon *d)
 	fr_store__close(d->store);
 	fr_exporter__free(d->exp);
 	fr_trigger__free(d->trig);
+	fr_baselines__free(d->baselines);
 	fr_ksyms__free(d->ksyms);
 	fr_capture__free(d->cap);
 	if (d->dump)
@@ -348,6 +350,14 @@ struct fr_daemon *fr_daemon__start(struct fr_config *c)
 		goto fail;
 	}
 	err = start_triggers(d);
+	if (!err && d->cap && !c->no_baselines) {
+		struct fr_baseline_opts bo = { .sz = sizeof(bo), .interval_ns = c->baseline_interval_ns };
+
+		d->baselines = fr_baselines__new(&bo);
+		if (!d->baselines)
+			err = -ENOMEM;
+		c->snapshot.baselines = d->baselines; /* the worker's snapshotter compares */
+	}
 	if (!err)
 		err = fr_daemon__start_worker(d);
 	if (err)

@@ -25,6 +25,7 @@ struct fr_job {
 	bool followed;
 	char denied[256];       /* why the sender may not capture host_pid; "" = may */
 	char pid_source[320];   /* how host_pid was found (or why there is none) */
+	bool sample;            /* a normal span to sample for its baseline */
 };
 
 #define FR_MAX_JOBS 64
@@ -37,6 +38,7 @@ struct fr_daemon {
 	struct fr_capture *cap;
 	struct fr_store *store;
 	struct fr_trigger *trig;
+	struct fr_baselines *baselines; /* normal spans' samples; NULL: off */
 	struct fr_ksyms *ksyms;
 	struct fr_exporter *exp;
 	struct fr_otlp_server *srv;

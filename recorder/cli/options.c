@@ -68,6 +68,9 @@ void fr_config__usage(FILE *out)
 		"      --rules FILE         rules, one per line ('#' comments)\n"
 		"      --window DUR         percentile window (default 5m)\n"
 		"      --budget N           captures per minute at most (default 60)\n"
+		"      --baseline-interval DUR  sample a normal span of each operation at most this\n"
+		"                           often, to compare its incidents with (default 5s)\n"
+		"      --no-baselines       do not sample normal spans\n"
 		"      --pre-ms MS          kernel window before a span (default 50)\n"
 		"      --post-ms MS         and after it (default 20)\n"
 		"      --data-dir DIR       the incident store (default ./flightrec-data)\n"
@@ -113,6 +116,8 @@ enum {
 	OPT_ALLOW_HOST,
 	OPT_TRUSTED,
 	OPT_CONFIG,
+	OPT_NO_BASELINES,
+	OPT_BASELINE_INTERVAL,
 	OPT_FORWARDER,
 	OPT_SERVICE_MAP,
 	OPT_NAME_AFTER,
@@ -163,6 +168,8 @@ static const struct option longopts[] = {
 	{ "demo", no_argument, NULL, OPT_DEMO },
 	{ "status-interval", required_argument, NULL, 'i' },
 	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "no-baselines", no_argument, NULL, OPT_NO_BASELINES },
+	{ "baseline-interval", required_argument, NULL, OPT_BASELINE_INTERVAL },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -415,6 +422,15 @@ static int apply(struct fr_config *c, int opt, char *arg)
 		return add_trusted(c, arg);
 	case OPT_CONFIG:
 		return 0; /* read before the other options */
+	case OPT_NO_BASELINES:
+		c->no_baselines = true;
+		break;
+	case OPT_BASELINE_INTERVAL:
+		if (fr_parse_duration(arg, &c->baseline_interval_ns) || !c->baseline_interval_ns) {
+			pr_err("bad --baseline-interval '%s' (a duration above 0, e.g. 5s)", arg);
+			return 2;
+		}
+		break;
 	case OPT_FORWARDER:
 		return add_forwarder(c, arg);
 	case OPT_SERVICE_MAP:

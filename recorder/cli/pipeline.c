@@ -125,6 +125,18 @@ static void make_incident(struct fr_daemon *d, struct fr_snapshotter *snap, cons
 	fr_incident_out__free(&out);
 }
 
+/* A normal span's sample for its baseline; a failure only loses it. */
+static void take_sample(struct fr_snapshotter *snap, const struct fr_job *j)
+{
+	struct fr_incident_in in = {
+		.batch = j->batch, .span = j->span, .host_pid = j->host_pid, .followed = true,
+	};
+	int err = fr_snapshotter__sample(snap, &in);
+
+	if (err && err != -ENOENT)
+		pr_debug("baseline sample of %s failed: %s", j->span->name.p, strerror(-err));
+}
+
 static void *capture_worker(void *arg)
 {
 	struct fr_daemon *d = arg;
@@ -146,7 +158,10 @@ static void *capture_worker(void *arg)
 		d->jhead = (d->jhead + 1) % FR_MAX_JOBS;
 		d->jcount--;
 		pthread_mutex_unlock(&d->jmu);
-		make_incident(d, snap, &j);
+		if (j.sample)
+			take_sample(snap, &j);
+		else
+			make_incident(d, snap, &j);
 		fr_batch__put(j.batch);
 		pthread_mutex_lock(&d->jmu);
 	}
@@ -468,6 +483,34 @@ static void dump_spans(struct fr_daemon *d, const struct fr_batch *b)
 	fr_buf__free(&line);
 }
 
+/*
+ * A normal span of a process already followed: sampled for its
+ * operation's baseline when the budget says so, on the capture worker,
+ * and only while the worker's queue is less than half full (incidents
+ * come first).
+ */
+static void maybe_sample(struct fr_daemon *d, struct fr_job *job, const struct resource_pid *rp)
+{
+	const struct fr_span *sp = job->span;
+	const char *service;
+
+	if (!d->baselines || !rp || !rp->host || !rp->followed || rp->denied[0])
+		return;
+	pthread_mutex_lock(&d->jmu);
+	if (d->jcount * 2 >= FR_MAX_JOBS) {
+		pthread_mutex_unlock(&d->jmu);
+		return;
+	}
+	pthread_mutex_unlock(&d->jmu);
+	service = sp->scope && sp->scope->resource ? sp->scope->resource->service_name.p : "";
+	if (!fr_baselines__want(d->baselines, service, sp->name.p, fr_mono_ns()))
+		return;
+	job->host_pid = rp->host;
+	job->followed = true;
+	job->sample = true;
+	queue_capture(d, job);
+}
+
 int fr_daemon__on_batch(void *daemon, struct fr_batch *b)
 {
 	struct fr_daemon *d = daemon;
@@ -484,8 +527,10 @@ int fr_daemon__on_batch(void *daemon, struct fr_batch *b)
 		struct fr_job job = { .batch = b, .span = sp };
 
 		fr_trigger__observe(d->trig, sp, &job.decision);
-		if (!job.decision.fire)
+		if (!job.decision.fire) {
+			maybe_sample(d, &job, ri < FOLLOW_MAX_RESOURCES ? &rp[ri] : NULL);
 			continue;
+		}
 		/* forward what came before it; this one goes out annotated */
 		if (d->exp && i > fwd_from)
 			fr_exporter__submit(d->exp, b->spans + fwd_from, i - fwd_from);

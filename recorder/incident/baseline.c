@@ -222,6 +222,17 @@ static uint64_t normal_span(const struct op *o)
 	return median(v, n);
 }
 
+/* Leaves out causes of no time in either (rare in normal spans, absent here). */
+static void drop_empty(struct fr_cause_delta *d, size_t *n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < *n; i++)
+		if (d[i].slow_ns || d[i].normal_ns)
+			d[k++] = d[i];
+	*n = k;
+}
+
 static int by_normal(const void *x, const void *y)
 {
 	const struct fr_cause_delta *a = x, *c = y;
@@ -308,6 +319,7 @@ bool fr_baselines__compare(struct fr_baselines *b, const char *service, const ch
 	for (size_t i = 0; i < out->n; i++)
 		out->d[i].normal_ns = normal_ns(o, out->d[i].what);
 	pthread_mutex_unlock(&b->mu);
+	drop_empty(out->d, &out->n);
 	qsort(out->d, out->n, sizeof(out->d[0]), by_extra);
 	comparison_text(out);
 	return true;
@@ -351,6 +363,7 @@ uint32_t fr_baselines__describe(struct fr_baselines *b, const char *service, con
 			c.d[i].normal_ns = normal_ns(o, c.d[i].what);
 	}
 	pthread_mutex_unlock(&b->mu);
+	drop_empty(c.d, &c.n);
 	qsort(c.d, c.n, sizeof(c.d[0]), by_normal);
 	for (size_t i = 0; i < c.n && i < max; i++)
 		out[(*n_out)++] = c.d[i];

@@ -230,6 +230,60 @@ int fr_snapshotter__annotate(struct fr_snapshotter *s, const struct fr_incident_
 	return fr_annotate(w, &ac, &wk->ev);
 }
 
+/* The span's operation: its service and name. */
+static void operation_of(const struct fr_incident_in *in, const char **service, const char **name)
+{
+	const struct fr_span *sp = in->span;
+
+	*service = sp->scope && sp->scope->resource ? sp->scope->resource->service_name.p : "";
+	*name = sp->name.p ? sp->name.p : "";
+}
+
+/* The slow span against its operation's normal spans; the verdict says
+ * where the extra time went when a baseline exists. */
+static void compare_with_normal(struct fr_snapshotter *s, const struct fr_incident_in *in,
+				struct fr_incident_work *wk)
+{
+	const char *service, *name;
+	size_t used;
+
+	if (!s->o.baselines || !wk->window)
+		return;
+	operation_of(in, &service, &name);
+	if (!fr_baselines__compare(s->o.baselines, service, name, &wk->ev, &wk->cmp) ||
+	    !wk->cmp.text[0])
+		return;
+	used = strlen(wk->ev.verdict);
+	if (used + 40 < sizeof(wk->ev.verdict))
+		snprintf(wk->ev.verdict + used, sizeof(wk->ev.verdict) - used,
+			 "; against normal spans: %s", wk->cmp.text);
+}
+
+int fr_snapshotter__sample(struct fr_snapshotter *s, const struct fr_incident_in *in)
+{
+	struct fr_incident_work wk = { 0 };
+	const char *service, *name;
+	int err;
+
+	if (!s->o.baselines)
+		return -EINVAL;
+	fr_snapshotter__plan(s, in, &wk);
+	if (wk.no_context) {
+		fr_incident_work__free(&wk);
+		return -ENOENT;
+	}
+	fr_snapshot__wait(wk.t1);
+	err = fr_snapshotter__read(s, in, &wk);
+	if (!err)
+		err = fr_snapshotter__annotate(s, in, &wk);
+	if (!err && wk.window) {
+		operation_of(in, &service, &name);
+		fr_baselines__add(s->o.baselines, service, name, &wk.ev);
+	}
+	fr_incident_work__free(&wk);
+	return err;
+}
+
 int fr_snapshotter__take(struct fr_snapshotter *s, const struct fr_incident_in *in,
 			 struct fr_incident_out *out)
 {
@@ -243,6 +297,8 @@ int fr_snapshotter__take(struct fr_snapshotter *s, const struct fr_incident_in *
 	err = fr_snapshotter__read(s, in, &wk);
 	if (!err)
 		err = fr_snapshotter__annotate(s, in, &wk);
+	if (!err)
+		compare_with_normal(s, in, &wk);
 	if (!err) {
 		out->export = fr_snapshotter__build_export(s, in, &wk);
 		err = out->export ? 0 : -ENOMEM;

@@ -327,6 +327,36 @@ static void fill_summary(const struct fr_incident_in *in, const struct fr_incide
 					  sizeof(sum->cause));
 }
 
+/* The comparison with normal spans, pointing into cmp (it outlives the
+ * packing). 0 or -ENOMEM. */
+static int fill_comparison(struct fr_arena *a, const struct fr_comparison *cmp, PbSnap *snap)
+{
+	Flightrec__Snapshot__V1__Comparison *c = FR_ANEW(a, Flightrec__Snapshot__V1__Comparison, 1);
+
+	if (!c)
+		return -ENOMEM;
+	flightrec__snapshot__v1__comparison__init(c);
+	c->samples = cmp->samples;
+	c->normal_span_ns = cmp->normal_span_ns;
+	c->text = (char *)cmp->text;
+	c->deltas = FR_ANEW(a, Flightrec__Snapshot__V1__CauseDelta *, cmp->n ? cmp->n : 1);
+	if (!c->deltas)
+		return -ENOMEM;
+	for (size_t i = 0; i < cmp->n; i++) {
+		Flightrec__Snapshot__V1__CauseDelta *d = FR_ANEW(a, Flightrec__Snapshot__V1__CauseDelta, 1);
+
+		if (!d)
+			return -ENOMEM;
+		flightrec__snapshot__v1__cause_delta__init(d);
+		d->what = (char *)cmp->d[i].what;
+		d->slow_ns = cmp->d[i].slow_ns;
+		d->normal_ns = cmp->d[i].normal_ns;
+		c->deltas[c->n_deltas++] = d;
+	}
+	snap->comparison = c;
+	return 0;
+}
+
 int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in *in,
 			   struct fr_incident_work *wk, struct fr_incident_out *out)
 {
@@ -341,7 +371,7 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 		return -ENOMEM;
 	if (fill_spans(a, out->export, &snap))
 		goto out;
-	snap.schema_version = 4;
+	snap.schema_version = 5;
 	snap.incident_id = in->id;
 	snap.captured_unix_nano = fr_wall_ns();
 	snap.rule = (char *)in->rule;
@@ -359,6 +389,8 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 	win.span_end_mono_ns = wk->span_end;
 	win.focus_tid = wk->ev.focus_tid;
 	win.focus_reason = wk->ev.focus_reason;
+	if (wk->cmp.samples && fill_comparison(a, &wk->cmp, &snap))
+		goto out;
 	win.pid_source = (char *)(in->pid_source ? in->pid_source : "");
 	win.cgroup = wk->cgroup;
 	if (w) {

@@ -67,7 +67,7 @@ static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in
 	for (size_t i = 0; ev && i < ev->nr_syscalls; i++)
 		other_count += ev->syscalls[i].count;
 	*out = *sp;
-	out->attrs.kv = fr_arena__alloc(a, (sp->attrs.n + 20) * sizeof(struct fr_kv));
+	out->attrs.kv = fr_arena__alloc(a, (sp->attrs.n + 24) * sizeof(struct fr_kv));
 	if (!out->attrs.kv)
 		return false;
 	if (sp->attrs.n)
@@ -101,6 +101,10 @@ static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in
 		}
 		if (wk->missing_ns)
 			kv = kv_dbl(kv, "flightrec.window.missing_ms", wk->missing_ns / 1e6);
+		if (wk->cmp.samples && wk->cmp.text[0]) {
+			kv = kv_str(a, kv, "flightrec.baseline.comparison", wk->cmp.text);
+			kv = kv_int(kv, "flightrec.baseline.samples", wk->cmp.samples);
+		}
 	}
 	out->attrs.n = (uint32_t)(kv - out->attrs.kv);
 	return true;

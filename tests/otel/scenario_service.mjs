@@ -123,6 +123,17 @@ const handlers = {
     return { wal };
   },
   '/cpu': async () => { spin(cpuIters); },
+  // about 10 ms of CPU, as every request of this operation; ?slow=1 also
+  // writes and fsyncs a journal for 150 ms: its extra time is all fsync
+  '/mixed': async (q) => {
+    spin(Math.round(cpuIters / 6));
+    if (q.get('slow') !== '1') return {};
+    const wal = path.join(workDir, 'mixed-wal');
+    const fd = fs.openSync(wal, 'w');
+    syncWrites(fd, 150);
+    fs.closeSync(fd);
+    return { wal };
+  },
   '/write': async () => {
     const file = path.join('/dev/shm', `fr-scen-big-${process.pid}`);
     const fd = fs.openSync(file, 'w');
