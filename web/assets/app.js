@@ -326,6 +326,34 @@ function identity(snap) {
   return bits.length ? el('p', { class: 'muted', id: 'process', text: 'Process: ' + bits.join(' · ') }) : el('span', {});
 }
 
+// The slow span against its operation's typical normal span, cause by cause:
+// side-by-side bars (Chart.js, from Debian's libjs-chart.js).
+function comparison(c) {
+  const d = c.deltas || [];
+  const canvas = el('canvas', { id: 'comparison-chart', width: 760, height: 50 + 34 * d.length });
+  const out = [el('h2', { text: 'Against normal spans' }),
+    el('p', { class: 'muted', id: 'comparison-text', text: (c.text || 'as usual') + ' (the typical of ' + c.samples +
+      ' normal span' + (c.samples > 1 ? 's' : '') + ' of this operation: ' + nsms(c.normal_span_ns) + ')' }), canvas];
+  if (typeof Chart === 'undefined') return out;
+  const chart = new Chart(canvas, {
+    type: 'bar',
+    data: {
+      labels: d.map((x) => x.what.length > 60 ? x.what.slice(0, 57) + '…' : x.what),
+      datasets: [
+        { label: 'this span', data: d.map((x) => Number(x.slow_ns || 0) / 1e6), backgroundColor: '#ef4444' },
+        { label: 'typical normal span', data: d.map((x) => Number(x.normal_ns || 0) / 1e6), backgroundColor: '#94a3b8' },
+      ],
+    },
+    options: {
+      indexAxis: 'y', responsive: false, animation: false,
+      scales: { x: { title: { display: true, text: 'ms' } } },
+      plugins: { legend: { position: 'bottom' } },
+    },
+  });
+  canvas.chart = chart; // for the browser test
+  return out;
+}
+
 // Blocking stacks merged root-first into a flame graph (width = occurrences).
 function flame(snap) {
   const r = snap.records, focus = snap.window.focus_tid;
@@ -410,6 +438,7 @@ async function incidentPage(id) {
         el('tr', {}, el('td', { class: 'num', text: nsms(c.ns) }),
           el('td', {}, el('span', { class: 'bar', style: 'width:' + Math.max(1, Math.round(300 * Number(c.ns) / spanNs)) + 'px' })),
           el('td', { text: c.what }))))));
+    if (snap.comparison && snap.comparison.samples) parts.push(...comparison(snap.comparison));
     if (snap.chain && snap.chain.length) {
       parts.push(el('h2', { text: 'Wake-up chain (critical path)' }),
         el('p', { class: 'muted', text: 'What the span waited for: each wait of its thread replaced by what ended it, indented one step per wake-up.' }),
