@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fr_baseline.h"
 #include "fr_capture.h"
 #include "fr_clock.h"
 #include "fr_log.h"
@@ -393,12 +394,15 @@ struct snapper {
 	pid_t pid;
 	int count;
 	int interval_ms; /* between snapshots; 0: back to back */
+	bool sample;     /* baseline samples of 10 ms normal spans, not incidents */
+	uint64_t busy_ns; /* time spent in them */
 };
 
 static void *snapper(void *arg)
 {
 	struct snapper *sn = arg;
-	struct fr_snapshot_opts so = { .sz = sizeof(so) };
+	struct fr_baselines *bl = sn->sample ? fr_baselines__new(NULL) : NULL;
+	struct fr_snapshot_opts so = { .sz = sizeof(so), .baselines = bl };
 	struct fr_snapshotter *snap = fr_snapshotter__new(&so, sn->cap, NULL);
 	struct fr_batch *b = fr_batch__new(4096);
 	struct fr_span *sp = fr_arena__zalloc(b->arena, sizeof(*sp));
@@ -423,9 +427,21 @@ static void *snapper(void *arg)
 
 		fr_clock__sample(&clk, 4);
 		now = fr_mono_ns();
-		sp->start_ns = fr_clock__to_wall(&clk, now - 150 * MS);
-		sp->end_ns = fr_clock__to_wall(&clk, now - 30 * MS);
-		if (!fr_snapshotter__take(snap, &in, &o)) {
+		if (sn->sample) {
+			uint64_t t0;
+
+			sp->start_ns = fr_clock__to_wall(&clk, now - 40 * MS);
+			sp->end_ns = fr_clock__to_wall(&clk, now - 30 * MS);
+			t0 = fr_mono_ns();
+			if (!fr_snapshotter__sample(snap, &in)) {
+				sn->busy_ns += fr_mono_ns() - t0;
+				sn->count++;
+			}
+		} else {
+			sp->start_ns = fr_clock__to_wall(&clk, now - 150 * MS);
+			sp->end_ns = fr_clock__to_wall(&clk, now - 30 * MS);
+		}
+		if (!sn->sample && !fr_snapshotter__take(snap, &in, &o)) {
 			free(o.frsnap);
 			fr_batch__put(o.export);
 			sn->count++;
@@ -434,6 +450,7 @@ static void *snapper(void *arg)
 			usleep(10000);
 	}
 	fr_snapshotter__free(snap);
+	fr_baselines__free(bl);
 	fr_batch__put(b);
 	return NULL;
 }
@@ -474,7 +491,8 @@ static double run_workload(int cmd, int res, uint64_t n)
  * interval: the mean of runs of n calls (a snapshot now and then, as at the
  * capture budget).
  */
-static double workload_slowdown(int rounds, int *snaps_done, int interval_ms, uint64_t n)
+static double workload_slowdown(int rounds, int *snaps_done, int interval_ms, uint64_t n,
+				bool sample, uint64_t *busy_ns)
 {
 	int c[2], r[2];
 	pid_t pid;
@@ -498,7 +516,8 @@ static double workload_slowdown(int rounds, int *snaps_done, int interval_ms, ui
 	fr_capture__follow_pid(cap, pid, true);
 	run_workload(c[1], r[0], 200000); /* warm */
 	for (int i = 0; i < rounds; i++) {
-		struct snapper sn = { .cap = cap, .pid = pid, .interval_ms = interval_ms };
+		struct snapper sn = { .cap = cap, .pid = pid, .interval_ms = interval_ms,
+				      .sample = sample };
 		pthread_t th;
 		double best = 1e9, sum = 0;
 
@@ -524,6 +543,8 @@ static double workload_slowdown(int rounds, int *snaps_done, int interval_ms, ui
 		stop_snaps = 1;
 		pthread_join(th, NULL);
 		*snaps_done += sn.count;
+		if (busy_ns)
+			*busy_ns += sn.busy_ns;
 	}
 	close(c[1]);
 	waitpid(pid, NULL, 0);
@@ -537,8 +558,10 @@ int main(void)
 	struct fr_store *store;
 	struct size_result r10k, r100k, r1m;
 	double err, upd, trig, slow = -1, slow_budget = -1;
-	int snaps_budget = 0;
+	int snaps_budget = 0, samples = 0;
 	int snaps = 0;
+	double base_slow = -1;
+	uint64_t sample_ns = 0;
 
 	fr_log_level = FR_LOG_WARN;
 	fr_snapshot__tune_malloc(); /* as the daemon does */
@@ -553,9 +576,12 @@ int main(void)
 	upd = sketch_update_ns();
 	trig = trigger_ns();
 	if (geteuid() == 0 && !getenv("SNAPSHOT_BENCH_NO_WORKLOAD")) {
-		slow = workload_slowdown(5, &snaps, 0, 300000);
+		slow = workload_slowdown(5, &snaps, 0, 300000, false, NULL);
 		/* at the default budget, 60 captures a minute: one a second */
-		slow_budget = workload_slowdown(3, &snaps_budget, 1000, 1000000);
+		slow_budget = workload_slowdown(3, &snaps_budget, 1000, 1000000, false, NULL);
+		/* baselines: a sample every 100 ms (fifty operations at the default
+		 * one per operation every 5 s), against none, side by side */
+		base_slow = workload_slowdown(3, &samples, 100, 1000000, true, &sample_ns);
 	}
 
 	printf("span received -> incident committed (read window, annotate, protobuf, zstd, LMDB)\n\n");
@@ -592,10 +618,17 @@ int main(void)
 		printf("the same at the default capture budget, a snapshot a second (%d snapshots): "
 		       "%.3fx (mean of runs of 1M calls, median of 3 rounds)\n", snaps_budget,
 		       slow_budget);
+	if (base_slow > 0)
+		printf("baselines: a sample of a 10 ms normal span of the followed workload every "
+		       "100 ms (%d samples, %.0f us each: its window holds the loop's records, the "
+		       "worst case): %.3fx the workload's latency without (median of 3 rounds)\n",
+		       samples, samples ? sample_ns / 1e3 / samples : 0, base_slow);
 	printf("\nsnapshot.commit_p50_ms_100k=%.2f\n", r100k.p50);
 	printf("snapshot.compression_ratio=%.1f\n", r100k.ratio);
 	printf("snapshot.workload_slowdown=%.3f\n", slow);
 	printf("snapshot.workload_slowdown_budget=%.3f\n", slow_budget);
+	printf("baseline.sample_cost_us=%.0f\n", samples ? sample_ns / 1e3 / samples : -1);
+	printf("baseline.workload_slowdown=%.3f\n", base_slow);
 	printf("snapshot.commit_p99_ms_10k=%.2f\n", r10k.p99);
 	printf("snapshot.commit_p99_ms_100k=%.2f\n", r100k.p99);
 	printf("snapshot.commit_first_ms_100k=%.2f\n", r100k.cold);
