@@ -17,6 +17,7 @@
 #include "fr_annotate.h"
 #include "fr_assets.h"
 #include "fr_baseline.h"
+#include "fr_series.h"
 #include "fr_clock.h"
 #include "fr_log.h"
 #include "fr_net.h"
@@ -430,6 +431,104 @@ static enum MHD_Result baselines(struct fr_web *w, struct MHD_Connection *c)
 	return send_json(c, 200, &b);
 }
 
+/*
+ * GET /api/operations/chart?service=S&name=N[&minutes=M]: the operation's
+ * latency over the last M minutes (default 60): kept spans as dots, p50 and
+ * p99 per minute, its trigger thresholds, and its incidents.
+ */
+static enum MHD_Result operation_chart(struct fr_web *w, struct MHD_Connection *c)
+{
+	const char *service = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "service");
+	const char *name = arg(c, "name");
+	struct fr_series_minute mins[FR_SERIES_MINUTES];
+	struct fr_series_point *pts;
+	struct fr_incident_summary *inc;
+	struct fr_store_query q = { 0 };
+	struct fr_buf b = { 0 };
+	uint64_t minutes = 60, now = fr_wall_ns(), next, p99 = 0;
+	size_t nm, np, maxp = FR_SERIES_MINUTES * FR_SERIES_POINTS;
+	bool bad = false;
+	int ni;
+
+	if (!w->o.series)
+		return send_error(c, 404, "no latency series");
+	if (!service || !name)
+		return send_error(c, 400, "expected ?service=S&name=N (the operation)");
+	if (arg_u64(c, "minutes", &minutes, &bad) && (bad || !minutes || minutes > FR_SERIES_MINUTES))
+		return send_error(c, 400, "minutes: 1 to 60");
+	pts = calloc(maxp, sizeof(*pts));
+	inc = calloc(500, sizeof(*inc));
+	if (!pts || !inc) {
+		free(pts);
+		free(inc);
+		return send_error(c, 503, "out of memory");
+	}
+	if (!fr_series__get(w->o.series, service, name, now - minutes * 60000000000ull, mins, &nm,
+			    pts, maxp, &np)) {
+		free(pts);
+		free(inc);
+		return send_error(c, 404, "no span of this operation in the last hour");
+	}
+	fr_buf__put(&b, "{", 1);
+	json_kv_str(&b, "service", service, false);
+	json_kv_str(&b, "name", name, true);
+	fr_buf__printf(&b, ",\"from_unix_ms\":%" PRIu64 ",\"points\":[", (uint64_t)((now - minutes * 60000000000ull) / 1000000));
+	for (size_t i = 0; i < np; i++)
+		fr_buf__printf(&b, "%s[%" PRIu64 ",%.3f]", i ? "," : "", pts[i].t_unix_ns / 1000000,
+			       pts[i].dur_ns / 1e6);
+	fr_buf__put(&b, "],\"minutes\":[", 13);
+	for (size_t i = 0; i < nm; i++)
+		fr_buf__printf(&b, "%s{\"t\":%" PRIu64 ",\"count\":%" PRIu64 ",\"p50_ms\":%.3f,"
+				  "\"p99_ms\":%.3f}", i ? "," : "", mins[i].t_unix_ns / 1000000,
+			       mins[i].count, mins[i].p50_ns / 1e6, mins[i].p99_ns / 1e6);
+	fr_buf__put(&b, "],\"thresholds\":[", 16);
+	if (w->o.trig) {
+		struct fr_rule rs[FR_MAX_RULES];
+		size_t n = fr_trigger__rules(w->o.trig, rs, FR_MAX_RULES);
+		int k = 0;
+
+		for (size_t i = 0; i < n && i < FR_MAX_RULES; i++) {
+			char text[512];
+
+			if ((rs[i].service[0] && strcmp(rs[i].service, service)) ||
+			    (rs[i].name[0] && strcmp(rs[i].name, name)))
+				continue;
+			if (rs[i].type == FR_RULE_THRESHOLD) {
+				fr_rule__format(&rs[i], text, sizeof(text));
+				fr_buf__printf(&b, "%s{\"ms\":%.3f", k++ ? "," : "", rs[i].threshold_ns / 1e6);
+				json_kv_str(&b, "rule", text, true);
+				fr_buf__putc(&b, '}');
+			}
+		}
+		{
+			struct fr_op_stats *ops = calloc(256, sizeof(*ops));
+			size_t no = ops ? fr_trigger__ops(w->o.trig, ops, 256) : 0;
+
+			for (size_t i = 0; i < no && i < 256; i++)
+				if (!strcmp(ops[i].service, service) && !strcmp(ops[i].name, name))
+					p99 = ops[i].p99_ns;
+			free(ops);
+		}
+	}
+	fr_buf__printf(&b, "],\"live_p99_ms\":%.3f,\"incidents\":[", p99 / 1e6);
+	q.service = service;
+	q.span_name = name;
+	q.from_unix_nano = now - minutes * 60000000000ull;
+	q.limit = 500;
+	ni = fr_store__list(w->o.store, &q, inc, &next);
+	for (int i = 0; i < ni; i++) {
+		char hex[17];
+
+		snprintf(hex, sizeof(hex), "%016" PRIx64, inc[i].id);
+		fr_buf__printf(&b, "%s{\"id\":\"%s\",\"t\":%" PRIu64 ",\"duration_ms\":%.3f}", i ? "," : "",
+			       hex, inc[i].time_unix_nano / 1000000, inc[i].duration_ns / 1e6);
+	}
+	fr_buf__put(&b, "]}", 2);
+	free(pts);
+	free(inc);
+	return send_json(c, 200, &b);
+}
+
 static const char *type_name(uint8_t t)
 {
 	return t == FR_RULE_THRESHOLD ? "threshold" : t == FR_RULE_PERCENTILE ? "percentile" : "error";
@@ -605,7 +704,8 @@ static enum MHD_Result asset(struct MHD_Connection *c, const char *url)
 	/* the pages are one document; it routes by its own path */
 	if (!strcmp(url, "/") || !strcmp(url, "/triggers") || !strcmp(url, "/status") ||
 	    !strcmp(url, "/incidents") || !strncmp(url, "/incidents/", 11) ||
-	    !strcmp(url, "/problems") || !strncmp(url, "/problems/", 10))
+	    !strcmp(url, "/problems") || !strncmp(url, "/problems/", 10) ||
+	    !strcmp(url, "/operation"))
 		path = "/index.html";
 	for (size_t i = 0; i < fr_nr_assets; i++)
 		if (!strcmp(fr_assets[i].path, path))
@@ -687,6 +787,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return problem(w, c, url + 14, method, r);
 	if (!strcmp(url, "/api/baselines"))
 		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : baselines(w, c);
+	if (!strcmp(url, "/api/operations/chart"))
+		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : operation_chart(w, c);
 	if (!strcmp(url, "/api/operations"))
 		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : operations(w, c);
 	if (!strcmp(url, "/api/status"))

@@ -236,6 +236,7 @@ static int start_web(struct fr_daemon *d)
 	o.store = d->store;
 	o.trig = d->trig;
 	o.baselines = d->baselines;
+	o.series = d->series;
 	o.status = fr_daemon__status;
 	o.rules_changed = rules_changed;
 	o.ctx = d;
@@ -298,6 +299,7 @@ static void free_components(struct fr_daemon *d)
 	fr_exporter__free(d->exp);
 	fr_trigger__free(d->trig);
 	fr_baselines__free(d->baselines);
+	fr_series__free(d->series);
 	fr_ksyms__free(d->ksyms);
 	fr_capture__free(d->cap);
 	if (d->dump)
@@ -350,6 +352,11 @@ struct fr_daemon *fr_daemon__start(struct fr_config *c)
 		goto fail;
 	}
 	err = start_triggers(d);
+	if (!err) {
+		d->series = fr_series__new(NULL);
+		if (!d->series)
+			err = -ENOMEM;
+	}
 	if (!err && d->cap && !c->no_baselines) {
 		struct fr_baseline_opts bo = { .sz = sizeof(bo), .interval_ns = c->baseline_interval_ns };
 

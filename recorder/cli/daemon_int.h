@@ -13,6 +13,7 @@
 #include "fr_export.h"
 #include "fr_ksyms.h"
 #include "fr_otlp_server.h"
+#include "fr_series.h"
 #include "fr_snapshot.h"
 #include "fr_web.h"
 
@@ -39,6 +40,7 @@ struct fr_daemon {
 	struct fr_store *store;
 	struct fr_trigger *trig;
 	struct fr_baselines *baselines; /* normal spans' samples; NULL: off */
+	struct fr_series *series;    /* every operation's latency, the last hour */
 	struct fr_ksyms *ksyms;
 	struct fr_exporter *exp;
 	struct fr_otlp_server *srv;

@@ -527,6 +527,11 @@ int fr_daemon__on_batch(void *daemon, struct fr_batch *b)
 		struct fr_job job = { .batch = b, .span = sp };
 
 		fr_trigger__observe(d->trig, sp, &job.decision);
+		if (d->series)
+			fr_series__add(d->series,
+				       sp->scope && sp->scope->resource ? sp->scope->resource->service_name.p : "",
+				       sp->name.p, sp->end_ns,
+				       sp->end_ns > sp->start_ns ? sp->end_ns - sp->start_ns : 0);
 		if (!job.decision.fire) {
 			maybe_sample(d, &job, ri < FOLLOW_MAX_RESOURCES ? &rp[ri] : NULL);
 			continue;

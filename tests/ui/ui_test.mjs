@@ -271,6 +271,34 @@ if (compared) {
   await page.screenshot({ path: path.join(shots, '7-comparison.png'), fullPage: true });
 }
 
+// 9. An operation's latency chart: dots, the incidents marked; clicking one
+// opens it.
+{
+  const op = compared ? compared.summary.name : 'POST /checkout';
+  await page.goto(base + '/operation?' + new URLSearchParams({ service: 'shop', name: op }));
+  await page.waitForSelector('#op-chart');
+  const info = await page.evaluate(() => {
+    const c = document.querySelector('#op-chart').chart;
+    if (!c) return null;
+    const sets = c.data.datasets;
+    const di = sets.findIndex((d) => d.label === 'incidents');
+    const pt = di >= 0 && c.getDatasetMeta(di).data[0];
+    return { dots: sets.find((d) => d.label === 'spans').data.length, incidents: di >= 0 ? sets[di].data.length : 0,
+      lines: sets.filter((d) => d.type === 'line').map((d) => d.label),
+      x: pt ? pt.x : null, y: pt ? pt.y : null, id: di >= 0 && sets[di].data[0] ? sets[di].data[0].id : null };
+  });
+  check(info && info.dots > 0 && info.lines.includes('p50') && info.lines.includes('p99'),
+    `the operation chart shows the spans as dots with p50 and p99 (${JSON.stringify(info && { dots: info.dots, lines: info.lines })})`);
+  check(info && info.incidents >= 1, `and its incidents marked (${info && info.incidents})`);
+  await page.screenshot({ path: path.join(shots, '8-operation.png'), fullPage: true });
+  if (info && info.id) {
+    const box = await page.locator('#op-chart').boundingBox();
+    await page.mouse.click(box.x + info.x, box.y + info.y);
+    await page.waitForURL('**/incidents/' + info.id, { timeout: 5000 }).catch(() => {});
+    check(page.url().endsWith('/incidents/' + info.id), `clicking an incident opens it (${page.url()})`);
+  }
+}
+
 check(pageErrors.length === 0, 'no script errors in the pages' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));
 await browser.close();
 fr.kill('SIGTERM');
