@@ -17,6 +17,7 @@
 #include "fr_log.h"
 #include "fr_frsnap.h"
 #include "bench_store.h"
+#include "fr_series.h"
 #include "fr_signature.h"
 #include "fr_store.h"
 #include "fr_trigger.h"
@@ -111,7 +112,8 @@ int main(void)
 	struct fr_web_opts wo = { .sz = sizeof(wo), .listen = "127.0.0.1:0" };
 	struct fr_store *store;
 	struct fr_web *w;
-	double p50, p99, rps, b50, b99, brps, f50, f99, frps, q50, q99, qrps;
+	double p50, p99, rps, b50, b99, brps, f50, f99, frps, q50, q99, qrps, c50, c99, crps;
+	struct fr_series *series;
 	struct fr_problem *probs = calloc(4096, sizeof(*probs));
 	int nprob;
 	uint64_t t0;
@@ -153,7 +155,15 @@ int main(void)
 	}
 	fr_store__sync(store);
 	fprintf(stderr, "stored %d incidents in %.1f s\n", N_INCIDENTS, (fr_mono_ns() - t0) / 1e9);
+	/* an hour of one operation's spans, 100 a second */
+	series = fr_series__new(NULL);
+	if (!series)
+		return 1;
+	for (uint64_t t = fr_wall_ns() - 3600ull * 1000000000ull, i = 0; i < 360000; i++)
+		fr_series__add(series, "svc-0", "GET /api/items/0", t + i * 10000000ull,
+			       (5 + i % 20) * 1000000ull);
 	wo.store = store;
+	wo.series = series;
 	w = fr_web__start(&wo);
 	if (!w)
 		return 1;
@@ -161,9 +171,12 @@ int main(void)
 	measure(fr_web__port(w), "/api/incidents?limit=50", &p50, &p99, &rps, 4);
 	measure(fr_web__port(w), "/api/incidents?limit=50&service=svc-3&min_ms=400", &f50, &f99, &frps, 4);
 	measure(fr_web__port(w), "/api/problems", &q50, &q99, &qrps, 4);
+	measure(fr_web__port(w), "/api/operations/chart?service=svc-0&name=GET%20/api/items/0",
+		&c50, &c99, &crps, 4);
 	nprob = fr_store__problems(store, probs, 4096);
 	free(probs);
 	fr_web__stop(w);
+	fr_series__free(series);
 	bench_store_remove(store, dir);
 
 	printf("incident list API, %d incidents stored, pages of 50 (keep-alive; latency on one "
@@ -174,11 +187,15 @@ int main(void)
 	printf("%-44s %10.3f %10.3f %12.0f\n", "  filtered (service, min_ms)", f50, f99, frps);
 	printf("%-44s %10.3f %10.3f %12.0f\n", "GET /api/problems (all of them)", q50, q99, qrps);
 	printf("(%d problems: the incidents' cause signatures)\n", nprob);
+	printf("%-44s %10.3f %10.3f %12.0f\n", "GET /api/operations/chart (an hour)", c50, c99, crps);
+	printf("(one operation's last hour: 360,000 spans, 60 minutes, its incidents)\n");
 	printf("\nlist vs baseline: %.1fx the latency (p50)\n\n", p50 / b50);
 	printf("web.list_p50_ms=%.3f\n", p50);
 	printf("web.list_p99_ms=%.3f\n", p99);
 	printf("web.list_req_per_s=%.0f\n", rps);
 	printf("web.problems_p50_ms=%.3f\n", q50);
 	printf("web.problems_p99_ms=%.3f\n", q99);
+	printf("web.operation_chart_p50_ms=%.3f\n", c50);
+	printf("web.operation_chart_p99_ms=%.3f\n", c99);
 	return 0;
 }

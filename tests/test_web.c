@@ -23,6 +23,8 @@
 #include "fr_frsnap.h"
 #include "fr_store.h"
 #include "fr_trigger.h"
+#include "fr_baseline.h"
+#include "fr_series.h"
 #include "fr_web.h"
 #include "fr_test_http.h"
 
@@ -512,6 +514,79 @@ static void test_problems(void **state)
 	fr_web__stop(w);
 }
 
+/* The operation chart and the baselines: data, and errors for bad requests. */
+static void test_chart_and_baselines(void **state)
+{
+	struct fr_series *series = fr_series__new(NULL);
+	struct fr_baselines *bl = fr_baselines__new(NULL);
+	struct fr_web_opts o = { .sz = sizeof(o), .listen = "127.0.0.1:0", .store = store,
+				 .trig = trig, .series = series, .baselines = bl, .max_body = 4096 };
+	struct fr_evidence ev = { .nr_causes = 1, .span_ns = 5 * MS };
+	struct fr_web *w;
+	struct json_object *j;
+	struct resp r;
+	uint16_t port;
+
+	(void)state;
+	assert_non_null(series);
+	assert_non_null(bl);
+	for (int i = 0; i < 300; i++)
+		fr_series__add(series, "checkout", "POST /pay", fr_wall_ns() - (uint64_t)i * 100 * MS,
+			       (5 + (uint64_t)(i % 7)) * MS);
+	ev.causes[0].kind = FR_CAUSE_ON_CPU;
+	ev.causes[0].ns = 5 * MS;
+	snprintf(ev.causes[0].what, sizeof(ev.causes[0].what), "on CPU");
+	fr_baselines__add(bl, "checkout", "POST /pay", &ev);
+	w = fr_web__start(&o);
+	assert_non_null(w);
+	port = fr_web__port(w);
+
+	r = get(port, "/api/operations/chart?service=checkout&name=POST%20/pay&minutes=60");
+	assert_int_equal(r.status, 200);
+	j = json(&r);
+	assert_true(json_object_array_length(field(j, "points")) > 0);
+	assert_true(json_object_array_length(field(j, "minutes")) >= 1);
+	/* the setup's incidents of this operation, within the hour */
+	assert_int_equal(json_object_array_length(field(j, "incidents")), 3);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	assert_int_equal(status_with(port, "GET", "/api/operations/chart", NULL), 400);
+	assert_int_equal(status_with(port, "GET", "/api/operations/chart?service=checkout", NULL), 400);
+	assert_int_equal(status_with(port, "GET",
+				     "/api/operations/chart?service=checkout&name=POST%20/pay&minutes=0",
+				     NULL), 400);
+	assert_int_equal(status_with(port, "GET",
+				     "/api/operations/chart?service=checkout&name=POST%20/pay&minutes=61",
+				     NULL), 400);
+	assert_int_equal(status_with(port, "GET",
+				     "/api/operations/chart?service=checkout&name=POST%20/pay&minutes=x",
+				     NULL), 400);
+	assert_int_equal(status_with(port, "GET", "/api/operations/chart?service=a&name=b", NULL), 404);
+	assert_int_equal(status_with(port, "POST", "/api/operations/chart?service=a&name=b", "{}"), 405);
+
+	r = get(port, "/api/baselines?service=checkout&name=POST%20/pay");
+	assert_int_equal(r.status, 200);
+	j = json(&r);
+	assert_int_equal(json_object_get_int(field(j, "samples")), 1);
+	assert_string_equal(json_object_get_string(field(json_object_array_get_idx(field(j, "causes"), 0),
+							 "what")), "on CPU");
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	assert_int_equal(status_with(port, "GET", "/api/baselines?service=checkout", NULL), 400);
+	assert_int_equal(status_with(port, "GET", "/api/baselines?service=checkout&name=GET%20/x", NULL), 404);
+	assert_int_equal(status_with(port, "DELETE", "/api/baselines", NULL), 405);
+	fr_web__stop(w);
+	fr_series__free(series);
+	fr_baselines__free(bl);
+
+	/* a web without them says so */
+	w = start(NULL);
+	port = fr_web__port(w);
+	assert_int_equal(status_with(port, "GET", "/api/baselines?service=a&name=b", NULL), 404);
+	assert_int_equal(status_with(port, "GET", "/api/operations/chart?service=a&name=b", NULL), 404);
+	fr_web__stop(w);
+}
+
 static void test_pages_and_paths(void **state)
 {
 	struct fr_web *w = start(NULL);
@@ -661,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_one_incident),
 		cmocka_unit_test(test_rules_ops_status),
 		cmocka_unit_test(test_problems),
+		cmocka_unit_test(test_chart_and_baselines),
 		cmocka_unit_test(test_pages_and_paths),
 		cmocka_unit_test(test_token),
 		cmocka_unit_test(test_origin_and_host),
