@@ -77,6 +77,35 @@ struct fr_status {
 
 void fr_status__gather(const struct fr_status_sources *src, struct fr_status *out);
 
+/*
+ * The last hour of the headline figures, a point every time the daemon
+ * adds one (every 10 s): events/s into the rings, spans/s received,
+ * incidents stored since the point before, the least-covered CPU's ring
+ * history. Initialise with FR_STATUS_HISTORY_INIT. Thread-safe.
+ */
+#define FR_STATUS_HISTORY 360
+
+struct fr_status_point {
+	uint64_t t_unix_ms;
+	double events_per_s, spans_per_s;
+	uint64_t incidents;     /* stored since the point before */
+	double coverage_s;
+};
+
+struct fr_status_history {
+	pthread_mutex_t mu;
+	struct fr_status_point p[FR_STATUS_HISTORY];
+	size_t head, n;
+	uint64_t last_spans, last_incidents, last_mono;
+};
+#define FR_STATUS_HISTORY_INIT { .mu = PTHREAD_MUTEX_INITIALIZER }
+
+void fr_status_history__add(struct fr_status_history *h, const struct fr_status *st,
+			    uint64_t now_mono_ns, uint64_t now_unix_ns);
+
+/* Up to max points, oldest first; how many. */
+size_t fr_status_history__get(struct fr_status_history *h, struct fr_status_point *out, size_t max);
+
 /* The /api/status object. */
 void fr_status__json(const struct fr_status *s, struct fr_buf *out);
 /* Prometheus text exposition format 0.0.4. */

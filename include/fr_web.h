@@ -42,6 +42,7 @@ struct fr_web_opts {
 	struct fr_trigger *trig;      /* may be NULL */
 	struct fr_baselines *baselines; /* /api/baselines; may be NULL */
 	struct fr_series *series;     /* /api/operations/chart; may be NULL */
+	struct fr_status_history *history; /* /api/status/history; may be NULL */
 	/* the figures of /api/status and /metrics (fr_status.h); NULL: only
 	 * those of the store and the triggers */
 	void (*status)(void *ctx, struct fr_status *out);

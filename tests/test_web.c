@@ -579,9 +579,40 @@ static void test_chart_and_baselines(void **state)
 	fr_series__free(series);
 	fr_baselines__free(bl);
 
+	/* the status history: points as added, oldest first */
+	{
+		static struct fr_status_history h = FR_STATUS_HISTORY_INIT;
+		struct fr_status st = { .kernel_capture = true, .events_per_s = 1000, .min_coverage_s = 30,
+					.has_triggers = true, .has_incidents = true };
+		struct fr_web_opts ho = { .sz = sizeof(ho), .listen = "127.0.0.1:0", .store = store,
+					  .history = &h };
+
+		for (int i = 0; i < 3; i++) {
+			st.trig.spans = 100 * (uint64_t)i;
+			st.incidents.stored = (uint64_t)i;
+			fr_status_history__add(&h, &st, (uint64_t)(i + 1) * 10000000000ull,
+					       1700000000000000000ull + (uint64_t)i * 10000000000ull);
+		}
+		w = fr_web__start(&ho);
+		assert_non_null(w);
+		r = get(fr_web__port(w), "/api/status/history");
+		assert_int_equal(r.status, 200);
+		j = json(&r);
+		assert_int_equal(json_object_array_length(field(j, "points")), 3);
+		assert_int_equal(json_object_get_double(field(json_object_array_get_idx(field(j, "points"), 2),
+							      "spans_per_s")), 10);
+		assert_int_equal(json_object_get_int(field(json_object_array_get_idx(field(j, "points"), 2),
+							   "incidents")), 1);
+		json_object_put(j);
+		fr_buf__free(&r.body);
+		assert_int_equal(status_with(fr_web__port(w), "POST", "/api/status/history", "{}"), 405);
+		fr_web__stop(w);
+	}
+
 	/* a web without them says so */
 	w = start(NULL);
 	port = fr_web__port(w);
+	assert_int_equal(status_with(port, "GET", "/api/status/history", NULL), 404);
 	assert_int_equal(status_with(port, "GET", "/api/baselines?service=a&name=b", NULL), 404);
 	assert_int_equal(status_with(port, "GET", "/api/operations/chart?service=a&name=b", NULL), 404);
 	fr_web__stop(w);

@@ -240,3 +240,41 @@ void fr_status__log(const struct fr_status *s)
 			s->exp.spans_sent, s->exp.queue_bytes, s->exp.retries, s->exp.spans_dropped_full,
 			s->exp.spans_lost, s->exp.last_http_status);
 }
+
+void fr_status_history__add(struct fr_status_history *h, const struct fr_status *st,
+			    uint64_t now_mono_ns, uint64_t now_unix_ns)
+{
+	uint64_t spans = st->has_triggers ? st->trig.spans : 0;
+	uint64_t incidents = st->has_incidents ? st->incidents.stored : 0;
+	struct fr_status_point pt = { .t_unix_ms = now_unix_ns / 1000000,
+				      .events_per_s = st->events_per_s,
+				      .coverage_s = st->kernel_capture ? st->min_coverage_s : 0 };
+
+	pthread_mutex_lock(&h->mu);
+	if (h->last_mono && now_mono_ns > h->last_mono) {
+		double dt = (double)(now_mono_ns - h->last_mono) / 1e9;
+
+		pt.spans_per_s = spans >= h->last_spans ? (double)(spans - h->last_spans) / dt : 0;
+		pt.incidents = incidents >= h->last_incidents ? incidents - h->last_incidents : 0;
+	}
+	h->last_spans = spans;
+	h->last_incidents = incidents;
+	h->last_mono = now_mono_ns;
+	h->p[h->head] = pt;
+	h->head = (h->head + 1) % FR_STATUS_HISTORY;
+	if (h->n < FR_STATUS_HISTORY)
+		h->n++;
+	pthread_mutex_unlock(&h->mu);
+}
+
+size_t fr_status_history__get(struct fr_status_history *h, struct fr_status_point *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&h->mu);
+	n = h->n < max ? h->n : max;
+	for (size_t i = 0; i < n; i++)
+		out[i] = h->p[(h->head + FR_STATUS_HISTORY - n + i) % FR_STATUS_HISTORY];
+	pthread_mutex_unlock(&h->mu);
+	return n;
+}

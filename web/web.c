@@ -648,6 +648,30 @@ static void gather(struct fr_web *w, struct fr_status *st)
 	}
 }
 
+/* GET /api/status/history: the status figures of the last hour. */
+static enum MHD_Result status_history(struct fr_web *w, struct MHD_Connection *c)
+{
+	struct fr_status_point *p;
+	struct fr_buf b = { 0 };
+	size_t n;
+
+	if (!w->o.history)
+		return send_error(c, 404, "no status history");
+	p = calloc(FR_STATUS_HISTORY, sizeof(*p));
+	if (!p)
+		return send_error(c, 503, "out of memory");
+	n = fr_status_history__get(w->o.history, p, FR_STATUS_HISTORY);
+	fr_buf__put(&b, "{\"points\":[", 11);
+	for (size_t i = 0; i < n; i++)
+		fr_buf__printf(&b, "%s{\"t\":%" PRIu64 ",\"events_per_s\":%.0f,\"spans_per_s\":%.1f,"
+				  "\"incidents\":%" PRIu64 ",\"coverage_s\":%.1f}", i ? "," : "",
+			       p[i].t_unix_ms, p[i].events_per_s, p[i].spans_per_s, p[i].incidents,
+			       p[i].coverage_s);
+	fr_buf__put(&b, "]}", 2);
+	free(p);
+	return send_json(c, 200, &b);
+}
+
 static enum MHD_Result status(struct fr_web *w, struct MHD_Connection *c)
 {
 	struct fr_buf b = { 0 };
@@ -791,6 +815,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : operation_chart(w, c);
 	if (!strcmp(url, "/api/operations"))
 		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : operations(w, c);
+	if (!strcmp(url, "/api/status/history"))
+		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : status_history(w, c);
 	if (!strcmp(url, "/api/status"))
 		return strcmp(method, "GET") ? send_error(c, 405, "use GET") : status(w, c);
 	if (!strncmp(url, "/api/", 5) || !strcmp(url, "/api"))

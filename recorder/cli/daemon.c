@@ -237,6 +237,7 @@ static int start_web(struct fr_daemon *d)
 	o.trig = d->trig;
 	o.baselines = d->baselines;
 	o.series = d->series;
+	o.history = &d->history;
 	o.status = fr_daemon__status;
 	o.rules_changed = rules_changed;
 	o.ctx = d;
@@ -308,6 +309,7 @@ static void free_components(struct fr_daemon *d)
 	pthread_mutex_destroy(&d->dump_mu);
 	pthread_mutex_destroy(&d->jmu);
 	pthread_rwlock_destroy(&d->cfg_lock);
+	pthread_mutex_destroy(&d->history.mu);
 	pthread_cond_destroy(&d->jcv);
 	free(d);
 }
@@ -342,6 +344,7 @@ struct fr_daemon *fr_daemon__start(struct fr_config *c)
 	pthread_mutex_init(&d->dump_mu, NULL);
 	pthread_mutex_init(&d->jmu, NULL);
 	pthread_rwlock_init(&d->cfg_lock, NULL);
+	pthread_mutex_init(&d->history.mu, NULL);
 	pthread_cond_init(&d->jcv, NULL);
 	err = start_capture(d);
 	if (err)
@@ -461,11 +464,18 @@ void fr_daemon__run(struct fr_daemon *d, volatile sig_atomic_t *stop,
 		    volatile sig_atomic_t *reload, int argc, char **argv)
 {
 	double interval = d->c->status_interval_s;
-	uint64_t next = fr_mono_ns(), next_expiry = next;
+	uint64_t next = fr_mono_ns(), next_expiry = next, next_point = next;
 	uint64_t ttl = d->c->link_ttl_ns ? d->c->link_ttl_ns : FR_CAPTURE_DEFAULT_LINK_TTL_NS;
 
 	while (!*stop) {
 		usleep(100 * 1000);
+		if (fr_mono_ns() >= next_point) {
+			struct fr_status st;
+
+			next_point = fr_mono_ns() + 10000000000ull;
+			fr_daemon__status(d, &st);
+			fr_status_history__add(&d->history, &st, fr_mono_ns(), fr_wall_ns());
+		}
 		if (reload && *reload) {
 			struct fr_config nc;
 

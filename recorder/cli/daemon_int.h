@@ -41,6 +41,7 @@ struct fr_daemon {
 	struct fr_trigger *trig;
 	struct fr_baselines *baselines; /* normal spans' samples; NULL: off */
 	struct fr_series *series;    /* every operation's latency, the last hour */
+	struct fr_status_history history; /* the status figures, the last hour */
 	struct fr_ksyms *ksyms;
 	struct fr_exporter *exp;
 	struct fr_otlp_server *srv;

@@ -299,6 +299,27 @@ if (compared) {
   }
 }
 
+// 10. Pictures of the recorder: incidents over time on the list page, the
+// status figures of the last hour.
+await page.goto(base + '/');
+await page.waitForFunction(() => document.querySelector('#incidents-chart')?.chart);
+const perMinute = await page.evaluate(() => document.querySelector('#incidents-chart').chart.data.datasets[0].data);
+const shown = perMinute.reduce((a, p) => a + p.y, 0);
+check(perMinute.length === 60 && shown >= 1, `the list page charts incidents per minute (${shown} in the last hour)`);
+let sparks = null;
+for (let i = 0; i < 30; i++) {
+  await page.goto(base + '/status');
+  await page.waitForSelector('#status .card');
+  await sleep(300);
+  sparks = await page.evaluate(() => [...document.querySelectorAll('#status-history canvas')]
+    .map((c) => ({ id: c.id, points: c.chart ? c.chart.data.datasets[0].data.length : 0 })));
+  if (sparks.length === 4 && sparks.every((x) => x.points >= 2)) break;
+  await sleep(1000);
+}
+check(sparks && sparks.length === 4 && sparks.every((x) => x.points >= 2),
+  `the status page draws events/s, spans/s, incidents and ring coverage over time (${JSON.stringify(sparks)})`);
+await page.screenshot({ path: path.join(shots, '9-status-history.png'), fullPage: true });
+
 check(pageErrors.length === 0, 'no script errors in the pages' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));
 await browser.close();
 fr.kill('SIGTERM');

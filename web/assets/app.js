@@ -207,9 +207,28 @@ function incidentsPage() {
   const table = el('table', { id: 'incidents' },
     el('thead', {}, el('tr', {}, ...['time', 'service', 'operation', 'duration', 'threshold broken', 'verdict']
       .map((h, i) => el('th', { class: i === 3 ? 'num' : '', text: h })))), tbody);
+  const overTime = el('div', { id: 'incidents-over-time' });
   main.replaceChildren(el('h1', { text: 'Incidents' }),
     el('p', { class: 'muted', text: 'Slow spans flightrec captured, newest first. New ones appear as they come.' }),
-    form, count, table, more);
+    overTime, form, count, table, more);
+  // incidents per minute over the last hour, from the newest 500
+  async function drawOverTime() {
+    try {
+      const r = await api('/api/incidents?limit=500');
+      const now = Date.now(), buckets = new Map();
+      for (let m = 0; m < 60; m++) buckets.set(Math.floor((now - m * 60000) / 60000) * 60000, 0);
+      for (const s of r.incidents) {
+        const t = Math.floor(Number(BigInt(s.time_unix_nano) / 1000000n) / 60000) * 60000;
+        if (buckets.has(t)) buckets.set(t, buckets.get(t) + 1);
+      }
+      const pts = [...buckets.entries()].map(([x, y]) => ({ x, y })).sort((a, b) => a.x - b.x);
+      const c = spark('incidents-chart', 'incidents per minute, the last hour', pts, '#dc2626', true);
+      c.width = 760;
+      if (c.chart) c.chart.resize(760, 90);
+      overTime.replaceChildren(c);
+    } catch (e) { /* the list still shows */ }
+  }
+  drawOverTime();
   const seen = new Set();
   let cursor = null;
 
@@ -573,9 +592,37 @@ async function triggersPage() {
 
 // ---------------- status ----------------
 
+// A small time series (Chart.js): points [{x: unix ms, y}].
+function spark(id, label, points, color, bars) {
+  const canvas = el('canvas', { id, width: 260, height: 90 });
+  if (typeof Chart === 'undefined') return canvas;
+  canvas.chart = new Chart(canvas, {
+    type: bars ? 'bar' : 'line',
+    data: { datasets: [{ label, data: points, borderColor: color, backgroundColor: color, pointRadius: 0, borderWidth: 1.5 }] },
+    options: {
+      responsive: false, animation: false, parsing: false,
+      scales: { x: { type: 'linear', ticks: { maxTicksLimit: 3, callback: (v) => hhmm(v) } }, y: { beginAtZero: true, ticks: { maxTicksLimit: 3 } } },
+      plugins: { legend: { display: false }, title: { display: true, text: label } },
+    },
+  });
+  return canvas;
+}
+
 async function statusPage() {
   const box = el('div', { id: 'status' });
-  main.replaceChildren(el('h1', { text: 'Status' }), box);
+  const history = el('div', { class: 'sparks', id: 'status-history' });
+  main.replaceChildren(el('h1', { text: 'Status' }), box, el('h2', { text: 'The last hour' }), history);
+  async function drawHistory() {
+    try {
+      const h = (await api('/api/status/history')).points;
+      const series = (k) => h.map((p) => ({ x: p.t, y: p[k] }));
+      history.replaceChildren(spark('spark-events', 'events/s', series('events_per_s'), '#2563eb'),
+        spark('spark-spans', 'spans/s', series('spans_per_s'), '#0891b2'),
+        spark('spark-incidents', 'incidents', series('incidents'), '#dc2626', true),
+        spark('spark-coverage', 'ring coverage (s)', series('coverage_s'), '#16a34a'));
+    } catch (e) { history.replaceChildren(el('p', { class: 'muted', text: 'No history: ' + e.message })); }
+  }
+  drawHistory();
   const card = (k, v, sub) => el('div', { class: 'card' }, el('div', { class: 'muted', text: k }), el('div', { class: 'v', text: v }), sub ? el('div', { class: 'muted', text: sub }) : '');
   async function refresh() {
     let s;
