@@ -462,6 +462,16 @@ static void test_problems(void **state)
 	assert_int_equal(total, 12);
 	assert_non_null(big);
 	assert_int_equal(json_object_get_int64(field(big, "count")), 4);
+	{
+		struct json_object *hours = field(big, "hours");
+		int64_t sum = 0;
+
+		assert_int_equal(json_object_array_length(hours), 24);
+		for (size_t h = 0; h < 24; h++)
+			sum += json_object_get_int64(json_object_array_get_idx(hours, h));
+		assert_int_equal(sum, 4); /* all within the last hour: the last bar */
+		assert_int_equal(json_object_get_int64(json_object_array_get_idx(hours, 23)), 4);
+	}
 	snprintf(sig, sizeof(sig), "%s", json_object_get_string(field(big, "signature")));
 	json_object_put(j);
 	fr_buf__free(&r.body);

@@ -321,6 +321,24 @@ static enum MHD_Result list_problems(struct fr_web *w, struct MHD_Connection *c)
 		if (k++)
 			fr_buf__putc(&b, ',');
 		problem_json(&b, &ps[i]);
+		if (k <= 100) { /* the first hundred: occurrences per hour, the last day */
+			uint64_t ids[256], now_ms = fr_wall_ns() / 1000000;
+			unsigned hours[24] = { 0 };
+			int m = fr_store__problem_incidents(w->o.store, ps[i].signature, 0, ids, 256);
+
+			for (int x = 0; x < m; x++) {
+				uint64_t t = ids[x] >> 16; /* ids are capture times, ms */
+				uint64_t ago = now_ms > t ? (now_ms - t) / 3600000 : 0;
+
+				if (ago < 24)
+					hours[23 - ago]++;
+			}
+			b.len--; /* reopen the object */
+			fr_buf__put(&b, ",\"hours\":[", 10);
+			for (int h = 0; h < 24; h++)
+				fr_buf__printf(&b, "%s%u", h ? "," : "", hours[h]);
+			fr_buf__put(&b, "]}", 2);
+		}
 	}
 	fr_buf__put(&b, "]}", 2);
 	free(ps);

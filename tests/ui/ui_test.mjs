@@ -231,8 +231,10 @@ if (grouped) {
   await page.waitForSelector('#problem-rows tr');
   const row = page.locator(`#problem-rows tr[data-signature="${[...sigs][0]}"]`);
   check(await row.count() === 1, 'the Problems view lists that group');
-  const count = Number(await row.locator('td.count').textContent());
+  const count = parseInt(await row.locator('td.count').textContent(), 10);
   check(count >= 2, `with its count (${count})`);
+  const occ = await row.evaluate((tr) => { const c = tr.querySelector('canvas.occurrences'); return c && c.chart ? c.chart.data.datasets[0].data.reduce((a, b) => a + b, 0) : -1; });
+  check(occ >= 2, `and a chart of its occurrences over time (${occ} in the last day)`);
   const rows = await page.locator('#problem-rows tr').count();
   check(rows >= 1, `the Problems view lists the demo's groups (${rows})`);
   await page.screenshot({ path: path.join(shots, '6-problems.png'), fullPage: true });

@@ -142,6 +142,19 @@ function markButtons(p, after) {
     el('button', { class: 'secondary known', text: p.known ? 'unmark known' : 'mark known', onclick: (e) => { e.stopPropagation(); mark({ known: !p.known }); } }));
 }
 
+// Occurrences per hour over the last day, a tiny bar chart (Chart.js).
+function occurrences(hours) {
+  const c = el('canvas', { class: 'occurrences', width: 120, height: 28 });
+  if (typeof Chart === 'undefined') return c;
+  c.chart = new Chart(c, {
+    type: 'bar',
+    data: { labels: hours.map((_, i) => i - 23 + ' h'), datasets: [{ data: hours, backgroundColor: '#f87171' }] },
+    options: { responsive: false, animation: false, events: [], plugins: { legend: { display: false }, tooltip: { enabled: false } },
+      scales: { x: { display: false }, y: { display: false, beginAtZero: true } } },
+  });
+  return c;
+}
+
 function problemsPage() {
   const all = new URLSearchParams(location.search).get('all') === '1';
   const tbody = el('tbody', { id: 'problem-rows' });
@@ -158,7 +171,7 @@ function problemsPage() {
       tbody.replaceChildren(...r.problems.map((p) => el('tr', { class: 'row' + (p.muted ? ' muted' : ''), 'data-signature': p.signature, onclick: () => go('/problems/' + p.signature) },
         el('td', {}, p.known ? el('span', { class: 'tag', text: 'known' }) : '', p.cause || '(no cause)'),
         el('td', { text: p.service + ' · ' + p.name }),
-        el('td', { class: 'num count', text: String(p.count) }),
+        el('td', { class: 'num count' }, String(p.count), p.hours ? occurrences(p.hours) : ''),
         el('td', { text: when(p.first_unix_nano) }), el('td', { text: when(p.last_unix_nano) }),
         el('td', { class: 'num', text: ms(p.total_ms) }),
         el('td', {}, markButtons(p, load)))));
