@@ -226,7 +226,15 @@ for (let i = 0; i < 150 && !grouped; i++) {
 check(!!grouped, 'a demo anomaly came back (two incidents of one kind)');
 if (grouped) {
   const sigs = new Set(grouped.of.map((s) => s.signature));
-  check(sigs.size === 1, `its ${grouped.of.length} incidents (${grouped.op}) share one signature: ${[...sigs].join(', ')}`);
+  check(sigs.size === 1, `its ${grouped.op} incidents (${grouped.of.length}) share one signature: ${[...sigs].join(', ')}`);
+  // and so does every other kind that came back by now: one group per kind
+  const list = (await api('/api/incidents?service=shop&limit=500')).incidents;
+  for (const [op, re] of kinds) {
+    const of = list.filter((s) => s.name === op && s.kernel_context && re.test(s.verdict.split('; against normal spans')[0]));
+    if (of.length < 2 || op === grouped.op) continue;
+    const ks = new Set(of.map((s) => s.signature));
+    check(ks.size === 1, `the ${op} anomaly's ${of.length} incidents share one signature too (${[...ks].join(', ')})`);
+  }
   await page.goto(base + '/problems');
   await page.waitForSelector('#problem-rows tr');
   const row = page.locator(`#problem-rows tr[data-signature="${[...sigs][0]}"]`);

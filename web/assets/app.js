@@ -107,6 +107,10 @@ async function operationPage() {
     line('p50', 'p50_ms', '#2563eb'), line('p99', 'p99_ms', '#7c3aed'),
     ...r.thresholds.map((th) => ({ type: 'line', label: 'threshold ' + ms(th.ms), data: [{ x: tmin, y: th.ms }, { x: tmax, y: th.ms }],
       borderColor: '#f59e0b', borderDash: [6, 4], pointRadius: 0, borderWidth: 1.5 })),
+    // a p99 rule's threshold is the live p99 of the trigger's window
+    ...(r.live_p99_ms ? [{ type: 'line', label: 'live p99 (p99 rules) ' + ms(r.live_p99_ms),
+      data: [{ x: tmin, y: r.live_p99_ms }, { x: tmax, y: r.live_p99_ms }],
+      borderColor: '#a855f7', borderDash: [2, 3], pointRadius: 0, borderWidth: 1.5 }] : []),
     { type: 'scatter', label: 'incidents', data: r.incidents.map((i) => ({ x: i.t, y: i.duration_ms, id: i.id })),
       backgroundColor: '#dc2626', pointRadius: 6, pointHoverRadius: 8 },
   ];
