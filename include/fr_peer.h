@@ -25,6 +25,17 @@ int fr_peer_uid(const struct sockaddr_storage *peer, const struct sockaddr_stora
 int fr_peer_socket(const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
 		   uid_t *uid, uint64_t *ino);
 
+/*
+ * The same for a sender in another network namespace of this host (a
+ * container's, a pod's), which the kernel's socket table of flightrec's own
+ * namespace does not hold: the TCP socket whose local address is peer, in
+ * /proc/PID/net/tcp{,6} of one process per namespace, and the process of
+ * that namespace holding it. 0 with *uid, *ino and *pid set; -ENOENT.
+ * A scan of /proc: callers remember the answer per connection.
+ */
+int fr_peer_socket_any_ns(const struct sockaddr_storage *peer, uid_t *uid, uint64_t *ino,
+			  pid_t *pid);
+
 /* The real user of process pid (/proc/PID/status); -errno when gone. */
 int fr_proc_uid(pid_t pid, uid_t *uid);
 

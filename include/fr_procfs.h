@@ -29,6 +29,9 @@ void fr_proc_fd_path(uint32_t pid, uint64_t fd, char *buf, size_t len);
  * takes CAP_SYS_PTRACE for other users' processes). */
 pid_t fr_socket_pid(uint64_t ino);
 
+/* Does process pid hold socket inode ino (an fd "socket:[ino]"). */
+bool fr_proc_has_socket(pid_t pid, uint64_t ino);
+
 /* The command name of pid (/proc/PID/comm); -errno when gone. */
 int fr_proc_comm(pid_t pid, char *buf, size_t len);
 

@@ -5,7 +5,9 @@
  * process of their sender, or, through a forwarder running as otelcol,
  * the one --service-map names; a service in its own PID namespace gets
  * its process.pid translated through its sender's namespace, or through
- * the container its resource names. Each slow request's incident must
+ * the container its resource names; a sender in a network namespace of
+ * its own (over a veth pair, as a pod) is found in that namespace's
+ * socket table. Each slow request's incident must
  * have kernel context, a verdict naming the file it fsync'd, and say how
  * the process was found. A run with a wrong verdict is tried once more
  * (the machine is shared and noisy); both are printed.

@@ -4,7 +4,12 @@
  * kernel's socket table (NETLINK_SOCK_DIAG), and the owner of a process
  * (fr_peer.h).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -15,6 +20,7 @@
 #include <unistd.h>
 
 #include "fr_peer.h"
+#include "fr_procfs.h"
 
 int fr_peer_uid(const struct sockaddr_storage *peer, const struct sockaddr_storage *local,
 		uid_t *uid)
@@ -111,5 +117,116 @@ int fr_proc_uid(pid_t pid, uid_t *uid)
 		}
 	}
 	fclose(f);
+	return err;
+}
+
+/* peer as /proc/net/tcp{,6} print a local address ("0100007F:1F90"). */
+static bool proc_net_addr(const struct sockaddr_storage *peer, char *out, size_t len)
+{
+	if (peer->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)peer;
+
+		snprintf(out, len, "%08X:%04X", a->sin_addr.s_addr, ntohs(a->sin_port));
+		return true;
+	}
+	if (peer->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)peer;
+		uint32_t w[4];
+
+		memcpy(w, &a->sin6_addr, 16);
+		snprintf(out, len, "%08X%08X%08X%08X:%04X", w[0], w[1], w[2], w[3], ntohs(a->sin6_port));
+		return true;
+	}
+	return false;
+}
+
+/* The socket with local address want in table path: 0 with uid and inode. */
+static int find_in_table(const char *path, const char *want, uid_t *uid, uint64_t *ino)
+{
+	char line[512];
+	int err = -ENOENT;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -errno;
+	while (err && fgets(line, sizeof(line), f)) {
+		char local[64];
+		unsigned long u;
+		unsigned long long inode;
+
+		if (sscanf(line, " %*u: %63s %*s %*x %*s %*s %*s %lu %*u %llu", local, &u, &inode) == 3 &&
+		    !strcmp(local, want) && inode) {
+			*uid = (uid_t)u;
+			*ino = inode;
+			err = 0;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+static uint64_t netns_of(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	return stat(path, &st) ? 0 : (uint64_t)st.st_ino;
+}
+
+#define MAX_NETNS 1024
+
+int fr_peer_socket_any_ns(const struct sockaddr_storage *peer, uid_t *uid, uint64_t *ino,
+			  pid_t *pid)
+{
+	uint64_t nss[MAX_NETNS], own = netns_of(getpid()), found_ns = 0;
+	const char *table = peer->ss_family == AF_INET6 ? "tcp6" : "tcp";
+	char want[64];
+	struct dirent *de;
+	size_t nseen = 0;
+	int err = -ENOENT;
+	DIR *d;
+
+	if (!proc_net_addr(peer, want, sizeof(want)))
+		return -ENOENT;
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	/* one process per namespace: its tables */
+	while (err && (de = readdir(d))) {
+		pid_t p = atoi(de->d_name);
+		uint64_t ns;
+		char path[64];
+		bool dup = false;
+
+		if (p <= 0 || !(ns = netns_of(p)) || ns == own)
+			continue;
+		for (size_t i = 0; i < nseen && !dup; i++)
+			dup = nss[i] == ns;
+		if (dup || nseen == MAX_NETNS)
+			continue;
+		nss[nseen++] = ns;
+		snprintf(path, sizeof(path), "/proc/%d/net/%s", p, table);
+		if (!find_in_table(path, want, uid, ino)) {
+			err = 0;
+			found_ns = ns;
+		}
+	}
+	if (err) {
+		closedir(d);
+		return err;
+	}
+	/* the process of that namespace holding the socket */
+	rewinddir(d);
+	err = -ENOENT;
+	while (err && (de = readdir(d))) {
+		pid_t p = atoi(de->d_name);
+
+		if (p > 0 && netns_of(p) == found_ns && fr_proc_has_socket(p, *ino)) {
+			*pid = p;
+			err = 0;
+		}
+	}
+	closedir(d);
 	return err;
 }

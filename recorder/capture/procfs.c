@@ -243,13 +243,18 @@ pid_t fr_find_process(const char *kind, const char *value)
 
 static bool match_socket(pid_t pid, const void *arg)
 {
+	return fr_proc_has_socket(pid, *(const uint64_t *)arg);
+}
+
+bool fr_proc_has_socket(pid_t pid, uint64_t ino)
+{
 	char dir[64], want[40], link[64];
 	struct dirent *de;
 	bool found = false;
 	DIR *d;
 
 	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
-	snprintf(want, sizeof(want), "socket:[%" PRIu64 "]", *(const uint64_t *)arg);
+	snprintf(want, sizeof(want), "socket:[%" PRIu64 "]", ino);
 	d = opendir(dir);
 	if (!d)
 		return false;

@@ -318,6 +318,60 @@ static pid_t socket_pid_cached(uint64_t ino)
 	return pid;
 }
 
+/*
+ * A sender in another network namespace of this host, by its address and
+ * port (a scan of the namespaces' socket tables): remembered per address
+ * for a while, found or not (a sender on another host would otherwise cost
+ * a scan per request).
+ */
+static struct {
+	struct sockaddr_storage peer;
+	uint64_t at;
+	bool found;
+	uid_t uid;
+	pid_t pid;
+} remote_cache[SENDER_CACHE];
+
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return !memcmp(a, b, sizeof(struct sockaddr_in));
+	return a->ss_family == AF_INET6 && !memcmp(a, b, sizeof(struct sockaddr_in6));
+}
+
+static bool other_ns_sender(const struct sockaddr_storage *peer, uid_t *uid, pid_t *pid)
+{
+	uint64_t now = fr_mono_ns(), ino;
+	size_t slot = 0;
+	bool found;
+
+	pthread_mutex_lock(&sender_mu);
+	for (size_t i = 0; i < SENDER_CACHE; i++) {
+		if (remote_cache[i].at && now - remote_cache[i].at < SENDER_TTL_NS &&
+		    same_peer(&remote_cache[i].peer, peer)) {
+			found = remote_cache[i].found;
+			*uid = remote_cache[i].uid;
+			*pid = remote_cache[i].pid;
+			pthread_mutex_unlock(&sender_mu);
+			return found;
+		}
+		if (remote_cache[i].at < remote_cache[slot].at)
+			slot = i;
+	}
+	pthread_mutex_unlock(&sender_mu);
+	found = !fr_peer_socket_any_ns(peer, uid, &ino, pid);
+	pthread_mutex_lock(&sender_mu);
+	remote_cache[slot].peer = *peer;
+	remote_cache[slot].at = now;
+	remote_cache[slot].found = found;
+	remote_cache[slot].uid = found ? *uid : 0;
+	remote_cache[slot].pid = found ? *pid : 0;
+	pthread_mutex_unlock(&sender_mu);
+	return found;
+}
+
 static void identify_sender(struct fr_daemon *d, const struct fr_batch *b, struct sender *s)
 {
 	const struct fr_config *c = d->c;
@@ -332,9 +386,12 @@ static void identify_sender(struct fr_daemon *d, const struct fr_batch *b, struc
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&b->peer)->sin6_addr, addr,
 			  sizeof(addr));
 	s->known = !fr_peer_socket(&b->peer, &b->local, &s->uid, &ino);
+	if (s->known)
+		s->pid = socket_pid_cached(ino);
+	else /* a container's or a pod's network namespace on this host? */
+		s->known = other_ns_sender(&b->peer, &s->uid, &s->pid);
 	if (s->known) {
 		snprintf(s->what, sizeof(s->what), "uid %u at %s", (unsigned)s->uid, addr);
-		s->pid = socket_pid_cached(ino);
 		if (s->pid > 0 && !fr_proc_comm(s->pid, s->comm, sizeof(s->comm)))
 			s->forwarder = is_forwarder(c, s->comm);
 		else

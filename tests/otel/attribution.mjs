@@ -10,7 +10,10 @@
 //   pidns     in its own PID namespace (unshare --pid), process.pid being
 //             its pid there: translated through the sender's namespace;
 //   container the same, in a cgroup named after its container.id, which
-//             its resource carries: translated through the container.
+//             its resource carries: translated through the container;
+//   netns     without process.pid, in a network namespace of its own (as a
+//             pod or a container is), reaching flightrec over a veth pair:
+//             the sender found in that namespace's socket table.
 //
 // Each slow request must get an incident with kernel context whose
 // verdict names the fsync'd file, and whose window says how the process
@@ -24,7 +27,7 @@
 // named in the kernel.
 //
 // usage: node attribution.mjs [--unprivileged]
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -66,8 +69,8 @@ function cleanup() {
 }
 process.on('exit', cleanup);
 
-async function get(port, url) {
-  const r = await fetch(`http://127.0.0.1:${port}${url}`);
+async function get(port, url, host = '127.0.0.1') {
+  const r = await fetch(`http://${host}:${port}${url}`);
   return { status: r.status, headers: r.headers, body: await r.text() };
 }
 
@@ -83,7 +86,29 @@ function cgroup2Root() {
 const work = fs.mkdtempSync(path.join('/var/tmp', 'fr-attr-'));
 fs.chmodSync(work, 0o755);
 const [otlpPort, webPort, fwdPort] = [await freePort(), await freePort(), await freePort()];
-const frArgs = ['run', '--otlp-listen', `127.0.0.1:${otlpPort}`,
+// a network namespace with a veth pair to it, for the netns case (and the
+// address flightrec listens on: the host's end)
+const ip = (...a) => execFileSync('ip', a, { stdio: ['ignore', 'ignore', 'inherit'] });
+const nsName = `fr-attr-${process.pid}`, vHost = `frh${process.pid % 100000}`, vNs = `frn${process.pid % 100000}`;
+const subnet = `10.213.${process.pid % 250}`;
+ip('netns', 'add', nsName);
+ip('link', 'add', vHost, 'type', 'veth', 'peer', 'name', vNs);
+ip('link', 'set', vNs, 'netns', nsName);
+ip('addr', 'add', `${subnet}.1/24`, 'dev', vHost);
+ip('link', 'set', vHost, 'up');
+ip('netns', 'exec', nsName, 'ip', 'addr', 'add', `${subnet}.2/24`, 'dev', vNs);
+ip('netns', 'exec', nsName, 'ip', 'link', 'set', vNs, 'up');
+ip('netns', 'exec', nsName, 'ip', 'link', 'set', 'lo', 'up');
+let netnsUp = true;
+function removeNetns() {
+  if (!netnsUp) return;
+  netnsUp = false;
+  try { ip('link', 'del', vHost); } catch { /* gone with the namespace */ }
+  try { ip('netns', 'del', nsName); } catch { /* gone */ }
+}
+process.on('exit', removeNetns);
+
+const frArgs = ['run', '--otlp-listen', `${subnet}.1:${otlpPort}`,
   '--web-listen', `127.0.0.1:${webPort}`, '--no-auth', '--data-dir', path.join(work, 'data'),
   '--rule', 'threshold=80ms,cooldown=0s', '--budget', '100000', '-i', '0',
   '--service-map', 'fr-mapped=comm:fr-svc-mapped'];
@@ -108,8 +133,8 @@ for (let i = 0; ; i++) {
   if (i > 100) throw new Error('flightrec did not come up');
   await sleep(100);
 }
-const direct = `http://127.0.0.1:${otlpPort}/v1/traces`;
-await start('node', [path.join(here, 'forwarder.mjs'), String(fwdPort), `http://127.0.0.1:${otlpPort}`]);
+const direct = `http://${subnet}.1:${otlpPort}/v1/traces`;
+await start('node', [path.join(here, 'forwarder.mjs'), String(fwdPort), `http://${subnet}.1:${otlpPort}`]);
 const viaForwarder = `http://127.0.0.1:${fwdPort}/v1/traces`;
 
 // A service of one case: node scenario_service.mjs, maybe under unshare.
@@ -137,9 +162,9 @@ async function incidentOf(trace) {
 
 const failures = [];
 async function check(name, svc, sourceWords) {
-  for (let i = 0; i < 3; i++) await get(svc.port, '/fast');
+  for (let i = 0; i < 3; i++) await get(svc.port, '/fast', svc.host);
   await sleep(1000); // the first spans bring the process under capture
-  const r = await get(svc.port, '/fsyncclose');
+  const r = await get(svc.port, '/fsyncclose', svc.host);
   const { wal } = JSON.parse(r.body);
   const inc = await incidentOf(r.headers.get('x-trace-id'));
   const w = inc && inc.snapshot && inc.snapshot.window || {};
@@ -169,6 +194,13 @@ try {
     ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc']);
   await check('pidns', pidns, [`process.pid ${pidns.readyPid} in the PID namespace of the sender`]);
 
+  // in a network namespace of its own, without process.pid: the sender is
+  // found in that namespace's socket table
+  const netns = await service('netns', direct, { FR_SCEN_NO_PID: '1', FR_SCEN_SERVICE: 'fr-netns', FR_SCEN_HOST: '0.0.0.0' },
+    ['ip', 'netns', 'exec', nsName]);
+  netns.host = `${subnet}.2`;
+  await check('netns', netns, ['sender of its spans', `pid ${netns.readyPid}`]);
+
   // the rest asks nothing more of flightrec's privileges
   if (!unprivileged) {
     // the same through a forwarder: the service map names the process
@@ -193,6 +225,7 @@ try {
   cleanup();
   await sleep(300);
   for (const cg of cgroupDirs) { try { fs.rmdirSync(cg); } catch { /* busy: left */ } }
+  removeNetns();
   fs.rmSync(work, { recursive: true, force: true });
 }
 if (failures.length) {

@@ -169,4 +169,4 @@ const server = http.createServer(async (req, res) => {
     process.exit(0);
   }
 });
-server.listen(Number(port), '127.0.0.1', () => console.log(`ready ${process.pid}`));
+server.listen(Number(port), process.env.FR_SCEN_HOST || '127.0.0.1', () => console.log(`ready ${process.pid}`));
