@@ -331,6 +331,7 @@ static struct {
 	uid_t uid;
 	pid_t pid;
 } remote_cache[SENDER_CACHE];
+static uint64_t last_scan;
 
 static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
@@ -360,6 +361,14 @@ static bool other_ns_sender(const struct sockaddr_storage *peer, uid_t *uid, pid
 		if (remote_cache[i].at < remote_cache[slot].at)
 			slot = i;
 	}
+	/* a scan reads every process's namespace: at most one a second, so
+	 * that senders on many other hosts cannot keep the receiver scanning
+	 * (one not looked up now is looked up with a later batch) */
+	if (last_scan && now - last_scan < 1000000000ull) {
+		pthread_mutex_unlock(&sender_mu);
+		return false;
+	}
+	last_scan = now;
 	pthread_mutex_unlock(&sender_mu);
 	found = !fr_peer_socket_any_ns(peer, uid, &ino, pid);
 	pthread_mutex_lock(&sender_mu);
