@@ -58,13 +58,6 @@ int fr_problem__decode(const void *data, size_t len, struct fr_problem *out)
 	return 0;
 }
 
-static int read_txn(struct fr_store *s, MDB_txn **txn)
-{
-	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
-
-	return rc ? fr_store_lmdb_err(rc, "read transaction") : 0;
-}
-
 int fr_store__problems(struct fr_store *s, struct fr_problem *out, size_t max)
 {
 	MDB_cursor *c;
@@ -74,44 +67,30 @@ int fr_store__problems(struct fr_store *s, struct fr_problem *out, size_t max)
 
 	if (!s->has_problems)
 		return 0;
-	rc = read_txn(s, &txn);
+	rc = fr_store_read_cursor(s, s->problems, &txn, &c);
 	if (rc)
 		return rc;
-	rc = mdb_cursor_open(txn, s->problems, &c);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return fr_store_lmdb_err(rc, "cursor");
-	}
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if ((size_t)n < max && fr_problem__decode(v.mv_data, v.mv_size, &out[n]))
 			continue; /* unreadable: skipped */
 		n++;
 	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	fr_store_read_done(txn, c);
 	return n;
 }
 
 int fr_store__problem(struct fr_store *s, uint64_t signature, struct fr_problem *out)
 {
-	uint8_t kb[8];
-	MDB_val k = { 8, kb }, v;
-	MDB_txn *txn;
+	struct fr_buf b = { 0 };
 	int rc;
 
 	if (!s->has_problems)
 		return -ENOENT;
-	rc = read_txn(s, &txn);
-	if (rc)
-		return rc;
-	fr_store_put_be64(kb, signature);
-	rc = mdb_get(txn, s->problems, &k, &v);
+	rc = fr_store_get_value(s, s->problems, signature, &b);
 	if (!rc)
-		rc = fr_problem__decode(v.mv_data, v.mv_size, out);
-	else
-		rc = rc == MDB_NOTFOUND ? -ENOENT : fr_store_lmdb_err(rc, "problem");
-	mdb_txn_abort(txn);
+		rc = fr_problem__decode(b.p, b.len, out);
+	fr_buf__free(&b);
 	return rc;
 }
 
@@ -126,14 +105,9 @@ int fr_store__problem_incidents(struct fr_store *s, uint64_t signature, uint64_t
 
 	if (!s->has_problems)
 		return 0;
-	rc = read_txn(s, &txn);
+	rc = fr_store_read_cursor(s, s->by_sig, &txn, &c);
 	if (rc)
 		return rc;
-	rc = mdb_cursor_open(txn, s->by_sig, &c);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return fr_store_lmdb_err(rc, "cursor");
-	}
 	/* keys are signature, then id, both big-endian: from just below
 	 * (signature, before_id) backwards */
 	fr_store_put_be64(kb, signature);
@@ -151,7 +125,6 @@ int fr_store__problem_incidents(struct fr_store *s, uint64_t signature, uint64_t
 			continue;
 		ids[n++] = id;
 	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	fr_store_read_done(txn, c);
 	return n;
 }

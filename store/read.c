@@ -14,7 +14,7 @@
 
 /* ---------------- reads ---------------- */
 
-static int get_value(struct fr_store *s, MDB_dbi dbi, uint64_t id, struct fr_buf *out)
+int fr_store_get_value(struct fr_store *s, MDB_dbi dbi, uint64_t id, struct fr_buf *out)
 {
 	uint8_t kb[8];
 	MDB_val k = { 8, kb }, v;
@@ -39,7 +39,7 @@ static int get_value(struct fr_store *s, MDB_dbi dbi, uint64_t id, struct fr_buf
 int fr_store__summary(struct fr_store *s, uint64_t id, struct fr_incident_summary *out)
 {
 	struct fr_buf b = { 0 };
-	int rc = get_value(s, s->incidents, id, &b);
+	int rc = fr_store_get_value(s, s->incidents, id, &b);
 
 	if (!rc)
 		rc = fr_summary__decode(b.p, b.len, out);
@@ -49,7 +49,7 @@ int fr_store__summary(struct fr_store *s, uint64_t id, struct fr_incident_summar
 
 int fr_store__snapshot(struct fr_store *s, uint64_t id, struct fr_buf *out)
 {
-	return get_value(s, s->snapshots, id, out);
+	return fr_store_get_value(s, s->snapshots, id, out);
 }
 
 static bool matches(const struct fr_store_query *q, const struct fr_incident_summary *sum)
@@ -65,8 +65,7 @@ static bool matches(const struct fr_store_query *q, const struct fr_incident_sum
 	return sum->duration_ns >= q->min_duration_ns;
 }
 
-/* A read-only transaction with a cursor on dbi: 0 or -errno (logged). */
-static int read_cursor(struct fr_store *s, MDB_dbi dbi, MDB_txn **txn, MDB_cursor **c)
+int fr_store_read_cursor(struct fr_store *s, MDB_dbi dbi, MDB_txn **txn, MDB_cursor **c)
 {
 	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
 
@@ -80,7 +79,7 @@ static int read_cursor(struct fr_store *s, MDB_dbi dbi, MDB_txn **txn, MDB_curso
 	return 0;
 }
 
-static void read_done(MDB_txn *txn, MDB_cursor *c)
+void fr_store_read_done(MDB_txn *txn, MDB_cursor *c)
 {
 	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
@@ -97,7 +96,7 @@ int fr_store__list(struct fr_store *s, const struct fr_store_query *q,
 	int rc, n = 0;
 
 	*next_cursor = 0;
-	rc = read_cursor(s, s->incidents, &txn, &c);
+	rc = fr_store_read_cursor(s, s->incidents, &txn, &c);
 	if (rc)
 		return rc;
 	if (q->before_id) {
@@ -127,7 +126,7 @@ int fr_store__list(struct fr_store *s, const struct fr_store_query *q,
 		}
 		out[n++] = sum;
 	}
-	read_done(txn, c);
+	fr_store_read_done(txn, c);
 	return n;
 }
 
@@ -140,7 +139,7 @@ int fr_store__by_trace(struct fr_store *s, const uint8_t trace_id[16], uint64_t 
 	int rc, n = 0;
 
 	memcpy(kb, trace_id, 16);
-	rc = read_cursor(s, s->by_trace, &txn, &c);
+	rc = fr_store_read_cursor(s, s->by_trace, &txn, &c);
 	if (rc)
 		return rc;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
@@ -150,7 +149,7 @@ int fr_store__by_trace(struct fr_store *s, const uint8_t trace_id[16], uint64_t 
 			ids[n] = fr_store_get_be64((uint8_t *)k.mv_data + 16);
 		n++;
 	}
-	read_done(txn, c);
+	fr_store_read_done(txn, c);
 	return n;
 }
 
@@ -162,7 +161,7 @@ int fr_store__load_rules(struct fr_store *s, void (*fn)(void *ctx, uint32_t id, 
 	MDB_txn *txn;
 	int rc, n = 0;
 
-	rc = read_cursor(s, s->rules, &txn, &c);
+	rc = fr_store_read_cursor(s, s->rules, &txn, &c);
 	if (rc)
 		return rc;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc;
@@ -174,7 +173,7 @@ int fr_store__load_rules(struct fr_store *s, void (*fn)(void *ctx, uint32_t id, 
 			fn(ctx, (uint32_t)fr_store_get_be64(k.mv_data), text);
 		n++;
 	}
-	read_done(txn, c);
+	fr_store_read_done(txn, c);
 	return n;
 }
 

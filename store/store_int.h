@@ -81,6 +81,15 @@ int fr_store_lmdb_err(int rc, const char *what);
 /* The bytes the store holds, as its meta database counts them. */
 uint64_t fr_store_meta_bytes(MDB_txn *txn, struct fr_store *s);
 
+/* read.c: the value of 8-byte key id in dbi appended to out: 0, -ENOENT,
+ * or -errno (logged). */
+int fr_store_get_value(struct fr_store *s, MDB_dbi dbi, uint64_t id, struct fr_buf *out);
+
+/* read.c: a read-only transaction with a cursor on dbi (0 or -errno,
+ * logged), and its end. */
+int fr_store_read_cursor(struct fr_store *s, MDB_dbi dbi, MDB_txn **txn, MDB_cursor **c);
+void fr_store_read_done(MDB_txn *txn, MDB_cursor *c);
+
 /* problems.c: a Problem to and from its protobuf form. */
 int fr_problem__encode(const struct fr_problem *p, struct fr_buf *out);
 int fr_problem__decode(const void *data, size_t len, struct fr_problem *out);
