@@ -361,23 +361,31 @@ static struct elf_file *get_perf_map(struct fr_usyms *u, pid_t pid)
 	return f;
 }
 
-/* A frame outside every file mapping: a JIT-compiled function, by the
- * process's perf map. */
-static void lookup_jit(struct elf_file *f, uint64_t ip, struct fr_uframe *out)
+/* The last symbol of f starting at or before addr (a binary search), or -1. */
+static long sym_before(const struct elf_file *f, uint64_t addr)
 {
 	size_t lo = 0, hi = f->nr;
 
-	if (!f->nr || ip < f->syms[0].addr)
-		return;
+	if (!f->nr || addr < f->syms[0].addr)
+		return -1;
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (f->syms[mid].addr <= ip)
+		if (f->syms[mid].addr <= addr)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	if (ip >= f->syms[lo].addr + f->syms[lo].size)
+	return (long)lo;
+}
+
+/* A frame outside every file mapping: a JIT-compiled function, by the
+ * process's perf map. */
+static void lookup_jit(struct elf_file *f, uint64_t ip, struct fr_uframe *out)
+{
+	long lo = sym_before(f, ip);
+
+	if (lo < 0 || ip >= f->syms[lo].addr + f->syms[lo].size)
 		return;
 	out->module = f->path;
 	out->sym = f->syms[lo].name;
@@ -389,7 +397,7 @@ static void lookup(struct fr_usyms *u, const struct mapping *m, uint64_t ip, str
 	struct elf_file *f = get_file(u, m->path);
 	uint64_t file_off = ip - m->start + m->pgoff, vaddr = 0;
 	bool found = false;
-	size_t lo = 0, hi;
+	long lo;
 
 	if (!f)
 		return;
@@ -404,17 +412,9 @@ static void lookup(struct fr_usyms *u, const struct mapping *m, uint64_t ip, str
 	if (!found)
 		return;
 	out->off = vaddr; /* module+offset unless a symbol covers it */
-	if (!f->nr || vaddr < f->syms[0].addr)
+	lo = sym_before(f, vaddr);
+	if (lo < 0)
 		return;
-	hi = f->nr;
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (f->syms[mid].addr <= vaddr)
-			lo = mid;
-		else
-			hi = mid;
-	}
 	/* past a symbol's end is not that symbol (padding, or code without a
 	 * symbol): such a frame is module+offset; a symbol without a size
 	 * (hand-written assembly) is taken only just after its start */
