@@ -38,6 +38,10 @@ int fr_proc_comm(pid_t pid, char *buf, size_t len);
 /* The cgroup v2 path of pid ("/system.slice/x.service"); -errno. */
 int fr_proc_cgroup(pid_t pid, char *buf, size_t len);
 
+/* The value of field key of /proc/PID/status ("NSpid", "Uid"), without
+ * its leading blanks, into out; -ENOENT, or -errno when pid is gone. */
+int fr_proc_status_field(pid_t pid, const char *key, char *out, size_t len);
+
 /* The innermost pid of host pid (last of NSpid); 0 when gone. */
 int64_t fr_proc_inner_pid(pid_t pid);
 

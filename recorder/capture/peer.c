@@ -99,24 +99,11 @@ int fr_peer_socket(const struct sockaddr_storage *peer, const struct sockaddr_st
 
 int fr_proc_uid(pid_t pid, uid_t *uid)
 {
-	char path[64], line[256];
-	int err = -ENOENT;
-	FILE *f;
+	char v[128];
+	int err = fr_proc_status_field(pid, "Uid", v, sizeof(v));
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long real;
-
-		if (sscanf(line, "Uid: %lu", &real) == 1) {
-			*uid = (uid_t)real;
-			err = 0;
-			break;
-		}
-	}
-	fclose(f);
+	if (!err)
+		*uid = (uid_t)strtoul(v, NULL, 10); /* the real uid comes first */
 	return err;
 }
 

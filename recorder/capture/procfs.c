@@ -114,26 +114,37 @@ int fr_proc_cgroup(pid_t pid, char *buf, size_t len)
 	return err;
 }
 
-int64_t fr_proc_inner_pid(pid_t pid)
+int fr_proc_status_field(pid_t pid, const char *key, char *out, size_t len)
 {
 	char path[64], line[512];
-	int64_t inner = 0;
+	size_t klen = strlen(key);
+	int err = -ENOENT;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	f = fopen(path, "r");
 	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "NSpid:", 6)) {
-			char *last = strrchr(line, '\t');
-
-			inner = last ? atoll(last + 1) : 0;
-			break;
-		}
+		return -errno;
+	while (err && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, klen) || line[klen] != ':')
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(out, len, "%s", line + klen + 1 + strspn(line + klen + 1, " \t"));
+		err = 0;
 	}
 	fclose(f);
-	return inner;
+	return err;
+}
+
+int64_t fr_proc_inner_pid(pid_t pid)
+{
+	char v[256];
+	const char *last;
+
+	if (fr_proc_status_field(pid, "NSpid", v, sizeof(v)))
+		return 0;
+	last = strrchr(v, '\t');
+	return atoll(last ? last + 1 : v);
 }
 
 static uint64_t pidns_of(pid_t pid)
