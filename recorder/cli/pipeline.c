@@ -289,10 +289,13 @@ static bool is_forwarder(const struct fr_config *c, const char *comm)
 static struct {
 	uint64_t ino, at;
 	pid_t pid;
+	char comm[16];
 } sender_cache[SENDER_CACHE];
 static pthread_mutex_t sender_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static pid_t socket_pid_cached(uint64_t ino)
+/* The process holding socket ino and its command name (0 and "" when none
+ * was found), remembered with the socket. */
+static pid_t socket_pid_cached(uint64_t ino, char comm[16])
 {
 	uint64_t now = fr_mono_ns();
 	size_t slot = 0;
@@ -302,6 +305,7 @@ static pid_t socket_pid_cached(uint64_t ino)
 	for (size_t i = 0; i < SENDER_CACHE; i++) {
 		if (sender_cache[i].ino == ino && now - sender_cache[i].at < SENDER_TTL_NS) {
 			pid = sender_cache[i].pid;
+			memcpy(comm, sender_cache[i].comm, 16);
 			pthread_mutex_unlock(&sender_mu);
 			return pid;
 		}
@@ -310,9 +314,14 @@ static pid_t socket_pid_cached(uint64_t ino)
 	}
 	pthread_mutex_unlock(&sender_mu);
 	pid = fr_socket_pid(ino);
+	if (pid <= 0 || fr_proc_comm(pid, comm, 16)) {
+		pid = 0;
+		comm[0] = '\0';
+	}
 	pthread_mutex_lock(&sender_mu);
 	sender_cache[slot].ino = ino;
 	sender_cache[slot].pid = pid;
+	memcpy(sender_cache[slot].comm, comm, 16);
 	sender_cache[slot].at = now;
 	pthread_mutex_unlock(&sender_mu);
 	return pid;
@@ -330,6 +339,7 @@ static struct {
 	bool found;
 	uid_t uid;
 	pid_t pid;
+	char comm[16];
 } remote_cache[SENDER_CACHE];
 static uint64_t last_scan;
 
@@ -342,7 +352,8 @@ static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_st
 	return a->ss_family == AF_INET6 && !memcmp(a, b, sizeof(struct sockaddr_in6));
 }
 
-static bool other_ns_sender(const struct sockaddr_storage *peer, uid_t *uid, pid_t *pid)
+static bool other_ns_sender(const struct sockaddr_storage *peer, uid_t *uid, pid_t *pid,
+			    char comm[16])
 {
 	uint64_t now = fr_mono_ns(), ino;
 	size_t slot = 0;
@@ -355,6 +366,7 @@ static bool other_ns_sender(const struct sockaddr_storage *peer, uid_t *uid, pid
 			found = remote_cache[i].found;
 			*uid = remote_cache[i].uid;
 			*pid = remote_cache[i].pid;
+			memcpy(comm, remote_cache[i].comm, 16);
 			pthread_mutex_unlock(&sender_mu);
 			return found;
 		}
@@ -371,12 +383,17 @@ static bool other_ns_sender(const struct sockaddr_storage *peer, uid_t *uid, pid
 	last_scan = now;
 	pthread_mutex_unlock(&sender_mu);
 	found = !fr_peer_socket_any_ns(peer, uid, &ino, pid);
+	if (found && fr_proc_comm(*pid, comm, 16))
+		*pid = 0; /* gone since */
+	if (!found || !*pid)
+		comm[0] = '\0';
 	pthread_mutex_lock(&sender_mu);
 	remote_cache[slot].peer = *peer;
 	remote_cache[slot].at = now;
 	remote_cache[slot].found = found;
 	remote_cache[slot].uid = found ? *uid : 0;
 	remote_cache[slot].pid = found ? *pid : 0;
+	memcpy(remote_cache[slot].comm, comm, 16);
 	pthread_mutex_unlock(&sender_mu);
 	return found;
 }
@@ -396,15 +413,12 @@ static void identify_sender(struct fr_daemon *d, const struct fr_batch *b, struc
 			  sizeof(addr));
 	s->known = !fr_peer_socket(&b->peer, &b->local, &s->uid, &ino);
 	if (s->known)
-		s->pid = socket_pid_cached(ino);
+		s->pid = socket_pid_cached(ino, s->comm);
 	else /* a container's or a pod's network namespace on this host? */
-		s->known = other_ns_sender(&b->peer, &s->uid, &s->pid);
+		s->known = other_ns_sender(&b->peer, &s->uid, &s->pid, s->comm);
 	if (s->known) {
 		snprintf(s->what, sizeof(s->what), "uid %u at %s", (unsigned)s->uid, addr);
-		if (s->pid > 0 && !fr_proc_comm(s->pid, s->comm, sizeof(s->comm)))
-			s->forwarder = is_forwarder(c, s->comm);
-		else
-			s->pid = 0;
+		s->forwarder = s->pid > 0 && is_forwarder(c, s->comm);
 	} else {
 		snprintf(s->what, sizeof(s->what), "%s, not a process of this host", addr);
 	}
