@@ -74,6 +74,30 @@ static inline int fr_test_rm_rf(const char *dir)
 		out_;                                                                  \
 	})
 
+/*
+ * Runs cmd (sh) until it exits 0, at most attempts times (a check of the
+ * real kernel on a shared, noisy machine), printing each run's output
+ * whole ("attempt N:"); the last run's wait status.
+ */
+static inline int fr_test_run_retried(const char *cmd, int attempts)
+{
+	int status = -1;
+
+	for (int attempt = 1; attempt <= attempts; attempt++) {
+		char *out = fr_test_run(cmd, &status);
+
+		if (!out)
+			return -1;
+		printf("attempt %d:\n", attempt);
+		fputs(out, stdout); /* whole: print_message cuts long output */
+		fflush(stdout);
+		free(out);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			break;
+	}
+	return status;
+}
+
 /* A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick). */
 #include <netinet/in.h>
 #include <sys/socket.h>

@@ -32,21 +32,11 @@
 static void run_script(const char *args)
 {
 	char cmd[1024];
-	int status = -1;
+	int status;
 
 	snprintf(cmd, sizeof(cmd), "cd '%s/tests/otel' && node attribution.mjs %s 2>&1",
 		 FR_SOURCE_DIR, args);
-	for (int attempt = 1; attempt <= 2; attempt++) {
-		char *out = fr_test_run(cmd, &status);
-
-		assert_non_null(out);
-		printf("attempt %d:\n", attempt);
-		fputs(out, stdout);
-		fflush(stdout);
-		free(out);
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			break;
-	}
+	status = fr_test_run_retried(cmd, 2);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 }

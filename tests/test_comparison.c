@@ -22,21 +22,11 @@
 static void test_slow_against_normal(void **state)
 {
 	char cmd[1024];
-	int status = -1;
+	int status;
 
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "cd '%s/tests/otel' && node baseline.mjs 2>&1", FR_SOURCE_DIR);
-	for (int attempt = 1; attempt <= 2; attempt++) {
-		char *out = fr_test_run(cmd, &status);
-
-		assert_non_null(out);
-		printf("attempt %d:\n", attempt);
-		fputs(out, stdout);
-		fflush(stdout);
-		free(out);
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			break;
-	}
+	status = fr_test_run_retried(cmd, 2);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 }

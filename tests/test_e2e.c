@@ -475,6 +475,17 @@ static void post_span(uint16_t port, pid_t pid, const char *name, int ms, int n)
 	fr_test_resp_free(&r);
 }
 
+/* A child process running as user nobody (0 in the child). */
+static pid_t fork_as_nobody(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0 && (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+			 setresuid(65534, 65534, 65534)))
+		_exit(2);
+	return pid;
+}
+
 /*
  * A sender may bring under capture only what it may see: user nobody's
  * span that names a root process (this test) gets no kernel context and
@@ -493,11 +504,8 @@ static void test_sender_may_see(void **state)
 	snprintf(sdir, sizeof(sdir), "%s/sender", dir);
 	snprintf(log, sizeof(log), "%s/sender.log", dir);
 	rec = start_recorder(sdir, port, sink_port, "threshold=20ms,cooldown=0s", log);
-	sender = fork();
+	sender = fork_as_nobody();
 	if (sender == 0) {
-		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534))
-			_exit(2);
 		post_span(port, root_pid, "names-root", 40, 1);
 		post_span(port, getpid(), "own-fast", 1, 2); /* now followed */
 		usleep(300 * 1000);
@@ -532,11 +540,8 @@ static void test_sender_may_see(void **state)
 	snprintf(sdir, sizeof(sdir), "%s/trusted", dir);
 	rec = start_recorder_with(sdir, port, sink_port, "threshold=20ms,cooldown=0s", log,
 				  "--trusted-sender 127.0.0.0/8");
-	sender = fork();
+	sender = fork_as_nobody();
 	if (sender == 0) {
-		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534))
-			_exit(2);
 		post_span(port, root_pid, "names-root", 40, 4);
 		_exit(0);
 	}
