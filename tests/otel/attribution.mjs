@@ -27,9 +27,9 @@
 // named in the kernel.
 //
 // usage: node attribution.mjs [--unprivileged]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { freePort, get, killChildren, sleep, start, startRecorder } from './harness.mjs';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,42 +38,8 @@ const repo = path.resolve(here, '../..');
 const bin = process.env.FLIGHTREC_BIN || path.join(repo, 'build/flightrec');
 const unprivileged = process.argv.includes('--unprivileged');
 const CAPS = ['bpf', 'perfmon', 'sys_ptrace', 'dac_read_search', 'syslog'];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const children = [];
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-function start(cmd, argv, env = {}) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env }, cwd: here });
-    children.push(p);
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${cmd} ${argv.join(' ')}: not ready`)), 20000);
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/ready (\d+)/);
-      if (m) { clearTimeout(timer); p.readyPid = Number(m[1]); resolve(p); }
-    });
-    p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${cmd} exited ${code}`)); });
-  });
-}
 
 const cgroupDirs = [];
-function cleanup() {
-  for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
-}
-process.on('exit', cleanup);
-
-async function get(port, url, host = '127.0.0.1') {
-  const r = await fetch(`http://${host}:${port}${url}`);
-  return { status: r.status, headers: r.headers, body: await r.text() };
-}
-
 // the cgroup v2 hierarchy (unified, or the whole of /sys/fs/cgroup)
 function cgroup2Root() {
   for (const line of fs.readFileSync('/proc/mounts', 'utf8').split('\n')) {
@@ -112,7 +78,7 @@ const frArgs = ['run', '--otlp-listen', `${subnet}.1:${otlpPort}`,
   '--web-listen', `127.0.0.1:${webPort}`, '--no-auth', '--data-dir', path.join(work, 'data'),
   '--rule', 'threshold=80ms,cooldown=0s', '--budget', '100000', '-i', '0',
   '--service-map', 'fr-mapped=comm:fr-svc-mapped'];
-let fr;
+let frArgv;
 if (unprivileged) {
   // nobody, with the documented capabilities only, from a copy of the
   // binary anyone may run (the checkout may be under a 0700 home)
@@ -122,19 +88,14 @@ if (unprivileged) {
   fs.mkdirSync(path.join(work, 'data'));
   fs.chownSync(path.join(work, 'data'), 65534, 65534);
   const caps = CAPS.map((c) => '+' + c).join(',');
-  fr = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=${caps}`,
-    `--ambient-caps=${caps}`, copy, ...frArgs], { stdio: ['ignore', 'ignore', 'inherit'] });
+  frArgv = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=${caps}`,
+    `--ambient-caps=${caps}`, copy, ...frArgs];
 } else {
-  fr = spawn(bin, frArgs, { stdio: ['ignore', 'ignore', 'inherit'] });
+  frArgv = [bin, ...frArgs];
 }
-children.push(fr);
-for (let i = 0; ; i++) {
-  try { if ((await get(webPort, '/api/status')).status === 200) break; } catch { /* not yet */ }
-  if (i > 100) throw new Error('flightrec did not come up');
-  await sleep(100);
-}
+await startRecorder(frArgv, webPort);
 const direct = `http://${subnet}.1:${otlpPort}/v1/traces`;
-await start('node', [path.join(here, 'forwarder.mjs'), String(fwdPort), `http://${subnet}.1:${otlpPort}`]);
+await start('node', [path.join(here, 'forwarder.mjs'), String(fwdPort), `http://${subnet}.1:${otlpPort}`], { cwd: here });
 const viaForwarder = `http://127.0.0.1:${fwdPort}/v1/traces`;
 
 // A service of one case: node scenario_service.mjs, maybe under unshare.
@@ -144,7 +105,7 @@ async function service(name, otlpUrl, env, wrap = []) {
   fs.mkdirSync(dir);
   const argv = [...wrap, 'node', path.join(here, 'scenario_service.mjs'), String(port), otlpUrl, dir,
     '1', path.join(dir, 'none.sock')];
-  const p = await start(argv[0], argv.slice(1), env);
+  const p = await start(argv[0], argv.slice(1), { env: { ...process.env, ...env }, cwd: here });
   p.port = port;
   p.dir = dir;
   return p;
@@ -222,7 +183,7 @@ try {
     await check('container', ctr, [`process.pid ${ctr.readyPid} in container ${id.slice(0, 12)}`]);
   }
 } finally {
-  cleanup();
+  killChildren();
   await sleep(300);
   for (const cg of cgroupDirs) { try { fs.rmdirSync(cg); } catch { /* busy: left */ } }
   removeNetns();

@@ -6,16 +6,13 @@
 // normal spans: the extra time first in fsync of that journal, the verdict
 // saying so; /api/baselines describes the operation and answers bad
 // requests with errors. Exits 1 on any failure.
-import { spawn } from 'node:child_process';
+import { freePort, get, killChildren, sleep, start, startRecorder } from './harness.mjs';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = process.env.FLIGHTREC_BIN || path.resolve(here, '../../build/flightrec');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const children = [];
 let failures = 0;
 
 function check(ok, what) {
@@ -23,41 +20,14 @@ function check(ok, what) {
   if (!ok) failures++;
 }
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-async function get(port, url) {
-  const r = await fetch(`http://127.0.0.1:${port}${url}`);
-  return { status: r.status, headers: r.headers, body: await r.text() };
-}
-
-process.on('exit', () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
-
 const work = fs.mkdtempSync('/var/tmp/fr-base-');
 fs.chmodSync(work, 0o755);
 const [otlpPort, webPort, svcPort] = [await freePort(), await freePort(), await freePort()];
-const fr = spawn(bin, ['run', '--otlp-listen', `127.0.0.1:${otlpPort}`, '--web-listen', `127.0.0.1:${webPort}`,
+await startRecorder([bin, 'run', '--otlp-listen', `127.0.0.1:${otlpPort}`, '--web-listen', `127.0.0.1:${webPort}`,
   '--no-auth', '--data-dir', path.join(work, 'data'), '--rule', 'threshold=80ms,cooldown=0s',
-  '--budget', '100000', '-i', '0', '--baseline-interval', '200ms'], { stdio: ['ignore', 'ignore', 'inherit'] });
-children.push(fr);
-for (let i = 0; ; i++) {
-  try { if ((await get(webPort, '/api/status')).status === 200) break; } catch { /* not yet */ }
-  if (i > 100) throw new Error('flightrec did not come up');
-  await sleep(100);
-}
-const svc = spawn('node', [path.join(here, 'scenario_service.mjs'), String(svcPort),
-  `http://127.0.0.1:${otlpPort}/v1/traces`, work, '1', path.join(work, 'none.sock')],
-{ stdio: ['ignore', 'pipe', 'inherit'], cwd: here });
-children.push(svc);
-await new Promise((resolve, reject) => {
-  let out = '';
-  svc.stdout.on('data', (d) => { out += d; if (/ready \d+/.test(out)) resolve(); });
-  svc.on('exit', (c) => reject(new Error(`service exited ${c}`)));
-});
+  '--budget', '100000', '-i', '0', '--baseline-interval', '200ms'], webPort);
+await start('node', [path.join(here, 'scenario_service.mjs'), String(svcPort),
+  `http://127.0.0.1:${otlpPort}/v1/traces`, work, '1', path.join(work, 'none.sock')], { cwd: here });
 
 try {
   // normal requests for a while: the first spans bring the process under
@@ -103,7 +73,7 @@ try {
   const post = await fetch(`http://127.0.0.1:${webPort}/api/baselines`, { method: 'POST', body: '{}' });
   check(post.status === 405 || post.status === 403, `POST: refused (${post.status})`);
 } finally {
-  for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
+  killChildren();
   await sleep(200);
   fs.rmSync(work, { recursive: true, force: true });
 }

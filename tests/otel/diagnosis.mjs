@@ -10,8 +10,8 @@
 //   diagnosis.right_share=X and diagnosis.false_incidents=N. With --strict
 //   exits 1 unless every verdict was right and there were no false incidents.
 import { spawn, execFileSync } from 'node:child_process';
+import { freePort, get, killChildren, sleep, start, startRecorder } from './harness.mjs';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,42 +22,7 @@ const bin = process.env.FLIGHTREC_BIN || path.join(repo, 'build/flightrec');
 const args = process.argv.slice(2);
 const rounds = Number(args.includes('--rounds') ? args[args.indexOf('--rounds') + 1] : 1);
 const strict = args.includes('--strict');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const children = [];
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-// Starts a process; resolves with it once it printed "ready PID".
-function start(cmd, argv, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], ...opts });
-    children.push(p);
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${argv.join(' ')}: not ready`)), 20000);
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/ready (\d+)/);
-      if (m) { clearTimeout(timer); p.readyPid = Number(m[1]); resolve(p); }
-    });
-    p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${cmd} exited ${code}`)); });
-  });
-}
-
-function cleanup() {
-  for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
-}
-process.on('exit', cleanup);
-
-async function get(port, url) {
-  const r = await fetch(`http://127.0.0.1:${port}${url}`);
-  const body = await r.text();
-  return { status: r.status, headers: r.headers, body };
-}
 
 // ---- set-up ----
 const work = fs.mkdtempSync(path.join('/var/tmp', 'fr-diag-'));
@@ -71,16 +36,9 @@ fs.writeFileSync(lockFile, '');
 const hog = path.join(work, 'cpuhog');
 fs.symlinkSync('/bin/dash', hog);
 
-const fr = spawn(bin, ['run', '--otlp-listen', `127.0.0.1:${otlpPort}`,
+const fr = await startRecorder([bin, 'run', '--otlp-listen', `127.0.0.1:${otlpPort}`,
   '--web-listen', `127.0.0.1:${webPort}`, '--no-auth', '--data-dir', path.join(work, 'data'),
-  '--rule', 'threshold=80ms,cooldown=0s', '--budget', '100000', '-i', '0'],
-{ stdio: ['ignore', 'ignore', 'inherit'] });
-children.push(fr);
-for (let i = 0; ; i++) {
-  try { if ((await get(webPort, '/api/status')).status === 200) break; } catch { /* not yet */ }
-  if (i > 100) throw new Error('flightrec did not come up');
-  await sleep(100);
-}
+  '--rule', 'threshold=80ms,cooldown=0s', '--budget', '100000', '-i', '0'], webPort);
 const otlpUrl = `http://127.0.0.1:${otlpPort}/v1/traces`;
 const peer = await start('node', [path.join(here, 'scenario_peer.mjs'), String(peerPort), peerSock, peerData]);
 // the service on CPU 1, where the CPU hogs will go too
@@ -222,7 +180,7 @@ console.log(`diagnosis.false_incidents=${falseIncidents.length}`);
 
 fr.kill('SIGINT');
 await waitExit(fr);
-cleanup();
+killChildren();
 if (process.env.FR_DIAG_KEEP) console.log(`kept ${work}`);
 else fs.rmSync(work, { recursive: true, force: true });
 for (const f of fs.readdirSync('/dev/shm')) if (f.startsWith('fr-scen-big-')) fs.rmSync(path.join('/dev/shm', f));

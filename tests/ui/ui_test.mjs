@@ -10,11 +10,11 @@
 // usage: node ui_test.mjs   (FLIGHTREC_BIN = path of the flightrec binary)
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { freePort } from '../otel/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = process.env.FLIGHTREC_BIN || path.resolve(here, '../../build/flightrec');
@@ -26,12 +26,6 @@ let failures = 0;
 function check(ok, what) {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
   if (!ok) failures++;
-}
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
 }
 
 const webPort = await freePort();
