@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fr_config.h - the options of `flightrec run`, parsed into one struct
- * that the daemon (fr_daemon.h) is built from. The command line is the
- * only source; nothing here starts anything.
+ * fr_config.h - what the daemon (fr_daemon.h) is built from: the options
+ * of `flightrec run` in one struct. The command line and the config file
+ * fill it (fr_options.h); nothing here starts anything.
  */
 #ifndef FR_CONFIG_H
 #define FR_CONFIG_H
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -76,22 +75,5 @@ struct fr_config {
 	bool demo;
 	double status_interval_s;
 };
-
-/*
- * Parses argv into c (which it initialises). 0 to run; -1 after --help
- * (the usage printed to stdout: leave with status 0); otherwise the exit
- * status to leave with (2 for bad options, with a message and the usage
- * on stderr). Free with fr_config__free in every case.
- */
-int fr_config__parse(struct fr_config *c, int argc, char **argv);
-
-/*
- * The UI token when none was given and --no-auth was not: read from
- * DATA-DIR/ui-token, made there at first start (random, mode 0600).
- * 0, or -errno (logged). Sets c->web.token.
- */
-int fr_config__ui_token(struct fr_config *c);
-void fr_config__free(struct fr_config *c);
-void fr_config__usage(FILE *out);
 
 #endif /* FR_CONFIG_H */

@@ -29,12 +29,23 @@ struct fr_daemon;
 struct fr_daemon *fr_daemon__start(struct fr_config *c);
 
 /*
+ * Reads the options again into nc (a new config, which it initialises):
+ * 0, or not 0 when they are bad (then nc is still freed by the caller's
+ * free function). The command line's own parser, handed in from above.
+ */
+struct fr_daemon_reread {
+	int (*read)(void *ctx, struct fr_config *nc);
+	void (*free)(struct fr_config *nc);
+	void *ctx;
+};
+
+/*
  * Prints the status every c->status_interval_s seconds until *stop. When
- * *reload is set (SIGHUP), reads the options again from argv and the
- * config file and applies them (fr_daemon__reload), then clears it.
+ * *reload is set (SIGHUP), reads the options again through rr (may be
+ * NULL: no reload) and applies them (fr_daemon__reload), then clears it.
  */
 void fr_daemon__run(struct fr_daemon *d, volatile sig_atomic_t *stop,
-		    volatile sig_atomic_t *reload, int argc, char **argv);
+		    volatile sig_atomic_t *reload, const struct fr_daemon_reread *rr);
 
 /*
  * Applies a new config without losing the rings or what is held: rules

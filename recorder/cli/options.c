@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fr_config.h"
+#include "fr_options.h"
 #include "fr_export.h"
 #include "fr_log.h"
 #include "fr_net.h"

@@ -461,7 +461,7 @@ int fr_daemon__reload(struct fr_daemon *d, const struct fr_config *nc)
 }
 
 void fr_daemon__run(struct fr_daemon *d, volatile sig_atomic_t *stop,
-		    volatile sig_atomic_t *reload, int argc, char **argv)
+		    volatile sig_atomic_t *reload, const struct fr_daemon_reread *rr)
 {
 	double interval = d->c->status_interval_s;
 	uint64_t next = fr_mono_ns(), next_expiry = next, next_point = next;
@@ -481,11 +481,15 @@ void fr_daemon__run(struct fr_daemon *d, volatile sig_atomic_t *stop,
 
 			*reload = 0;
 			pr_info("SIGHUP: reading the options again");
-			if (fr_config__parse(&nc, argc, argv) == 0)
+			if (!rr) {
+				pr_warn("SIGHUP: nothing to read the options from");
+				continue;
+			}
+			if (rr->read(rr->ctx, &nc) == 0)
 				fr_daemon__reload(d, &nc);
 			else
 				pr_err("reload: bad options; keeping the running ones");
-			fr_config__free(&nc);
+			rr->free(&nc);
 		}
 		if (d->cap && fr_mono_ns() >= next_expiry) {
 			next_expiry = fr_mono_ns() + 1000000000ull;

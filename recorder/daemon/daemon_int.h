@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon_int.h - private to recorder/cli: the daemon's state, shared by its
+ * daemon_int.h - private to recorder/daemon: the daemon's state, shared by its
  * lifecycle (daemon.c) and its span pipeline (pipeline.c).
  */
 #ifndef FR_DAEMON_INT_H
@@ -63,6 +63,22 @@ struct fr_daemon {
 	struct fr_status_rate rate;
 	struct fr_clock clock;       /* refreshed for the status lines */
 };
+
+#define FOLLOW_MAX_RESOURCES 64
+
+/* What the daemon found of the process behind one resource. */
+struct resource_pid {
+	pid_t host;          /* outside PID namespaces; 0 unknown */
+	bool followed;       /* followed before this batch */
+	char denied[256];    /* why its sender may not capture it; "" = may */
+	char source[320];    /* how it was found */
+};
+
+/* process.c: the processes behind b's resources into rp[] (at most
+ * FOLLOW_MAX_RESOURCES), followed from their first span on when their
+ * sender may see them. */
+void fr_daemon__follow_senders(struct fr_daemon *d, const struct fr_batch *b,
+			       struct resource_pid *rp);
 
 /* pipeline.c: the OTLP server's sink; starts and stops the capture worker. */
 int fr_daemon__on_batch(void *daemon, struct fr_batch *b);
