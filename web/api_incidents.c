@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * api_incidents.c - the incidents: GET /api/incidents (filters, pages), GET or DELETE
+ * /api/incidents/ID, its .frsnap (/snapshot) and Perfetto trace (/perfetto).
+ */
+#define FR_LOG_MOD "web"
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fr_snapview.h"
+
+#include "web_int.h"
+
+void fr_web_summary_json(struct fr_buf *b, const struct fr_incident_summary *s)
+{
+	char hex[33];
+
+	fr_buf__printf(b, "{\"id\":\"%016" PRIx64 "\",\"time_unix_nano\":\"%" PRIu64 "\"", s->id,
+		       s->time_unix_nano);
+	fr_web_kv_str(b, "service", s->service, true);
+	fr_web_kv_str(b, "name", s->span_name, true);
+	fr_hex(s->trace_id, 16, hex);
+	fr_web_kv_str(b, "trace_id", hex, true);
+	fr_hex(s->span_id, 8, hex);
+	fr_web_kv_str(b, "span_id", hex, true);
+	fr_buf__printf(b, ",\"duration_ms\":%.3f,\"threshold_ms\":%.3f", s->duration_ns / 1e6,
+		       s->threshold_ns / 1e6);
+	fr_web_kv_str(b, "rule", s->rule, true);
+	fr_web_kv_str(b, "verdict", s->verdict, true);
+	fr_buf__printf(b, ",\"kernel_context\":%s,\"complete\":%s,\"records\":%u,"
+			  "\"snapshot_bytes\":%" PRIu64 ",\"kind\":%u,\"pid\":%u",
+		       s->kernel_context ? "true" : "false", s->complete ? "true" : "false", s->records,
+		       s->snapshot_bytes, s->kind, s->pid);
+	if (s->signature) {
+		fr_buf__printf(b, ",\"signature\":\"%016" PRIx64 "\"", s->signature);
+		fr_web_kv_str(b, "cause", s->cause, true);
+	}
+	fr_buf__putc(b, '}');
+}
+
+static enum MHD_Result list_incidents(struct fr_web *w, struct MHD_Connection *c)
+{
+	struct fr_store_query q = { .limit = 50 };
+	struct fr_incident_summary *out;
+	struct fr_buf b = { 0 };
+	const char *cur = fr_web_arg(c, "cursor");
+	uint64_t v, next = 0;
+	bool bad = false;
+	int n;
+
+	q.service = fr_web_arg(c, "service");
+	q.span_name = fr_web_arg(c, "name");
+	if (fr_web_arg_u64(c, "from", &v, &bad))
+		q.from_unix_nano = v;
+	if (fr_web_arg_u64(c, "to", &v, &bad))
+		q.to_unix_nano = v;
+	if (fr_web_arg_u64(c, "min_ms", &v, &bad))
+		q.min_duration_ns = v * 1000000;
+	if (fr_web_arg_u64(c, "limit", &v, &bad)) {
+		if (v < 1 || v > 500)
+			bad = true;
+		q.limit = (uint32_t)v;
+	}
+	if (cur && !fr_web_parse_id(cur, &q.before_id))
+		bad = true;
+	if (bad)
+		return fr_web_error(c, 400, "bad query: from/to are Unix ns, min_ms a number, "
+					   "limit 1..500, cursor an incident id");
+	out = calloc(q.limit, sizeof(*out));
+	if (!out)
+		return fr_web_error(c, 503, "out of memory");
+	n = fr_store__list(w->o.store, &q, out, &next);
+	if (n < 0) {
+		free(out);
+		return fr_web_error(c, 500, "the store could not be read");
+	}
+	fr_buf__put(&b, "{\"incidents\":[", 14);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fr_buf__putc(&b, ',');
+		fr_web_summary_json(&b, &out[i]);
+	}
+	if (next)
+		fr_buf__printf(&b, "],\"next_cursor\":\"%016" PRIx64 "\"}", next);
+	else
+		fr_buf__put(&b, "],\"next_cursor\":null}", 21);
+	free(out);
+	return fr_web_json(c, 200, &b);
+}
+
+static enum MHD_Result incident(struct fr_web *w, struct MHD_Connection *c, const char *rest,
+				const char *method)
+{
+	char idpart[32], disp[96];
+	const char *slash = strchr(rest, '/');
+	struct fr_incident_summary sum;
+	struct fr_buf snap = { 0 }, b = { 0 };
+	PbSnap *ps = NULL;
+	uint64_t id;
+	int rc;
+
+	snprintf(idpart, sizeof(idpart), "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest),
+		 rest);
+	if (!fr_web_parse_id(idpart, &id))
+		return fr_web_error(c, 400, "bad incident id (16 lowercase hex digits)");
+	if (!strcmp(method, "DELETE")) {
+		if (slash)
+			return fr_web_error(c, 405, "DELETE an incident at /api/incidents/ID");
+		rc = fr_store__delete(w->o.store, id);
+		if (rc == -ENOENT)
+			return fr_web_error(c, 404, "no such incident");
+		if (rc)
+			return fr_web_error(c, 500, "delete failed");
+		fr_buf__put(&b, "{\"deleted\":true}", 16);
+		return fr_web_json(c, 200, &b);
+	}
+	if (strcmp(method, "GET"))
+		return fr_web_error(c, 405, "use GET or DELETE");
+	rc = fr_store__summary(w->o.store, id, &sum);
+	if (rc == -ENOENT)
+		return fr_web_error(c, 404, "no such incident");
+	if (rc || fr_store__snapshot(w->o.store, id, &snap))
+		return fr_web_error(c, 500, "the incident could not be read");
+	if (slash && !strcmp(slash, "/snapshot")) {
+		enum MHD_Result ret;
+
+		snprintf(disp, sizeof(disp), "attachment; filename=\"incident-%016" PRIx64 ".frsnap\"",
+			 id);
+		ret = fr_web_respond(c, 200, snap.p, snap.len, "application/octet-stream", disp, false);
+		fr_buf__free(&snap);
+		return ret;
+	}
+	if (fr_frsnap__decode(snap.p, snap.len, FR_FRSNAP_MAX_BYTES, &ps)) {
+		fr_buf__free(&snap);
+		return fr_web_error(c, 500, "the snapshot does not decode");
+	}
+	fr_buf__free(&snap);
+	if (slash && !strcmp(slash, "/perfetto")) {
+		snprintf(disp, sizeof(disp),
+			 "attachment; filename=\"incident-%016" PRIx64 ".perfetto.json\"", id);
+		fr_snapview__perfetto(ps, &b);
+		fr_frsnap__free(ps);
+		{
+			enum MHD_Result ret = fr_web_respond(c, 200, b.p, b.len, "application/json", disp, false);
+
+			fr_buf__free(&b);
+			return ret;
+		}
+	}
+	if (slash) {
+		fr_frsnap__free(ps);
+		return fr_web_error(c, 404, "no such resource of an incident");
+	}
+	fr_buf__put(&b, "{\"summary\":", 11);
+	fr_web_summary_json(&b, &sum);
+	fr_buf__put(&b, ",\"snapshot\":", 12);
+	fr_snapview__json(&b, &ps->base);
+	fr_buf__putc(&b, '}');
+	fr_frsnap__free(ps);
+	return fr_web_json(c, 200, &b);
+}
+
+enum MHD_Result fr_web_api_incidents(struct fr_web *w, struct MHD_Connection *c, const char *rest,
+				     const char *method, struct fr_web_req *r)
+{
+	(void)r;
+	if (!*rest)
+		return strcmp(method, "GET") ? fr_web_error(c, 405, "use GET") : list_incidents(w, c);
+	return incident(w, c, rest + 1, method);
+}
