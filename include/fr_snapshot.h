@@ -70,6 +70,14 @@ struct fr_snapshotter *fr_snapshotter__new(const struct fr_snapshot_opts *o,
 					   struct fr_capture *cap, const struct fr_ksyms *ksyms);
 void fr_snapshotter__free(struct fr_snapshotter *s);
 
+struct fr_incident_work;
+struct fr_incident_in;
+
+/* Runs after annotate (fr_snapshotter__take): what crosses hosts fills
+ * wk->remote and may extend wk->ev.verdict. */
+typedef void fr_incident_hook_fn(void *ctx, const struct fr_incident_in *in,
+				 struct fr_incident_work *wk);
+
 struct fr_incident_in {
 	struct fr_batch *batch;   /* holds span (a reference is taken for export) */
 	const struct fr_span *span;
@@ -80,6 +88,12 @@ struct fr_incident_in {
 	bool followed;            /* was the process followed before this span came */
 	const char *denied;       /* why its sender may not bring it under capture, or NULL */
 	const char *pid_source;   /* how host_pid was found, or why there is none; may be NULL */
+	/* across hosts (flightrec fleet) */
+	const char *node;         /* this node's name; NULL alone */
+	const char *part_of_node; /* taken on this node's request; NULL: a local trigger */
+	uint64_t part_of_id;      /* its incident there */
+	fr_incident_hook_fn *across; /* after annotate; NULL: none */
+	void *across_ctx;
 };
 
 struct fr_incident_out {
@@ -104,6 +118,10 @@ struct fr_incident_work {
 	struct fr_evidence ev;    /* annotate: the evidence and verdict */
 	char cgroup[256];         /* the process's cgroup path, read at capture */
 	struct fr_comparison cmp;  /* against the operation's normal spans */
+	/* the parts of the trace other nodes captured (the across hook) */
+	struct fr_remote_part remote[FR_MAX_REMOTE];
+	uint32_t nr_remote;
+	char chain_continues[160]; /* "10.1.0.2:8080 (svc-b on node-b)"; "" */
 };
 
 void fr_incident_work__free(struct fr_incident_work *wk);

@@ -23,6 +23,39 @@
 
 #include "fr_buf.h"
 
+/* A part of the same trace on another node (flightrec fleet; the
+ * RemotePart of store/proto). */
+enum fr_remote_state {
+	FR_REMOTE_ANSWERED = 1,
+	FR_REMOTE_LATE = 2,       /* answered after the incident was stored */
+	FR_REMOTE_NO_ANSWER = 3,
+	FR_REMOTE_OUT_OF_RINGS = 4,
+	FR_REMOTE_NO_NODE = 5,    /* the address is on no flightrec node */
+	FR_REMOTE_MERGED = 6,     /* that node had captured the trace already */
+	FR_REMOTE_REFUSED = 7,
+	FR_REMOTE_NOTHING = 8,    /* that node holds nothing of it */
+	FR_REMOTE_ERROR = 9,
+};
+
+#define FR_NODE_NAME 64
+#define FR_MAX_REMOTE 6
+
+struct fr_remote_part {
+	char node[FR_NODE_NAME];
+	uint64_t incident_id;
+	uint8_t state;            /* enum fr_remote_state */
+	char endpoint[64];
+	char service[96];
+	char verdict[512];
+	char note[192];
+	char via[FR_NODE_NAME];
+	uint64_t ns;
+	char ui[128];
+};
+
+/* "answered", "late", "no answer", ... */
+const char *fr_remote_state__name(uint8_t state);
+
 struct fr_incident_summary {
 	uint64_t id;
 	uint64_t time_unix_nano; /* span end */
@@ -42,6 +75,13 @@ struct fr_incident_summary {
 	uint32_t pid;
 	uint64_t signature;      /* cause signature (fr_signature.h); 0 none */
 	char cause[200];         /* the cause, normalised: what the signature groups */
+	/* across hosts */
+	char node[FR_NODE_NAME]; /* the node that took it; "" alone */
+	struct fr_remote_part remote[FR_MAX_REMOTE];
+	uint32_t nr_remote;
+	char part_of_node[FR_NODE_NAME]; /* taken on that node's request; "" none */
+	uint64_t part_of_id;
+	bool part_of_merged;     /* captured here already when asked */
 };
 
 struct fr_store_opts {
@@ -73,6 +113,15 @@ typedef void (*fr_store_done_fn)(void *ctx, uint64_t id, int err);
  */
 int fr_store__put(struct fr_store *s, const struct fr_incident_summary *sum, void *frsnap,
 		  size_t frsnap_len, fr_store_done_fn done, void *ctx);
+
+/*
+ * Changes a stored incident's summary (late remote answers, a merge):
+ * fn(ctx, sum) runs on the writer thread inside the transaction with the
+ * stored summary, and what it leaves is stored. Waits for the commit.
+ * 0, -ENOENT (evicted, or never stored), -EROFS, or -errno.
+ */
+int fr_store__update(struct fr_store *s, uint64_t id,
+		     void (*fn)(void *ctx, struct fr_incident_summary *sum), void *ctx);
 
 /* Waits until everything queued so far is committed. */
 void fr_store__sync(struct fr_store *s);
@@ -153,6 +202,11 @@ struct fr_store_stats {
 };
 
 void fr_store__stats(struct fr_store *s, struct fr_store_stats *out);
+
+/* A remote part to and from its protobuf form (RemotePart; pb is a
+ * Flightrec__Snapshot__V1__RemotePart; to_pb points into r). */
+void fr_remote_part__to_pb(const struct fr_remote_part *r, void *pb);
+void fr_remote_part__from_pb(const void *pb, struct fr_remote_part *r);
 
 /* Summary to and from its protobuf form (IncidentSummary). */
 int fr_summary__encode(const struct fr_incident_summary *sum, struct fr_buf *out);

@@ -92,6 +92,13 @@ struct fr_decision {
  */
 void fr_trigger__observe(struct fr_trigger *t, const struct fr_span *s, struct fr_decision *d);
 
+/*
+ * One capture out of the per-minute budget that rules share, for a capture
+ * no local rule asked for (another node's request): true when taken,
+ * false (counted as over budget) when this minute's is spent.
+ */
+bool fr_trigger__take_budget(struct fr_trigger *t);
+
 struct fr_op_stats {
 	char service[128];
 	char name[256];

@@ -306,6 +306,44 @@ static int mark_in(MDB_txn *txn, struct fr_store *s, struct item *it)
 	return put_problem(txn, s, &p);
 }
 
+/* A stored summary changed by it->update, in place: *bytes follows its
+ * new size. 0, MDB_NOTFOUND, or an error. */
+static int update_in(MDB_txn *txn, struct fr_store *s, struct item *it, uint64_t *bytes)
+{
+	struct fr_incident_summary *sum = malloc(sizeof(*sum));
+	struct fr_buf b = { 0 };
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	int rc;
+
+	if (!sum)
+		return ENOMEM;
+	fr_store_put_be64(kb, it->del_id);
+	rc = mdb_get(txn, s->incidents, &k, &v);
+	if (rc)
+		goto out;
+	if (fr_summary__decode(v.mv_data, v.mv_size, sum)) {
+		rc = MDB_NOTFOUND; /* unreadable: as if gone */
+		goto out;
+	}
+	*bytes = *bytes > v.mv_size ? *bytes - v.mv_size : 0;
+	it->update(it->update_ctx, sum);
+	sum->id = it->del_id; /* the key stays the key */
+	if (fr_summary__encode(sum, &b)) {
+		rc = ENOMEM;
+		goto out;
+	}
+	v.mv_size = b.len;
+	v.mv_data = b.p;
+	rc = mdb_put(txn, s->incidents, &k, &v, 0);
+	if (!rc)
+		*bytes += b.len;
+out:
+	fr_buf__free(&b);
+	free(sum);
+	return rc;
+}
+
 static int rules_in(MDB_txn *txn, struct fr_store *s, struct item *it)
 {
 	int rc = mdb_drop(txn, s->rules, 0);
@@ -376,6 +414,15 @@ static int commit_batch(struct fr_store *s, struct item **items, int n)
 			break;
 		case IT_RULES:
 			rc = rules_in(txn, s, it);
+			break;
+		case IT_UPDATE:
+			it->result = update_in(txn, s, it, &bytes);
+			if (it->result == MDB_NOTFOUND) {
+				it->result = -ENOENT;
+			} else if (it->result) {
+				rc = it->result;
+				it->result = -EIO;
+			}
 			break;
 		case IT_MARK:
 			it->result = mark_in(txn, s, it);
@@ -700,6 +747,16 @@ int fr_store__delete(struct fr_store *s, uint64_t id)
 int fr_store__mark_problem(struct fr_store *s, uint64_t signature, int muted, int known)
 {
 	struct item it = { .kind = IT_MARK, .signature = signature, .muted = muted, .known = known };
+
+	if (s->o.read_only)
+		return -EROFS;
+	return run_and_wait(s, &it);
+}
+
+int fr_store__update(struct fr_store *s, uint64_t id,
+		     void (*fn)(void *ctx, struct fr_incident_summary *sum), void *ctx)
+{
+	struct item it = { .kind = IT_UPDATE, .del_id = id, .update = fn, .update_ctx = ctx };
 
 	if (s->o.read_only)
 		return -EROFS;

@@ -15,7 +15,7 @@
 #define MAX_QUEUE 256
 #define BATCH 64
 
-enum item_kind { IT_PUT, IT_DELETE, IT_RULES, IT_MARK };
+enum item_kind { IT_PUT, IT_DELETE, IT_RULES, IT_MARK, IT_UPDATE };
 
 struct item {
 	struct item *next;
@@ -31,6 +31,9 @@ struct item {
 	const uint32_t *rule_ids;
 	const char *const *rule_texts;
 	size_t nr_rules;
+	/* IT_UPDATE (del_id: the incident) */
+	void (*update)(void *ctx, struct fr_incident_summary *sum);
+	void *update_ctx;
 	/* IT_MARK */
 	uint64_t signature;
 	int muted, known;

@@ -299,6 +299,8 @@ int fr_snapshotter__take(struct fr_snapshotter *s, const struct fr_incident_in *
 		err = fr_snapshotter__annotate(s, in, &wk);
 	if (!err)
 		compare_with_normal(s, in, &wk);
+	if (!err && in->across)
+		in->across(in->across_ctx, in, &wk);
 	if (!err) {
 		out->export = fr_snapshotter__build_export(s, in, &wk);
 		err = out->export ? 0 : -ENOMEM;

@@ -325,6 +325,45 @@ static void fill_summary(const struct fr_incident_in *in, const struct fr_incide
 	sum->signature = fr_signature__of(sum->service, sum->span_name,
 					  wk->window ? &wk->ev : NULL, wk->no_context, sum->cause,
 					  sizeof(sum->cause));
+	snprintf(sum->node, sizeof(sum->node), "%s", in->node ? in->node : "");
+	for (uint32_t i = 0; i < wk->nr_remote && i < FR_MAX_REMOTE; i++)
+		sum->remote[sum->nr_remote++] = wk->remote[i];
+	if (in->part_of_node) {
+		snprintf(sum->part_of_node, sizeof(sum->part_of_node), "%s", in->part_of_node);
+		sum->part_of_id = in->part_of_id;
+	}
+}
+
+/* The remote parts and what this incident is part of (schema 6). 0 or -ENOMEM. */
+static int fill_across(struct fr_arena *a, const struct fr_incident_in *in,
+		       const struct fr_incident_work *wk, PbSnap *snap)
+{
+	snap->node = (char *)(in->node ? in->node : "");
+	if (wk->nr_remote) {
+		snap->remote_parts = FR_ANEW(a, Flightrec__Snapshot__V1__RemotePart *, wk->nr_remote);
+		if (!snap->remote_parts)
+			return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < wk->nr_remote && i < FR_MAX_REMOTE; i++) {
+		Flightrec__Snapshot__V1__RemotePart *r =
+			FR_ANEW(a, Flightrec__Snapshot__V1__RemotePart, 1);
+
+		if (!r)
+			return -ENOMEM;
+		fr_remote_part__to_pb(&wk->remote[i], r);
+		snap->remote_parts[snap->n_remote_parts++] = r;
+	}
+	if (in->part_of_node) {
+		Flightrec__Snapshot__V1__PartOf *po = FR_ANEW(a, Flightrec__Snapshot__V1__PartOf, 1);
+
+		if (!po)
+			return -ENOMEM;
+		flightrec__snapshot__v1__part_of__init(po);
+		po->node = (char *)in->part_of_node;
+		po->incident_id = in->part_of_id;
+		snap->part_of = po;
+	}
+	return 0;
 }
 
 /* The comparison with normal spans, pointing into cmp (it outlives the
@@ -371,7 +410,7 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 		return -ENOMEM;
 	if (fill_spans(a, out->export, &snap))
 		goto out;
-	snap.schema_version = 5;
+	snap.schema_version = 6;
 	snap.incident_id = in->id;
 	snap.captured_unix_nano = fr_wall_ns();
 	snap.rule = (char *)in->rule;
@@ -404,7 +443,8 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 		snap.records = &recs;
 	}
 	snap.window = &win;
-	if (fill_evidence(a, &wk->ev, &snap) || fill_chain(a, wk, &snap))
+	if (fill_evidence(a, &wk->ev, &snap) || fill_chain(a, wk, &snap) ||
+	    fill_across(a, in, wk, &snap))
 		goto out;
 	err = fr_frsnap__wrap(&snap, s->o.zstd_level, &out->frsnap, &out->frsnap_len,
 			      &out->raw_bytes);

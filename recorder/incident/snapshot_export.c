@@ -48,6 +48,45 @@ static struct fr_kv *kv_bool(struct fr_kv *kv, const char *key, bool v)
 static const char flightrec_scope_name[] = "flightrec";
 static const char flightrec_version[] = "0.1.0";
 
+/* The parts of the trace on other nodes: flightrec.remote.* (lists, one
+ * element per part), flightrec.chain.continues, flightrec.part_of.*.
+ * At most 7 attributes. */
+static struct fr_kv *across_attrs(struct fr_arena *a, const struct fr_incident_in *in,
+				  const struct fr_incident_work *wk, struct fr_kv *kv)
+{
+	char nodes[FR_MAX_REMOTE * (FR_NODE_NAME + 1)] = "", ids[FR_MAX_REMOTE * 18] = "";
+	char states[FR_MAX_REMOTE * 20] = "", hex[17];
+	size_t ln = 0, li = 0, ls = 0;
+
+	if (in->node)
+		kv = kv_str(a, kv, "flightrec.node", in->node);
+	if (in->part_of_node) {
+		snprintf(hex, sizeof(hex), "%016" PRIx64, in->part_of_id);
+		kv = kv_str(a, kv, "flightrec.part_of.node", in->part_of_node);
+		kv = kv_str(a, kv, "flightrec.part_of.incident.id", hex);
+	}
+	if (!wk->nr_remote)
+		return kv;
+	for (uint32_t i = 0; i < wk->nr_remote && i < FR_MAX_REMOTE; i++) {
+		const struct fr_remote_part *r = &wk->remote[i];
+
+		ln += (size_t)snprintf(nodes + ln, sizeof(nodes) - ln, "%s%s", i ? "," : "",
+				       r->node[0] ? r->node : "?");
+		li += (size_t)snprintf(ids + li, sizeof(ids) - li, "%s%016" PRIx64, i ? "," : "",
+				       r->incident_id);
+		ls += (size_t)snprintf(states + ls, sizeof(states) - ls, "%s%s", i ? "," : "",
+				       fr_remote_state__name(r->state));
+		if (ln >= sizeof(nodes) || li >= sizeof(ids) || ls >= sizeof(states))
+			break;
+	}
+	kv = kv_str(a, kv, "flightrec.remote.nodes", nodes);
+	kv = kv_str(a, kv, "flightrec.remote.incident.ids", ids);
+	kv = kv_str(a, kv, "flightrec.remote.states", states);
+	if (wk->chain_continues[0])
+		kv = kv_str(a, kv, "flightrec.chain.continues", wk->chain_continues);
+	return kv;
+}
+
 /* spans[0]: the span with its attributes plus flightrec's. false on ENOMEM. */
 static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in *in,
 			   const struct fr_incident_work *wk, struct fr_arena *a, struct fr_span *out)
@@ -67,7 +106,7 @@ static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in
 	for (size_t i = 0; ev && i < ev->nr_syscalls; i++)
 		other_count += ev->syscalls[i].count;
 	*out = *sp;
-	out->attrs.kv = fr_arena__alloc(a, (sp->attrs.n + 24) * sizeof(struct fr_kv));
+	out->attrs.kv = fr_arena__alloc(a, (sp->attrs.n + 32) * sizeof(struct fr_kv));
 	if (!out->attrs.kv)
 		return false;
 	if (sp->attrs.n)
@@ -106,6 +145,7 @@ static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in
 			kv = kv_int(kv, "flightrec.baseline.samples", wk->cmp.samples);
 		}
 	}
+	kv = across_attrs(a, in, wk, kv);
 	out->attrs.n = (uint32_t)(kv - out->attrs.kv);
 	return true;
 }

@@ -592,6 +592,25 @@ out:
 	pthread_mutex_unlock(&t->mu);
 }
 
+bool fr_trigger__take_budget(struct fr_trigger *t)
+{
+	uint64_t now = t->o.now();
+	bool ok;
+
+	pthread_mutex_lock(&t->mu);
+	if (now / 60000000000ull != t->minute) {
+		t->minute = now / 60000000000ull;
+		t->minute_captures = 0;
+	}
+	ok = t->minute_captures < t->o.budget_per_min;
+	if (ok)
+		t->minute_captures++;
+	else
+		t->st.over_budget++;
+	pthread_mutex_unlock(&t->mu);
+	return ok;
+}
+
 size_t fr_trigger__ops(struct fr_trigger *t, struct fr_op_stats *out, size_t max)
 {
 	uint64_t now = t->o.now();
