@@ -47,6 +47,8 @@ struct fr_comm_filter comm_filters[FR_MAX_COMM_FILTERS];
 __u64 cgroup_filters[FR_MAX_CGROUP_FILTERS];
 __u32 links_max;  /* (user space) most processes followed as links; 0 = none */
 __u32 nr_links;   /* processes in fr_links now (user space takes expired ones out) */
+__u32 scope_netns; /* (user space) follow only tasks of this network namespace (its
+		    * inode; --follow-scope netns); 0: any */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -850,6 +852,15 @@ static __always_inline int link_process(struct fr_cpu_state *st, __u32 tgid, __u
  * followed too, as a link, so that the chain can go on into it; the
  * unfollowed waker is named while it exists.
  */
+/* Is task t in the network namespace the recorder follows (always, unless
+ * --follow-scope netns)? A task being made may have no nsproxy yet: out. */
+static __always_inline int in_scope(struct task_struct *t)
+{
+	if (!scope_netns)
+		return 1;
+	return BPF_CORE_READ(t, nsproxy, net_ns, ns.inum) == scope_netns;
+}
+
 SEC("raw_tp/sched_waking")
 int BPF_PROG(fr_sched_waking, struct task_struct *p)
 {
@@ -890,16 +901,22 @@ int BPF_PROG(fr_sched_waking, struct task_struct *p)
 		if (nr >= 0 && nr < 1024)
 			waker_sys = (__u32)nr;
 	}
+	/* a task of another network namespace that the recorder does not follow
+	 * is another host's (--follow-scope netns): a packet it sent that
+	 * arrives here is the network's doing, as it would be between hosts */
+	if (scope_netns && !waker_f && (flags & FR_WK_SOFTIRQ) && !in_scope(cur))
+		waker_sys = FR_NO_SYSCALL;
 	/* the task did it itself: outside interrupts, or in a softirq it ran
 	 * from a syscall (loopback delivery runs in the sender) */
 	by_task = !(flags & (FR_WK_HARDIRQ | FR_WK_TIMER | FR_WK_KTHREAD)) &&
 		  (!(flags & FR_WK_SOFTIRQ) || waker_sys != FR_NO_SYSCALL);
 	now = bpf_ktime_get_ns();
 	if (waker_f != wakee_f && by_task && links_max) {
-		if (!wakee_f && !(BPF_CORE_READ(p, flags) & PF_KTHREAD_) &&
+		if (!wakee_f && !(BPF_CORE_READ(p, flags) & PF_KTHREAD_) && in_scope(p) &&
 		    link_process(st, wakee_ids >> 32, id >> 32, now))
 			flags |= FR_WK_LINKED;
-		else if (!waker_f && link_process(st, id >> 32, wakee_ids >> 32, now))
+		else if (!waker_f && in_scope(cur) &&
+			 link_process(st, id >> 32, wakee_ids >> 32, now))
 			flags |= FR_WK_LINKED;
 	}
 	if (!waker_f && id && (by_task || (flags & FR_WK_KTHREAD))) {

@@ -73,7 +73,7 @@ struct fr_evidence {
 	char chain_first[96];               /* its first link: "pid 900 (inventory)"; "" none */
 	char chain_root[272];               /* its root: "pid 900 (inventory) in fsync(/x)" */
 	uint64_t chain_root_ns;             /* the root's time */
-	char verdict[512];
+	char verdict[1024];
 };
 
 struct fr_annotate_ctx {

@@ -40,6 +40,9 @@ struct fr_capture_opts {
 	uint32_t max_links;   /* processes followed as links at once; 0 = default 64 */
 	uint64_t stack_after_ns; /* stacks for blocks at least this long; 0 = 1 ms */
 	bool no_links;        /* follow no process as a link */
+	uint32_t scope_netns; /* follow only this network namespace's tasks (the
+			       * inode of /proc/PID/ns/net): links, and wake-ups
+			       * from others count as the network's; 0: any */
 	int32_t user_stack_bytes; /* user stack copied at a long block's syscall
 				   * exit, to unwind with .eh_frame; 0 = 8 KiB,
 				   * FR_CAPTURE_USER_STACK_FP = frame pointers only */

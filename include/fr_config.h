@@ -71,6 +71,16 @@ struct fr_config {
 	/* baselines: normal spans sampled to compare incidents with */
 	bool no_baselines;
 	uint64_t baseline_interval_ns;   /* per operation; 0 = 5 s */
+	/* the fleet (recorder/fleet): none of these given, no NATS code runs */
+	char *nats[8];                   /* --nats URLs; point into argv */
+	int nr_nats;
+	const char *nats_creds;
+	const char *node;                /* NULL: the host name */
+	uint32_t fleet_wait_ms;          /* 0: FR_FLEET_DEFAULT_WAIT_MS */
+	uint32_t fleet_max_hops;         /* 0: FR_FLEET_DEFAULT_MAX_HOPS */
+	const char *fleet_url;           /* the fleet view, linked from this UI */
+	bool scope_netns;                /* --follow-scope netns: this network namespace's
+					  * processes only */
 	/* the rest */
 	bool demo;
 	double status_interval_s;

@@ -148,6 +148,10 @@ void fr_fleet__note_spans(struct fr_fleet *f, const struct fr_batch *b, const pi
 size_t fr_fleet__trace_spans(struct fr_fleet *f, const uint8_t trace_id[16], uint64_t keep_ns,
 			     struct fr_trace_span *out, size_t max);
 
+/* The service name of the newest span noted for process pid (of any
+ * trace): 0, or -ENOENT. */
+int fr_fleet__service_of(struct fr_fleet *f, pid_t pid, char *out, size_t len);
+
 /* The peer an OTLP span names (server.address/port on a client span;
  * client.address, network.peer.address... on a server span): 0 or -ENOENT. */
 int fr_span__peer(const struct fr_span *sp, struct sockaddr_storage *out);

@@ -39,4 +39,11 @@ int fr_peer_socket_any_ns(const struct sockaddr_storage *peer, uid_t *uid, uint6
 /* The real user of process pid (/proc/PID/status); -errno when gone. */
 int fr_proc_uid(pid_t pid, uid_t *uid);
 
+/*
+ * The TCP socket listening on local's port (on local's address or on every
+ * address) in this network namespace: its owner's uid and inode. 0 or
+ * -ENOENT. A connection to local came in through it.
+ */
+int fr_peer_listener(const struct sockaddr_storage *local, uid_t *uid, uint64_t *ino);
+
 #endif /* FR_PEER_H */

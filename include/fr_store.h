@@ -66,7 +66,7 @@ struct fr_incident_summary {
 	uint64_t duration_ns;
 	uint64_t threshold_ns;
 	char rule[256];
-	char verdict[512];
+	char verdict[1024];
 	bool kernel_context;
 	bool complete;
 	uint64_t snapshot_bytes;

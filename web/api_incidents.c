@@ -38,7 +38,76 @@ void fr_web_summary_json(struct fr_buf *b, const struct fr_incident_summary *s)
 		fr_buf__printf(b, ",\"signature\":\"%016" PRIx64 "\"", s->signature);
 		fr_web_kv_str(b, "cause", s->cause, true);
 	}
+	if (s->node[0])
+		fr_web_kv_str(b, "node", s->node, true);
+	if (s->part_of_node[0]) {
+		fr_buf__printf(b, ",\"part_of\":{\"incident\":\"%016" PRIx64 "\",\"merged\":%s",
+			       s->part_of_id, s->part_of_merged ? "true" : "false");
+		fr_web_kv_str(b, "node", s->part_of_node, true);
+		fr_buf__putc(b, '}');
+	}
+	if (s->nr_remote) {
+		fr_buf__put(b, ",\"remote\":[", 11);
+		for (uint32_t i = 0; i < s->nr_remote && i < FR_MAX_REMOTE; i++) {
+			const struct fr_remote_part *p = &s->remote[i];
+
+			fr_buf__printf(b, "%s{\"incident\":\"%016" PRIx64 "\",\"waited_ms\":%.3f",
+				       i ? "," : "", p->incident_id, p->ns / 1e6);
+			fr_web_kv_str(b, "node", p->node, true);
+			fr_web_kv_str(b, "state", fr_remote_state__name(p->state), true);
+			fr_web_kv_str(b, "endpoint", p->endpoint, true);
+			fr_web_kv_str(b, "service", p->service, true);
+			fr_web_kv_str(b, "verdict", p->verdict, true);
+			fr_web_kv_str(b, "note", p->note, true);
+			fr_web_kv_str(b, "via", p->via, true);
+			fr_web_kv_str(b, "ui", p->ui, true);
+			fr_buf__putc(b, '}');
+		}
+		fr_buf__putc(b, ']');
+	}
 	fr_buf__putc(b, '}');
+}
+
+static int by_id_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x > y ? -1 : x < y;
+}
+
+/* GET /api/incidents?trace_id=HEX: every incident of one trace here (the
+ * local one and the parts taken for other nodes), newest first. */
+static enum MHD_Result list_by_trace(struct fr_web *w, struct MHD_Connection *c, const char *hex)
+{
+	uint8_t tid[16];
+	uint64_t ids[64];
+	struct fr_incident_summary *sum = malloc(sizeof(*sum));
+	struct fr_buf b = { 0 };
+	int n, shown = 0;
+
+	if (!sum)
+		return fr_web_error(c, 503, "out of memory");
+	if (!fr_unhex(hex, strlen(hex), tid, 16)) {
+		free(sum);
+		return fr_web_error(c, 400, "bad trace_id (32 hex digits)");
+	}
+	n = fr_store__by_trace(w->o.store, tid, ids, 64);
+	if (n < 0) {
+		free(sum);
+		return fr_web_error(c, 500, "the store could not be read");
+	}
+	qsort(ids, (size_t)n, sizeof(ids[0]), by_id_desc);
+	fr_buf__put(&b, "{\"incidents\":[", 14);
+	for (int i = 0; i < n; i++) {
+		if (fr_store__summary(w->o.store, ids[i], sum))
+			continue; /* evicted since */
+		if (shown++)
+			fr_buf__putc(&b, ',');
+		fr_web_summary_json(&b, sum);
+	}
+	fr_buf__put(&b, "],\"next_cursor\":null}", 21);
+	free(sum);
+	return fr_web_json(c, 200, &b);
 }
 
 static enum MHD_Result list_incidents(struct fr_web *w, struct MHD_Connection *c)
@@ -51,6 +120,8 @@ static enum MHD_Result list_incidents(struct fr_web *w, struct MHD_Connection *c
 	bool bad = false;
 	int n;
 
+	if (fr_web_arg(c, "trace_id"))
+		return list_by_trace(w, c, fr_web_arg(c, "trace_id"));
 	q.service = fr_web_arg(c, "service");
 	q.span_name = fr_web_arg(c, "name");
 	if (fr_web_arg_u64(c, "from", &v, &bad))

@@ -352,6 +352,7 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	cap->skel->bss->follow_all = o.follow_all;
 	cap->skel->bss->follow_children = !o.no_children;
 	cap->skel->bss->links_max = o.no_links ? 0 : o.max_links;
+	cap->skel->bss->scope_netns = o.scope_netns;
 	follow_changed(cap);
 	fr_capture__set_flags(cap, o.flags);
 	pr_debug("rings: %d CPUs x %u records + %u stacks (%llu MiB)", nr_cpus, cap->view.slots,

@@ -217,3 +217,50 @@ int fr_peer_socket_any_ns(const struct sockaddr_storage *peer, uid_t *uid, uint6
 	closedir(d);
 	return err;
 }
+
+int fr_peer_listener(const struct sockaddr_storage *local, uid_t *uid, uint64_t *ino)
+{
+	bool v6 = local->ss_family == AF_INET6;
+	const char *path = v6 ? "/proc/self/net/tcp6" : "/proc/self/net/tcp";
+	unsigned port, st;
+	char line[512], addr[64];
+	unsigned long long inode;
+	unsigned long u;
+	FILE *f;
+	int err = -ENOENT;
+
+	if (local->ss_family != AF_INET && !v6)
+		return -ENOENT;
+	port = ntohs(v6 ? ((const struct sockaddr_in6 *)local)->sin6_port
+			: ((const struct sockaddr_in *)local)->sin_port);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (err && fgets(line, sizeof(line), f)) {
+		unsigned p;
+		char *colon;
+
+		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+		if (sscanf(line, " %*s %63s %*s %x %*s %*s %*s %lu %*s %llu", addr, &st, &u,
+			   &inode) != 4 || st != 0x0A)
+			continue;
+		colon = strchr(addr, ':');
+		if (!colon || sscanf(colon + 1, "%x", &p) != 1 || p != port)
+			continue;
+		*colon = '\0';
+		if (strspn(addr, "0") != strlen(addr)) { /* not the wildcard: the address too */
+			char want[64];
+
+			if (!proc_net_addr(local, want, sizeof(want)))
+				continue;
+			want[strcspn(want, ":")] = '\0';
+			if (strcmp(addr, want))
+				continue;
+		}
+		*uid = (uid_t)u;
+		*ino = inode;
+		err = 0;
+	}
+	fclose(f);
+	return err;
+}

@@ -15,6 +15,7 @@
 
 #include "fr_options.h"
 #include "fr_export.h"
+#include "fr_fleet.h"
 #include "fr_log.h"
 #include "fr_net.h"
 
@@ -86,6 +87,16 @@ void fr_config__usage(FILE *out)
 		"      --web-allow-host H   also answer to Host H (repeatable; localhost, 127.0.0.1,\n"
 		"                           [::1] and the listen address always)\n"
 		"      --no-web             no UI\n"
+		"fleet (several hosts over NATS; none of these: no NATS at all):\n"
+		"      --nats URL           a NATS server of the fleet (repeatable; tls:// for TLS)\n"
+		"      --nats-creds FILE    this node's NATS user credentials\n"
+		"      --node NAME          this node's name in the fleet (default: the host name)\n"
+		"      --fleet-wait DUR     wait this long for other nodes' answers (default 1s)\n"
+		"      --fleet-max-hops N   a request goes at most N nodes deep (default 4)\n"
+		"      --fleet-url URL      the fleet view, linked from this UI\n"
+		"      --follow-scope S     host (default): follow any process of the host; netns:\n"
+		"                           only those of this network namespace (a per-pod\n"
+		"                           recorder, or several recorders on one kernel)\n"
 		"      --demo               also run flightrec-demo, a small service with anomalies\n"
 		"  -i, --status-interval S  print a status line every S seconds (default 10; 0 = never)\n");
 }
@@ -126,6 +137,13 @@ enum {
 	OPT_MAX_LINKS,
 	OPT_LINK_TTL,
 	OPT_NO_LINKS,
+	OPT_NATS,
+	OPT_NATS_CREDS,
+	OPT_NODE,
+	OPT_FLEET_WAIT,
+	OPT_FLEET_HOPS,
+	OPT_FLEET_URL,
+	OPT_FOLLOW_SCOPE,
 };
 
 static const struct option longopts[] = {
@@ -170,6 +188,13 @@ static const struct option longopts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "no-baselines", no_argument, NULL, OPT_NO_BASELINES },
 	{ "baseline-interval", required_argument, NULL, OPT_BASELINE_INTERVAL },
+	{ "nats", required_argument, NULL, OPT_NATS },
+	{ "nats-creds", required_argument, NULL, OPT_NATS_CREDS },
+	{ "node", required_argument, NULL, OPT_NODE },
+	{ "fleet-wait", required_argument, NULL, OPT_FLEET_WAIT },
+	{ "fleet-max-hops", required_argument, NULL, OPT_FLEET_HOPS },
+	{ "fleet-url", required_argument, NULL, OPT_FLEET_URL },
+	{ "follow-scope", required_argument, NULL, OPT_FOLLOW_SCOPE },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -449,6 +474,59 @@ static int apply(struct fr_config *c, int opt, char *arg)
 	case OPT_DEMO:
 		c->demo = true;
 		break;
+	case OPT_NATS:
+		if (c->nr_nats == (int)(sizeof(c->nats) / sizeof(c->nats[0])) ||
+		    (strncmp(arg, "nats://", 7) && strncmp(arg, "tls://", 6))) {
+			pr_err("bad --nats '%s' (nats://HOST:PORT or tls://HOST:PORT, at most 8)", arg);
+			return 2;
+		}
+		c->nats[c->nr_nats++] = arg;
+		break;
+	case OPT_NATS_CREDS:
+		if (access(arg, R_OK)) {
+			pr_err("cannot read --nats-creds %s: %s", arg, strerror(errno));
+			return 2;
+		}
+		c->nats_creds = arg;
+		break;
+	case OPT_NODE:
+		if (!fr_fleet__valid_node(arg)) {
+			pr_err("bad --node '%s': 1 to 63 letters, digits, '-' or '_'", arg);
+			return 2;
+		}
+		c->node = arg;
+		break;
+	case OPT_FLEET_WAIT: {
+		uint64_t ns;
+
+		if (fr_parse_duration(arg, &ns) || ns < 1000000ull || ns > 10000000000ull) {
+			pr_err("bad --fleet-wait '%s' (1ms to 10s)", arg);
+			return 2;
+		}
+		c->fleet_wait_ms = (uint32_t)(ns / 1000000ull);
+		break;
+	}
+	case OPT_FLEET_HOPS: {
+		char *end;
+		long n = strtol(arg, &end, 10);
+
+		if (*end || n < 1 || n > FR_FLEET_MAX_VISITED - 1) {
+			pr_err("bad --fleet-max-hops '%s' (1 to %d)", arg, FR_FLEET_MAX_VISITED - 1);
+			return 2;
+		}
+		c->fleet_max_hops = (uint32_t)n;
+		break;
+	}
+	case OPT_FLEET_URL:
+		c->fleet_url = arg;
+		break;
+	case OPT_FOLLOW_SCOPE:
+		if (strcmp(arg, "host") && strcmp(arg, "netns")) {
+			pr_err("bad --follow-scope '%s' (host or netns)", arg);
+			return 2;
+		}
+		c->scope_netns = !strcmp(arg, "netns");
+		break;
 	case 'i':
 		c->status_interval_s = atof(arg);
 		break;
@@ -627,6 +705,10 @@ int fr_config__parse(struct fr_config *c, int argc, char **argv)
 	}
 	if (c->no_auth && c->token[0]) {
 		pr_err("--no-auth and a token contradict each other");
+		return 2;
+	}
+	if ((c->nats_creds || c->node || c->fleet_url) && !c->nr_nats) {
+		pr_err("--nats-creds, --node and --fleet-url need --nats");
 		return 2;
 	}
 	c->web.token = c->token[0] ? c->token : NULL;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -295,6 +296,8 @@ static void free_components(struct fr_daemon *d)
 	fr_web__stop(d->web);
 	fr_otlp_server__stop(d->srv);
 	fr_daemon__stop_worker(d);
+	fr_fleet__close(d->fleet); /* after the worker: its captures answer through it */
+	d->fleet = NULL;
 	/* the store before the exporter: its last commits export their spans */
 	fr_store__close(d->store);
 	fr_exporter__free(d->exp);
@@ -346,6 +349,14 @@ struct fr_daemon *fr_daemon__start(struct fr_config *c)
 	pthread_rwlock_init(&d->cfg_lock, NULL);
 	pthread_mutex_init(&d->history.mu, NULL);
 	pthread_cond_init(&d->jcv, NULL);
+	{
+		struct stat ns;
+
+		if (!stat("/proc/self/ns/net", &ns))
+			d->netns_ino = ns.st_ino;
+		if (c->scope_netns) /* the kernel follows this namespace's tasks only */
+			c->capture.scope_netns = (uint32_t)d->netns_ino;
+	}
 	err = start_capture(d);
 	if (err)
 		goto fail;
@@ -382,6 +393,8 @@ struct fr_daemon *fr_daemon__start(struct fr_config *c)
 		}
 	}
 	err = start_exporter(d);
+	if (!err)
+		err = fr_daemon__start_fleet(d);
 	if (!err)
 		err = start_receiver(d);
 	if (!err)

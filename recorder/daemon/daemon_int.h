@@ -11,11 +11,21 @@
 
 #include "fr_daemon.h"
 #include "fr_export.h"
+#include "fr_fleet.h"
 #include "fr_ksyms.h"
 #include "fr_otlp_server.h"
 #include "fr_series.h"
 #include "fr_snapshot.h"
 #include "fr_web.h"
+
+/* Another node's request, to be taken on the capture worker (fleet.c). */
+struct fr_remote_job {
+	struct fr_capture_req req;
+	struct fr_fleet_reply *reply;  /* answered exactly once */
+	bool from_spans;               /* the process came from the trace's spans, not
+				       * only from its socket */
+	char pid_source[160];          /* how the process was found */
+};
 
 /* A fired span waiting for the capture worker. */
 struct fr_job {
@@ -27,6 +37,8 @@ struct fr_job {
 	char denied[256];       /* why the sender may not capture host_pid; "" = may */
 	char pid_source[320];   /* how host_pid was found (or why there is none) */
 	bool sample;            /* a normal span to sample for its baseline */
+	struct fr_remote_job *remote; /* another node's request (malloc'd; the worker
+				       * frees it), with batch its synthetic span */
 };
 
 #define FR_MAX_JOBS 64
@@ -46,6 +58,8 @@ struct fr_daemon {
 	struct fr_exporter *exp;
 	struct fr_otlp_server *srv;
 	struct fr_web *web;
+	struct fr_fleet *fleet;      /* NULL: no --nats */
+	uint64_t netns_ino;          /* this recorder's network namespace */
 	char *headers;               /* exporter headers from the environment */
 	pid_t demo_pid;
 	FILE *dump;
@@ -79,6 +93,33 @@ struct resource_pid {
  * sender may see them. */
 void fr_daemon__follow_senders(struct fr_daemon *d, const struct fr_batch *b,
 			       struct resource_pid *rp);
+
+/* pipeline.c: queues a job for the capture worker (a reference to its
+ * batch taken); false when the queue is full or stopping. */
+bool fr_daemon__queue_capture(struct fr_daemon *d, const struct fr_job *job);
+
+/* pipeline.c: hands an incident to the store (owning out->frsnap); once it
+ * committed it is counted, logged, published to the fleet and, with
+ * export, its annotated span exported. */
+void fr_daemon__store_incident(struct fr_daemon *d, const struct fr_incident_in *in,
+			       struct fr_incident_out *out, bool export);
+
+/* fleet.c: the daemon's side of the fleet. */
+struct fr_across {
+	struct fr_daemon *d;
+	const struct fr_capture_req *req; /* answering it; NULL: a local incident */
+};
+
+/* The snapshot's hook after annotate (ctx: a struct fr_across): asks the
+ * nodes behind the incident's breadcrumbs and continues the verdict. */
+void fr_daemon__across(void *ctx, const struct fr_incident_in *in, struct fr_incident_work *wk);
+
+/* The worker's part of another node's request: snapshot, store, answer. */
+void fr_daemon__remote_incident(struct fr_daemon *d, struct fr_snapshotter *snap,
+				const struct fr_job *j);
+
+/* Joins the fleet when the config names NATS servers: 0 or -errno. */
+int fr_daemon__start_fleet(struct fr_daemon *d);
 
 /* pipeline.c: the OTLP server's sink; starts and stops the capture worker. */
 int fr_daemon__on_batch(void *daemon, struct fr_batch *b);

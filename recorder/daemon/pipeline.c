@@ -39,7 +39,10 @@ struct pending_incident {
 	struct fr_daemon *d;
 	struct fr_batch *export;      /* the annotated span and its children */
 	const struct fr_span *span;   /* the span as it came (held by export) */
-	char line[960];               /* what the log says once it is stored */
+	bool no_export;               /* a part taken on another node's request: its
+				       * span was forwarded as it came already */
+	struct fr_incident_summary sum; /* for the fleet's stream */
+	char line[1500];              /* what the log says once it is stored */
 };
 
 /*
@@ -55,22 +58,22 @@ static void incident_committed(void *ctx, uint64_t id, int err)
 	if (err) {
 		pr_err("incident %016" PRIx64 " not stored: %s", id, strerror(-err));
 		count(&d->counts.failed);
-		if (d->exp)
+		if (d->exp && !p->no_export)
 			fr_exporter__submit(d->exp, p->span, 1);
 	} else {
 		pr_info("%s", p->line);
 		count(&d->counts.stored);
-		if (d->exp)
+		if (d->exp && !p->no_export)
 			fr_exporter__submit(d->exp, p->export->spans, p->export->nr_spans);
+		if (d->fleet)
+			fr_fleet__publish(d->fleet, &p->sum);
 	}
 	fr_batch__put(p->export);
 	free(p);
 }
 
-/* Stage store: hands the incident to the store; the rest happens when it
- * has committed (incident_committed). */
-static void store_incident(struct fr_daemon *d, const struct fr_incident_in *in,
-			   struct fr_incident_out *out)
+void fr_daemon__store_incident(struct fr_daemon *d, const struct fr_incident_in *in,
+			       struct fr_incident_out *out, bool export)
 {
 	struct pending_incident *p = calloc(1, sizeof(*p));
 	int err;
@@ -80,11 +83,13 @@ static void store_incident(struct fr_daemon *d, const struct fr_incident_in *in,
 		out->frsnap = NULL;
 		pr_err("incident %016" PRIx64 " not stored: out of memory", in->id);
 		count(&d->counts.failed);
-		if (d->exp)
+		if (d->exp && export)
 			fr_exporter__submit(d->exp, in->span, 1);
 		return;
 	}
 	p->d = d;
+	p->no_export = !export;
+	p->sum = out->summary;
 	p->export = fr_batch__get(out->export);
 	p->span = in->span;
 	snprintf(p->line, sizeof(p->line), "incident %016" PRIx64 ": %s %s: %s", in->id,
@@ -108,8 +113,15 @@ static void make_incident(struct fr_daemon *d, struct fr_snapshotter *snap, cons
 	struct fr_incident_out out;
 	int err;
 
+	struct fr_across across = { .d = d };
+
 	in.id = fr_store__new_id(d->store);
 	rule_text(d, j->decision.rule_id, in.rule, sizeof(in.rule));
+	if (d->fleet) {
+		in.node = fr_fleet__node(d->fleet);
+		in.across = fr_daemon__across;
+		in.across_ctx = &across;
+	}
 	err = fr_snapshotter__take(snap, &in, &out);
 	if (err) {
 		pr_err("incident for span %s failed: %s", j->span->name.p, strerror(-err));
@@ -118,7 +130,7 @@ static void make_incident(struct fr_daemon *d, struct fr_snapshotter *snap, cons
 			fr_exporter__submit(d->exp, j->span, 1); /* forwarded as it came */
 		return;
 	}
-	store_incident(d, &in, &out);
+	fr_daemon__store_incident(d, &in, &out, true);
 	fr_incident_out__free(&out);
 }
 
@@ -157,6 +169,8 @@ static void *capture_worker(void *arg)
 		pthread_mutex_unlock(&d->jmu);
 		if (j.sample)
 			take_sample(snap, &j);
+		else if (j.remote)
+			fr_daemon__remote_incident(d, snap, &j);
 		else
 			make_incident(d, snap, &j);
 		fr_batch__put(j.batch);
@@ -190,8 +204,7 @@ void fr_daemon__stop_worker(struct fr_daemon *d)
 	d->worker_started = false;
 }
 
-/* Queues a capture; false when the queue is full. */
-static bool queue_capture(struct fr_daemon *d, const struct fr_job *job)
+bool fr_daemon__queue_capture(struct fr_daemon *d, const struct fr_job *job)
 {
 	bool ok = false;
 
@@ -250,7 +263,7 @@ static void maybe_sample(struct fr_daemon *d, struct fr_job *job, const struct r
 	job->host_pid = rp->host;
 	job->followed = true;
 	job->sample = true;
-	queue_capture(d, job);
+	fr_daemon__queue_capture(d, job);
 }
 
 int fr_daemon__on_batch(void *daemon, struct fr_batch *b)
@@ -261,6 +274,13 @@ int fr_daemon__on_batch(void *daemon, struct fr_batch *b)
 
 	memset(rp, 0, sizeof(rp));
 	fr_daemon__follow_senders(d, b, rp);
+	if (d->fleet) { /* what another node may ask this one about later */
+		pid_t pids[FOLLOW_MAX_RESOURCES];
+
+		for (size_t i = 0; i < FOLLOW_MAX_RESOURCES; i++)
+			pids[i] = rp[i].denied[0] ? 0 : rp[i].host;
+		fr_fleet__note_spans(d->fleet, b, pids, FOLLOW_MAX_RESOURCES);
+	}
 	if (d->dump)
 		dump_spans(d, b);
 	for (size_t i = 0; i < b->nr_spans; i++) {
@@ -288,7 +308,7 @@ int fr_daemon__on_batch(void *daemon, struct fr_batch *b)
 			snprintf(job.denied, sizeof(job.denied), "%s", rp[ri].denied);
 			snprintf(job.pid_source, sizeof(job.pid_source), "%s", rp[ri].source);
 		}
-		if (!queue_capture(d, &job)) {
+		if (!fr_daemon__queue_capture(d, &job)) {
 			count(&d->counts.dropped);
 			if (d->exp)
 				fr_exporter__submit(d->exp, sp, 1);

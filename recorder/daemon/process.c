@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "daemon_int.h"
 #include "fr_clock.h"
@@ -316,6 +317,23 @@ static pid_t find_process(const struct fr_config *c, const struct fr_resource *r
 	return 0;
 }
 
+/* With --follow-scope netns, only processes of the recorder's own network
+ * namespace are followed; otherwise why not, in denied. */
+static bool in_scope(struct fr_daemon *d, pid_t pid, char *denied, size_t len)
+{
+	char path[64];
+	struct stat st;
+
+	if (!d->c->scope_netns)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	if (!stat(path, &st) && st.st_ino == d->netns_ino)
+		return true;
+	snprintf(denied, len, "pid %d is outside this recorder's network namespace "
+		 "(--follow-scope netns)", (int)pid);
+	return false;
+}
+
 /* The processes behind the resources: followed from their first span on,
  * when their sender may see them. */
 void fr_daemon__follow_senders(struct fr_daemon *d, const struct fr_batch *b,
@@ -335,7 +353,8 @@ void fr_daemon__follow_senders(struct fr_daemon *d, const struct fr_batch *b,
 			o->host = 0;
 			continue;
 		}
-		if (!sender_may_see(&s, o->host, o->denied, sizeof(o->denied))) {
+		if (!sender_may_see(&s, o->host, o->denied, sizeof(o->denied)) ||
+		    !in_scope(d, o->host, o->denied, sizeof(o->denied))) {
 			pr_debug("not following pid %d: %s", (int)o->host, o->denied);
 			continue;
 		}

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fleet_int.h"
@@ -204,4 +205,26 @@ size_t fr_fleet__trace_spans(struct fr_fleet *f, const uint8_t trace_id[16], uin
 	}
 	pthread_mutex_unlock(&t->mu);
 	return n;
+}
+
+int fr_fleet__service_of(struct fr_fleet *f, pid_t pid, char *out, size_t len)
+{
+	struct fleet_traces *t = f ? f->traces : NULL;
+	size_t n;
+	int rc = -ENOENT;
+
+	if (!t || pid <= 0)
+		return -ENOENT;
+	pthread_mutex_lock(&t->mu);
+	n = t->full ? t->cap : t->pos;
+	for (size_t k = 1; k <= n && rc; k++) { /* newest first */
+		const struct fr_trace_span *ts = &t->spans[(t->pos + t->cap - k) % t->cap];
+
+		if (ts->pid == pid && ts->service[0]) {
+			snprintf(out, len, "%s", ts->service);
+			rc = 0;
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+	return rc;
 }

@@ -30,30 +30,9 @@ bool fr_fleet__valid_node(const char *name)
 	return true;
 }
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static bool unhex(const char *s, uint8_t *out, size_t n)
 {
-	if (!s || strlen(s) != 2 * n)
-		return false;
-	for (size_t i = 0; i < 2 * n; i++) {
-		char c = s[i];
-		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-
-		if (v < 0)
-			return false;
-		out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] | v) : v << 4);
-	}
-	return true;
+	return s && fr_unhex(s, strlen(s), out, n);
 }
 
 static void put_str(struct fr_buf *b, const char *key, const char *val, bool comma)
@@ -66,8 +45,8 @@ int fr_capture_req__encode(const struct fr_capture_req *r, struct fr_buf *out)
 {
 	char t[33], p[17], a[80];
 
-	hex(r->trace_id, 16, t);
-	hex(r->parent_span_id, 8, p);
+	fr_hex(r->trace_id, 16, t);
+	fr_hex(r->parent_span_id, 8, p);
 	fr_buf__printf(out, "{\"v\":%d", WIRE_VERSION);
 	put_str(out, "trace", t, true);
 	put_str(out, "parent", p, true);
@@ -162,9 +141,7 @@ int fr_capture_req__decode(const char *json, size_t len, uint64_t now_unix, uint
 		BAD("unknown version");
 	if (!unhex(get_str(o, "trace"), r->trace_id, 16))
 		BAD("bad trace id");
-	for (v = 0; v < 16 && !r->trace_id[v]; v++)
-		;
-	if (v == 16)
+	if (fr_all_zero(r->trace_id, 16))
 		BAD("zero trace id");
 	if (!unhex(get_str(o, "parent"), r->parent_span_id, 8))
 		BAD("bad parent span id");

@@ -585,7 +585,9 @@ static void ender_words(const struct fr_annotate_ctx *c, const struct fr_chain_s
 	buf[0] = '\0';
 	if (s->state != FR_SEG_BLOCKED)
 		return;
-	if (s->irq) {
+	if (s->irq == FR_CHAIN_IRQ_NET && strstr(s->what, " was ready")) {
+		return; /* "until fd 21 (tcp a → b) was ready" says it already */
+	} else if (s->irq) {
 		snprintf(buf, len, " until %s", fr_chain__irq_words(s->irq));
 	} else if (s->waker_tid) {
 		task_words(c, s->waker_pid, s->waker_tid, who, sizeof(who));
