@@ -20,6 +20,7 @@
 #include "fr_capture.h"
 #include "fr_clock.h"
 #include "fr_export.h"
+#include "fr_fleet.h"
 #include "fr_otlp_server.h"
 #include "fr_store.h"
 #include "fr_trigger.h"
@@ -50,6 +51,7 @@ struct fr_status_sources {
 	const struct fr_incident_counts *incidents;
 	const struct fr_clock *clock;        /* the offset the recorder uses */
 	struct fr_status_rate *rate;         /* NULL: events/s left at 0 */
+	struct fr_fleet *fleet;              /* NULL: not in a fleet */
 };
 
 struct fr_status {
@@ -73,6 +75,9 @@ struct fr_status {
 	struct fr_trigger_stats trig;
 	bool has_incidents;
 	struct fr_incident_counts incidents;
+	bool has_fleet;
+	char node[FR_NODE_NAME];
+	struct fr_fleet_stats fleet;
 };
 
 void fr_status__gather(const struct fr_status_sources *src, struct fr_status *out);

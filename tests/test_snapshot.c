@@ -244,6 +244,14 @@ static void test_stages(void **state)
 	assert_int_equal(wk.ev.focus_tid, (uint32_t)getpid());
 	assert_non_null(strstr(wk.ev.verdict, "fsync"));
 	assert_non_null(strstr(wk.ev.verdict, f->path));
+	/* across hosts (what the fleet's hook fills): a part on another node */
+	wk.nr_remote = 1;
+	snprintf(wk.remote[0].node, sizeof(wk.remote[0].node), "node-b");
+	snprintf(wk.remote[0].endpoint, sizeof(wk.remote[0].endpoint), "10.1.0.2:8080");
+	snprintf(wk.remote[0].verdict, sizeof(wk.remote[0].verdict), "blocked in fsync(/b)");
+	wk.remote[0].incident_id = 0x77;
+	wk.remote[0].state = FR_REMOTE_ANSWERED;
+	snprintf(wk.chain_continues, sizeof(wk.chain_continues), "10.1.0.2:8080 (svc-b on node-b)");
 	/* export: the annotated span, then the fsync as a child inside it */
 	out.export = fr_snapshotter__build_export(s, &f->in, &wk);
 	assert_non_null(out.export);
@@ -255,6 +263,15 @@ static void test_stages(void **state)
 	assert_string_equal(kv->value.s.p, "http://ui.test/incidents/0000000000001234");
 	kv = attr(&out.export->spans[0], "flightrec.verdict");
 	assert_string_equal(kv->value.s.p, wk.ev.verdict);
+	kv = attr(&out.export->spans[0], "flightrec.remote.nodes");
+	assert_non_null(kv);
+	assert_string_equal(kv->value.s.p, "node-b");
+	kv = attr(&out.export->spans[0], "flightrec.remote.incident.ids");
+	assert_string_equal(kv->value.s.p, "0000000000000077");
+	kv = attr(&out.export->spans[0], "flightrec.remote.states");
+	assert_string_equal(kv->value.s.p, "answered");
+	kv = attr(&out.export->spans[0], "flightrec.chain.continues");
+	assert_string_equal(kv->value.s.p, "10.1.0.2:8080 (svc-b on node-b)");
 	assert_string_equal(out.export->spans[1].name.p, "fsync");
 	assert_memory_equal(out.export->spans[1].parent_span_id, sp->span_id, 8);
 	assert_memory_equal(out.export->spans[1].trace_id, sp->trace_id, 16);
@@ -278,7 +295,7 @@ static void test_stages(void **state)
 			 out.export->spans[0].attrs.n);
 	assert_int_equal(snap->n_child_spans, 1);
 	/* the wake-up chain, covering the span */
-	assert_int_equal(snap->schema_version, 5);
+	assert_int_equal(snap->schema_version, 6);
 	/* the fsync's file, as the kernel named it at the call */
 	assert_int_equal(snap->n_fd_names, 1);
 	assert_string_equal(snap->fd_names[0]->name, f->path);
@@ -289,6 +306,10 @@ static void test_stages(void **state)
 	assert_int_equal(snap->chain[0]->start_mono_ns, wk.span_start);
 	assert_int_equal(snap->chain[snap->n_chain - 1]->end_mono_ns, wk.span_end);
 	assert_string_equal(snap->child_spans[0]->name, "fsync");
+	assert_int_equal(snap->n_remote_parts, 1);
+	assert_string_equal(snap->remote_parts[0]->node, "node-b");
+	assert_string_equal(snap->remote_parts[0]->verdict, "blocked in fsync(/b)");
+	assert_int_equal(snap->remote_parts[0]->incident_id, 0x77);
 	assert_true(snap->window->kernel_context);
 	assert_int_equal(snap->records->n_type, 4);
 	/* the fds of the window's syscalls, named */
@@ -305,6 +326,8 @@ static void test_stages(void **state)
 	assert_true(out.summary.complete);
 	assert_int_equal(out.summary.records, 4);
 	assert_int_equal(out.summary.snapshot_bytes, out.frsnap_len);
+	assert_int_equal(out.summary.nr_remote, 1);
+	assert_string_equal(out.summary.remote[0].endpoint, "10.1.0.2:8080");
 	fr_hex(out.summary.span_id, 8, hex);
 	assert_string_equal(hex, "1112131415161718");
 	fr_incident_work__free(&wk);

@@ -5,6 +5,7 @@
  */
 #define FR_LOG_MOD "status"
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fr_log.h"
@@ -66,6 +67,10 @@ void fr_status__gather(const struct fr_status_sources *src, struct fr_status *ou
 		fr_otlp_server__stats(src->otlp, &out->otlp);
 	if ((out->has_triggers = src->trig != NULL))
 		fr_trigger__stats(src->trig, &out->trig);
+	if ((out->has_fleet = src->fleet != NULL)) {
+		fr_fleet__stats(src->fleet, &out->fleet);
+		snprintf(out->node, sizeof(out->node), "%s", fr_fleet__node(src->fleet));
+	}
 	if ((out->has_incidents = src->incidents != NULL)) {
 		out->incidents.stored = __atomic_load_n(&src->incidents->stored, __ATOMIC_RELAXED);
 		out->incidents.failed = __atomic_load_n(&src->incidents->failed, __ATOMIC_RELAXED);
@@ -129,6 +134,28 @@ void fr_status__json(const struct fr_status *s, struct fr_buf *b)
 				  ",\"dropped\":%" PRIu64 ",\"forward_failed\":%" PRIu64 "}",
 			       s->incidents.stored, s->incidents.failed, s->incidents.dropped,
 			       s->incidents.forward_failed);
+	if (s->has_fleet) {
+		const struct fr_fleet_stats *f = &s->fleet;
+
+		fr_buf__printf(b, ",\"fleet\":{\"node\":");
+		fr_buf__json_str(b, s->node, strlen(s->node));
+		fr_buf__printf(b, ",\"connected\":%s,\"server\":", f->connected ? "true" : "false");
+		fr_buf__json_str(b, f->server, strlen(f->server));
+		fr_buf__printf(b, ",\"nodes\":%" PRIu64 ",\"reconnects\":%" PRIu64
+				  ",\"disconnects\":%" PRIu64 ",\"requests_sent\":%" PRIu64
+				  ",\"answers\":%" PRIu64 ",\"late\":%" PRIu64 ",\"no_answer\":%" PRIu64
+				  ",\"no_node\":%" PRIu64 ",\"broadcasts\":%" PRIu64
+				  ",\"broadcasts_limited\":%" PRIu64 ",\"requests_in\":%" PRIu64
+				  ",\"answers_sent\":%" PRIu64 ",\"refused\":{\"invalid\":%" PRIu64
+				  ",\"rate\":%" PRIu64 ",\"other\":%" PRIu64 "},\"send_failed\":%" PRIu64
+				  ",\"published\":%" PRIu64 ",\"heartbeats\":%" PRIu64
+				  ",\"heartbeat_failed\":%" PRIu64 "}",
+			       f->nodes, f->reconnects, f->disconnects, f->requests_sent, f->answers,
+			       f->late, f->no_answer, f->no_node, f->broadcasts, f->broadcasts_limited,
+			       f->requests_in, f->answers_sent, f->refused_invalid, f->refused_rate,
+			       f->refused_other, f->send_failed, f->published, f->heartbeats,
+			       f->heartbeat_failed);
+	}
 	fr_buf__putc(b, '}');
 }
 
@@ -194,6 +221,26 @@ void fr_status__prometheus(const struct fr_status *s, struct fr_buf *b)
 		  "Incidents committed since start.", s->incidents.stored },
 		{ s->has_incidents, "flightrec_incidents_failed_total", "counter",
 		  "Incidents that could not be made or committed.", s->incidents.failed },
+		{ s->has_fleet, "flightrec_fleet_connected", "gauge",
+		  "1 while connected to a NATS server of the fleet.", s->fleet.connected },
+		{ s->has_fleet, "flightrec_fleet_nodes", "gauge", "Nodes in the fleet's registry.",
+		  s->fleet.nodes },
+		{ s->has_fleet, "flightrec_fleet_reconnects_total", "counter",
+		  "Reconnections to NATS.", s->fleet.reconnects },
+		{ s->has_fleet, "flightrec_fleet_requests_sent_total", "counter",
+		  "Capture requests sent to other nodes.", s->fleet.requests_sent },
+		{ s->has_fleet, "flightrec_fleet_no_answer_total", "counter",
+		  "Requests other nodes did not answer in time.", s->fleet.no_answer },
+		{ s->has_fleet, "flightrec_fleet_late_total", "counter",
+		  "Answers that came after the incident was stored.", s->fleet.late },
+		{ s->has_fleet, "flightrec_fleet_requests_received_total", "counter",
+		  "Capture requests from other nodes.", s->fleet.requests_in },
+		{ s->has_fleet, "flightrec_fleet_requests_refused_total", "counter",
+		  "Requests refused (malformed, rate, budget).",
+		  s->fleet.refused_invalid + s->fleet.refused_rate + s->fleet.refused_other },
+		{ s->has_fleet, "flightrec_fleet_send_failed_total", "counter",
+		  "Requests, answers and summaries that could not be sent (lost).",
+		  s->fleet.send_failed },
 	};
 
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
@@ -233,6 +280,15 @@ void fr_status__log(const struct fr_status *s)
 			" failed, %" PRIu64 " dropped (queue full)",
 			s->trig.spans, s->trig.fired, s->trig.cooled, s->trig.over_budget, s->trig.ops,
 			s->incidents.stored, s->incidents.failed, s->incidents.dropped);
+	if (s->has_fleet)
+		pr_info("fleet: node %s, %s, %" PRIu64 " nodes, %" PRIu64 " reconnects; %" PRIu64
+			" requests sent, %" PRIu64 " answered, %" PRIu64 " late, %" PRIu64
+			" unanswered; %" PRIu64 " received, %" PRIu64 " refused; %" PRIu64 " lost",
+			s->node, s->fleet.connected ? "connected" : "not connected", s->fleet.nodes,
+			s->fleet.reconnects, s->fleet.requests_sent, s->fleet.answers, s->fleet.late,
+			s->fleet.no_answer, s->fleet.requests_in,
+			s->fleet.refused_invalid + s->fleet.refused_rate + s->fleet.refused_other,
+			s->fleet.send_failed);
 	if (s->has_exporter)
 		pr_info("export: %" PRIu64 " spans sent, %" PRIu64 " queued bytes, %" PRIu64
 			" retries, %" PRIu64 " spans dropped (queue full), %" PRIu64

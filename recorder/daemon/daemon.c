@@ -311,6 +311,7 @@ static void free_components(struct fr_daemon *d)
 	free(d->headers);
 	pthread_mutex_destroy(&d->dump_mu);
 	pthread_mutex_destroy(&d->jmu);
+	pthread_mutex_destroy(&d->taken_mu);
 	pthread_rwlock_destroy(&d->cfg_lock);
 	pthread_mutex_destroy(&d->history.mu);
 	pthread_cond_destroy(&d->jcv);
@@ -346,6 +347,7 @@ struct fr_daemon *fr_daemon__start(struct fr_config *c)
 	d->rate = (struct fr_status_rate)FR_STATUS_RATE_INIT;
 	pthread_mutex_init(&d->dump_mu, NULL);
 	pthread_mutex_init(&d->jmu, NULL);
+	pthread_mutex_init(&d->taken_mu, NULL);
 	pthread_rwlock_init(&d->cfg_lock, NULL);
 	pthread_mutex_init(&d->history.mu, NULL);
 	pthread_cond_init(&d->jcv, NULL);
@@ -415,7 +417,7 @@ void fr_daemon__status(void *daemon, struct fr_status *out)
 	struct fr_status_sources src = {
 		.started = d->started, .cap = d->cap, .otlp = d->srv, .exp = d->exp,
 		.trig = d->trig, .store = d->store, .incidents = &d->counts,
-		.clock = d->cap ? &d->clock : NULL, .rate = &d->rate,
+		.clock = d->cap ? &d->clock : NULL, .rate = &d->rate, .fleet = d->fleet,
 	};
 
 	fr_status__gather(&src, out);

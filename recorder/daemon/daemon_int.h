@@ -22,6 +22,7 @@
 struct fr_remote_job {
 	struct fr_capture_req req;
 	struct fr_fleet_reply *reply;  /* answered exactly once */
+	uint64_t id;                   /* the incident it becomes */
 	bool from_spans;               /* the process came from the trace's spans, not
 				       * only from its socket */
 	char pid_source[160];          /* how the process was found */
@@ -59,6 +60,14 @@ struct fr_daemon {
 	struct fr_otlp_server *srv;
 	struct fr_web *web;
 	struct fr_fleet *fleet;      /* NULL: no --nats */
+	/* parts taken on request lately, so that a second request for the
+	 * same trace (two nodes asking at once) merges with the first even
+	 * before it is stored */
+	struct fr_taken_part {
+		uint8_t trace_id[16];
+		uint64_t id, at;     /* the incident; CLOCK_MONOTONIC ns */
+	} taken[64];
+	pthread_mutex_t taken_mu;
 	uint64_t netns_ino;          /* this recorder's network namespace */
 	char *headers;               /* exporter headers from the environment */
 	pid_t demo_pid;

@@ -78,23 +78,33 @@ static bool same_endpoint(const struct fr_remote_part *p, const struct fr_crumb 
 	return !strcmp(ep, p->endpoint);
 }
 
+/*
+ * Was this node's work on the trace called by a traced caller (a server
+ * span with a parent)? Only then is a caller worth asking: an untraced one
+ * holds nothing of the trace.
+ */
+static bool traced_caller(const struct fr_incident_in *in, const struct fr_trace_span *ts,
+			  size_t m)
+{
+	if (in->span->kind == FR_KIND_SERVER || in->span->kind == FR_KIND_CONSUMER)
+		return in->span->has_parent;
+	for (size_t i = 0; i < m; i++)
+		if ((ts[i].kind == FR_KIND_SERVER || ts[i].kind == FR_KIND_CONSUMER) &&
+		    !fr_all_zero(ts[i].parent_span_id, 8))
+			return true;
+	return false;
+}
+
 /* The trace's spans seen here: their peers, as breadcrumbs the kernel did
  * not name (the connection was fast, or closed before a slow call). */
-static size_t span_crumbs(struct fr_daemon *d, const struct fr_incident_in *in,
+static size_t span_crumbs(const struct fr_trace_span *ts, size_t m, bool callers,
 			  struct fr_crumb *crumbs, bool *inbound, size_t n)
 {
-	struct fr_trace_span ts[MAX_TRACE_SPANS];
-	size_t m = fr_fleet__trace_spans(d->fleet, in->span->trace_id, TRACE_KEEP_NS, ts,
-					 MAX_TRACE_SPANS);
-
 	for (size_t i = 0; i < m && n < FR_MAX_CRUMBS; i++) {
 		bool in_call = ts[i].kind == FR_KIND_SERVER || ts[i].kind == FR_KIND_CONSUMER;
 		size_t k;
 
-		if (!ts[i].peer.ss_family)
-			continue;
-		/* a caller matters only when the span was called by a traced one */
-		if (in_call && !in->span->has_parent)
+		if (!ts[i].peer.ss_family || (in_call && !callers))
 			continue;
 		for (k = 0; k < n && !fr_sockaddr__same(&crumbs[k].remote, &ts[i].peer); k++)
 			;
@@ -116,11 +126,15 @@ void fr_daemon__across(void *ctx, const struct fr_incident_in *in, struct fr_inc
 	struct fr_crumb crumbs[FR_MAX_CRUMBS];
 	bool inbound[FR_MAX_CRUMBS];
 	struct fr_fleet_ask a = { 0 };
-	size_t n = 0, keep = 0;
+	struct fr_trace_span ts[MAX_TRACE_SPANS];
+	size_t n = 0, keep = 0, m;
+	bool callers;
 	char clause[900];
 
 	if (!d->fleet)
 		return;
+	m = fr_fleet__trace_spans(d->fleet, in->span->trace_id, TRACE_KEEP_NS, ts, MAX_TRACE_SPANS);
+	callers = traced_caller(in, ts, m);
 	if (wk->window)
 		n = fr_breadcrumbs__from_window(wk->window, (uint32_t)in->host_pid, wk->t0,
 						wk->span_end, crumbs, FR_MAX_CRUMBS);
@@ -130,12 +144,12 @@ void fr_daemon__across(void *ctx, const struct fr_incident_in *in, struct fr_inc
 		uint64_t ino;
 
 		inbound[i] = !fr_peer_listener(&crumbs[i].local, &uid, &ino);
-		if (inbound[i] && !in->span->has_parent)
-			continue; /* an untraced caller holds nothing of the trace */
+		if (inbound[i] && !callers)
+			continue;
 		crumbs[keep] = crumbs[i];
 		inbound[keep++] = inbound[i];
 	}
-	n = span_crumbs(d, in, crumbs, inbound, keep);
+	n = span_crumbs(ts, m, callers, crumbs, inbound, keep);
 	if (!n)
 		return;
 	memcpy(a.trace_id, in->span->trace_id, 16);
@@ -256,6 +270,37 @@ static bool answer_merged(struct fr_daemon *d, const struct fr_capture_req *req,
 	answer_summary(d, r, FR_REMOTE_MERGED, sum, note);
 	free(sum);
 	return true;
+}
+
+#define TAKEN_KEEP_NS (60ull * 1000000000ull)
+
+/*
+ * The incident this node is taking (or took) for the trace on request, or
+ * 0 after noting id as the one it takes now.
+ */
+static uint64_t taken_or_take(struct fr_daemon *d, const uint8_t trace_id[16], uint64_t id)
+{
+	uint64_t now = fr_mono_ns(), found = 0;
+	size_t slot = 0;
+
+	pthread_mutex_lock(&d->taken_mu);
+	for (size_t i = 0; i < sizeof(d->taken) / sizeof(d->taken[0]); i++) {
+		struct fr_taken_part *t = &d->taken[i];
+
+		if (t->id && now - t->at < TAKEN_KEEP_NS && !memcmp(t->trace_id, trace_id, 16)) {
+			found = t->id;
+			break;
+		}
+		if (t->at < d->taken[slot].at)
+			slot = i;
+	}
+	if (!found) {
+		memcpy(d->taken[slot].trace_id, trace_id, 16);
+		d->taken[slot].id = id;
+		d->taken[slot].at = now;
+	}
+	pthread_mutex_unlock(&d->taken_mu);
+	return found;
 }
 
 static uint64_t overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
@@ -384,6 +429,7 @@ static void on_capture(void *ctx, const struct fr_capture_req *req, struct fr_fl
 	struct fr_job job = { 0 };
 	const char *me = fr_fleet__node(d->fleet);
 	char ep[64] = "";
+	uint64_t taken;
 	size_t n;
 	pid_t pid = 0;
 
@@ -444,6 +490,16 @@ static void on_capture(void *ctx, const struct fr_capture_req *req, struct fr_fl
 		free(rj);
 		fr_fleet__count_refused(d->fleet);
 		answer_words(d, r, FR_REMOTE_REFUSED, "%s is over its capture budget", me);
+		return;
+	}
+	rj->id = fr_store__new_id(d->store);
+	if ((taken = taken_or_take(d, req->trace_id, rj->id))) {
+		struct fr_capture_answer a = { .state = FR_REMOTE_MERGED, .incident_id = taken };
+
+		free(rj);
+		snprintf(a.note, sizeof(a.note), "%s is taking its part of this trace already "
+			 "(incident %016" PRIx64 "): merged", me, taken);
+		fr_fleet__answer(d->fleet, r, &a);
 		return;
 	}
 	rj->req = *req;
@@ -531,7 +587,7 @@ void fr_daemon__remote_incident(struct fr_daemon *d, struct fr_snapshotter *snap
 		snprintf(rj->pid_source, sizeof(rj->pid_source),
 			 "its span %.96s of the trace, as seen by this node", in.span->name.p);
 	}
-	in.id = fr_store__new_id(d->store);
+	in.id = rj->id;
 	in.decision.fire = true;
 	snprintf(in.decision.reason, sizeof(in.decision.reason),
 		 "asked by %s for its incident %016" PRIx64, rj->req.from, rj->req.from_incident);
@@ -543,8 +599,13 @@ void fr_daemon__remote_incident(struct fr_daemon *d, struct fr_snapshotter *snap
 	} else if (!out.summary.kernel_context || !out.summary.records) {
 		clock_words(j->span->start_ns, a, sizeof(a));
 		clock_words(j->span->end_ns, b, sizeof(b));
-		answer_words(d, rj->reply, FR_REMOTE_OUT_OF_RINGS, "%s's rings no longer held %s–%s",
-			     in.node, a, b);
+		if (out.summary.complete) /* the rings covered it: nothing of it was recorded */
+			answer_words(d, rj->reply, FR_REMOTE_OUT_OF_RINGS,
+				     "%s's rings hold no records of pid %d in %s–%s (not followed "
+				     "then)", in.node, (int)in.host_pid, a, b);
+		else
+			answer_words(d, rj->reply, FR_REMOTE_OUT_OF_RINGS,
+				     "%s's rings no longer held %s–%s", in.node, a, b);
 		fr_incident_out__free(&out);
 	} else {
 		answer_summary(d, rj->reply, FR_REMOTE_ANSWERED, &out.summary, NULL);
@@ -604,8 +665,13 @@ static void on_late(void *ctx, uint64_t incident_id, const struct fr_remote_part
 	struct fr_incident_summary *sum;
 	int err = fr_store__update(d->store, incident_id, late_update, (void *)part);
 
+	/* an answer just after the wait can come before the incident is stored */
+	for (int i = 0; err == -ENOENT && i < 40; i++) {
+		usleep(50000);
+		err = fr_store__update(d->store, incident_id, late_update, (void *)part);
+	}
 	if (err) {
-		pr_debug("late answer from %s for incident %016" PRIx64 " not kept: %s", part->node,
+		pr_warn("late answer from %s for incident %016" PRIx64 " not kept: %s", part->node,
 			 incident_id, strerror(-err));
 		return;
 	}

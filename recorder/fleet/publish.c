@@ -2,7 +2,8 @@
 /*
  * publish.c - incident summaries into the fleet's JetStream stream
  * (fr_fleet.h), as IncidentSummary protobuf on flightrec.incidents.<node>,
- * for the fleet view; the stream keeps them for a week or 512 MiB.
+ * for the fleet view; the stream keeps them for a week or 128 MiB (a server's own limits
+ * may be lower: then the stream is not made, and said so).
  */
 #define FR_LOG_MOD "fleet"
 #include <errno.h>
@@ -13,7 +14,7 @@
 #include "fr_log.h"
 
 #define STREAM_MAX_AGE_NS (7ll * 24 * 3600 * 1000000000ll)
-#define STREAM_MAX_BYTES (512ll << 20)
+#define STREAM_MAX_BYTES (128ll << 20)
 
 int fr_fleet_stream_start(struct fr_fleet *f)
 {

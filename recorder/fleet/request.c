@@ -382,7 +382,9 @@ size_t fr_fleet__ask(struct fr_fleet *f, const struct fr_fleet_ask *a,
 			continue; /* this host's own */
 		fr_sockaddr__format(&cr->remote, ep, sizeof(ep));
 		if (fr_fleet__resolve(f, &cr->remote, node, ui, sizeof(ui))) {
-			if (nunres < 2)
+			/* a caller on no known node is no flightrec node's: not
+			 * worth a broadcast (what it waited on is not ours) */
+			if (nunres < 2 && !(a->inbound && a->inbound[i]))
 				unresolved[nunres++] = cr->remote;
 			continue;
 		}
