@@ -178,7 +178,7 @@ void fr_daemon__across(void *ctx, const struct fr_incident_in *in, struct fr_inc
 		part_clause(p, clause, sizeof(clause));
 		append_clause(wk->ev.verdict, sizeof(wk->ev.verdict), clause);
 		if (p->node[0])
-			snprintf(wk->chain_continues, sizeof(wk->chain_continues), "%s (%s on %s)",
+			snprintf(wk->chain_continues, sizeof(wk->chain_continues), "%.40s (%.60s on %.50s)",
 				 p->endpoint, p->service[0] ? p->service : "?", p->node);
 		break;
 	}
