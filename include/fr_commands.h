@@ -14,6 +14,7 @@
 
 int fr_cmd_run(int argc, char **argv);
 int fr_cmd_trace(int argc, char **argv);
+int fr_cmd_fleet(int argc, char **argv);
 int fr_cmd_inspect(int argc, char **argv);
 
 /* One line (plus stack lines) for event e of window w; times relative to t_base. */

@@ -107,6 +107,11 @@ struct fr_fleet_opts {
 	void (*on_late)(void *ctx, uint64_t incident_id, const struct fr_remote_part *part);
 	/* an incident's .frsnap for a fetch: 0 or -errno */
 	int (*read_snapshot)(void *ctx, uint64_t id, struct fr_buf *out);
+	/* the fleet view (`flightrec fleet`): no capture, no entry in the
+	 * registry, nothing answered; every summary the fleet's stream holds,
+	 * then each new one, goes to on_summary (NATS thread) */
+	bool viewer;
+	void (*on_summary)(void *ctx, const struct fr_incident_summary *s);
 	void *ctx;
 };
 
@@ -195,6 +200,27 @@ int fr_fleet__resolve(struct fr_fleet *f, const struct sockaddr_storage *addr,
 /* Publishes an incident summary to the fleet's stream (counted when lost). */
 void fr_fleet__publish(struct fr_fleet *f, const struct fr_incident_summary *s);
 
+/* ---- the fleet view ---- */
+
+struct fr_fleet_node_info {
+	char name[FR_NODE_NAME];
+	char ui[128];
+	char version[32];
+	double heartbeat_age_s;          /* since its entry was last renewed */
+	uint32_t nr_addrs;
+};
+
+/* The registry's nodes now, at most max; how many. */
+size_t fr_fleet__nodes(struct fr_fleet *f, struct fr_fleet_node_info *out, size_t max);
+
+/*
+ * Incident id's .frsnap from the node that holds it, in chunks under the
+ * NATS payload limit, into out. 0, or -errno with why in words ("node-c
+ * does not answer: it is gone, or NATS is down").
+ */
+int fr_fleet__fetch_snapshot(struct fr_fleet *f, const char *node, uint64_t id,
+			     struct fr_buf *out, char *why, size_t why_len);
+
 struct fr_fleet_stats {
 	bool connected;
 	char server[128];                /* the URL connected to */
@@ -207,6 +233,7 @@ struct fr_fleet_stats {
 	uint64_t send_failed;            /* requests, answers, summaries not sent */
 	uint64_t published;              /* summaries */
 	uint64_t heartbeats, heartbeat_failed;
+	uint64_t summaries_in;           /* the fleet view: summaries read from the stream */
 };
 
 void fr_fleet__stats(struct fr_fleet *f, struct fr_fleet_stats *out);

@@ -82,6 +82,7 @@ struct fr_incident_summary {
 	char part_of_node[FR_NODE_NAME]; /* taken on that node's request; "" none */
 	uint64_t part_of_id;
 	bool part_of_merged;     /* captured here already when asked */
+	uint64_t origin_id;      /* its id on node (a copy in the fleet view); 0: id */
 };
 
 struct fr_store_opts {
@@ -139,6 +140,7 @@ struct fr_store_query {
 	uint64_t from_unix_nano;  /* 0 = no bound */
 	uint64_t to_unix_nano;    /* 0 = no bound */
 	uint64_t min_duration_ns;
+	const char *node;         /* the node that took it (fleet view); NULL = any */
 	uint64_t before_id;       /* cursor: only ids below (0 = from the newest) */
 	uint32_t limit;           /* default 50 */
 };

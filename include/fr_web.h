@@ -54,6 +54,14 @@ struct fr_web_opts {
 				       * address always) */
 	size_t max_body;              /* POST bodies; default 64 KiB */
 	unsigned max_connections;     /* default 1024 (no per-address limit on loopback) */
+	/* the fleet: /api/fleet lists its nodes (may be NULL) */
+	struct fr_fleet *fleet;
+	const char *fleet_url;        /* the fleet view, linked from the pages; NULL none */
+	bool fleet_view;              /* this is the fleet view (`flightrec fleet`) */
+	/* an incident's .frsnap; NULL: from the store. 0, or -errno with why
+	 * (the fleet view fetches it from its node) */
+	int (*snapshot)(void *ctx, const struct fr_incident_summary *s, struct fr_buf *out,
+			char *why, size_t why_len);
 };
 
 struct fr_web;

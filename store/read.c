@@ -58,6 +58,8 @@ static bool matches(const struct fr_store_query *q, const struct fr_incident_sum
 		return false;
 	if (q->span_name && strcmp(q->span_name, sum->span_name))
 		return false;
+	if (q->node && strcmp(q->node, sum->node))
+		return false;
 	if (q->from_unix_nano && sum->time_unix_nano < q->from_unix_nano)
 		return false;
 	if (q->to_unix_nano && sum->time_unix_nano > q->to_unix_nano)

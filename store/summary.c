@@ -88,6 +88,7 @@ int fr_summary__encode(const struct fr_incident_summary *sum, struct fr_buf *out
 	pb.signature = sum->signature;
 	pb.cause = (char *)sum->cause;
 	pb.node = (char *)sum->node;
+	pb.origin_id = sum->origin_id;
 	for (uint32_t i = 0; i < sum->nr_remote && i < FR_MAX_REMOTE; i++) {
 		fr_remote_part__to_pb(&sum->remote[i], &rp[i]);
 		rpp[i] = &rp[i];
@@ -137,6 +138,7 @@ int fr_summary__decode(const void *p, size_t len, struct fr_incident_summary *ou
 	out->signature = pb->signature;
 	COPY_STR(out->cause, pb->cause);
 	COPY_STR(out->node, pb->node);
+	out->origin_id = pb->origin_id;
 	for (size_t i = 0; i < pb->n_remote_parts && i < FR_MAX_REMOTE; i++)
 		fr_remote_part__from_pb(pb->remote_parts[i], &out->remote[out->nr_remote++]);
 	if (pb->part_of) {

@@ -633,6 +633,7 @@ static void test_pages_and_paths(void **state)
 	static const char *const modules[] = {
 		"/app.js", "/common.js", "/charts.js", "/page-incidents.js", "/page-incident.js",
 		"/page-problems.js", "/page-operation.js", "/page-triggers.js", "/page-status.js",
+		"/page-fleet.js",
 	};
 	struct fr_web *w = start(NULL);
 	uint16_t port = fr_web__port(w);

@@ -40,6 +40,8 @@ void fr_web_summary_json(struct fr_buf *b, const struct fr_incident_summary *s)
 	}
 	if (s->node[0])
 		fr_web_kv_str(b, "node", s->node, true);
+	if (s->origin_id)
+		fr_buf__printf(b, ",\"origin_id\":\"%016" PRIx64 "\"", s->origin_id);
 	if (s->part_of_node[0]) {
 		fr_buf__printf(b, ",\"part_of\":{\"incident\":\"%016" PRIx64 "\",\"merged\":%s",
 			       s->part_of_id, s->part_of_merged ? "true" : "false");
@@ -124,6 +126,7 @@ static enum MHD_Result list_incidents(struct fr_web *w, struct MHD_Connection *c
 		return list_by_trace(w, c, fr_web_arg(c, "trace_id"));
 	q.service = fr_web_arg(c, "service");
 	q.span_name = fr_web_arg(c, "name");
+	q.node = fr_web_arg(c, "node");
 	if (fr_web_arg_u64(c, "from", &v, &bad))
 		q.from_unix_nano = v;
 	if (fr_web_arg_u64(c, "to", &v, &bad))
@@ -193,8 +196,26 @@ static enum MHD_Result incident(struct fr_web *w, struct MHD_Connection *c, cons
 	rc = fr_store__summary(w->o.store, id, &sum);
 	if (rc == -ENOENT)
 		return fr_web_error(c, 404, "no such incident");
-	if (rc || fr_store__snapshot(w->o.store, id, &snap))
+	if (rc)
 		return fr_web_error(c, 500, "the incident could not be read");
+	if (w->o.snapshot) { /* the fleet view: from the node that holds it */
+		char why[256];
+
+		if (w->o.snapshot(w->o.ctx, &sum, &snap, why, sizeof(why))) {
+			fr_buf__free(&snap);
+			if (slash)
+				return fr_web_error(c, 502, why);
+			/* the summary still shows, and the page says why there is no more */
+			fr_buf__put(&b, "{\"summary\":", 11);
+			fr_web_summary_json(&b, &sum);
+			fr_buf__printf(&b, ",\"snapshot\":null,\"snapshot_error\":");
+			fr_buf__json_str(&b, why, strlen(why));
+			fr_buf__putc(&b, '}');
+			return fr_web_json(c, 200, &b);
+		}
+	} else if (fr_store__snapshot(w->o.store, id, &snap)) {
+		return fr_web_error(c, 500, "the incident could not be read");
+	}
 	if (slash && !strcmp(slash, "/snapshot")) {
 		enum MHD_Result ret;
 

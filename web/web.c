@@ -30,6 +30,7 @@ static const struct {
 	{ "/api/operations", fr_web_api_operations },
 	{ "/api/baselines", fr_web_api_baselines },
 	{ "/api/status", fr_web_api_status },
+	{ "/api/fleet", fr_web_api_fleet },
 	{ "/metrics", fr_web_api_metrics },
 };
 
@@ -67,7 +68,7 @@ static enum MHD_Result asset(struct MHD_Connection *c, const char *url)
 	if (!strcmp(url, "/") || !strcmp(url, "/triggers") || !strcmp(url, "/status") ||
 	    !strcmp(url, "/incidents") || !strncmp(url, "/incidents/", 11) ||
 	    !strcmp(url, "/problems") || !strncmp(url, "/problems/", 10) ||
-	    !strcmp(url, "/operation"))
+	    !strcmp(url, "/operation") || !strcmp(url, "/fleet"))
 		path = "/index.html";
 	for (size_t i = 0; i < fr_nr_assets; i++)
 		if (!strcmp(fr_assets[i].path, path))

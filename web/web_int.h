@@ -46,7 +46,8 @@ typedef enum MHD_Result fr_web_handler_fn(struct fr_web *w, struct MHD_Connectio
 					  struct fr_web_req *r);
 
 fr_web_handler_fn fr_web_api_incidents, fr_web_api_problems, fr_web_api_rules,
-	fr_web_api_operations, fr_web_api_baselines, fr_web_api_status, fr_web_api_metrics;
+	fr_web_api_operations, fr_web_api_baselines, fr_web_api_status, fr_web_api_metrics,
+	fr_web_api_fleet;
 
 /* reply.c: a response with the security headers (body copied); cache: may
  * be kept 5 minutes; disposition may be NULL. */

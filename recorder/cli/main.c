@@ -16,6 +16,7 @@ static void usage(FILE *out)
 		"An always-on, anomaly-triggered flight recorder for microservices.\n\n"
 		"commands:\n"
 		"  run      record continuously (the default when no command is given)\n"
+		"  fleet    the UI of a fleet of recorders over NATS, without capture\n"
 		"  trace    follow one process and print what the kernel rings hold for it\n"
 		"  inspect  print a snapshot (.frsnap or a stored incident), as text, JSON or Perfetto\n"
 		"  version  print the version and record ABI\n\n"
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "run"))
 		return fr_cmd_run(argc - i, argv + i);
+	if (!strcmp(argv[i], "fleet"))
+		return fr_cmd_fleet(argc - i, argv + i);
 	if (!strcmp(argv[i], "trace"))
 		return fr_cmd_trace(argc - i, argv + i);
 	if (!strcmp(argv[i], "inspect"))

@@ -241,6 +241,8 @@ static int start_web(struct fr_daemon *d)
 	o.history = &d->history;
 	o.status = fr_daemon__status;
 	o.rules_changed = rules_changed;
+	o.fleet = d->fleet;
+	o.fleet_url = d->c->fleet_url;
 	o.ctx = d;
 	d->web = fr_web__start(&o);
 	if (!d->web)

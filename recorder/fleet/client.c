@@ -104,13 +104,16 @@ static void *fleet_thread(void *arg)
 		}
 		pthread_mutex_unlock(&f->stop_mu);
 		now = fr_mono_ns();
-		if (!f->kv && connected(f) && now >= next_try) {
+		if ((!f->kv || (f->o.viewer && !f->sub_stream)) && connected(f) && now >= next_try) {
 			next_try = now + 2000000000ull;
 			if (!fr_fleet_registry_start(f))
 				next_beat = 0;
-			fr_fleet_stream_start(f);
+			if (f->o.viewer)
+				fr_fleet_viewer_start(f);
+			else
+				fr_fleet_stream_start(f);
 		}
-		if (f->kv && connected(f) && now >= next_beat) {
+		if (f->kv && !f->o.viewer && connected(f) && now >= next_beat) {
 			next_beat = now + (uint64_t)f->o.heartbeat_s * 1000000000ull;
 			fr_fleet_registry_heartbeat(f);
 		}
@@ -265,7 +268,7 @@ struct fr_fleet *fr_fleet__open(const struct fr_fleet_opts *o)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (fr_fleet_requests_start(f)) {
+	if (!f->o.viewer && fr_fleet_requests_start(f)) {
 		natsConnection_Destroy(f->nc);
 		free_fleet(f);
 		errno = EIO;
@@ -277,7 +280,8 @@ struct fr_fleet *fr_fleet__open(const struct fr_fleet_opts *o)
 		return NULL;
 	}
 	f->thread_started = true;
-	pr_info("node %s in the fleet at %s", f->node, f->servers[0]);
+	pr_info("%s %s in the fleet at %s", f->o.viewer ? "fleet view" : "node", f->node,
+		f->servers[0]);
 	return f;
 }
 
@@ -296,7 +300,7 @@ void fr_fleet__close(struct fr_fleet *f)
 		pthread_mutex_unlock(&f->stop_mu);
 		pthread_join(f->thread, NULL);
 	}
-	if (f->nc && connected(f))
+	if (f->nc && connected(f) && !f->o.viewer)
 		fr_fleet_registry_leave(f);
 	if (f->watch) {
 		kvWatcher_Stop(f->watch);
@@ -308,6 +312,7 @@ void fr_fleet__close(struct fr_fleet *f)
 	natsSubscription_Destroy(f->sub_broadcast);
 	natsSubscription_Destroy(f->sub_replies);
 	natsSubscription_Destroy(f->sub_snapshot);
+	natsSubscription_Destroy(f->sub_stream);
 	if (f->nc) {
 		natsConnection_FlushTimeout(f->nc, 500);
 		natsConnection_Close(f->nc);

@@ -54,7 +54,7 @@ struct fr_fleet {
 	char *servers[FR_FLEET_MAX_SERVERS];
 	char *creds, *ui_url, *version;
 	natsConnection *nc;
-	natsSubscription *sub_capture, *sub_broadcast, *sub_replies, *sub_snapshot;
+	natsSubscription *sub_capture, *sub_broadcast, *sub_replies, *sub_snapshot, *sub_stream;
 	char inbox[96];                 /* this node's reply subjects: inbox.<call>.<part> */
 	jsCtx *js;
 	kvStore *kv;
@@ -105,6 +105,9 @@ void fr_fleet_traces_free(struct fleet_traces *t);
 /* request.c */
 int fr_fleet_requests_start(struct fr_fleet *f);    /* subscriptions; 0 or -errno */
 void fr_fleet_requests_expire(struct fr_fleet *f, uint64_t now);
+
+/* viewer.c: the fleet view reads the incident stream; 0 or -errno */
+int fr_fleet_viewer_start(struct fr_fleet *f);
 
 /* publish.c: the incident stream (made when missing); 0 or -errno */
 int fr_fleet_stream_start(struct fr_fleet *f);

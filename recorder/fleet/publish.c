@@ -8,6 +8,7 @@
 #define FR_LOG_MOD "fleet"
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fleet_int.h"
@@ -46,13 +47,23 @@ int fr_fleet_stream_start(struct fr_fleet *f)
 
 void fr_fleet__publish(struct fr_fleet *f, const struct fr_incident_summary *sum)
 {
+	struct fr_incident_summary *copy;
 	struct fr_buf b = { 0 };
 	char subj[128];
+	int err;
 
 	if (!f)
 		return;
 	snprintf(subj, sizeof(subj), "flightrec.incidents.%s", f->node);
-	if (fr_summary__encode(sum, &b)) {
+	copy = malloc(sizeof(*copy));
+	if (copy) {
+		*copy = *sum;
+		copy->origin_id = sum->id;
+		snprintf(copy->node, sizeof(copy->node), "%s", f->node);
+	}
+	err = copy ? fr_summary__encode(copy, &b) : -ENOMEM;
+	free(copy);
+	if (err) {
 		FLEET_COUNT(f, send_failed);
 	} else if (!fr_fleet_publish(f, subj, b.p, b.len)) {
 		FLEET_COUNT(f, published);

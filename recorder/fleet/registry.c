@@ -46,8 +46,9 @@ int fr_fleet_registry_start(struct fr_fleet *f)
 	kc.History = 1;
 	kc.TTL = (int64_t)ttl_ns(f);
 	kc.MaxValueSize = 16384;
-	s = js_CreateKeyValue(&f->kv, f->js, &kc);
-	if (s != NATS_OK) /* made by another node with its own TTL: bind to it */
+	s = f->o.viewer ? NATS_ERR : js_CreateKeyValue(&f->kv, f->js, &kc);
+	if (s != NATS_OK) /* made by another node with its own TTL (or only read
+			   * here, by the fleet view): bind to it */
 		s = js_KeyValue(&f->kv, f->js, FR_FLEET_BUCKET);
 	if (s != NATS_OK) {
 		pr_warn("registry bucket %s: %s", FR_FLEET_BUCKET, fr_fleet_status_text(s));

@@ -10,7 +10,10 @@
 // usage: node fleet.mjs CASE
 //   chain      only A has a rule: A's incident names C's file and node
 //              through B; B and C hold incidents that belong to it; fast
-//              traces get no incident anywhere
+//              traces get no incident anywhere; the fleet view (`flightrec
+//              fleet`) lists the three parts under the trace, the nodes and
+//              problems, and fetches C's snapshot from node-c (and says so
+//              when node-c is gone)
 //   backward   a rule on B only: A (its caller) and C are captured too
 //   late       A waits 50 ms only: B's answer comes later and still
 //              updates A's stored incident and its verdict (B, past A's
@@ -84,7 +87,7 @@ accounts {
       ${NODES.map(nodeUser).join('\n      ')}
       { user: "fleet-ui", password: "pw-ui", permissions: {
           publish: { allow: ["flightrec.snapshot.*.fleet-ui", "$JS.API.>"] },
-          subscribe: { allow: ["_INBOX.>"] } } }
+          subscribe: { allow: ["_INBOX.>"] }, allow_responses: true } }
     ]
   }
   OTHER { users: [ { user: "stranger", password: "pw-x" } ] }
@@ -126,6 +129,29 @@ async function startRecorder(n, args = []) {
   }
   throw new Error(`recorder ${n} did not come up`);
 }
+// the fleet view: no capture, on the bridge's address
+const VIEW = { ip: null, port: 8090 };
+async function startFleetView() {
+  VIEW.ip = bridge;
+  const p = spawn(bin, ['fleet', '--nats', `nats://fleet-ui:pw-ui@${bridge}:${natsPort}`,
+    '--web-listen', `${bridge}:${VIEW.port}`, '--auth-token', TOKEN, '--data-dir', work],
+  { stdio: ['ignore', 'ignore', fs.openSync(path.join(work, 'fleet-view.log'), 'a')] });
+  children.push(p);
+  for (let i = 0; i < 100; i++) {
+    try { await viewApi('/api/fleet'); return p; } catch { /* not yet */ }
+    await sleep(100);
+  }
+  throw new Error('the fleet view did not come up');
+}
+async function viewApi(url) {
+  const r = await fetch(`http://${VIEW.ip}:${VIEW.port}${url}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  return r.json();
+}
+async function viewRaw(url) {
+  const r = await fetch(`http://${VIEW.ip}:${VIEW.port}${url}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  return { status: r.status, body: Buffer.from(await r.arrayBuffer()) };
+}
+
 async function startService(n) {
   return start('ip', ['netns', 'exec', `${tag}-${n}`, 'node', path.join(here, 'fleet_service.mjs'), n, '9000',
     'http://127.0.0.1:4318/v1/traces', work, hostList], { cwd: here });
@@ -197,6 +223,36 @@ async function chain() {
   }
   const st = await api('a', '/api/status');
   check(st.fleet.requests_sent >= 1 && st.fleet.answers >= 1, 'A counts its request and the answer', JSON.stringify(st.fleet));
+  // the fleet view: the three parts under one trace, the nodes, problems
+  await startFleetView();
+  let parts = [];
+  for (let i = 0; i < 60 && parts.length < 3; i++) {
+    parts = (await viewApi(`/api/incidents?trace_id=${trace}`)).incidents;
+    if (parts.length < 3) await sleep(250);
+  }
+  check(parts.map((p) => p.node).sort().join() === 'node-a,node-b,node-c',
+    'the fleet view lists the three parts under the trace', JSON.stringify(parts.map((p) => p.node)));
+  const fl = await viewApi('/api/fleet');
+  check(fl.view && fl.nodes.length === 3 && fl.nodes.every((x) => x.heartbeat_age_s < 30 && x.version),
+    'the fleet view lists the nodes with their heartbeats and versions', JSON.stringify(fl.nodes));
+  const pr = await viewApi('/api/problems');
+  check((pr.problems || []).length >= 3, 'problems are counted across the fleet', JSON.stringify(pr).slice(0, 300));
+  const onC = parts.find((p) => p.node === 'node-c');
+  if (onC) {
+    const page = await viewApi(`/api/incidents/${onC.id}`);
+    check(page.snapshot && page.snapshot.window && page.snapshot.window.kernel_context,
+      "C's incident page in the fleet view has its snapshot, fetched from node-c", JSON.stringify(page).slice(0, 300));
+    const dl = await viewRaw(`/api/incidents/${onC.id}/snapshot`);
+    check(dl.status === 200 && dl.body.subarray(0, 8).toString() === 'FRSNAP01', 'and its .frsnap downloads', dl.status);
+    const pf = await viewRaw(`/api/incidents/${onC.id}/perfetto`);
+    check(pf.status === 200 && /traceEvents/.test(pf.body.toString()), 'and its Perfetto trace', pf.status);
+    // node-c gone: the page says so
+    recorders.c.kill('SIGKILL');
+    await sleep(300);
+    const gone = await viewApi(`/api/incidents/${onC.id}`);
+    check(gone.snapshot === null && /node-c does not answer/.test(gone.snapshot_error || ''),
+      'with node-c gone, its page says the snapshot is not available and why', JSON.stringify(gone).slice(0, 300));
+  }
   const m = await (await fetch(`http://${ipOf('a')}:8080/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
   check(/flightrec_fleet_requests_sent_total [1-9]/.test(m), '/metrics has the fleet counters');
 }

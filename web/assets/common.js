@@ -82,3 +82,6 @@ export function opHref(service, name) {
 
 export const hhmm = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
+
+// What this UI knows of the fleet (GET /api/fleet): asked once per page load.
+export const fleetInfo = fetch('/api/fleet').then((r) => (r.ok ? r.json() : null)).catch(() => null);

@@ -1,6 +1,6 @@
 // flightrec web UI: one incident: verdict, chain, timeline, comparison, flame graph.
 
-import { main, el, sv, ms, nsms, when, KINDS, api, fail, opHref } from './common.js';
+import { main, el, sv, ms, nsms, when, KINDS, api, fail, opHref, fleetInfo } from './common.js';
 import { occurrences } from './charts.js';
 
 // Thread states over the window from the records (switch out, wake-up, switch in).
@@ -196,16 +196,67 @@ function flame(snap) {
   return svg;
 }
 
+// Where the trace went on other hosts: what this incident is part of, and
+// each remote part as a lane named after its node (how long this node
+// waited on it), linked to its incident there.
+function across(s, fleetView) {
+  const out = [];
+  if (!s.part_of && !(s.remote || []).length) return out;
+  out.push(el('h2', { text: 'Across hosts' }));
+  if (s.part_of)
+    out.push(el('p', { id: 'part-of' }, 'Taken on ' + (s.node || 'this node') + ' as part of incident ',
+      el('a', { href: '/?trace_id=' + s.trace_id, 'data-nav': '', text: s.part_of.incident }),
+      ' on ' + s.part_of.node + (s.part_of.merged ? ' (captured here already, then merged)' : '') + '.'));
+  const parts = s.remote || [];
+  if (!parts.length) return out;
+  const W = 760, LH = 26, X0 = 200, total = Math.max(s.duration_ms, ...parts.map((p) => p.waited_ms), 1);
+  const svg = sv('svg', { width: W, height: LH * (parts.length + 1) + 6, id: 'remote-lanes', class: 'lanes' });
+  const lane = (i, label, msv, color, title) => {
+    const y = 3 + i * LH, wpx = Math.max(2, Math.round((W - X0 - 10) * msv / total));
+    svg.append(sv('text', { x: 4, y: y + 16, class: 'lane-label' }, label));
+    const r = sv('rect', { x: X0, y: y + 4, width: wpx, height: LH - 10, fill: color, rx: 2 });
+    r.append(sv('title', {}, title));
+    svg.append(r);
+  };
+  lane(0, (s.node || 'this node') + ': ' + s.service, s.duration_ms, '#16a34a', 'the span here, ' + ms(s.duration_ms));
+  parts.forEach((p, i) => lane(i + 1, (p.via ? '  ' : '') + (p.node || p.endpoint) + (p.service ? ': ' + p.service : ''),
+    p.waited_ms || 0, p.state === 'answered' || p.state === 'late' || p.state === 'merged' ? '#1d4ed8' : '#9ca3af',
+    p.state + (p.waited_ms ? ', waited ' + ms(p.waited_ms) : '') + (p.via ? ', reached through ' + p.via : '')));
+  out.push(svg, el('table', { id: 'remote-parts' },
+    el('thead', {}, el('tr', {}, ...['node', 'endpoint', 'state', 'what it found'].map((h) => el('th', { text: h })))),
+    el('tbody', {}, ...parts.map((p) => el('tr', { 'data-node': p.node },
+      el('td', {}, p.incident !== '0000000000000000' && !fleetView && p.ui
+        ? el('a', { href: p.ui + '/incidents/' + p.incident, text: p.node })
+        : p.incident !== '0000000000000000' ? el('a', { href: '/?trace_id=' + s.trace_id, 'data-nav': '', text: p.node }) : (p.node || '—'),
+      p.via ? ' (through ' + p.via + ')' : ''),
+      el('td', { text: p.endpoint || '' }),
+      el('td', { class: 'state-' + p.state.replace(/ /g, '-'), text: p.state }),
+      el('td', { text: p.verdict || p.note }))))));
+  return out;
+}
+
 export async function incidentPage(id) {
   let r;
   try { r = await api('/api/incidents/' + encodeURIComponent(id)); } catch (e) { return fail(e); }
-  const s = r.summary, snap = r.snapshot, w = snap.window || {};
+  const fleet = await fleetInfo;
+  const s = r.summary;
+  if (!r.snapshot) { /* the fleet view could not fetch it from its node */
+    return main.replaceChildren(
+      el('p', {}, el('a', { href: '/', 'data-nav': '', text: '← incidents' })),
+      el('h1', { text: s.service + ' · ' + s.name }),
+      el('p', { class: 'muted', text: 'on ' + (s.node || '?') + ', ' + ms(s.duration_ms) + ', ended ' + when(s.time_unix_nano) }),
+      el('div', { class: 'verdict', id: 'verdict', text: s.verdict }),
+      el('p', { class: 'error', id: 'snapshot-error', text: 'The snapshot is not available: ' + r.snapshot_error }),
+      ...across(s, fleet && fleet.view));
+  }
+  const snap = r.snapshot, w = snap.window || {};
   const span = snapSpan(snap);
   const parts = [
     el('p', {}, el('a', { href: '/', 'data-nav': '', text: '← incidents' })),
     el('h1', { text: s.service + ' · ' + s.name }),
     el('p', { class: 'muted', text: KINDS[s.kind] + ' span, ' + ms(s.duration_ms) + ', ended ' + when(s.time_unix_nano) + ' — ' + snap.trigger_reason }),
     el('div', { class: 'verdict', id: 'verdict', text: s.verdict }),
+    ...across(s, fleet && fleet.view),
     el('p', { class: 'ids' }, 'trace ', el('code', { id: 'trace-id', text: s.trace_id }),
       el('button', { class: 'secondary', text: 'copy', onclick: () => copy(s.trace_id) }),
       ' span ', el('code', { id: 'span-id', text: s.span_id }),

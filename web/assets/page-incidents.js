@@ -4,25 +4,30 @@ import { main, every, el, ms, when, api, go } from './common.js';
 import { spark } from './charts.js';
 
 export function incidentsPage() {
-  const f = { service: '', name: '', min_ms: '' };
+  const url = new URLSearchParams(location.search);
+  const f = { service: '', name: '', min_ms: '', node: url.get('node') || '', trace_id: url.get('trace_id') || '' };
   const svc = el('input', { name: 'service', placeholder: 'any', size: 14 });
   const op = el('input', { name: 'name', placeholder: 'any', size: 22 });
   const min = el('input', { name: 'min_ms', placeholder: '0', size: 6, inputmode: 'numeric' });
+  const node = el('input', { name: 'node', placeholder: 'any', size: 10, value: f.node });
   const form = el('form', { class: 'filters', id: 'filters', onsubmit: (e) => {
     e.preventDefault(); f.service = svc.value.trim(); f.name = op.value.trim(); f.min_ms = min.value.trim();
+    f.node = node.value.trim();
     seen.clear(); load(true);
   } },
   el('label', {}, 'service', svc), el('label', {}, 'operation', op), el('label', {}, 'min ms', min),
+  el('label', {}, 'node', node),
   el('button', { type: 'submit', text: 'Filter' }));
   const tbody = el('tbody', { id: 'incident-rows' });
   const count = el('p', { class: 'muted', id: 'incident-count' });
   const more = el('button', { class: 'secondary', text: 'Older…', style: 'display:none', onclick: () => load(false) });
   const table = el('table', { id: 'incidents' },
-    el('thead', {}, el('tr', {}, ...['time', 'service', 'operation', 'duration', 'threshold broken', 'verdict']
-      .map((h, i) => el('th', { class: i === 3 ? 'num' : '', text: h })))), tbody);
+    el('thead', {}, el('tr', {}, ...['time', 'node', 'service', 'operation', 'duration', 'threshold broken', 'verdict']
+      .map((h, i) => el('th', { class: i === 4 ? 'num' : '', text: h })))), tbody);
   const overTime = el('div', { id: 'incidents-over-time' });
-  main.replaceChildren(el('h1', { text: 'Incidents' }),
-    el('p', { class: 'muted', text: 'Slow spans flightrec captured, newest first. New ones appear as they come.' }),
+  main.replaceChildren(el('h1', { text: f.trace_id ? 'The parts of trace ' + f.trace_id : 'Incidents' }),
+    el('p', { class: 'muted', text: f.trace_id ? 'Every incident of this trace, on every node that took a part of it.'
+      : 'Slow spans flightrec captured, newest first. New ones appear as they come.' }),
     overTime, form, count, table, more);
   // incidents per minute over the last hour, from the newest 500
   async function drawOverTime() {
@@ -47,7 +52,9 @@ export function incidentsPage() {
 
   function row(s, fresh) {
     const tr = el('tr', { class: 'row' + (fresh ? ' new' : ''), 'data-id': s.id, onclick: () => go('/incidents/' + s.id) },
-      el('td', { text: when(s.time_unix_nano) }), el('td', { text: s.service }),
+      el('td', { text: when(s.time_unix_nano) }),
+      el('td', { class: 'node', text: s.node ? s.node + (s.part_of ? ' (part of ' + s.part_of.node + ')' : '') : '—' }),
+      el('td', { text: s.service }),
       el('td', { text: s.name }), el('td', { class: 'num', text: ms(s.duration_ms) }),
       el('td', { text: s.threshold_ms ? ms(s.threshold_ms) + ' (' + s.rule + ')' : s.rule }),
       el('td', { text: s.verdict }));
