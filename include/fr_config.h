@@ -71,6 +71,9 @@ struct fr_config {
 	/* baselines: normal spans sampled to compare incidents with */
 	bool no_baselines;
 	uint64_t baseline_interval_ns;   /* per operation; 0 = 5 s */
+	/* TLS for the OTLP receiver and the UI, and the receiver's bearer token */
+	const char *tls_cert, *tls_key;  /* PEM files; both or neither */
+	char otlp_token[256];            /* "" none */
 	/* the fleet (recorder/fleet): none of these given, no NATS code runs */
 	char *nats[8];                   /* --nats URLs; point into argv */
 	int nr_nats;

@@ -38,6 +38,10 @@ struct fr_otlp_server_opts {
 	unsigned timeout_s;        /* idle connection timeout; default 10 */
 	fr_otlp_sink_fn sink;      /* required */
 	void *sink_ctx;
+	const char *tls_cert;      /* PEM: serve HTTPS (both or neither); NULL: HTTP */
+	const char *tls_key;
+	const char *token;         /* requests must carry "Authorization: Bearer TOKEN"
+				    * (401 otherwise); NULL: any sender */
 };
 
 struct fr_otlp_server_stats {
@@ -49,6 +53,7 @@ struct fr_otlp_server_stats {
 	uint64_t unsupported;      /* 415 */
 	uint64_t not_allowed;      /* 405 and 404 */
 	uint64_t busy;             /* 503 */
+	uint64_t unauthorized;     /* 401: no or a wrong bearer token */
 	uint64_t bytes_in;         /* request bodies as received */
 };
 

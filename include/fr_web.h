@@ -54,6 +54,8 @@ struct fr_web_opts {
 				       * address always) */
 	size_t max_body;              /* POST bodies; default 64 KiB */
 	unsigned max_connections;     /* default 1024 (no per-address limit on loopback) */
+	const char *tls_cert;         /* PEM: serve HTTPS (both or neither); NULL: HTTP */
+	const char *tls_key;
 	/* the fleet: /api/fleet lists its nodes (may be NULL) */
 	struct fr_fleet *fleet;
 	const char *fleet_url;        /* the fleet view, linked from the pages; NULL none */

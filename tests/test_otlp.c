@@ -17,7 +17,10 @@
 #include <zlib.h>
 
 #include "fr_otlp.h"
+#include "fr_net.h"
 #include "fr_otlp_server.h"
+#include "fr_test_util.h"
+#include "fr_web.h"
 #include "fr_test_http.h"
 #include "google/rpc/status.pb-c.h"
 
@@ -569,6 +572,103 @@ static void test_listen_errors(void **state)
 	fr_otlp_server__stop(a);
 }
 
+/* curl's answer to one request: "STATUS BODY", or what it said. */
+static char *curl_to(const char *args)
+{
+	char cmd[1024];
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "curl -s -m 5 -w ' %%{http_code}' %s 2>&1", args);
+	return fr_test_run(cmd, &status);
+}
+
+/*
+ * Beyond loopback: the receiver and the UI over HTTPS (a self-signed
+ * certificate made with openssl), and the receiver's bearer token (401
+ * without it, counted; 200 with it).
+ */
+static void test_tls_and_token(void **state)
+{
+	char dir[] = "/tmp/fr-tls-XXXXXX", cmd[1024], cert[256], key[256], args[1024], *out;
+	struct sink sink = { 0 };
+	struct fr_otlp_server_opts o = { .sz = sizeof(o), .listen = "127.0.0.1:0", .sink = sink_fn,
+					 .sink_ctx = &sink, .token = "0123456789abcdef-token" };
+	struct fr_otlp_server *srv;
+	struct fr_otlp_server_stats st;
+	struct fr_tls tls, none;
+	struct fr_store *store;
+	struct fr_store_opts so = { .sz = sizeof(so) };
+	struct fr_web_opts wo = { .sz = sizeof(wo), .listen = "127.0.0.1:0" };
+	struct fr_web *web;
+	int status;
+	uint16_t port;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s "
+		 "-days 2 -subj /CN=localhost 2>&1", key, cert);
+	free(fr_test_run(cmd, &status));
+	assert_int_equal(status, 0);
+	assert_int_not_equal(fr_tls__load(cert, "/nonexistent/key.pem", &none), 0);
+	assert_int_equal(fr_tls__load(cert, key, &tls), 0);
+	o.tls_cert = tls.cert;
+	o.tls_key = tls.key;
+	srv = fr_otlp_server__start(&o);
+	assert_non_null(srv);
+	port = fr_otlp_server__port(srv);
+	/* no token: 401 in words */
+	snprintf(args, sizeof(args), "-k -X POST -H 'Content-Type: application/json' -d "
+		 "'{\"resourceSpans\":[]}' https://127.0.0.1:%u/v1/traces", port);
+	out = curl_to(args);
+	assert_non_null(strstr(out, "Bearer"));
+	assert_non_null(strstr(out, " 401"));
+	free(out);
+	/* the token: 200 */
+	snprintf(args, sizeof(args), "-k -X POST -H 'Authorization: Bearer 0123456789abcdef-token' "
+		 "-H 'Content-Type: application/json' -d '{\"resourceSpans\":[]}' "
+		 "https://127.0.0.1:%u/v1/traces", port);
+	out = curl_to(args);
+	assert_non_null(strstr(out, " 200"));
+	free(out);
+	/* a wrong one, and plain HTTP to a TLS port, get nothing through */
+	snprintf(args, sizeof(args), "-k -X POST -H 'Authorization: Bearer 0123456789abcdef-tokeX' "
+		 "-H 'Content-Type: application/json' -d '{}' https://127.0.0.1:%u/v1/traces", port);
+	out = curl_to(args);
+	assert_non_null(strstr(out, " 401"));
+	free(out);
+	snprintf(args, sizeof(args), "-X POST -H 'Content-Type: application/json' -d '{}' "
+		 "http://127.0.0.1:%u/v1/traces", port);
+	out = curl_to(args);
+	assert_null(strstr(out, " 200"));
+	free(out);
+	fr_otlp_server__stats(srv, &st);
+	assert_int_equal(st.unauthorized, 2);
+	fr_otlp_server__stop(srv);
+	/* the UI over HTTPS */
+	so.dir = dir;
+	store = fr_store__open(&so);
+	assert_non_null(store);
+	wo.store = store;
+	wo.tls_cert = tls.cert;
+	wo.tls_key = tls.key;
+	web = fr_web__start(&wo);
+	assert_non_null(web);
+	snprintf(args, sizeof(args), "-k https://127.0.0.1:%u/api/status", fr_web__port(web));
+	out = curl_to(args);
+	assert_non_null(strstr(out, "\"uptime_s\""));
+	assert_non_null(strstr(out, " 200"));
+	free(out);
+	fr_web__stop(web);
+	fr_store__close(store);
+	/* a certificate without its key is refused */
+	o.tls_key = NULL;
+	assert_null(fr_otlp_server__start(&o));
+	fr_tls__free(&tls);
+	assert_int_equal(fr_test_rm_rf(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -577,6 +677,7 @@ int main(void)
 		cmocka_unit_test(test_proto_hostile),
 		cmocka_unit_test(test_server),
 		cmocka_unit_test(test_listen_errors),
+		cmocka_unit_test(test_tls_and_token),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -121,8 +121,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			char cookie[512];
 			enum MHD_Result ret;
 
-			snprintf(cookie, sizeof(cookie), "fr_token=%s; Path=/; HttpOnly; SameSite=Strict",
-				 w->o.token);
+			snprintf(cookie, sizeof(cookie), "fr_token=%s; Path=/; HttpOnly; SameSite=Strict%s",
+				 w->o.token, w->o.tls_cert ? "; Secure" : "");
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, "/");
 			ret = MHD_queue_response(c, 303, resp);
@@ -167,6 +167,8 @@ struct fr_web *fr_web__start(const struct fr_web_opts *opts)
 {
 	struct sockaddr_storage addr;
 	const union MHD_DaemonInfo *info;
+	struct MHD_OptionItem tls[3] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
+					 { MHD_OPTION_END, 0, NULL } };
 	struct fr_web *w;
 	socklen_t alen;
 	bool loopback;
@@ -210,10 +212,22 @@ struct fr_web *fr_web__start(const struct fr_web_opts *opts)
 		snprintf(w->listen_host, sizeof(w->listen_host), "%.*s", (int)n, w->o.listen);
 	}
 	w->started = fr_mono_ns();
+	if (!w->o.tls_cert != !w->o.tls_key) {
+		pr_err("TLS needs both a certificate and a key");
+		free(w);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (w->o.tls_cert) {
+		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)w->o.tls_key };
+		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)w->o.tls_cert };
+	}
 	w->d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			(addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-		0, NULL, NULL, handler, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+			(addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
+			(w->o.tls_cert ? MHD_USE_TLS : 0),
+		0, NULL, NULL, handler, w, MHD_OPTION_ARRAY, tls, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&addr,
 		MHD_OPTION_CONNECTION_LIMIT, w->o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)10, MHD_OPTION_PER_IP_CONNECTION_LIMIT, loopback ? 0u : 32u,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: MIT
+/*
+ * net.c - listen addresses and listeners' TLS files (fr_net.h).
+ */
+#define FR_LOG_MOD "net"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fr_log.h"
 #include "fr_net.h"
 
 int fr_parse_listen(const char *s, struct sockaddr_storage *out, socklen_t *len)
@@ -71,4 +77,59 @@ bool fr_is_loopback(const struct sockaddr_storage *ss)
 	if (ss->ss_family == AF_INET6)
 		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
 	return false;
+}
+
+/* A whole small file as a string; NULL with errno. */
+static char *read_pem(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t n = 0;
+
+	if (!f)
+		return NULL;
+	buf = malloc(1u << 20);
+	if (buf)
+		n = fread(buf, 1, (1u << 20) - 1, f);
+	if (buf && (ferror(f) || !n || !feof(f))) {
+		free(buf);
+		buf = NULL;
+		errno = n ? EFBIG : EINVAL;
+	}
+	fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	return buf;
+}
+
+int fr_tls__load(const char *cert_path, const char *key_path, struct fr_tls *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->cert = read_pem(cert_path);
+	if (!out->cert) {
+		int err = errno;
+
+		pr_err("cannot read the TLS certificate %s: %s", cert_path, strerror(err));
+		return -err;
+	}
+	out->key = read_pem(key_path);
+	if (!out->key) {
+		int err = errno;
+
+		pr_err("cannot read the TLS key %s: %s", key_path, strerror(err));
+		fr_tls__free(out);
+		return -err;
+	}
+	return 0;
+}
+
+void fr_tls__free(struct fr_tls *t)
+{
+	if (!t)
+		return;
+	free(t->cert);
+	if (t->key) /* the key is a secret: not left in freed memory */
+		explicit_bzero(t->key, strlen(t->key));
+	free(t->key);
+	t->cert = t->key = NULL;
 }

@@ -53,6 +53,10 @@ void fr_config__usage(FILE *out)
 		"                           variables; off when none is set)\n"
 		"      --export-flush-s S   at exit, flush the exporter for at most S seconds (default 5)\n"
 		"      --dump-spans FILE    append every decoded span to FILE as a JSON line\n"
+		"      --otlp-token T       senders must send Authorization: Bearer T (401 otherwise)\n"
+		"      --otlp-token-file F  read it from a file\n"
+		"      --tls-cert FILE      serve OTLP and the UI over HTTPS with this certificate\n"
+		"      --tls-key FILE       and this key (PEM)\n"
 		"      --trusted-sender S   a forwarder (uid:N, an IP address or a network such as\n"
 		"                           10.244.0.0/16) whose spans may\n"
 		"                           bring any process under capture (repeatable); others\n"
@@ -144,6 +148,10 @@ enum {
 	OPT_FLEET_HOPS,
 	OPT_FLEET_URL,
 	OPT_FOLLOW_SCOPE,
+	OPT_OTLP_TOKEN,
+	OPT_OTLP_TOKEN_FILE,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
 };
 
 static const struct option longopts[] = {
@@ -195,6 +203,10 @@ static const struct option longopts[] = {
 	{ "fleet-max-hops", required_argument, NULL, OPT_FLEET_HOPS },
 	{ "fleet-url", required_argument, NULL, OPT_FLEET_URL },
 	{ "follow-scope", required_argument, NULL, OPT_FOLLOW_SCOPE },
+	{ "otlp-token", required_argument, NULL, OPT_OTLP_TOKEN },
+	{ "otlp-token-file", required_argument, NULL, OPT_OTLP_TOKEN_FILE },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -520,6 +532,36 @@ static int apply(struct fr_config *c, int opt, char *arg)
 	case OPT_FLEET_URL:
 		c->fleet_url = arg;
 		break;
+	case OPT_OTLP_TOKEN:
+		if (strlen(arg) < 16 || strlen(arg) >= sizeof(c->otlp_token)) {
+			pr_err("--otlp-token: 16 to 255 characters");
+			return 2;
+		}
+		snprintf(c->otlp_token, sizeof(c->otlp_token), "%s", arg);
+		break;
+	case OPT_OTLP_TOKEN_FILE: {
+		FILE *f = fopen(arg, "r");
+
+		if (!f || !fgets(c->otlp_token, sizeof(c->otlp_token), f)) {
+			pr_err("cannot read --otlp-token-file %s", arg);
+			if (f)
+				fclose(f);
+			return 2;
+		}
+		fclose(f);
+		c->otlp_token[strcspn(c->otlp_token, "\r\n")] = '\0';
+		if (strlen(c->otlp_token) < 16) {
+			pr_err("the token in %s is shorter than 16 characters", arg);
+			return 2;
+		}
+		break;
+	}
+	case OPT_TLS_CERT:
+		c->tls_cert = arg;
+		break;
+	case OPT_TLS_KEY:
+		c->tls_key = arg;
+		break;
 	case OPT_FOLLOW_SCOPE:
 		if (strcmp(arg, "host") && strcmp(arg, "netns")) {
 			pr_err("bad --follow-scope '%s' (host or netns)", arg);
@@ -698,8 +740,12 @@ int fr_config__parse(struct fr_config *c, int argc, char **argv)
 		fr_config__usage(stderr);
 		return 2;
 	}
+	if (!c->tls_cert != !c->tls_key) {
+		pr_err("--tls-cert and --tls-key go together");
+		return 2;
+	}
 	if (!c->snapshot.ui_base) {
-		snprintf(c->ui_base, sizeof(c->ui_base), "http://%s",
+		snprintf(c->ui_base, sizeof(c->ui_base), c->tls_cert ? "https://%s" : "http://%s",
 			 c->web.listen ? c->web.listen : FR_WEB_DEFAULT_LISTEN);
 		c->snapshot.ui_base = c->ui_base;
 	}
@@ -711,6 +757,7 @@ int fr_config__parse(struct fr_config *c, int argc, char **argv)
 		pr_err("--nats-creds, --node and --fleet-url need --nats");
 		return 2;
 	}
+	c->otlp.token = c->otlp_token[0] ? c->otlp_token : NULL;
 	c->web.token = c->token[0] ? c->token : NULL;
 	c->web.allowed_hosts = c->allowed_hosts[0] ? c->allowed_hosts : NULL;
 	return 0;

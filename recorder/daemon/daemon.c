@@ -216,11 +216,14 @@ static int start_receiver(struct fr_daemon *d)
 
 	o.sink = fr_daemon__on_batch;
 	o.sink_ctx = d;
+	o.tls_cert = d->tls.cert;
+	o.tls_key = d->tls.key;
 	d->srv = fr_otlp_server__start(&o);
 	if (!d->srv)
 		return -EIO;
-	pr_info("receiving OTLP/HTTP on %s (port %u)", o.listen ? o.listen : FR_OTLP_DEFAULT_LISTEN,
-		fr_otlp_server__port(d->srv));
+	pr_info("receiving OTLP/HTTP%s on %s (port %u)%s", o.tls_cert ? "S" : "",
+		o.listen ? o.listen : FR_OTLP_DEFAULT_LISTEN, fr_otlp_server__port(d->srv),
+		o.token ? ", senders need the bearer token" : "");
 	return 0;
 }
 
@@ -243,15 +246,17 @@ static int start_web(struct fr_daemon *d)
 	o.rules_changed = rules_changed;
 	o.fleet = d->fleet;
 	o.fleet_url = d->c->fleet_url;
+	o.tls_cert = d->tls.cert;
+	o.tls_key = d->tls.key;
 	o.ctx = d;
 	d->web = fr_web__start(&o);
 	if (!d->web)
 		return -EIO;
 	if (o.token)
-		pr_info("UI on http://%s/?token=%s", o.listen ? o.listen : FR_WEB_DEFAULT_LISTEN,
-			o.token);
+		pr_info("UI on %s://%s/?token=%s", o.tls_cert ? "https" : "http",
+			o.listen ? o.listen : FR_WEB_DEFAULT_LISTEN, o.token);
 	else
-		pr_info("UI on http://%s/ (no token: --no-auth)",
+		pr_info("UI on %s://%s/ (no token: --no-auth)", o.tls_cert ? "https" : "http",
 			o.listen ? o.listen : FR_WEB_DEFAULT_LISTEN);
 	return 0;
 }
@@ -310,6 +315,7 @@ static void free_components(struct fr_daemon *d)
 	fr_capture__free(d->cap);
 	if (d->dump)
 		fclose(d->dump);
+	fr_tls__free(&d->tls);
 	free(d->headers);
 	pthread_mutex_destroy(&d->dump_mu);
 	pthread_mutex_destroy(&d->jmu);
@@ -395,6 +401,10 @@ struct fr_daemon *fr_daemon__start(struct fr_config *c)
 			pr_err("cannot write %s: %s", c->dump_path, strerror(errno));
 			goto fail;
 		}
+	}
+	if (c->tls_cert && fr_tls__load(c->tls_cert, c->tls_key, &d->tls)) {
+		err = -EINVAL;
+		goto fail;
 	}
 	err = start_exporter(d);
 	if (!err)

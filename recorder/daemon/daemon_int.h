@@ -13,6 +13,7 @@
 #include "fr_export.h"
 #include "fr_fleet.h"
 #include "fr_ksyms.h"
+#include "fr_net.h"
 #include "fr_otlp_server.h"
 #include "fr_series.h"
 #include "fr_snapshot.h"
@@ -60,6 +61,7 @@ struct fr_daemon {
 	struct fr_otlp_server *srv;
 	struct fr_web *web;
 	struct fr_fleet *fleet;      /* NULL: no --nats */
+	struct fr_tls tls;           /* --tls-cert/--tls-key, read at start */
 	/* parts taken on request lately, so that a second request for the
 	 * same trace (two nodes asking at once) merges with the first even
 	 * before it is stored */

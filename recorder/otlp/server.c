@@ -82,13 +82,15 @@ static enum MHD_Result respond_error(struct fr_otlp_server *s, struct MHD_Connec
 				     struct req *r, int status, const char *why)
 {
 	struct fr_buf body = { 0 };
-	int grpc = status == 400 ? 3 : status == 413 ? 8 : status == 503 || status == 429 ? 14 : 12;
+	int grpc = status == 400 ? 3 : status == 413 ? 8 : status == 503 || status == 429 ? 14
+		 : status == 401 ? 16 : 12;
 	enum MHD_Result ret;
 
 	switch (status) {
 	case 400: COUNT(s, bad_request); break;
 	case 413: COUNT(s, too_large); break;
 	case 415: COUNT(s, unsupported); break;
+	case 401: COUNT(s, unauthorized); break;
 	case 429:
 	case 503: COUNT(s, busy); break;
 	default: COUNT(s, not_allowed); break;
@@ -116,6 +118,15 @@ static bool header_is(const char *v, const char *want)
 }
 
 /* Judges a request on its headers. */
+/* The request carries "Authorization: Bearer <token>". */
+static bool bearer_ok(struct MHD_Connection *conn, const char *token)
+{
+	const char *a = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+
+	return a && !strncasecmp(a, "Bearer ", 7) && fr_secret_eq(a + 7, token);
+}
+
 static void check_headers(struct fr_otlp_server *s, struct MHD_Connection *conn, const char *url,
 			  const char *method, struct req *r)
 {
@@ -157,6 +168,11 @@ static void check_headers(struct fr_otlp_server *s, struct MHD_Connection *conn,
 		} else {
 			r->declared = (size_t)n;
 		}
+	}
+	/* last, so that the answer still speaks the request's content type */
+	if (s->o.token && !bearer_ok(conn, s->o.token)) {
+		r->status = 401;
+		r->why = "unauthorized: this receiver needs Authorization: Bearer TOKEN";
 	}
 }
 
@@ -330,7 +346,8 @@ struct fr_otlp_server *fr_otlp_server__start(const struct fr_otlp_server_opts *o
 	struct sockaddr_storage addr;
 	struct fr_otlp_server *s;
 	const union MHD_DaemonInfo *info;
-	struct MHD_OptionItem pool[2] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL } };
+	struct MHD_OptionItem pool[4] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
+					  { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL } };
 	socklen_t alen;
 
 	if (!opts || !opts->sink) {
@@ -355,19 +372,34 @@ struct fr_otlp_server *fr_otlp_server__start(const struct fr_otlp_server_opts *o
 		s->o.retry_after_s = 1;
 	if (!s->o.timeout_s)
 		s->o.timeout_s = 10;
-	/* A pool of one is no pool (MHD would warn): name it only when larger. */
-	if (s->o.threads > 1)
-		pool[0] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
-						   (intptr_t)s->o.threads, NULL };
+	/* A pool of one is no pool (MHD would warn): name it only when larger
+	 * (an item MHD skips stands in for it). */
+	pool[0] = s->o.threads > 1 ? (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
+							       (intptr_t)s->o.threads, NULL }
+				   : (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
+							       (intptr_t)s->o.max_connections,
+							       NULL };
 	if (fr_parse_listen(s->o.listen, &addr, &alen)) {
 		pr_err("bad OTLP listen address '%s' (want ADDR:PORT)", s->o.listen);
 		free(s);
 		errno = EINVAL;
 		return NULL;
 	}
+	if (!s->o.tls_cert != !s->o.tls_key) {
+		pr_err("TLS needs both a certificate and a key");
+		free(s);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (s->o.tls_cert) {
+		pool[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)s->o.tls_key };
+		pool[2] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+						   (void *)s->o.tls_cert };
+	}
 	s->d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			(addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+			(addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
+			(s->o.tls_cert ? MHD_USE_TLS : 0),
 		0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 		s->o.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
