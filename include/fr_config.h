@@ -82,6 +82,8 @@ struct fr_config {
 	uint32_t fleet_wait_ms;          /* 0: FR_FLEET_DEFAULT_WAIT_MS */
 	uint32_t fleet_max_hops;         /* 0: FR_FLEET_DEFAULT_MAX_HOPS */
 	const char *fleet_url;           /* the fleet view, linked from this UI */
+	struct sockaddr_storage fleet_addrs[8]; /* --fleet-address: announced too */
+	int nr_fleet_addrs;
 	bool scope_netns;                /* --follow-scope netns: this network namespace's
 					  * processes only */
 	/* the rest */

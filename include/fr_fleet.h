@@ -93,6 +93,10 @@ struct fr_fleet_opts {
 	const char *node;                /* NULL: the host name */
 	const char *ui_url;              /* this node's UI, for links */
 	const char *version;
+	const struct sockaddr_storage *extra_addrs; /* announced besides the interfaces'
+						     * (a NAT's or a load balancer's
+						     * address); ports unused */
+	size_t nr_extra_addrs;
 	bool netns_only;                 /* the addresses of this network namespace only
 					  * (--follow-scope netns); else of every one
 					  * on the host (containers', pods') */

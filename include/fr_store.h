@@ -51,6 +51,7 @@ struct fr_remote_part {
 	char via[FR_NODE_NAME];
 	uint64_t ns;
 	char ui[128];
+	uint64_t answer_ns;       /* from asking to its answer; 0 none */
 };
 
 /* "answered", "late", "no answer", ... */

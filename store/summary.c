@@ -39,6 +39,7 @@ void fr_remote_part__to_pb(const struct fr_remote_part *r, void *pbv)
 	pb->via = (char *)r->via;
 	pb->ns = r->ns;
 	pb->ui = (char *)r->ui;
+	pb->answer_ns = r->answer_ns;
 }
 
 #define COPY_STR(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (src) : "")
@@ -58,6 +59,7 @@ void fr_remote_part__from_pb(const void *pbv, struct fr_remote_part *r)
 	COPY_STR(r->via, pb->via);
 	r->ns = pb->ns;
 	COPY_STR(r->ui, pb->ui);
+	r->answer_ns = pb->answer_ns;
 }
 
 int fr_summary__encode(const struct fr_incident_summary *sum, struct fr_buf *out)

@@ -53,8 +53,9 @@ void fr_web_summary_json(struct fr_buf *b, const struct fr_incident_summary *s)
 		for (uint32_t i = 0; i < s->nr_remote && i < FR_MAX_REMOTE; i++) {
 			const struct fr_remote_part *p = &s->remote[i];
 
-			fr_buf__printf(b, "%s{\"incident\":\"%016" PRIx64 "\",\"waited_ms\":%.3f",
-				       i ? "," : "", p->incident_id, p->ns / 1e6);
+			fr_buf__printf(b, "%s{\"incident\":\"%016" PRIx64 "\",\"waited_ms\":%.3f,"
+					  "\"answer_ms\":%.3f",
+				       i ? "," : "", p->incident_id, p->ns / 1e6, p->answer_ns / 1e6);
 			fr_web_kv_str(b, "node", p->node, true);
 			fr_web_kv_str(b, "state", fr_remote_state__name(p->state), true);
 			fr_web_kv_str(b, "endpoint", p->endpoint, true);

@@ -15,6 +15,7 @@
 
 #include "fr_options.h"
 #include "fr_export.h"
+#include "fr_breadcrumbs.h"
 #include "fr_fleet.h"
 #include "fr_log.h"
 #include "fr_net.h"
@@ -98,6 +99,8 @@ void fr_config__usage(FILE *out)
 		"      --fleet-wait DUR     wait this long for other nodes' answers (default 1s)\n"
 		"      --fleet-max-hops N   a request goes at most N nodes deep (default 4)\n"
 		"      --fleet-url URL      the fleet view, linked from this UI\n"
+		"      --fleet-address A    an address this node's services answer on besides its\n"
+		"                           interfaces' (a NAT's, a load balancer's; repeatable)\n"
 		"      --follow-scope S     host (default): follow any process of the host; netns:\n"
 		"                           only those of this network namespace (a per-pod\n"
 		"                           recorder, or several recorders on one kernel)\n"
@@ -152,6 +155,7 @@ enum {
 	OPT_OTLP_TOKEN_FILE,
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
+	OPT_FLEET_ADDRESS,
 };
 
 static const struct option longopts[] = {
@@ -207,6 +211,7 @@ static const struct option longopts[] = {
 	{ "otlp-token-file", required_argument, NULL, OPT_OTLP_TOKEN_FILE },
 	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "fleet-address", required_argument, NULL, OPT_FLEET_ADDRESS },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -554,6 +559,19 @@ static int apply(struct fr_config *c, int opt, char *arg)
 			pr_err("the token in %s is shorter than 16 characters", arg);
 			return 2;
 		}
+		break;
+	}
+	case OPT_FLEET_ADDRESS: {
+		char with_port[96];
+
+		snprintf(with_port, sizeof(with_port), strchr(arg, ':') && arg[0] != '[' ? "[%s]:0"
+						       : "%s:0", arg);
+		if (c->nr_fleet_addrs == 8 ||
+		    fr_sockaddr__parse(with_port, &c->fleet_addrs[c->nr_fleet_addrs])) {
+			pr_err("bad --fleet-address '%s' (an IPv4 or IPv6 address; at most 8)", arg);
+			return 2;
+		}
+		c->nr_fleet_addrs++;
 		break;
 	}
 	case OPT_TLS_CERT:

@@ -699,6 +699,7 @@ int fr_daemon__start_fleet(struct fr_daemon *d)
 		.version = FR_VERSION, .netns_only = c->scope_netns, .wait_ms = c->fleet_wait_ms,
 		.max_hops = c->fleet_max_hops, .on_capture = on_capture, .on_late = on_late,
 		.read_snapshot = read_snapshot, .ctx = d,
+		.extra_addrs = c->fleet_addrs, .nr_extra_addrs = (size_t)c->nr_fleet_addrs,
 	};
 
 	if (!c->nr_nats)

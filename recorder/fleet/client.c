@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
 
 #include "fleet_int.h"
 #include "fr_clock.h"
@@ -62,6 +64,18 @@ static void on_connected(natsConnection *nc, void *closure)
 	snprintf(f->st.server, sizeof(f->st.server), "%s", url);
 	pthread_mutex_unlock(&f->mu);
 	pr_info("NATS connected to %s", url);
+}
+
+/* The connection is closed for good: its last callbacks have run. */
+static void on_closed(natsConnection *nc, void *closure)
+{
+	struct fr_fleet *f = closure;
+
+	(void)nc;
+	pthread_mutex_lock(&f->stop_mu);
+	f->closed = true;
+	pthread_cond_broadcast(&f->stop_cv);
+	pthread_mutex_unlock(&f->stop_mu);
 }
 
 static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
@@ -161,6 +175,18 @@ static int copy_opts(struct fr_fleet *f, const struct fr_fleet_opts *o)
 		if (!(f->servers[i] = strdup(o->servers[i])))
 			return -ENOMEM;
 	f->o.servers = (const char *const *)f->servers;
+	if (o->nr_extra_addrs > FLEET_MAX_ADDRS) {
+		pr_err("at most %d extra addresses", FLEET_MAX_ADDRS);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < o->nr_extra_addrs; i++) {
+		f->extra[i] = o->extra_addrs[i];
+		if (f->extra[i].ss_family == AF_INET)
+			((struct sockaddr_in *)&f->extra[i])->sin_port = 0;
+		else if (f->extra[i].ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&f->extra[i])->sin6_port = 0;
+	}
+	f->o.extra_addrs = f->extra;
 	f->creds = o->creds ? strdup(o->creds) : NULL;
 	f->ui_url = o->ui_url ? strdup(o->ui_url) : NULL;
 	f->version = strdup(o->version ? o->version : "");
@@ -203,6 +229,8 @@ static natsOptions *nats_options(struct fr_fleet *f)
 		s = natsOptions_SetReconnectedCB(no, on_reconnected, f);
 	if (s == NATS_OK)
 		s = natsOptions_SetErrorHandler(no, on_error, f);
+	if (s == NATS_OK)
+		s = natsOptions_SetClosedCB(no, on_closed, f);
 	if (s != NATS_OK) {
 		pr_err("NATS options: %s", fr_fleet_status_text(s));
 		natsOptions_Destroy(no);
@@ -292,6 +320,8 @@ const char *fr_fleet__node(const struct fr_fleet *f)
 
 void fr_fleet__close(struct fr_fleet *f)
 {
+	struct timespec until;
+
 	if (!f)
 		return;
 	if (f->thread_started) {
@@ -302,10 +332,22 @@ void fr_fleet__close(struct fr_fleet *f)
 	}
 	if (f->nc && connected(f) && !f->o.viewer)
 		fr_fleet_registry_leave(f);
-	if (f->watch) {
+	if (f->watch)
 		kvWatcher_Stop(f->watch);
-		kvWatcher_Destroy(f->watch);
+	if (f->nc) {
+		/* the library calls back (disconnected, closed) from its own
+		 * thread: f must outlive the last of those calls */
+		natsConnection_FlushTimeout(f->nc, 500);
+		natsConnection_Close(f->nc);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 3;
+		pthread_mutex_lock(&f->stop_mu);
+		while (!f->closed)
+			if (pthread_cond_timedwait(&f->stop_cv, &f->stop_mu, &until))
+				break;
+		pthread_mutex_unlock(&f->stop_mu);
 	}
+	kvWatcher_Destroy(f->watch);
 	kvStore_Destroy(f->kv);
 	jsCtx_Destroy(f->js);
 	natsSubscription_Destroy(f->sub_capture);
@@ -313,11 +355,7 @@ void fr_fleet__close(struct fr_fleet *f)
 	natsSubscription_Destroy(f->sub_replies);
 	natsSubscription_Destroy(f->sub_snapshot);
 	natsSubscription_Destroy(f->sub_stream);
-	if (f->nc) {
-		natsConnection_FlushTimeout(f->nc, 500);
-		natsConnection_Close(f->nc);
-		natsConnection_Destroy(f->nc);
-	}
+	natsConnection_Destroy(f->nc);
 	free_fleet(f);
 }
 

@@ -38,6 +38,7 @@ struct fleet_call {
 	bool waiting;                   /* the asker still waits: answers go into parts */
 	uint64_t expires;               /* CLOCK_MONOTONIC ns: late answers until then */
 	uint32_t wait_ms;
+	uint64_t asked;                 /* CLOCK_MONOTONIC ns when the requests went out */
 };
 
 struct fleet_rate {
@@ -64,6 +65,7 @@ struct fr_fleet {
 	pthread_mutex_t mu;             /* nodes, calls, rates, stats */
 	struct fleet_node *nodes;       /* FLEET_MAX_NODES */
 	size_t nr_nodes;
+	struct sockaddr_storage extra[FLEET_MAX_ADDRS]; /* opts' extra_addrs, copied */
 	struct sockaddr_storage own[FLEET_MAX_ADDRS];
 	uint32_t nr_own;
 	uint64_t own_at;                /* when own was gathered */
@@ -78,6 +80,7 @@ struct fr_fleet {
 	/* the thread: registry heartbeat, watch, expiry */
 	pthread_t thread;
 	bool thread_started, stop;
+	bool closed;                    /* the connection's closed callback ran */
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
 	struct fr_fleet_stats st;

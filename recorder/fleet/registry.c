@@ -157,6 +157,8 @@ void fr_fleet_own_addrs(struct fr_fleet *f)
 	DIR *d;
 
 	f->nr_own = 0;
+	for (size_t i = 0; i < f->o.nr_extra_addrs && i < FLEET_MAX_ADDRS; i++)
+		add_own(f, &f->extra[i]);
 	if (!getifaddrs(&ifs)) {
 		for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
 			struct sockaddr_storage a = { 0 };

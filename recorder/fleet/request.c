@@ -227,6 +227,7 @@ static void on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *msg, vo
 		bool was_asked = p->state == FR_REMOTE_NO_ANSWER;
 
 		fill_part(p, &a);
+		p->answer_ns = fr_mono_ns() - c->asked;
 		if (c->waiting) {
 			f->st.answers++;
 			if (was_asked && c->outstanding)
@@ -370,6 +371,7 @@ size_t fr_fleet__ask(struct fr_fleet *f, const struct fr_fleet_ask *a,
 	}
 	c->incident_id = a->incident_id;
 	c->wait_ms = f->o.wait_ms;
+	c->asked = fr_mono_ns();
 	pthread_mutex_unlock(&f->mu);
 	for (size_t i = 0; i < a->nr_crumbs; i++) {
 		const struct fr_crumb *cr = &a->crumbs[i];

@@ -197,8 +197,9 @@ bad:
 
 static void part_json(struct fr_buf *b, const struct fr_remote_part *p)
 {
-	fr_buf__printf(b, "{\"incident\":\"%016" PRIx64 "\",\"state\":%u,\"ns\":%" PRIu64,
-		       p->incident_id, p->state, p->ns);
+	fr_buf__printf(b, "{\"incident\":\"%016" PRIx64 "\",\"state\":%u,\"ns\":%" PRIu64
+			  ",\"answer_ns\":%" PRIu64,
+		       p->incident_id, p->state, p->ns, p->answer_ns);
 	put_str(b, "node", p->node, true);
 	put_str(b, "endpoint", p->endpoint, true);
 	put_str(b, "service", p->service, true);
@@ -266,6 +267,7 @@ int fr_capture_answer__decode(const char *json, size_t len, struct fr_capture_an
 				continue;
 			r->state = (uint8_t)v;
 			get_u64(p, "ns", &r->ns);
+			get_u64(p, "answer_ns", &r->answer_ns);
 			COPY(r->node, p, "node");
 			COPY(r->endpoint, p, "endpoint");
 			COPY(r->service, p, "service");

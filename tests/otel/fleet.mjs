@@ -76,8 +76,10 @@ function nodeUser(n) {
                            "flightrec.snapshot.node-${n}.*", "_INBOX.>"] },
       allow_responses: true } }`;
 }
+const natsMon = natsPort + 1000;
 fs.writeFileSync(path.join(work, 'nats.conf'), `
 listen: "${bridge}:${natsPort}"
+http: "${bridge}:${natsMon}"
 server_name: fr_fleet_test
 jetstream { store_dir: "${work}/js", max_memory_store: 64MB, max_file_store: 1GB }
 accounts {
@@ -410,7 +412,58 @@ async function security() {
   check((await incidentsOf('b', trace)).length === 0, 'node-b captured nothing for them');
 }
 
-const cases = { chain, backward, late, hops, failures, security };
+// ---- bench/run fleet: per hop, how long from the trigger to the remote
+// part's answer; NATS messages and bytes per incident ----
+async function varz() {
+  return (await fetch(`http://${bridge}:${natsMon}/varz`)).json();
+}
+const quantile = (xs, q) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length ? v[Math.min(v.length - 1, Math.floor(q * v.length))] : NaN;
+};
+async function bench() {
+  const rounds = Number(process.argv[3] || 20);
+  await setup({ a: [SERVER_RULE('svc-a')] });
+  // the idle rate (heartbeats, watches) over as long as a round takes
+  const idle0 = await varz();
+  await sleep(3000);
+  const idle1 = await varz();
+  const idleMsgs = (idle1.in_msgs - idle0.in_msgs) / 3, idleBytes = (idle1.in_bytes - idle0.in_bytes) / 3;
+  const two = [], one = [], totalMs = [];
+  const v0 = await varz(), t0 = Date.now();
+  let incidents = 0;
+  for (let i = 0; i < rounds; i++) {
+    const trace = await request('b,c', 'c', 200);
+    const [ia] = await waitIncidents('a', trace, 1, 8000);
+    const [ib] = await waitIncidents('b', trace, 1, 8000);
+    const pb = ia && part(ia, 'node-b'), pc = ib && part(ib, 'node-c');
+    if (pb && pb.state === 'answered') two.push(pb.answer_ms);
+    if (pc && pc.state === 'answered') one.push(pc.answer_ms);
+    if (ia) incidents++;
+    await sleep(300);
+  }
+  const v1 = await varz(), secs = (Date.now() - t0) / 1000;
+  const msgs = (v1.in_msgs - v0.in_msgs - idleMsgs * secs) / Math.max(1, incidents);
+  const bytes = (v1.in_bytes - v0.in_bytes - idleBytes * secs) / Math.max(1, incidents);
+  // the first round is apart: each node's first snapshot of a process
+  // faults its buffers in and loads that process's modules for unwinding
+  const warm2 = two.slice(1), warm1 = one.slice(1);
+  console.log('two hops, each round (ms):', two.map((x) => x.toFixed(0)).join(' '));
+  console.log('one hop, each round (ms): ', one.map((x) => x.toFixed(0)).join(' '));
+  console.log('hops  answered  p50 ms  p99 ms  first ms   (trigger on A -> remote part answered)');
+  console.log(`1     ${String(one.length).padStart(8)}  ${quantile(warm1, 0.5).toFixed(1).padStart(6)}  ${quantile(warm1, 0.99).toFixed(1).padStart(6)}  ${(one[0] ?? NaN).toFixed(1).padStart(8)}   B asks C`);
+  console.log(`2     ${String(two.length).padStart(8)}  ${quantile(warm2, 0.5).toFixed(1).padStart(6)}  ${quantile(warm2, 0.99).toFixed(1).padStart(6)}  ${(two[0] ?? NaN).toFixed(1).padStart(8)}   A asks B, which asks C`);
+  console.log(`incidents ${incidents} of ${rounds} slow requests; NATS messages in per incident ${msgs.toFixed(1)}, bytes ${bytes.toFixed(0)} (idle rate subtracted)`);
+  console.log(`fleet.hop_p50_ms=${quantile(warm2, 0.5).toFixed(1)}`);
+  console.log(`fleet.hop_p99_ms=${quantile(warm2, 0.99).toFixed(1)}`);
+  console.log(`fleet.hop_first_ms=${(two[0] ?? NaN).toFixed(1)}`);
+  console.log(`fleet.one_hop_p99_ms=${quantile(warm1, 0.99).toFixed(1)}`);
+  console.log(`fleet.msgs_per_incident=${msgs.toFixed(1)}`);
+  console.log(`fleet.bytes_per_incident=${bytes.toFixed(0)}`);
+  check(two.length > 0, 'remote parts were answered');
+}
+
+const cases = { chain, backward, late, hops, failures, security, bench };
 if (!cases[kase]) { console.error(`unknown case ${kase}`); process.exit(2); }
 try {
   await cases[kase]();
