@@ -262,6 +262,105 @@ static void test_incidents(void **state)
 	fr_web__stop(w);
 }
 
+static void late(void *ctx, struct fr_incident_summary *sum)
+{
+	(void)ctx;
+	sum->remote[0].state = FR_REMOTE_LATE;
+	snprintf(sum->verdict, sizeof(sum->verdict), "now with node-b's part");
+}
+
+/*
+ * What crosses hosts: an incident with a node, what it is part of and its
+ * remote parts comes back whole, by trace and by node; a late answer
+ * changes it in place; bad queries are refused.
+ */
+static void test_across_hosts(void **state)
+{
+	struct fr_web *w = start(NULL);
+	uint16_t port = fr_web__port(w);
+	struct fr_incident_summary sum = { .duration_ns = 300 * MS, .time_unix_nano = fr_wall_ns() };
+	struct json_object *j, *arr, *inc, *part;
+	struct resp r;
+	char path[160];
+
+	(void)state;
+	sum.id = fr_store__new_id(store);
+	memset(sum.trace_id, 0x5a, 16);
+	snprintf(sum.service, sizeof(sum.service), "svc-a");
+	snprintf(sum.span_name, sizeof(sum.span_name), "GET /work");
+	snprintf(sum.verdict, sizeof(sum.verdict), "waited on node-b");
+	snprintf(sum.node, sizeof(sum.node), "node-x");
+	snprintf(sum.part_of_node, sizeof(sum.part_of_node), "node-y");
+	sum.part_of_id = 0x42;
+	sum.nr_remote = 1;
+	snprintf(sum.remote[0].node, sizeof(sum.remote[0].node), "node-b");
+	snprintf(sum.remote[0].endpoint, sizeof(sum.remote[0].endpoint), "10.1.0.2:9000");
+	snprintf(sum.remote[0].note, sizeof(sum.remote[0].note), "node-b did not answer within 1.0 s");
+	sum.remote[0].state = FR_REMOTE_NO_ANSWER;
+	sum.remote[0].ns = 250 * MS;
+	assert_int_equal(fr_store__put(store, &sum, NULL, 0, NULL, NULL), 0);
+	fr_store__sync(store);
+	r = get(port, "/api/incidents?trace_id=5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a");
+	assert_int_equal(r.status, 200);
+	j = json(&r);
+	arr = field(j, "incidents");
+	assert_int_equal(json_object_array_length(arr), 1);
+	inc = json_object_array_get_idx(arr, 0);
+	assert_string_equal(json_object_get_string(field(inc, "node")), "node-x");
+	assert_string_equal(json_object_get_string(field(field(inc, "part_of"), "node")), "node-y");
+	assert_string_equal(json_object_get_string(field(field(inc, "part_of"), "incident")),
+			    "0000000000000042");
+	part = json_object_array_get_idx(field(inc, "remote"), 0);
+	assert_string_equal(json_object_get_string(field(part, "state")), "no answer");
+	assert_string_equal(json_object_get_string(field(part, "endpoint")), "10.1.0.2:9000");
+	assert_true(json_object_get_double(field(part, "waited_ms")) == 250.0);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	/* by node: only it */
+	r = get(port, "/api/incidents?node=node-x");
+	j = json(&r);
+	assert_int_equal(json_object_array_length(field(j, "incidents")), 1);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	/* a late answer changes it where it is */
+	assert_int_equal(fr_store__update(store, sum.id, late, NULL), 0);
+	assert_int_equal(fr_store__update(store, 12345, late, NULL), -ENOENT);
+	snprintf(path, sizeof(path), "/api/incidents?trace_id=5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a");
+	r = get(port, path);
+	j = json(&r);
+	inc = json_object_array_get_idx(field(j, "incidents"), 0);
+	assert_string_equal(json_object_get_string(field(inc, "verdict")), "now with node-b's part");
+	part = json_object_array_get_idx(field(inc, "remote"), 0);
+	assert_string_equal(json_object_get_string(field(part, "state")), "late");
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	/* bad trace ids; a trace nobody holds */
+	r = get(port, "/api/incidents?trace_id=5a5a");
+	assert_int_equal(r.status, 400);
+	fr_buf__free(&r.body);
+	r = get(port, "/api/incidents?trace_id=zz5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a");
+	assert_int_equal(r.status, 400);
+	fr_buf__free(&r.body);
+	r = get(port, "/api/incidents?trace_id=00000000000000000000000000000001");
+	j = json(&r);
+	assert_int_equal(json_object_array_length(field(j, "incidents")), 0);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	/* not in a fleet: /api/fleet says so */
+	r = get(port, "/api/fleet");
+	assert_int_equal(r.status, 200);
+	j = json(&r);
+	assert_false(json_object_get_boolean(field(j, "view")));
+	assert_int_equal(json_object_array_length(field(j, "nodes")), 0);
+	json_object_put(j);
+	fr_buf__free(&r.body);
+	r = get(port, "/api/fleet/x");
+	assert_int_equal(r.status, 404);
+	fr_buf__free(&r.body);
+	assert_int_equal(fr_store__delete(store, sum.id), 0);
+	fr_web__stop(w);
+}
+
 static void test_one_incident(void **state)
 {
 	struct fr_web *w = start(NULL);
@@ -784,6 +883,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_incidents),
 		cmocka_unit_test(test_one_incident),
+		cmocka_unit_test(test_across_hosts),
 		cmocka_unit_test(test_rules_ops_status),
 		cmocka_unit_test(test_problems),
 		cmocka_unit_test(test_chart_and_baselines),
