@@ -627,6 +627,11 @@ static void late_update(void *ctx, struct fr_incident_summary *sum)
 	for (uint32_t i = 0; i < sum->nr_remote; i++)
 		if (!strcmp(sum->remote[i].node, p->node) && !strcmp(sum->remote[i].via, p->via))
 			old = &sum->remote[i];
+	/* a broadcast's answer: the address on no known node was that node's */
+	for (uint32_t i = 0; i < sum->nr_remote && !old; i++)
+		if (sum->remote[i].state == FR_REMOTE_NO_NODE && p->endpoint[0] &&
+		    !strcmp(sum->remote[i].endpoint, p->endpoint))
+			old = &sum->remote[i];
 	if (!old && sum->nr_remote < FR_MAX_REMOTE)
 		old = &sum->remote[sum->nr_remote++];
 	if (!old)

@@ -350,7 +350,6 @@ size_t fr_fleet__ask(struct fr_fleet *f, const struct fr_fleet_ask *a,
 	uint64_t deadline_unix = now_unix + wait_ns, until;
 	struct sockaddr_storage unresolved[2];
 	size_t nunres = 0, n;
-	bool broadcast_sent = false;
 	struct fleet_call *c;
 	struct timespec ts;
 	char subj[192], reply[160];
@@ -467,14 +466,17 @@ size_t fr_fleet__ask(struct fr_fleet *f, const struct fr_fleet_ask *a,
 			rq.broadcast = true;
 			snprintf(subj, sizeof(subj), "flightrec.broadcast.%s", f->node);
 			snprintf(reply, sizeof(reply), "%s.%" PRIu64 ".b", f->inbox, c->id);
-			broadcast_sent = rq.hops <= rq.max_hops && !send_request(f, subj, reply, &rq);
+			if (rq.hops <= rq.max_hops)
+				send_request(f, subj, reply, &rq);
 		}
 	}
 	/* wait for the answers, up to the deadline */
 	until = fr_mono_ns() + (deadline_unix > fr_wall_ns() ? deadline_unix - fr_wall_ns() : 0);
 	pthread_mutex_lock(&f->mu);
-	while ((c->outstanding || (broadcast_sent && c->broadcast_part >= 0)) &&
-	       fr_mono_ns() < until) {
+	/* a broadcast's answer is not waited for (most addresses on no node are
+	 * nobody's: a database, an outside API); when a node does hold the
+	 * trace, its answer comes as a late one and updates the incident */
+	while (c->outstanding && fr_mono_ns() < until) {
 		uint64_t left = until - fr_mono_ns();
 
 		clock_gettime(CLOCK_REALTIME, &ts);
