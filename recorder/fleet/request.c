@@ -416,6 +416,16 @@ size_t fr_fleet__ask(struct fr_fleet *f, const struct fr_fleet_ask *a,
 			pthread_mutex_unlock(&f->mu);
 			continue;
 		}
+		if (natsConnection_Status(f->nc) != NATS_CONN_STATUS_CONNECTED) {
+			/* nothing could answer in time: do not hold the incident up */
+			p->state = FR_REMOTE_ERROR;
+			snprintf(p->note, sizeof(p->note), "%s was not asked: NATS is unreachable",
+				 node);
+			c->nr_parts++;
+			f->st.send_failed++;
+			pthread_mutex_unlock(&f->mu);
+			continue;
+		}
 		snprintf(reply, sizeof(reply), "%s.%" PRIu64 ".%u", f->inbox, c->id, c->nr_parts);
 		c->nr_parts++;
 		c->outstanding++;

@@ -388,6 +388,8 @@ async function failures() {
   const t2 = await request('b,c', 'c');
   const [ia2] = await waitIncidents('a', t2);
   check(!!ia2 && /fsync|epoll/.test(ia2.verdict || ''), 'A still makes its incident with NATS down', ia2 && ia2.verdict);
+  check(ia2 && /node-b was not asked: NATS is unreachable/.test(ia2.verdict),
+    'and says why it could not ask node-b', ia2 && ia2.verdict);
   let st = await api('a', '/api/status');
   check(!st.fleet.connected && st.fleet.disconnects >= 1, 'A counts the disconnection', JSON.stringify(st.fleet));
   const local = await api('a', '/api/status');
