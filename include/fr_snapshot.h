@@ -167,6 +167,13 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 int fr_snapshotter__sample(struct fr_snapshotter *s, const struct fr_incident_in *in);
 
 /*
+ * Loads what a snapshot of process pid will need (its modules for
+ * unwinding, its files' symbols) before its first incident, so that the
+ * first one is as quick as the others. 0 or -ENOENT.
+ */
+int fr_snapshotter__prepare(struct fr_snapshotter *s, pid_t pid);
+
+/*
  * All stages. 0 or -errno; on error nothing is allocated in *out.
  */
 int fr_snapshotter__take(struct fr_snapshotter *s, const struct fr_incident_in *in,

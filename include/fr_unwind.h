@@ -29,6 +29,9 @@ void fr_unwinder__free(struct fr_unwinder *u);
  * each falls inside its call). The number written: at least the ip
  * itself when regs->ip is set (all there is when the process is gone).
  */
+/* Reports pid's modules ahead of its first stack. 0 or -ENOENT. */
+int fr_unwinder__prepare(struct fr_unwinder *u, pid_t pid);
+
 int fr_unwinder__unwind(struct fr_unwinder *u, pid_t pid, pid_t tid,
 			const struct fr_user_regs *regs, const void *stack, size_t len,
 			uint64_t *ips, size_t max);

@@ -32,6 +32,13 @@ void fr_usyms__set_debug_root(struct fr_usyms *u, const char *dir);
 
 /* Resolves ips of process pid into out[0..n). Strings live as long as u. 0 or -errno
  * (-ENOENT when the process is gone: frames are left unresolved). */
+/*
+ * Loads the symbols of every file process pid has mapped executable, ahead
+ * of the first stack that needs them (a runtime's binary takes hundreds of
+ * ms the first time). 0 or -ENOENT (the process is gone).
+ */
+int fr_usyms__preload(struct fr_usyms *u, pid_t pid);
+
 int fr_usyms__resolve(struct fr_usyms *u, pid_t pid, const uint64_t *ips, size_t n,
 		      struct fr_uframe *out);
 

@@ -13,13 +13,17 @@
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "fr_unwind.h"
 
-/* A process's modules are reported again after this long (new libraries). */
+/* A process's mappings are looked at again after this long: its modules are
+ * reported again only when they changed (a library loaded or unloaded),
+ * since reporting them anew reads every module's files and call frame
+ * information again (hundreds of ms for a runtime such as node). */
 #define MODULES_TTL_NS (10ull * 1000000000ull)
 #define CACHE_PIDS 16
 
@@ -34,6 +38,7 @@ struct copy {
 struct proc {
 	pid_t pid;
 	uint64_t made_ns, used_ns;
+	uint64_t maps_hash;     /* of /proc/PID/maps when its modules were reported */
 	Dwfl *dwfl;
 	struct copy cur;
 };
@@ -136,8 +141,32 @@ void fr_unwinder__free(struct fr_unwinder *u)
 	free(u);
 }
 
-/* The cached modules of pid, reported (again) if absent or old; NULL when
- * the process is gone. */
+/* FNV-1a of /proc/PID/maps' executable mappings (what modules are); 0
+ * when it cannot be read. */
+static uint64_t maps_hash(pid_t pid)
+{
+	char path[64], line[512];
+	uint64_t h = 1469598103934665603ull;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		const char *perm = strchr(line, ' ');
+
+		if (!perm || perm[3] != 'x')
+			continue;
+		for (const char *c = line; *c; c++)
+			h = (h ^ (uint8_t)*c) * 1099511628211ull;
+	}
+	fclose(f);
+	return h ? h : 1;
+}
+
+/* The cached modules of pid, reported (again) if absent or changed; NULL
+ * when the process is gone. */
 static struct proc *proc_of(struct fr_unwinder *u, pid_t pid, uint64_t now)
 {
 	struct proc *p = NULL, *lru = &u->procs[0];
@@ -150,8 +179,16 @@ static struct proc *proc_of(struct fr_unwinder *u, pid_t pid, uint64_t now)
 	}
 	if (p && now - p->made_ns < MODULES_TTL_NS)
 		return p;
-	if (!p)
+	if (p) {
+		uint64_t h = maps_hash(pid);
+
+		if (h && h == p->maps_hash) { /* the same modules: keep them */
+			p->made_ns = now;
+			return p;
+		}
+	} else {
 		p = lru;
+	}
 	drop(p);
 	p->dwfl = dwfl_begin(&proc_callbacks);
 	if (!p->dwfl)
@@ -164,6 +201,7 @@ static struct proc *proc_of(struct fr_unwinder *u, pid_t pid, uint64_t now)
 	}
 	p->pid = pid;
 	p->made_ns = now;
+	p->maps_hash = maps_hash(pid);
 	return p;
 }
 
@@ -183,6 +221,11 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	/* a caller's pc is its return address: one back is inside its call */
 	w->ips[w->n++] = activation ? pc : pc - 1;
 	return w->n < w->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+int fr_unwinder__prepare(struct fr_unwinder *u, pid_t pid)
+{
+	return proc_of(u, pid, now_ns()) ? 0 : -ENOENT;
 }
 
 int fr_unwinder__unwind(struct fr_unwinder *u, pid_t pid, pid_t tid,

@@ -487,3 +487,24 @@ int fr_usyms__resolve(struct fr_usyms *u, pid_t pid, const uint64_t *ips, size_t
 	}
 	return 0;
 }
+
+int fr_usyms__preload(struct fr_usyms *u, pid_t pid)
+{
+	char path[64], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		char perms[8], file[256] = "";
+
+		if (sscanf(line, "%*x-%*x %7s %*x %*s %*s %255s", perms, file) < 2)
+			continue;
+		if (perms[2] == 'x' && file[0] == '/')
+			get_file(u, file);
+	}
+	fclose(f);
+	return 0;
+}

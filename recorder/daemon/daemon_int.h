@@ -39,6 +39,8 @@ struct fr_job {
 	char denied[256];       /* why the sender may not capture host_pid; "" = may */
 	char pid_source[320];   /* how host_pid was found (or why there is none) */
 	bool sample;            /* a normal span to sample for its baseline */
+	bool prepare;           /* a process newly followed: load what its snapshots
+				 * will need (no batch) */
 	struct fr_remote_job *remote; /* another node's request (malloc'd; the worker
 				       * frees it), with batch its synthetic span */
 };
@@ -108,6 +110,10 @@ void fr_daemon__follow_senders(struct fr_daemon *d, const struct fr_batch *b,
 /* pipeline.c: queues a job for the capture worker (a reference to its
  * batch taken); false when the queue is full or stopping. */
 bool fr_daemon__queue_capture(struct fr_daemon *d, const struct fr_job *job);
+
+/* pipeline.c: a newly followed process's symbols and modules loaded on
+ * the worker ahead of its first incident, while the queue has room. */
+void fr_daemon__prepare(struct fr_daemon *d, pid_t pid);
 
 /* pipeline.c: hands an incident to the store (owning out->frsnap); once it
  * committed it is counted, logged, published to the fleet and, with

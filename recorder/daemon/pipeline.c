@@ -167,13 +167,16 @@ static void *capture_worker(void *arg)
 		d->jhead = (d->jhead + 1) % FR_MAX_JOBS;
 		d->jcount--;
 		pthread_mutex_unlock(&d->jmu);
-		if (j.sample)
+		if (j.prepare)
+			fr_snapshotter__prepare(snap, j.host_pid);
+		else if (j.sample)
 			take_sample(snap, &j);
 		else if (j.remote)
 			fr_daemon__remote_incident(d, snap, &j);
 		else
 			make_incident(d, snap, &j);
-		fr_batch__put(j.batch);
+		if (j.batch)
+			fr_batch__put(j.batch);
 		pthread_mutex_lock(&d->jmu);
 	}
 	pthread_mutex_unlock(&d->jmu);
@@ -213,7 +216,8 @@ bool fr_daemon__queue_capture(struct fr_daemon *d, const struct fr_job *job)
 		struct fr_job *j = &d->jobs[(d->jhead + d->jcount) % FR_MAX_JOBS];
 
 		*j = *job;
-		fr_batch__get(j->batch);
+		if (j->batch)
+			fr_batch__get(j->batch);
 		d->jcount++;
 		pthread_cond_signal(&d->jcv);
 		ok = true;
@@ -236,6 +240,19 @@ static void dump_spans(struct fr_daemon *d, const struct fr_batch *b)
 	fflush(d->dump);
 	pthread_mutex_unlock(&d->dump_mu);
 	fr_buf__free(&line);
+}
+
+void fr_daemon__prepare(struct fr_daemon *d, pid_t pid)
+{
+	struct fr_job job = { .host_pid = pid, .prepare = true };
+
+	pthread_mutex_lock(&d->jmu);
+	if (d->jcount * 2 >= FR_MAX_JOBS) { /* incidents come first */
+		pthread_mutex_unlock(&d->jmu);
+		return;
+	}
+	pthread_mutex_unlock(&d->jmu);
+	fr_daemon__queue_capture(d, &job);
 }
 
 /*

@@ -359,8 +359,8 @@ void fr_daemon__follow_senders(struct fr_daemon *d, const struct fr_batch *b,
 			continue;
 		}
 		o->followed = fr_capture__is_followed(d->cap, o->host);
-		if (!o->followed)
-			fr_capture__follow_pid(d->cap, o->host, true);
+		if (!o->followed && !fr_capture__follow_pid(d->cap, o->host, true))
+			fr_daemon__prepare(d, o->host);
 	}
 	pthread_rwlock_unlock(&d->cfg_lock);
 }

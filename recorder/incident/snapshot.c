@@ -284,6 +284,15 @@ int fr_snapshotter__sample(struct fr_snapshotter *s, const struct fr_incident_in
 	return err;
 }
 
+int fr_snapshotter__prepare(struct fr_snapshotter *s, pid_t pid)
+{
+	if (!s->cap)
+		return 0; /* no stacks without the kernel capture */
+	if (fr_usyms__preload(s->usyms, pid))
+		return -ENOENT;
+	return fr_unwinder__prepare(s->unwinder, pid);
+}
+
 int fr_snapshotter__take(struct fr_snapshotter *s, const struct fr_incident_in *in,
 			 struct fr_incident_out *out)
 {
