@@ -61,6 +61,7 @@ struct fr_fleet {
 	kvStore *kv;
 	kvWatcher *watch;
 	bool stream_ready;
+	unsigned beat_failures;         /* heartbeats failed in a row */
 	/* registry */
 	pthread_mutex_t mu;             /* nodes, calls, rates, stats */
 	struct fleet_node *nodes;       /* FLEET_MAX_NODES */

@@ -271,9 +271,25 @@ void fr_fleet_registry_heartbeat(struct fr_fleet *f)
 	fr_buf__free(&b);
 	if (s == NATS_OK) {
 		FLEET_COUNT(f, heartbeats);
-	} else {
-		FLEET_COUNT(f, heartbeat_failed);
-		pr_debug("heartbeat: %s", fr_fleet_status_text(s));
+		f->beat_failures = 0;
+		return;
+	}
+	FLEET_COUNT(f, heartbeat_failed);
+	pr_debug("heartbeat: %s", fr_fleet_status_text(s));
+	/* a server that lost its JetStream store (a new one, say) has no bucket
+	 * and no stream: after a few failures, make them again */
+	if (++f->beat_failures >= 3) {
+		pr_warn("the registry does not take this node's entry (%s): making the bucket "
+			"and the stream again", fr_fleet_status_text(s));
+		if (f->watch) {
+			kvWatcher_Stop(f->watch);
+			kvWatcher_Destroy(f->watch);
+			f->watch = NULL;
+		}
+		kvStore_Destroy(f->kv);
+		f->kv = NULL;
+		f->stream_ready = false;
+		f->beat_failures = 0;
 	}
 }
 
