@@ -50,6 +50,8 @@
 #define FR_FLEET_STREAM "FLIGHTREC_INCIDENTS"
 #define FR_FLEET_MAX_WINDOW_NS (60ull * 1000000000ull)   /* a request's window, at most */
 #define FR_FLEET_MAX_DEADLINE_NS (30ull * 1000000000ull) /* how far ahead a deadline may be */
+#define FR_FLEET_LATE_NS (30ull * 1000000000ull)     /* how long past its deadline a request
+						      * is still taken (answered late) */
 
 /* A capture request, as the node asked reads it. */
 struct fr_capture_req {

@@ -97,7 +97,9 @@ static void test_request_bounds(void **state)
 	r.hops = 5; /* past the receiver's limit of 4 */
 	assert_int_not_equal(decode(&r, &back, err), 0);
 	r = good_req();
-	r.deadline_unix_ns = NOW - 1;
+	r.deadline_unix_ns = NOW - 1; /* just past: still taken, answered late */
+	assert_int_equal(decode(&r, &back, err), 0);
+	r.deadline_unix_ns = NOW - FR_FLEET_LATE_NS; /* long past: stale */
 	assert_int_not_equal(decode(&r, &back, err), 0);
 	assert_non_null(strstr(err, "deadline"));
 	r = good_req();

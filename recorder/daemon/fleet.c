@@ -8,6 +8,7 @@
  * to the asker's, and answer; late answers update the stored incident.
  */
 #define FR_LOG_MOD "fleet"
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -368,6 +369,60 @@ static pid_t socket_owner(const struct fr_capture_req *req)
 	return 0;
 }
 
+/* Is this end of named connection n the address a? */
+static bool end_is(const struct fr_fdname *n, bool src, const struct sockaddr_storage *a)
+{
+	const uint8_t *addr = src ? n->saddr : n->daddr;
+	uint16_t port = src ? n->sport : n->dport;
+
+	if (n->kind == FR_NAME_INET && a->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)a;
+
+		return ntohs(s->sin_port) == port && !memcmp(addr, &s->sin_addr, 4);
+	}
+	if (n->kind == FR_NAME_INET6 && a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)a;
+
+		return ntohs(s->sin6_port) == port && !memcmp(addr, &s->sin6_addr, 16);
+	}
+	return false;
+}
+
+/*
+ * The process whose records named this connection lately: the rings keep
+ * what the kernel named at the calls (an epoll wait's ready fds, a slow
+ * read's fd) after the connection itself is gone, as a caller's ephemeral
+ * one soon is. 0 when none did.
+ */
+static pid_t ring_socket_owner(struct fr_daemon *d, const struct fr_capture_req *req)
+{
+	struct fr_window_req wr = { 0 };
+	struct fr_window *w = NULL;
+	struct fr_clock clk;
+	pid_t pid = 0;
+
+	if (!d->cap || !req->local.ss_family)
+		return 0;
+	fr_clock__sample(&clk, 4);
+	wr.t0 = fr_clock__to_mono(&clk, req->start_unix_ns) - 1000000000ull;
+	wr.t1 = fr_mono_ns();
+	if (wr.t0 >= wr.t1 || fr_capture__read_window(d->cap, &wr, &w))
+		return 0;
+	for (size_t i = 0; i < w->nr_events && !pid; i++) {
+		const struct fr_event *e = &w->events[i];
+		const struct fr_fdname *n;
+
+		for (size_t k = 0; (n = fr_window__name_at(w, &e->rec, k)); k++)
+			if (end_is(n, true, &req->local) &&
+			    (!req->remote.ss_family || end_is(n, false, &req->remote))) {
+				pid = (pid_t)e->rec.pid;
+				break;
+			}
+	}
+	fr_window__free(w);
+	return pid;
+}
+
 /* A batch holding one span made from what the index kept (or the request's
  * window for a process found by its socket). NULL on ENOMEM. */
 static struct fr_batch *span_batch(const struct fr_trace_span *ts, pid_t pid)
@@ -456,7 +511,7 @@ static void on_capture(void *ctx, const struct fr_capture_req *req, struct fr_fl
 		pid = span->pid;
 		snprintf(rj->pid_source, sizeof(rj->pid_source),
 			 "its span %.96s of the trace, as seen by this node", span->name);
-	} else if ((pid = socket_owner(req)) > 0) {
+	} else if ((pid = socket_owner(req)) > 0 || (pid = ring_socket_owner(d, req)) > 0) {
 		char comm[16] = "?";
 
 		fr_proc_comm(pid, comm, sizeof(comm));
@@ -540,7 +595,7 @@ static void clock_words(uint64_t unix_ns, char *buf, size_t len)
  * process found only by its socket. A batch for the span they show, or
  * NULL.
  */
-#define SPANS_WAIT_NS 150000000ull
+#define SPANS_WAIT_NS 400000000ull
 #define SPANS_POLL_US 20000
 
 static struct fr_batch *spans_arrived(struct fr_daemon *d, const struct fr_capture_req *req)

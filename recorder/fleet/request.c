@@ -337,9 +337,15 @@ static struct fleet_call *new_call(struct fr_fleet *f)
 	return NULL;
 }
 
-static void set_note(struct fr_remote_part *p, const char *fmt, const char *a, double b)
+/* "node-b did not answer within 1.0 s" (or "within 50 ms"). */
+static void no_answer_note(struct fr_remote_part *p, const char *node, uint64_t wait_ns)
 {
-	snprintf(p->note, sizeof(p->note), fmt, a, b);
+	if (wait_ns >= 1000000000ull)
+		snprintf(p->note, sizeof(p->note), "%s did not answer within %.1f s", node,
+			 (double)wait_ns / 1e9);
+	else
+		snprintf(p->note, sizeof(p->note), "%s did not answer within %.0f ms", node,
+			 (double)wait_ns / 1e6);
 }
 
 size_t fr_fleet__ask(struct fr_fleet *f, const struct fr_fleet_ask *a,
@@ -405,8 +411,7 @@ size_t fr_fleet__ask(struct fr_fleet *f, const struct fr_fleet_ask *a,
 		snprintf(p->ui, sizeof(p->ui), "%s", ui);
 		p->ns = cr->ns;
 		p->state = FR_REMOTE_NO_ANSWER;
-		set_note(p, "%s did not answer within %.1f s", node,
-			 (double)(deadline_unix - now_unix) / 1e9);
+		no_answer_note(p, node, deadline_unix - now_unix);
 		make_request(f, a, i, deadline_unix, &rq);
 		if (rq.hops > rq.max_hops) {
 			p->state = FR_REMOTE_REFUSED;

@@ -168,9 +168,13 @@ int fr_capture_req__decode(const char *json, size_t len, uint64_t now_unix, uint
 	r->max_hops = (uint32_t)(v < max_hops ? v : max_hops);
 	if (r->hops > r->max_hops)
 		BAD("hop limit reached");
-	if (!get_u64(o, "deadline", &r->deadline_unix_ns) || r->deadline_unix_ns <= now_unix)
-		BAD("deadline passed");
-	if (r->deadline_unix_ns - now_unix > FR_FLEET_MAX_DEADLINE_NS)
+	/* past its deadline a request is still taken: its answer comes late and
+	 * still updates the asker's incident; long past it, it is stale */
+	if (!get_u64(o, "deadline", &r->deadline_unix_ns) ||
+	    r->deadline_unix_ns + FR_FLEET_LATE_NS <= now_unix)
+		BAD("deadline long passed");
+	if (r->deadline_unix_ns > now_unix &&
+	    r->deadline_unix_ns - now_unix > FR_FLEET_MAX_DEADLINE_NS)
 		BAD("deadline too far ahead");
 	if (!json_object_object_get_ex(o, "visited", &vis) ||
 	    !json_object_is_type(vis, json_type_array))

@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	fr_capture_answer__decode((const char *)data, len, &a);
 	if (fr_capture_req__decode((const char *)data, len, NOW, 8, &r, err, sizeof(err)))
 		return 0;
-	if (r.hops < 1 || r.hops > r.max_hops || r.max_hops > 8 || r.deadline_unix_ns <= NOW ||
+	if (r.hops < 1 || r.hops > r.max_hops || r.max_hops > 8 ||
+	    r.deadline_unix_ns + FR_FLEET_LATE_NS <= NOW ||
 	    r.end_unix_ns < r.start_unix_ns ||
 	    r.end_unix_ns - r.start_unix_ns > FR_FLEET_MAX_WINDOW_NS ||
 	    r.nr_visited > FR_FLEET_MAX_VISITED)

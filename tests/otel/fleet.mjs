@@ -15,7 +15,7 @@
 //              problems, and fetches C's snapshot from node-c (and says so
 //              when node-c is gone)
 //   backward   a rule on B only: A (its caller) and C are captured too
-//   late       A waits 50 ms only: B's answer comes later and still
+//   late       A waits 1 ms only: B's answer comes later and still
 //              updates A's stored incident and its verdict (B, past A's
 //              deadline, asks nobody further)
 //   hops       --fleet-max-hops 1 on A: B does not ask C, and says why;
@@ -330,7 +330,8 @@ async function backward() {
 }
 
 async function late() {
-  await setup({ a: [SERVER_RULE('svc-a')] }, { a: ['--fleet-wait', '50ms'] });
+  // 1 ms: shorter than any node takes to snapshot its part
+  await setup({ a: [SERVER_RULE('svc-a')] }, { a: ['--fleet-wait', '1ms'] });
   const trace = await request('b,c', 'c');
   const [ia] = await waitIncidents('a', trace);
   if (!check(!!ia, 'A has an incident for the slow trace')) return;
