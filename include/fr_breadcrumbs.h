@@ -44,6 +44,10 @@ void fr_sockaddr__format(const struct sockaddr_storage *a, char *buf, size_t len
 /* The other way: 0, or -EINVAL (an address with a port is needed). */
 int fr_sockaddr__parse(const char *text, struct sockaddr_storage *out);
 
+/* A numeric IPv4 or IPv6 address (no brackets) and a port 0..65535: 0, or
+ * -EINVAL (out zeroed). */
+int fr_sockaddr__from(const char *host, int64_t port, struct sockaddr_storage *out);
+
 /* Same address and port. */
 int fr_sockaddr__same(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 

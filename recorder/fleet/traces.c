@@ -5,7 +5,6 @@
  * node asked for its part of a trace finds its spans here: which process,
  * which thread's times, which peer.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -97,23 +96,14 @@ static int64_t attr_int(const struct fr_attrs *a, const char *key)
 	return 0;
 }
 
-/* A numeric address and a port as a socket address. */
+/* A numeric address and a port (1..65535) as a socket address. */
 static int numeric(const char *host, int64_t port, struct sockaddr_storage *out)
 {
-	memset(out, 0, sizeof(*out));
-	if (!host || port <= 0 || port > 65535)
+	if (port <= 0) {
+		memset(out, 0, sizeof(*out));
 		return -1;
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)out)->sin_addr) == 1) {
-		out->ss_family = AF_INET;
-		((struct sockaddr_in *)out)->sin_port = htons((uint16_t)port);
-		return 0;
 	}
-	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)out)->sin6_addr) == 1) {
-		out->ss_family = AF_INET6;
-		((struct sockaddr_in6 *)out)->sin6_port = htons((uint16_t)port);
-		return 0;
-	}
-	return -1;
+	return fr_sockaddr__from(host, port, out);
 }
 
 int fr_span__peer(const struct fr_span *sp, struct sockaddr_storage *out)

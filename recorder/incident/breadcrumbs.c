@@ -57,6 +57,14 @@ int fr_sockaddr__parse(const char *text, struct sockaddr_storage *out)
 	port = strtoul(colon + 1, &end, 10);
 	if (errno || *end || !colon[1] || port > 65535)
 		return -EINVAL;
+	return fr_sockaddr__from(host, (int64_t)port, out);
+}
+
+int fr_sockaddr__from(const char *host, int64_t port, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!host || port < 0 || port > 65535)
+		return -EINVAL;
 	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)out)->sin_addr) == 1) {
 		out->ss_family = AF_INET;
 		((struct sockaddr_in *)out)->sin_port = htons((uint16_t)port);
@@ -67,6 +75,7 @@ int fr_sockaddr__parse(const char *text, struct sockaddr_storage *out)
 		((struct sockaddr_in6 *)out)->sin6_port = htons((uint16_t)port);
 		return 0;
 	}
+	memset(out, 0, sizeof(*out));
 	return -EINVAL;
 }
 
