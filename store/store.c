@@ -380,6 +380,18 @@ static int end_txn(struct fr_store *s, MDB_txn *txn, int rc, uint64_t bytes,
 	return rc;
 }
 
+/*
+ * A change a caller waits for went as LMDB says (r): the caller gets 0,
+ * -ENOENT for what is not there (the transaction goes on) or -EIO; the
+ * transaction's own result is returned (an error other than not-found
+ * aborts it).
+ */
+static int caller_result(struct item *it, int r)
+{
+	it->result = r == MDB_NOTFOUND ? -ENOENT : r ? -EIO : 0;
+	return r == MDB_NOTFOUND ? 0 : r;
+}
+
 /* One transaction for a batch of items: 0 or an LMDB error. */
 static int commit_batch(struct fr_store *s, struct item **items, int n)
 {
@@ -416,22 +428,10 @@ static int commit_batch(struct fr_store *s, struct item **items, int n)
 			rc = rules_in(txn, s, it);
 			break;
 		case IT_UPDATE:
-			it->result = update_in(txn, s, it, &bytes);
-			if (it->result == MDB_NOTFOUND) {
-				it->result = -ENOENT;
-			} else if (it->result) {
-				rc = it->result;
-				it->result = -EIO;
-			}
+			rc = caller_result(it, update_in(txn, s, it, &bytes));
 			break;
 		case IT_MARK:
-			it->result = mark_in(txn, s, it);
-			if (it->result == MDB_NOTFOUND) {
-				it->result = -ENOENT;
-			} else if (it->result) {
-				rc = it->result;
-				it->result = -EIO;
-			}
+			rc = caller_result(it, mark_in(txn, s, it));
 			break;
 		}
 	}

@@ -101,6 +101,10 @@ struct resource_pid {
 	char source[320];    /* how it was found */
 };
 
+/* process.c: may the recorder follow pid (--follow-scope netns: only the
+ * processes of its own network namespace)? */
+bool fr_daemon__in_scope(const struct fr_daemon *d, pid_t pid);
+
 /* process.c: the processes behind b's resources into rp[] (at most
  * FOLLOW_MAX_RESOURCES), followed from their first span on when their
  * sender may see them. */

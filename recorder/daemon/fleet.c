@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -342,17 +341,6 @@ static const struct fr_trace_span *choose_span(const struct fr_capture_req *req,
 	return best;
 }
 
-static bool in_scope(struct fr_daemon *d, pid_t pid)
-{
-	char path[64];
-	struct stat st;
-
-	if (!d->c->scope_netns)
-		return true;
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	return !stat(path, &st) && st.st_ino == d->netns_ino;
-}
-
 /* The process holding this node's end of the connection: the connection
  * itself when it is still open, else the socket listening on its port. */
 static pid_t socket_owner(const struct fr_capture_req *req)
@@ -535,7 +523,7 @@ static void on_capture(void *ctx, const struct fr_capture_req *req, struct fr_fl
 			     "on %s", me, ep[0] ? ep : "that address");
 		return;
 	}
-	if (!in_scope(d, pid)) {
+	if (!fr_daemon__in_scope(d, pid)) {
 		free(rj);
 		answer_words(d, r, FR_REMOTE_REFUSED, "pid %d on %s is outside this recorder's "
 			     "network namespace", (int)pid, me);

@@ -317,9 +317,7 @@ static pid_t find_process(const struct fr_config *c, const struct fr_resource *r
 	return 0;
 }
 
-/* With --follow-scope netns, only processes of the recorder's own network
- * namespace are followed; otherwise why not, in denied. */
-static bool in_scope(struct fr_daemon *d, pid_t pid, char *denied, size_t len)
+bool fr_daemon__in_scope(const struct fr_daemon *d, pid_t pid)
 {
 	char path[64];
 	struct stat st;
@@ -327,7 +325,13 @@ static bool in_scope(struct fr_daemon *d, pid_t pid, char *denied, size_t len)
 	if (!d->c->scope_netns)
 		return true;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	if (!stat(path, &st) && st.st_ino == d->netns_ino)
+	return !stat(path, &st) && st.st_ino == d->netns_ino;
+}
+
+/* fr_daemon__in_scope, and why not in denied. */
+static bool in_scope(struct fr_daemon *d, pid_t pid, char *denied, size_t len)
+{
+	if (fr_daemon__in_scope(d, pid))
 		return true;
 	snprintf(denied, len, "pid %d is outside this recorder's network namespace "
 		 "(--follow-scope netns)", (int)pid);

@@ -208,23 +208,26 @@ void fr_fleet_own_addrs(struct fr_fleet *f)
 	closedir(d);
 }
 
+/* The same address, whatever the ports. */
+static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return a->ss_family == AF_INET6 &&
+	       !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+}
+
 bool fr_fleet_is_own(struct fr_fleet *f, const struct sockaddr_storage *a)
 {
-	struct sockaddr_storage x = *a;
 	bool own = false;
 
-	if (x.ss_family == AF_INET)
-		((struct sockaddr_in *)&x)->sin_port = 0;
-	else if (x.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&x)->sin6_port = 0;
 	pthread_mutex_lock(&f->mu);
 	for (uint32_t i = 0; i < f->nr_own && !own; i++)
-		own = f->own[i].ss_family == x.ss_family &&
-		      (x.ss_family == AF_INET
-			       ? ((struct sockaddr_in *)&f->own[i])->sin_addr.s_addr ==
-					 ((struct sockaddr_in *)&x)->sin_addr.s_addr
-			       : !memcmp(&((struct sockaddr_in6 *)&f->own[i])->sin6_addr,
-					 &((struct sockaddr_in6 *)&x)->sin6_addr, 16));
+		own = same_ip(&f->own[i], a);
 	pthread_mutex_unlock(&f->mu);
 	return own;
 }
@@ -401,20 +404,12 @@ int fr_fleet__resolve(struct fr_fleet *f, const struct sockaddr_storage *addr,
 		const struct fleet_node *n = &f->nodes[i];
 
 		for (uint32_t k = 0; k < n->nr_addrs && rc; k++) {
-			const struct sockaddr_storage *a = &n->addrs[k];
-
-			if (a->ss_family != addr->ss_family)
+			if (!same_ip(&n->addrs[k], addr))
 				continue;
-			if (a->ss_family == AF_INET
-				    ? ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-					      ((const struct sockaddr_in *)addr)->sin_addr.s_addr
-				    : !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-					      &((const struct sockaddr_in6 *)addr)->sin6_addr, 16)) {
-				snprintf(node, FR_NODE_NAME, "%s", n->name);
-				if (ui)
-					snprintf(ui, ui_len, "%s", n->ui);
-				rc = 0;
-			}
+			snprintf(node, FR_NODE_NAME, "%s", n->name);
+			if (ui)
+				snprintf(ui, ui_len, "%s", n->ui);
+			rc = 0;
 		}
 	}
 	pthread_mutex_unlock(&f->mu);

@@ -180,12 +180,13 @@ size_t fr_fleet__trace_spans(struct fr_fleet *f, const uint8_t trace_id[16], uin
 			     struct fr_trace_span *out, size_t max)
 {
 	struct fleet_traces *t = f ? f->traces : NULL;
-	uint64_t now = fr_mono_ns();
+	uint64_t now;
 	size_t n = 0;
 
 	if (!t)
 		return 0;
 	pthread_mutex_lock(&t->mu);
+	now = fr_mono_ns(); /* after the lock: no span noted later than now */
 	for (uint32_t e = t->heads[bucket(t, trace_id)]; e != NO_ENTRY && n < max; e = t->next[e]) {
 		const struct fr_trace_span *ts = &t->spans[e];
 
