@@ -346,8 +346,10 @@ struct fr_otlp_server *fr_otlp_server__start(const struct fr_otlp_server_opts *o
 	struct sockaddr_storage addr;
 	struct fr_otlp_server *s;
 	const union MHD_DaemonInfo *info;
+	/* the thread pool and TLS, when asked for; MHD_OPTION_END after them */
 	struct MHD_OptionItem pool[4] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
 					  { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL } };
+	size_t np = 0;
 	socklen_t alen;
 
 	if (!opts || !opts->sink) {
@@ -372,13 +374,10 @@ struct fr_otlp_server *fr_otlp_server__start(const struct fr_otlp_server_opts *o
 		s->o.retry_after_s = 1;
 	if (!s->o.timeout_s)
 		s->o.timeout_s = 10;
-	/* A pool of one is no pool (MHD would warn): name it only when larger
-	 * (an item MHD skips stands in for it). */
-	pool[0] = s->o.threads > 1 ? (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
-							       (intptr_t)s->o.threads, NULL }
-				   : (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
-							       (intptr_t)s->o.max_connections,
-							       NULL };
+	/* A pool of one is no pool (MHD would warn): name it only when larger. */
+	if (s->o.threads > 1)
+		pool[np++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
+						      (intptr_t)s->o.threads, NULL };
 	if (fr_parse_listen(s->o.listen, &addr, &alen)) {
 		pr_err("bad OTLP listen address '%s' (want ADDR:PORT)", s->o.listen);
 		free(s);
@@ -392,9 +391,10 @@ struct fr_otlp_server *fr_otlp_server__start(const struct fr_otlp_server_opts *o
 		return NULL;
 	}
 	if (s->o.tls_cert) {
-		pool[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)s->o.tls_key };
-		pool[2] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
-						   (void *)s->o.tls_cert };
+		pool[np++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+						      (void *)s->o.tls_key };
+		pool[np++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+						      (void *)s->o.tls_cert };
 	}
 	s->d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
