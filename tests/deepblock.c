@@ -4,10 +4,10 @@
  * test. Built with -O2 -fomit-frame-pointer (tests/CMakeLists.txt), as
  * Debian builds its libraries: no frame-pointer chain to walk.
  *
- * Waits for a line on stdin, sleeps ms (argv[1], default 60) in
- * deep_outer -> deep_middle -> deep_inner -> nanosleep, prints "done",
- * and waits for stdin to close before exiting, so that the test can
- * unwind while the process and its mappings are still there.
+ * For each line on stdin, sleeps ms (argv[1], default 60) in
+ * deep_outer -> deep_middle -> deep_inner -> nanosleep and prints "done";
+ * exits when stdin closes, so that the test can unwind while the process
+ * and its mappings are still there.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,11 +47,9 @@ int main(int argc, char **argv)
 	char line[16];
 
 	setvbuf(stdout, NULL, _IONBF, 0);
-	if (!fgets(line, sizeof(line), stdin))
-		return 1;
-	sink = deep_outer(ms);
-	printf("done\n");
-	while (fgets(line, sizeof(line), stdin))
-		;
+	while (fgets(line, sizeof(line), stdin)) {
+		sink = deep_outer(ms);
+		printf("done\n");
+	}
 	return 0;
 }

@@ -98,12 +98,13 @@ static void finish(struct proc *p)
 }
 
 /*
- * Runs p's block under capture (ring of 32 MiB, user stacks as asked) and
- * gives the user frames of its longest blocked switch-out's stack, named.
- * The number of frames; *frames malloc'd.
+ * One run of p's block under capture (ring of 32 MiB, user stacks as
+ * asked): the user frames of its main thread's longest blocked
+ * switch-out that has a stack, named; 0 and *frames NULL when that block
+ * has no stack (the counters say why).
  */
-static size_t block_frames(struct proc *p, int32_t user_stack, uint64_t min_block_ns,
-			   struct fr_usyms *us, struct fr_uframe **frames)
+static size_t block_once(struct proc *p, int32_t user_stack, uint64_t min_block_ns,
+			 struct fr_usyms *us, struct fr_uframe **frames)
 {
 	struct fr_capture_opts o = {
 		.sz = sizeof(o), .ring_bytes = 32ull << 20, .user_stack_bytes = user_stack,
@@ -151,22 +152,55 @@ static size_t block_frames(struct proc *p, int32_t user_stack, uint64_t min_bloc
 			}
 		}
 	}
-	assert_non_null(best);
-	assert_true(best_len >= min_block_ns);
-	n = best->nr_user;
-	*frames = calloc(n ? n : 1, sizeof(**frames));
-	assert_non_null(*frames);
-	assert_int_equal(fr_usyms__resolve(us, p->pid, (const uint64_t *)&best->ips[FR_STACK_KERN_MAX],
-					   n, *frames), 0);
-	for (size_t i = 0; i < n; i++)
-		print_message("  #%zu %#llx %s+%#llx (%s)\n", i, (unsigned long long)(*frames)[i].ip,
-			      (*frames)[i].sym ? (*frames)[i].sym : "?",
-			      (unsigned long long)(*frames)[i].off,
-			      (*frames)[i].module ? (*frames)[i].module : "?");
+	*frames = NULL;
+	if (!best) {
+		struct fr_capture_counters c;
+
+		fr_capture__counters(cap, &c);
+		print_message("  no stack for the block: stacks %llu, skipped %llu, failed %llu, "
+			      "program runs missed %llu, lookups failed %llu\n",
+			      (unsigned long long)c.stacks, (unsigned long long)c.stacks_skipped,
+			      (unsigned long long)c.stack_fail, (unsigned long long)c.prog_misses,
+			      (unsigned long long)c.lookup_fail);
+	} else {
+		assert_true(best_len >= min_block_ns);
+		n = best->nr_user;
+		*frames = calloc(n ? n : 1, sizeof(**frames));
+		assert_non_null(*frames);
+		assert_int_equal(fr_usyms__resolve(us, p->pid,
+						   (const uint64_t *)&best->ips[FR_STACK_KERN_MAX], n,
+						   *frames), 0);
+		for (size_t i = 0; i < n; i++)
+			print_message("  #%zu %#llx %s+%#llx (%s)\n", i,
+				      (unsigned long long)(*frames)[i].ip,
+				      (*frames)[i].sym ? (*frames)[i].sym : "?",
+				      (unsigned long long)(*frames)[i].off,
+				      (*frames)[i].module ? (*frames)[i].module : "?");
+	}
 	fr_window__free(w);
 	fr_unwinder__free(uw);
 	fr_capture__free(cap);
 	return n;
+}
+
+/*
+ * p's block under capture, as block_once, run again (deepblock blocks once
+ * per line) when the block came without a stack. CI saw that once in many
+ * runs on a loaded machine, and not since; the counters printed then say
+ * whether the kernel skipped a program run or a stack was not taken.
+ * Three blocks without one fail the test.
+ */
+static size_t block_frames(struct proc *p, int32_t user_stack, uint64_t min_block_ns,
+			   struct fr_usyms *us, struct fr_uframe **frames)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		size_t n = block_once(p, user_stack, min_block_ns, us, frames);
+
+		if (*frames)
+			return n;
+	}
+	fail_msg("three blocks of pid %d without a stack", (int)p->pid);
+	return 0;
 }
 
 /* The index of the first frame whose symbol contains name, or -1. */
