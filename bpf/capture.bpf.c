@@ -336,41 +336,31 @@ static __always_inline __u32 copy_user_part(void *dst, __u32 len, __u64 src)
 }
 
 /*
- * At the return of a syscall whose long block had its kernel stack taken:
- * the user stack, at the unchanged call site. On x86-64 the registers and
- * the stack's top raw, to be unwound with the binaries' call frame
- * information (libraries and runtimes are built without frame pointers);
- * elsewhere, or when asked for none, the frame-pointer walk.
+ * A user stack for the stack slots of (tid, ts), from the user registers ur:
+ * on x86-64 the registers and the stack's top raw, to be unwound with the
+ * binaries' call frame information (libraries and runtimes are built
+ * without frame pointers); elsewhere, or when asked for none, the
+ * frame-pointer walk of ctx's task.
  */
-static __always_inline void take_user_stack(void *ctx, struct pt_regs *regs,
+static __always_inline void copy_user_stack(void *ctx, const struct fr_user_regs *ur,
 					    struct fr_cpu_state *st, __u32 cpu, __u32 tid,
-					    struct sys_entry *e)
+					    __u64 ts)
 {
-	__u64 ts = e->stack_ts, pos;
 	struct fr_stack_slot *s;
+	__u64 pos;
 	long n;
 
-	e->stack_ts = 0;
 #if defined(__TARGET_ARCH_x86)
 	if (user_stack_chunks) {
-		struct fr_user_regs ur;
 		__u32 got, off;
 		bool more;
 
-		ur.ip = BPF_CORE_READ(regs, ip);
-		ur.sp = BPF_CORE_READ(regs, sp);
-		ur.bp = BPF_CORE_READ(regs, bp);
-		ur.bx = BPF_CORE_READ(regs, bx);
-		ur.r12 = BPF_CORE_READ(regs, r12);
-		ur.r13 = BPF_CORE_READ(regs, r13);
-		ur.r14 = BPF_CORE_READ(regs, r14);
-		ur.r15 = BPF_CORE_READ(regs, r15);
 		s = stack_begin(st, cpu, tid, ts, FR_STK_USER_RAW, &pos);
 		if (!s)
 			return;
-		__builtin_memcpy(s->raw, &ur, sizeof(ur));
-		got = copy_user_part(s->raw + sizeof(ur), FR_USER_CHUNK0_BYTES, ur.sp);
-		s->n = (__u16)(sizeof(ur) + got);
+		__builtin_memcpy(s->raw, ur, sizeof(*ur));
+		got = copy_user_part(s->raw + sizeof(*ur), FR_USER_CHUNK0_BYTES, ur->sp);
+		s->n = (__u16)(sizeof(*ur) + got);
 		s->off = 0;
 		fr_slot_publish(&s->seq, pos);
 		st->user_stacks++;
@@ -383,7 +373,7 @@ static __always_inline void take_user_stack(void *ctx, struct pt_regs *regs,
 			s = stack_begin(st, cpu, tid, ts, FR_STK_USER_RAW, &pos);
 			if (!s)
 				return;
-			got = copy_user_part(s->raw, FR_STACK_RAW_BYTES, ur.sp + off);
+			got = copy_user_part(s->raw, FR_STACK_RAW_BYTES, ur->sp + off);
 			s->n = (__u16)got;
 			s->off = off;
 			more = got == FR_STACK_RAW_BYTES;
@@ -406,6 +396,39 @@ static __always_inline void take_user_stack(void *ctx, struct pt_regs *regs,
 	}
 	st->user_chunks++;
 	fr_slot_publish(&s->seq, pos);
+}
+
+/* The registers unwinding starts from, out of a task's saved user ones. */
+static __always_inline void user_regs_of(struct pt_regs *regs, struct fr_user_regs *ur)
+{
+#if defined(__TARGET_ARCH_x86)
+	ur->ip = BPF_CORE_READ(regs, ip);
+	ur->sp = BPF_CORE_READ(regs, sp);
+	ur->bp = BPF_CORE_READ(regs, bp);
+	ur->bx = BPF_CORE_READ(regs, bx);
+	ur->r12 = BPF_CORE_READ(regs, r12);
+	ur->r13 = BPF_CORE_READ(regs, r13);
+	ur->r14 = BPF_CORE_READ(regs, r14);
+	ur->r15 = BPF_CORE_READ(regs, r15);
+#else
+	__builtin_memset(ur, 0, sizeof(*ur));
+#endif
+}
+
+/*
+ * At the return of a syscall whose long block had its kernel stack taken:
+ * the user stack, at the unchanged call site.
+ */
+static __always_inline void take_user_stack(void *ctx, struct pt_regs *regs,
+					    struct fr_cpu_state *st, __u32 cpu, __u32 tid,
+					    struct sys_entry *e)
+{
+	struct fr_user_regs ur;
+	__u64 ts = e->stack_ts;
+
+	e->stack_ts = 0;
+	user_regs_of(regs, &ur);
+	copy_user_stack(ctx, &ur, st, cpu, tid, ts);
 }
 
 /* ---- naming fds at the time of the call ---- */
@@ -988,6 +1011,81 @@ static __always_inline int cgroup_matches(__u64 cgid)
  * A new process (not a thread) gets its follow bit decided here, which also
  * clears a stale bit left by an earlier process with the same pid.
  */
+/* ---- on-CPU samples ---- */
+
+/*
+ * A CPU-clock perf event on every CPU fires this at the sampling rate; a
+ * followed thread that was running gets a sample record with its kernel
+ * stack (the kernel's walk: the program runs in the thread's context) and
+ * its user stack (copied raw from the user registers: the interrupted ones
+ * when it was in user space, the saved ones when it was in the kernel).
+ * Everyone else costs a bitmap load.
+ */
+SEC("perf_event")
+int fr_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now, pos;
+	struct fr_stack_slot *s;
+	struct fr_cpu_state *st;
+	struct fr_user_regs ur;
+	struct fr_rec *r;
+	struct pt_regs *uregs;
+	__u8 flags = 0;
+	__u16 aux = 0;
+	__u32 cpu;
+	long n;
+
+	if (!(__u32)id || !followed(id >> 32))
+		return 0;
+	st = this_cpu(&cpu);
+	if (!st || !(st->capture_flags & FR_CAP_SAMPLES))
+		return 0;
+	now = bpf_ktime_get_ns();
+	uregs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+#if defined(__TARGET_ARCH_x86)
+	/* kernel text is in the upper half (the context allows no narrow
+	 * read of cs) */
+	if ((__s64)ctx->regs.ip < 0) {
+		flags |= FR_SMP_KERNEL;
+		aux = (__u16)uregs->orig_ax;
+		user_regs_of(uregs, &ur);
+	} else {
+		ur.ip = ctx->regs.ip;
+		ur.sp = ctx->regs.sp;
+		ur.bp = ctx->regs.bp;
+		ur.bx = ctx->regs.bx;
+		ur.r12 = ctx->regs.r12;
+		ur.r13 = ctx->regs.r13;
+		ur.r14 = ctx->regs.r14;
+		ur.r15 = ctx->regs.r15;
+	}
+#else
+	__builtin_memset(&ur, 0, sizeof(ur));
+#endif
+	r = rec_begin(st, cpu, FR_REC_SAMPLE, flags, aux, now, id, &pos);
+	if (!r)
+		return 0;
+	r->smp.ip = PT_REGS_IP(&ctx->regs);
+	r->smp._pad[0] = 0;
+	ring_commit(st, r, pos);
+	if (!(st->capture_flags & FR_CAP_STACKS))
+		return 0;
+	if (flags & FR_SMP_KERNEL) {
+		s = stack_begin(st, cpu, (__u32)id, now, FR_STK_KERNEL, &pos);
+		if (s) {
+			n = bpf_get_stack(ctx, s->ips, sizeof(__u64) * FR_STACK_KERN_MAX, 0);
+			if (n > 0)
+				s->n = (__u16)(n / sizeof(__u64));
+			else
+				st->stack_fail++;
+			fr_slot_publish(&s->seq, pos);
+		}
+	}
+	copy_user_stack(ctx, &ur, st, cpu, (__u32)id, now);
+	st->samples++;
+	return 0;
+}
+
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(fr_process_fork, struct task_struct *parent, struct task_struct *child)
 {

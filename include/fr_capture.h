@@ -46,9 +46,15 @@ struct fr_capture_opts {
 	int32_t user_stack_bytes; /* user stack copied at a long block's syscall
 				   * exit, to unwind with .eh_frame; 0 = 8 KiB,
 				   * FR_CAPTURE_USER_STACK_FP = frame pointers only */
+	int32_t sample_hz;    /* on-CPU samples of followed threads per second
+			       * (a CPU-clock event on every CPU); 0 = default
+			       * 49, FR_CAPTURE_NO_SAMPLES = none */
 };
 #define FR_CAPTURE_DEFAULT_USER_STACK 8192
 #define FR_CAPTURE_USER_STACK_FP (-1)
+#define FR_CAPTURE_DEFAULT_SAMPLE_HZ 49
+#define FR_CAPTURE_MAX_SAMPLE_HZ 10000
+#define FR_CAPTURE_NO_SAMPLES (-1)
 
 /*
  * Loads the BPF programs and sizes the rings. Returns NULL with errno set
@@ -108,7 +114,9 @@ struct fr_capture_counters {
 	uint64_t overwritten;  /* records overwritten by newer ones */
 	uint64_t skipped;      /* events of unfollowed tasks filtered in-kernel */
 	uint64_t nested;       /* records written while another was in progress */
-	uint64_t stacks;       /* kernel stacks taken (blocks past the threshold) */
+	uint64_t stacks;       /* kernel stacks taken (blocks past the threshold,
+				* and samples in the kernel) */
+	uint64_t samples;      /* on-CPU samples of followed threads */
 	uint64_t user_stacks;  /* user stacks taken at those blocks' syscall exits */
 	uint64_t stacks_skipped; /* blocks shorter than the threshold: no stack */
 	uint64_t stack_fail;   /* stacks that could not be taken */

@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define FR_ABI_VERSION 6
+#define FR_ABI_VERSION 7
 
 /* Upper bound on CPUs handled (power of two: used as an index mask). */
 #define FR_MAX_CPUS 256
@@ -49,6 +49,8 @@ enum fr_rec_type {
 	FR_REC_EXIT = 4,    /* a followed thread exited; ex.comm = its name */
 	FR_REC_COMM = 5,    /* a task took the CPU from a followed one: tid/pid and
 			     * ex.comm = that task then (it may be gone by the snapshot) */
+	FR_REC_SAMPLE = 6,  /* an on-CPU sample of a followed thread (a CPU-clock
+			     * perf event): its stacks match by (tid, ts) */
 };
 
 /* flags for FR_REC_SYSCALL */
@@ -60,6 +62,12 @@ enum fr_rec_type {
 #define FR_SW_PREEMPT 0x01   /* task out is still runnable (preempted, or left in state R) */
 #define FR_SW_STACK 0x02     /* (user space) the window has this block's stack */
 #define FR_SW_STACK_LOST 0x04 /* (unused since ABI 5) */
+
+/* flags for FR_REC_SAMPLE; aux = the task's saved orig_ax (low 16 bits)
+ * when in the kernel: its syscall's number if the kernel stack says it is
+ * in one (an exception keeps its error code there instead) */
+#define FR_SMP_KERNEL 0x01   /* the sample interrupted the kernel */
+#define FR_SMP_STACK 0x02    /* (user space) the window has its stack */
 
 /*
  * flags for FR_REC_WAKEUP: the context the wake-up ran in. With none set
@@ -85,7 +93,8 @@ enum fr_rec_type {
 #define FR_CAP_SYSCALLS 0x01
 #define FR_CAP_SCHED 0x02
 #define FR_CAP_STACKS 0x04
-#define FR_CAP_DEFAULT (FR_CAP_SYSCALLS | FR_CAP_SCHED | FR_CAP_STACKS)
+#define FR_CAP_SAMPLES 0x08 /* on-CPU samples (when a sampling event is attached) */
+#define FR_CAP_DEFAULT (FR_CAP_SYSCALLS | FR_CAP_SCHED | FR_CAP_STACKS | FR_CAP_SAMPLES)
 
 struct fr_rec {
 	__u32 seq;   /* FR_SEQ(position) once complete; 0 while written */
@@ -116,6 +125,10 @@ struct fr_rec {
 		struct {
 			char comm[FR_COMM_LEN];
 		} ex;
+		struct {
+			__u64 ip;   /* where it was interrupted (kernel or user) */
+			__u64 _pad[1];
+		} smp;
 	};
 };
 
@@ -147,6 +160,8 @@ enum fr_stack_kind {
 	FR_STK_KERNEL_RAW = 1,
 	FR_STK_USER = 2,
 	FR_STK_USER_RAW = 3,
+	FR_STK_KERNEL = 4, /* ips: the kernel's own walk (a sample's, which runs
+			    * in the sampled task's context) */
 };
 
 /* x86-64 user registers at the syscall: what unwinding needs (the
@@ -263,7 +278,8 @@ struct fr_cpu_state {
 	__u64 stack_skipped; /* blocks shorter than the stack threshold: no stack */
 	__u64 user_stacks;   /* user stacks taken at the exit of a long block's syscall */
 	__u64 user_chunks;   /* stack slots those took (user stacks copied raw) */
-	__u64 _pad3[5];
+	__u64 samples;       /* on-CPU samples of followed threads taken */
+	__u64 _pad3[4];
 };
 
 #define FR_CTX_HARDIRQ 1

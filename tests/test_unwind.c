@@ -98,13 +98,11 @@ static void finish(struct proc *p)
 }
 
 /*
- * One run of p's block under capture (ring of 32 MiB, user stacks as
- * asked): the user frames of its main thread's longest blocked
- * switch-out that has a stack, named; 0 and *frames NULL when that block
- * has no stack (the counters say why).
+ * Runs p's work once (a line to it, then its "done") under a capture of
+ * its own (ring of 32 MiB, user stacks as asked): the window of it, user
+ * stacks unwound; *capp the capture, to free after.
  */
-static size_t block_once(struct proc *p, int32_t user_stack, uint64_t min_block_ns,
-			 struct fr_usyms *us, struct fr_uframe **frames)
+static struct fr_window *run_window(struct proc *p, int32_t user_stack, struct fr_capture **capp)
 {
 	struct fr_capture_opts o = {
 		.sz = sizeof(o), .ring_bytes = 32ull << 20, .user_stack_bytes = user_stack,
@@ -113,9 +111,7 @@ static size_t block_once(struct proc *p, int32_t user_stack, uint64_t min_block_
 	struct fr_window_req req = { 0 };
 	struct fr_unwinder *uw = fr_unwinder__new();
 	struct fr_window *w = NULL;
-	const struct fr_stack *best = NULL;
-	uint64_t best_len = 0;
-	size_t n = 0;
+	uint64_t t0;
 
 	assert_non_null(cap);
 	assert_non_null(uw);
@@ -127,13 +123,36 @@ static size_t block_once(struct proc *p, int32_t user_stack, uint64_t min_block_
 	assert_true(await_line(p, "done"));
 	req.t1 = fr_mono_ns();
 	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
-	{
-		uint64_t t0 = fr_mono_ns();
+	t0 = fr_mono_ns();
+	fr_window__unwind_user_stacks(w, uw);
+	print_message("  unwound %zu stacks in %.1f ms\n", w->nr_stacks, (fr_mono_ns() - t0) / 1e6);
+	fr_unwinder__free(uw);
+	*capp = cap;
+	return w;
+}
 
-		fr_window__unwind_user_stacks(w, uw);
-		print_message("  unwound %zu stacks in %.1f ms\n", w->nr_stacks,
-			      (fr_mono_ns() - t0) / 1e6);
-	}
+static void print_frames(const struct fr_uframe *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		print_message("  #%zu %#llx %s+%#llx (%s)\n", i, (unsigned long long)f[i].ip,
+			      f[i].sym ? f[i].sym : "?", (unsigned long long)f[i].off,
+			      f[i].module ? f[i].module : "?");
+}
+
+/*
+ * One run of p's block under capture: the user frames of its main
+ * thread's longest blocked switch-out that has a stack, named; 0 and
+ * *frames NULL when that block has no stack (the counters say why).
+ */
+static size_t block_once(struct proc *p, int32_t user_stack, uint64_t min_block_ns,
+			 struct fr_usyms *us, struct fr_uframe **frames)
+{
+	struct fr_capture *cap;
+	struct fr_window *w = run_window(p, user_stack, &cap);
+	const struct fr_stack *best = NULL;
+	uint64_t best_len = 0;
+	size_t n = 0;
+
 	/* the longest block of the process's main thread that has a stack */
 	for (size_t i = 0; i < w->nr_events; i++) {
 		const struct fr_event *e = &w->events[i];
@@ -170,15 +189,9 @@ static size_t block_once(struct proc *p, int32_t user_stack, uint64_t min_block_
 		assert_int_equal(fr_usyms__resolve(us, p->pid,
 						   (const uint64_t *)&best->ips[FR_STACK_KERN_MAX], n,
 						   *frames), 0);
-		for (size_t i = 0; i < n; i++)
-			print_message("  #%zu %#llx %s+%#llx (%s)\n", i,
-				      (unsigned long long)(*frames)[i].ip,
-				      (*frames)[i].sym ? (*frames)[i].sym : "?",
-				      (unsigned long long)(*frames)[i].off,
-				      (*frames)[i].module ? (*frames)[i].module : "?");
+		print_frames(*frames, n);
 	}
 	fr_window__free(w);
-	fr_unwinder__free(uw);
 	fr_capture__free(cap);
 	return n;
 }
@@ -312,6 +325,62 @@ static void test_stripped_with_debug_file(void **state)
 	assert_int_equal(fr_test_rm_rf(dir), 0);
 }
 
+/*
+ * On-CPU samples: a program without frame pointers computing in
+ * crunch_numbers for 400 ms, sampled at the default rate, has samples whose
+ * user stacks unwind through it into its callers.
+ */
+static void test_samples_of_hot_function(void **state)
+{
+	const char *bin = getenv("DEEPBLOCK_BIN");
+	char *argv[] = { (char *)bin, (char *)"400", (char *)"spin", NULL };
+	struct fr_usyms *us = fr_usyms__new();
+	struct fr_capture_counters c;
+	struct fr_capture *cap;
+	struct fr_window *w;
+	size_t samples = 0, hot = 0;
+	struct proc p;
+
+	(void)state;
+	assert_non_null(bin);
+	assert_non_null(us);
+	p = spawn(argv);
+	w = run_window(&p, 0, &cap);
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_event *e = &w->events[i];
+		const struct fr_stack *st;
+		struct fr_uframe f[FR_STACK_USER_MAX];
+		int crunch, inner;
+
+		if (e->rec.type != FR_REC_SAMPLE || e->rec.pid != (uint32_t)p.pid)
+			continue;
+		samples++;
+		if (e->stack < 0)
+			continue;
+		st = &w->stacks[e->stack];
+		assert_true(e->rec.flags & FR_SMP_STACK);
+		assert_int_equal(fr_usyms__resolve(us, p.pid,
+						   (const uint64_t *)&st->ips[FR_STACK_KERN_MAX],
+						   st->nr_user, f), 0);
+		crunch = frame_index(f, st->nr_user, "crunch_numbers");
+		inner = frame_index(f, st->nr_user, "deep_inner");
+		if (crunch >= 0 && inner > crunch && frame_index(f, st->nr_user, "main") > inner)
+			hot++;
+		else
+			print_frames(f, st->nr_user);
+	}
+	fr_capture__counters(cap, &c);
+	print_message("  %zu samples of the process in the window, %zu through crunch_numbers "
+		      "(%llu taken)\n", samples, hot, (unsigned long long)c.samples);
+	/* 49 Hz over 400 ms of computing: about 20; the machine may be busy */
+	assert_true(samples >= 8);
+	assert_true(hot * 10 >= samples * 8);
+	fr_window__free(w);
+	fr_capture__free(cap);
+	finish(&p);
+	fr_usyms__free(us);
+}
+
 static void test_node_jit_function(void **state)
 {
 	char script[512];
@@ -341,6 +410,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_c_without_frame_pointers),
 		cmocka_unit_test(test_stripped_with_debug_file),
+		cmocka_unit_test(test_samples_of_hot_function),
 		cmocka_unit_test(test_node_jit_function),
 	};
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/perf_event.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,9 @@ struct fr_capture {
 	size_t name_map_len;
 	uint64_t attach_ts;
 	bool attached;
+	int32_t sample_hz;     /* 0: no sampling */
+	int *sample_fds;       /* per CPU: its CPU-clock event, or -1 */
+	struct bpf_link **sample_links;
 };
 
 static bool has_cap(int cap)
@@ -257,6 +261,13 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (o.sample_hz != FR_CAPTURE_NO_SAMPLES &&
+	    (o.sample_hz < 0 || o.sample_hz > FR_CAPTURE_MAX_SAMPLE_HZ)) {
+		pr_err("sampling at %d Hz: 1 to %d, or none", o.sample_hz,
+		       FR_CAPTURE_MAX_SAMPLE_HZ);
+		errno = EINVAL;
+		return NULL;
+	}
 	if (o.stack_pct > 90) {
 		pr_err("stack share %u%% is over 90%% of the ring memory", o.stack_pct);
 		errno = EINVAL;
@@ -353,6 +364,8 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	cap->skel->bss->follow_children = !o.no_children;
 	cap->skel->bss->links_max = o.no_links ? 0 : o.max_links;
 	cap->skel->bss->scope_netns = o.scope_netns;
+	cap->sample_hz = o.sample_hz == FR_CAPTURE_NO_SAMPLES ? 0
+			 : o.sample_hz ? o.sample_hz : FR_CAPTURE_DEFAULT_SAMPLE_HZ;
 	follow_changed(cap);
 	fr_capture__set_flags(cap, o.flags);
 	pr_debug("rings: %d CPUs x %u records + %u stacks (%llu MiB)", nr_cpus, cap->view.slots,
@@ -362,6 +375,63 @@ fail:
 	fr_capture__free(cap);
 	errno = -err;
 	return NULL;
+}
+
+static void stop_sampling(struct fr_capture *cap)
+{
+	for (uint32_t i = 0; cap->sample_fds && i < cap->view.nr_cpus; i++) {
+		bpf_link__destroy(cap->sample_links[i]);
+		if (cap->sample_fds[i] >= 0)
+			close(cap->sample_fds[i]);
+	}
+	free(cap->sample_fds);
+	free(cap->sample_links);
+	cap->sample_fds = NULL;
+	cap->sample_links = NULL;
+}
+
+/*
+ * A CPU-clock event at sample_hz on every CPU, each running fr_sample.
+ * A CPU that cannot have one (offline) is left out; none at all is an
+ * error.
+ */
+static int start_sampling(struct fr_capture *cap)
+{
+	uint32_t n = cap->view.nr_cpus, ok = 0;
+	int err = 0;
+
+	cap->sample_fds = calloc(n, sizeof(*cap->sample_fds));
+	cap->sample_links = calloc(n, sizeof(*cap->sample_links));
+	if (!cap->sample_fds || !cap->sample_links) {
+		stop_sampling(cap);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct perf_event_attr a = {
+			.size = sizeof(a), .type = PERF_TYPE_SOFTWARE,
+			.config = PERF_COUNT_SW_CPU_CLOCK, .freq = 1,
+			.sample_freq = (uint64_t)cap->sample_hz,
+		};
+		int fd = (int)syscall(SYS_perf_event_open, &a, -1, (int)i, -1, PERF_FLAG_FD_CLOEXEC);
+
+		cap->sample_fds[i] = fd;
+		if (fd < 0) {
+			err = -errno;
+			continue;
+		}
+		cap->sample_links[i] = bpf_program__attach_perf_event(cap->skel->progs.fr_sample, fd);
+		if (!cap->sample_links[i]) {
+			err = -errno;
+			continue;
+		}
+		ok++;
+	}
+	if (!ok) {
+		pr_err("cannot sample CPUs at %d Hz: %s", cap->sample_hz, strerror(-err));
+		stop_sampling(cap);
+		return err ? err : -ENODEV;
+	}
+	return 0;
 }
 
 int fr_capture__attach(struct fr_capture *cap)
@@ -379,6 +449,13 @@ int fr_capture__attach(struct fr_capture *cap)
 		pr_err("cannot attach to raw tracepoints: %s", strerror(-err));
 		return err;
 	}
+	if (cap->sample_hz) {
+		err = start_sampling(cap);
+		if (err) {
+			capture__detach(cap->skel);
+			return err;
+		}
+	}
 	cap->attached = true;
 	return 0;
 }
@@ -387,6 +464,7 @@ void fr_capture__detach(struct fr_capture *cap)
 {
 	if (!cap || !cap->attached)
 		return;
+	stop_sampling(cap);
 	capture__detach(cap->skel);
 	cap->attached = false;
 }
@@ -616,6 +694,7 @@ void fr_capture__counters(const struct fr_capture *cap, struct fr_capture_counte
 		out->nested += cs[i].nested;
 		out->stacks += cs[i].stack_head - cs[i].user_chunks;
 		out->user_stacks += cs[i].user_stacks;
+		out->samples += cs[i].samples;
 		out->stacks_skipped += cs[i].stack_skipped;
 		out->stack_fail += cs[i].stack_fail;
 		out->lookup_fail += cs[i].lookup_fail;

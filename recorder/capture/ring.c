@@ -279,6 +279,8 @@ static int read_cpu(const struct fr_ring_view *v, uint32_t cpu, const struct fr_
 		b->ev[b->nr].nr_names = 0;
 		if (rec.type == FR_REC_SWITCH)
 			b->ev[b->nr].rec.flags &= (uint8_t)~FR_SW_STACK; /* set when one is found */
+		else if (rec.type == FR_REC_SAMPLE)
+			b->ev[b->nr].rec.flags &= (uint8_t)~FR_SMP_STACK;
 		if (rec.type == FR_REC_SYSCALL && (rec.flags & FR_SYS_NAMED))
 			err = attach_name(v, cpu, &b->ev[b->nr], b);
 		if (err)
@@ -422,9 +424,10 @@ static int gather_user_copy(const struct fr_stack_slot *sl, size_t n, struct fr_
 
 /*
  * Gives each blocked switch-out of the window the stack slots of its block
- * (matched by tid and start): a window stack with the user frames and the
- * kernel stack's raw words (fr_window__scan_kernel_stacks makes frames of
- * them).
+ * (matched by tid and start), and each sample its own (tid and time): a
+ * window stack with the user frames and the kernel stack's raw words
+ * (fr_window__scan_kernel_stacks makes frames of them) or, for a sample,
+ * the kernel's own frames.
  */
 static int attach_stacks(struct window_build *b, struct fr_window *w)
 {
@@ -440,7 +443,8 @@ static int attach_stacks(struct window_build *b, struct fr_window *w)
 		size_t k;
 		int err;
 
-		if (e->rec.type != FR_REC_SWITCH || (e->rec.flags & FR_SW_PREEMPT))
+		if (e->rec.type == FR_REC_SWITCH ? (e->rec.flags & FR_SW_PREEMPT)
+						 : e->rec.type != FR_REC_SAMPLE)
 			continue;
 		m = bsearch(&key, b->sl, b->nr_sl, sizeof(*b->sl), cmp_slot);
 		if (!m)
@@ -470,13 +474,16 @@ static int attach_stacks(struct window_build *b, struct fr_window *w)
 			} else if (sl->kind == FR_STK_KERNEL_RAW) {
 				raw->n = sl->n < FR_STACK_RAW_BYTES ? sl->n : FR_STACK_RAW_BYTES;
 				memcpy(raw->raw, sl->raw, raw->n);
+			} else if (sl->kind == FR_STK_KERNEL) {
+				st->nr_kern = sl->n < FR_STACK_KERN_MAX ? sl->n : FR_STACK_KERN_MAX;
+				memcpy(st->ips, sl->ips, st->nr_kern * sizeof(__u64));
 			}
 		}
 		err = gather_user_copy(b->sl + k, b->nr_sl - k, raw);
 		if (err)
 			return err;
 		e->stack = (int32_t)b->nr_st++;
-		e->rec.flags |= FR_SW_STACK;
+		e->rec.flags |= e->rec.type == FR_REC_SAMPLE ? FR_SMP_STACK : FR_SW_STACK;
 	}
 	return 0;
 }
@@ -523,6 +530,8 @@ void fr_window__scan_kernel_stacks(struct fr_window *w, const struct fr_ksyms *k
 		const struct fr_stack_raw *raw = &w->raws[i];
 		struct fr_stack *st = &w->stacks[i];
 
+		if (!raw->n)
+			continue; /* none, or the kernel's own frames (a sample's) */
 		st->nr_kern = 0;
 		for (size_t off = 0; off + 8 <= raw->n && st->nr_kern < FR_STACK_KERN_MAX; off += 8) {
 			const char *name;
