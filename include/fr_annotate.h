@@ -57,6 +57,19 @@ struct fr_syscall_stat {
 	uint64_t max_ns;
 };
 
+/*
+ * The hot function of a thread's on-CPU time, from its on-CPU samples: the
+ * innermost frame of the application's own code (not a runtime's or the
+ * system's libraries') that at least half the samples pass through.
+ */
+struct fr_hot {
+	uint32_t samples;     /* the thread's samples in the interval */
+	uint32_t with_stack;  /* those with user frames */
+	uint32_t through;     /* of those, the ones through func */
+	char func[128];       /* "computeInvoiceTotals"; "" when none qualifies */
+	char where[160];      /* "/srv/app.js:41", or the module ("app") */
+};
+
 struct fr_evidence {
 	uint64_t span_ns;
 	uint32_t focus_tid;                 /* the thread the verdict is about */
@@ -73,8 +86,13 @@ struct fr_evidence {
 	char chain_first[96];               /* its first link: "pid 900 (inventory)"; "" none */
 	char chain_root[272];               /* its root: "pid 900 (inventory) in fsync(/x)" */
 	uint64_t chain_root_ns;             /* the root's time */
+	uint32_t chain_root_pid, chain_root_tid; /* the root's task; 0 none */
+	bool chain_root_running;            /* the root was on CPU outside a syscall */
+	struct fr_hot hot;                  /* the focus thread's, over the span */
 	char verdict[1024];
 };
+
+struct fr_usyms;
 
 struct fr_annotate_ctx {
 	uint32_t pid;
@@ -89,7 +107,27 @@ struct fr_annotate_ctx {
 	uint32_t ignore_pid;          /* a process whose wake-ups explain nothing (the
 				       * recorder itself, answering the span's export);
 				       * 0: none */
+	struct fr_usyms *usyms;       /* names user frames (on-CPU samples); may be NULL */
 };
+
+/*
+ * The hot function of task pid/tid's on-CPU samples in [t0, t1] of w
+ * (names through c->usyms). False when the task has no sample there with
+ * user frames, or no frame qualifies (out->func "").
+ */
+bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t pid,
+		  uint32_t tid, uint64_t t0, uint64_t t1, struct fr_hot *out);
+
+/*
+ * A user frame in words: its function (a JIT perf map's "JS:*f /a.js:3:7"
+ * reads f) into name, where it is ("/a.js:3", else the module's base name)
+ * into where; whether it is the application's own code rather than a
+ * runtime's (node, python, the JVM and their internals) or the system's
+ * libraries. False when the frame has no symbol.
+ */
+struct fr_uframe;
+bool fr_hot__frame_words(const struct fr_uframe *f, char *name, size_t nlen, char *where,
+			 size_t wlen, bool *own);
 
 /* Fills *ev from window w. 0 or -ENOMEM. Free with fr_evidence__free. */
 int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, struct fr_evidence *ev);

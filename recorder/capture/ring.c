@@ -524,6 +524,47 @@ bool fr_stack_raw__is_return(const struct fr_ksyms *ks, uint64_t addr)
 	return fr_ksyms__lookup(ks, addr, &off) && off > 0 && off < 0x10000;
 }
 
+/* The tracing machinery's own frames (ours, at the traced event). */
+static bool is_tracing_frame(const char *name)
+{
+	static const char *const prefixes[] = {
+		"bpf_", "__bpf", "__traceiter_", "__raw_callee_save_", "ktime_get",
+		"trace_call_bpf", "perf_trace", "__x86_indirect_thunk", "__x86_return_thunk",
+	};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/*
+ * A sleeping task's stack begins where it switched out, in __schedule:
+ * the words below that frame are left over from what ran there before,
+ * our programs at the sched_switch tracepoint among them. Cut the stack
+ * at the traced event, as perf does: from the first __schedule on, else
+ * past the tracing machinery's frames.
+ */
+static void cut_at_event(struct fr_stack *st, const struct fr_ksyms *ks)
+{
+	size_t from = 0;
+
+	for (size_t k = 0; k < st->nr_kern; k++) {
+		const char *name = fr_ksyms__lookup(ks, st->ips[k], NULL);
+
+		if (name && !strcmp(name, "__schedule")) {
+			from = k;
+			break;
+		}
+		if (k == from && name && is_tracing_frame(name))
+			from = k + 1;
+	}
+	if (from >= st->nr_kern)
+		from = 0; /* nothing else: keep what there is */
+	memmove(st->ips, st->ips + from, (st->nr_kern - from) * sizeof(st->ips[0]));
+	st->nr_kern = (uint16_t)(st->nr_kern - from);
+}
+
 void fr_window__scan_kernel_stacks(struct fr_window *w, const struct fr_ksyms *ks)
 {
 	for (size_t i = 0; i < w->nr_stacks && w->raws; i++) {
@@ -546,6 +587,8 @@ void fr_window__scan_kernel_stacks(struct fr_window *w, const struct fr_ksyms *k
 			if (!strncmp(name, "entry_SYSCALL", 13) || !strcmp(name, "ret_from_fork"))
 				break;
 		}
+		if (ks)
+			cut_at_event(st, ks);
 	}
 }
 

@@ -19,6 +19,7 @@
 #include "fr_buf.h"
 #include "fr_syscalls.h"
 #include "annotate_int.h"
+#include "causes/causes.h"
 
 enum tstate { ST_UNKNOWN, ST_RUNNING, ST_RUNNABLE, ST_BLOCKED };
 
@@ -736,6 +737,9 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 		 root->state == FR_SEG_BLOCKED || seg_res(root) != root->what ? "in " : "",
 		 seg_res(root));
 	ev->chain_root_ns = root_ns;
+	ev->chain_root_pid = root->pid;
+	ev->chain_root_tid = root->tid;
+	ev->chain_root_running = root->state == FR_SEG_RUNNING && seg_res(root) == root->what;
 	pct = (unsigned)((root_ns * 100 + first_ns / 2) / first_ns);
 	/* in a syscall (on CPU or blocked alike), else the state itself */
 	res = seg_res(root);
@@ -874,7 +878,7 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 	make_verdict(c, nt, ev);
 	if (nt && ev->nr_causes && ev->causes[0].kind == FR_CAUSE_BLOCKED)
 		chain_clause(c, ev);
-	err = 0;
+	err = fr_causes__find(w, c, ev);
 out:
 	free(tids);
 	free(acc);

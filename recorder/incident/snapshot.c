@@ -214,6 +214,7 @@ int fr_snapshotter__annotate(struct fr_snapshotter *s, const struct fr_incident_
 		.ctx = wk,
 		.ksyms = s->ksyms,
 		.ignore_pid = (uint32_t)getpid(),
+		.usyms = s->usyms,
 	};
 
 	wk->names = fr_names__new(w);

@@ -73,6 +73,10 @@ static int fill_records(struct fr_arena *a, const struct fr_window *w, uint64_t 
 			r->a[i] = x->wk.waker_tid;
 			r->b[i] = x->wk.waker_pid;
 			break;
+		case FR_REC_SAMPLE:
+			r->a[i] = x->smp.ip;
+			r->c[i] = e->stack >= 0 ? (uint64_t)e->stack + 1 : 0;
+			break;
 		default:
 			break;
 		}
@@ -101,18 +105,11 @@ static int fill_stacks(struct fr_snapshotter *s, struct fr_arena *a, const struc
 		ps->frames = FR_ANEW(a, PbFrame *, nk + nu);
 		if (!ps->frames)
 			return -ENOMEM;
-		bool top = true;
-
 		for (size_t k = 0; k < nk; k++) {
 			PbFrame *f;
 			uint64_t off = 0;
 			const char *sym = fr_ksyms__lookup(s->ksyms, st->ips[k], &off);
 
-			/* the tracing machinery above __schedule is not the task's */
-			if (top && sym && (!strncmp(sym, "bpf_", 4) || !strncmp(sym, "__traceiter_", 12) ||
-					   !strncmp(sym, "__bpf_trace", 11)))
-				continue;
-			top = false;
 			f = FR_ANEW(a, PbFrame, 1);
 			if (!f)
 				return -ENOMEM;
@@ -124,7 +121,9 @@ static int fill_stacks(struct fr_snapshotter *s, struct fr_arena *a, const struc
 			f->kernel = true;
 			ps->frames[ps->n_frames++] = f;
 		}
-		fr_usyms__resolve(s->usyms, (pid_t)pid, (const uint64_t *)&st->ips[FR_STACK_KERN_MAX], nu, uf);
+		/* the stack's own process: the chain's tasks' stacks are here too */
+		fr_usyms__resolve(s->usyms, (pid_t)(w->raws && w->raws[i].pid ? w->raws[i].pid : pid),
+				  (const uint64_t *)&st->ips[FR_STACK_KERN_MAX], nu, uf);
 		for (size_t k = 0; k < nu; k++) {
 			PbFrame *f = FR_ANEW(a, PbFrame, 1);
 
@@ -410,7 +409,7 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 		return -ENOMEM;
 	if (fill_spans(a, out->export, &snap))
 		goto out;
-	snap.schema_version = 6;
+	snap.schema_version = 7;
 	snap.incident_id = in->id;
 	snap.captured_unix_nano = fr_wall_ns();
 	snap.rule = (char *)in->rule;

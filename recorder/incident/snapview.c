@@ -202,6 +202,41 @@ static void pf_name(struct fr_buf *o, bool *first, const char *what, uint32_t pi
 	fr_buf__put(o, "}}", 2);
 }
 
+/*
+ * An on-CPU sample as an instant on its thread's track, named by its
+ * innermost named user frame (else kernel frame), with its whole stack,
+ * innermost first, in args.
+ */
+static void pf_sample(struct fr_buf *o, bool *first, const PbSnap *s, uint64_t c, uint32_t pid,
+		      uint32_t tid, double ts_us)
+{
+	const Flightrec__Snapshot__V1__Stack *st = c && c - 1 < s->n_stacks ? s->stacks[c - 1] : NULL;
+	const char *name = "on CPU";
+
+	for (size_t k = 0; st && k < st->n_frames; k++)
+		if (st->frames[k]->symbol[0] && !st->frames[k]->kernel) {
+			name = st->frames[k]->symbol;
+			break;
+		}
+	if (!strcmp(name, "on CPU") && st && st->n_frames && st->frames[0]->symbol[0])
+		name = st->frames[0]->symbol;
+	fr_buf__put(o, *first ? "\n" : ",\n", *first ? 1 : 2);
+	*first = false;
+	fr_buf__put(o, "{\"ph\":\"i\",\"s\":\"t\",\"name\":", 25);
+	fr_buf__json_str(o, name, strlen(name));
+	fr_buf__printf(o, ",\"cat\":\"sample\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"args\":{"
+			  "\"stack\":[", pid, tid, ts_us);
+	for (size_t k = 0; st && k < st->n_frames; k++) {
+		const Flightrec__Snapshot__V1__Frame *f = st->frames[k];
+
+		if (k)
+			fr_buf__putc(o, ',');
+		fr_buf__json_str(o, f->symbol[0] ? f->symbol : f->module,
+				 strlen(f->symbol[0] ? f->symbol : f->module));
+	}
+	fr_buf__put(o, "]}}", 3);
+}
+
 /* Threads as tracks (syscalls, blocked and runnable slices), the span and
  * its children on a track of their own above them. Times in us from the
  * window's start. */
@@ -266,6 +301,9 @@ void fr_snapview__perfetto(const PbSnap *s, struct fr_buf *out)
 				pf_slice(o_, &first, name ? name : "syscall", "syscall", pid, r->tid[i],
 					 (double)(ts - r->a[i] - base_mono) / 1e3, r->a[i] / 1e3, a);
 			}
+			if (r->pid[i] == pid && r->type[i] == FR_REC_SAMPLE)
+				pf_sample(o_, &first, s, r->c[i], pid, r->tid[i],
+					  (double)(ts - base_mono) / 1e3);
 			/* off-CPU: switch out opens, wake-up turns blocked into runnable,
 			 * switch in closes */
 			for (size_t k = 0; k < np; k++) {

@@ -42,7 +42,8 @@ const fr = await startRecorder([bin, 'run', '--otlp-listen', `127.0.0.1:${otlpPo
 const otlpUrl = `http://127.0.0.1:${otlpPort}/v1/traces`;
 const peer = await start('node', [path.join(here, 'scenario_peer.mjs'), String(peerPort), peerSock, peerData]);
 // the service on CPU 1, where the CPU hogs will go too
-const svc = await start('taskset', ['-c', '1', 'node', path.join(here, 'scenario_service.mjs'),
+const svc = await start('taskset', ['-c', '1', 'node', '--perf-basic-prof',
+  path.join(here, 'scenario_service.mjs'),
   String(svcPort), otlpUrl, work, String(peerPort), peerSock], { cwd: here });
 
 async function warm(port) {
@@ -101,6 +102,10 @@ const scenarios = {
     await request('cpu', svcPort, '/cpu', ['waiting for CPU', '(cpuhog)']);
     for (const h of hogs) h.kill('SIGKILL');
     await Promise.all(hogs.map(waitExit)); // gone before the snapshot is taken
+  },
+  async hot() {
+    // the service computing in a named JS function: the verdict names it
+    await request('hot', svcPort, '/hot', ['on CPU', 'in computeInvoiceTotals (', 'scenario_service.mjs:']);
   },
   async write() {
     await request('write', svcPort, '/write', ['on CPU in write(/dev/shm/fr-scen-big-']);

@@ -88,6 +88,18 @@ for (;;) {
   cpuIters *= 2;
 }
 
+// the hot function of /hot: arithmetic for ms milliseconds, in a named
+// function of its own (the service runs under node --perf-basic-prof, so
+// that its JIT code has names)
+function computeInvoiceTotals(ms) {
+  const end = Date.now() + ms;
+  let total = 0;
+  while (Date.now() < end) {
+    for (let i = 0; i < 20000; i++) total = (total * 31 + i * 17) % 1000003;
+  }
+  return total;
+}
+
 const big = Buffer.alloc(256 << 20, 5);
 let walNo = 0;
 
@@ -123,6 +135,7 @@ const handlers = {
     return { wal };
   },
   '/cpu': async () => { spin(cpuIters); },
+  '/hot': async () => ({ total: computeInvoiceTotals(250) }),
   // about 10 ms of CPU, as every request of this operation; ?slow=1 also
   // writes and fsyncs a journal for 150 ms: its extra time is all fsync
   '/mixed': async (q) => {

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * causes.h - private to recorder/incident: the causes a wake-up chain
+ * cannot see (the hot function of on-CPU time, CPU limits, page faults,
+ * memory stalls, a busy disk), each in a file of its own behind one
+ * interface. annotate runs every finder after the chain and the verdict's
+ * first clause: a finder reads the window, fills its part of the evidence
+ * and may add to the verdict.
+ */
+#ifndef FR_CAUSES_H
+#define FR_CAUSES_H
+
+#include "fr_annotate.h"
+
+struct fr_cause_finder {
+	const char *name;
+	/* 0 or -ENOMEM; finding nothing is 0 */
+	int (*find)(const struct fr_window *w, const struct fr_annotate_ctx *c,
+		    struct fr_evidence *ev);
+};
+
+extern const struct fr_cause_finder fr_cause_hot_function;
+
+/* Every finder, in the order annotate runs them; NULL-ended. */
+extern const struct fr_cause_finder *const fr_cause_finders[];
+
+/* Runs every finder over w for ev. 0 or -ENOMEM. */
+int fr_causes__find(const struct fr_window *w, const struct fr_annotate_ctx *c,
+		    struct fr_evidence *ev);
+
+/* Appends ", ..." (fmt) to ev's verdict, as far as it fits. */
+void fr_causes__append(struct fr_evidence *ev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif /* FR_CAUSES_H */

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hot.c - the hot function: where a thread's on-CPU time went, from the
+ * on-CPU samples in the window (a CPU-clock event at a few tens of Hz).
+ *
+ * A frame is the span's when at least half of the thread's samples pass
+ * through it; of those, the innermost frame of the application's own code
+ * is named, so that "on CPU 250 ms" becomes "92% of it in
+ * computeInvoiceTotals (/srv/app.js:41)" rather than "in node" or
+ * "in Builtins_InterpreterEntryTrampoline". Any runtime, no SDK help: the
+ * span gives the thread and the time, the samples the rest.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "causes.h"
+#include "fr_buf.h"
+#include "fr_usyms.h"
+
+/* Runtimes whose own frames are not the application's. */
+static const char *const runtimes[] = {
+	"node", "nodejs", "libnode.so", "python3", "libpython3", "java", "libjvm.so",
+	"ruby", "libruby", "perl", "libperl", "php", "dotnet", "libcoreclr.so", "beam.smp",
+};
+
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+static bool is_runtime_module(const char *module)
+{
+	const char *b = base_name(module);
+
+	/* the system's libraries: libc, libstdc++, ld.so, ... */
+	if (!strncmp(module, "/usr/lib/", 9) || !strncmp(module, "/lib/", 5) ||
+	    !strncmp(module, "/lib64/", 7) || !strncmp(module, "/usr/lib64/", 11) ||
+	    strstr(module, "/ld-linux"))
+		return true;
+	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++) {
+		size_t n = strlen(runtimes[i]);
+
+		/* "python3.11", "libpython3.11.so.1.0", "node" */
+		if (!strncmp(b, runtimes[i], n) &&
+		    (!b[n] || b[n] == '.' || (b[n] >= '0' && b[n] <= '9')))
+			return true;
+	}
+	return false;
+}
+
+static bool is_perf_map(const char *module)
+{
+	const char *b = base_name(module);
+
+	return !strncmp(b, "perf-", 5) && strstr(b, ".map");
+}
+
+/*
+ * A JIT perf map's symbol: node's "JS:*name /a.js:41:7" (older:
+ * "LazyCompile:~name file:41"), python's "py::name:/a.py", Java agents'
+ * "Lcom/x/Y;name" and plain names. Builtins and stubs are the runtime's.
+ */
+static bool jit_words(const char *sym, char *name, size_t nlen, char *where, size_t wlen)
+{
+	static const char *const runtime_kinds[] = { "Builtin:", "BytecodeHandler:", "Stub:",
+						     "Handler:", "RegExp:", "Eval:" };
+	const char *p = sym, *colon = strchr(sym, ':'), *sp;
+	bool own = true;
+
+	for (size_t i = 0; i < sizeof(runtime_kinds) / sizeof(runtime_kinds[0]); i++)
+		if (!strncmp(sym, runtime_kinds[i], strlen(runtime_kinds[i])))
+			own = false;
+	if (!strncmp(sym, "py::", 4)) {
+		const char *file = strchr(sym + 4, ':');
+
+		if (file) {
+			snprintf(name, nlen, "%.*s", (int)(file - sym - 4), sym + 4);
+			snprintf(where, wlen, "%s", file + 1);
+		} else {
+			snprintf(name, nlen, "%s", sym + 4);
+			where[0] = '\0';
+		}
+		return own;
+	}
+	/* "Kind:" with no space before it: a node tier prefix */
+	if (colon && (!(sp = strchr(sym, ' ')) || colon < sp))
+		p = colon + 1;
+	while (*p == '*' || *p == '~' || *p == '^' || *p == '+')
+		p++;
+	sp = strchr(p, ' ');
+	if (!sp) {
+		snprintf(name, nlen, "%s", *p ? p : "(anonymous)");
+		where[0] = '\0';
+		return own;
+	}
+	if (sp == p)
+		snprintf(name, nlen, "(anonymous)");
+	else
+		snprintf(name, nlen, "%.*s", (int)(sp - p), p);
+	while (*sp == ' ')
+		sp++;
+	snprintf(where, wlen, "%s", sp);
+	/* "file:41:7": the line is enough */
+	{
+		char *last = strrchr(where, ':'), *prev;
+
+		if (last) {
+			*last = '\0';
+			prev = strrchr(where, ':');
+			if (!prev || !strspn(prev + 1, "0123456789") ||
+			    prev[1 + strspn(prev + 1, "0123456789")])
+				*last = ':'; /* only one number: keep it */
+		}
+	}
+	if (!strncmp(where, "file://", 7))
+		memmove(where, where + 7, strlen(where + 7) + 1);
+	if (!strncmp(where, "node:", 5) || !strncmp(where, "internal/", 9))
+		own = false;
+	return own;
+}
+
+bool fr_hot__frame_words(const struct fr_uframe *f, char *name, size_t nlen, char *where,
+			 size_t wlen, bool *own)
+{
+	if (!f->sym || !f->sym[0]) {
+		*own = false;
+		return false;
+	}
+	if (f->module && is_perf_map(f->module)) {
+		*own = jit_words(f->sym, name, nlen, where, wlen);
+		return true;
+	}
+	snprintf(name, nlen, "%s", f->sym);
+	snprintf(where, wlen, "%s", f->module ? base_name(f->module) : "?");
+	*own = f->module && !is_runtime_module(f->module);
+	return true;
+}
+
+struct fn_count {
+	char name[128];
+	char where[160];
+	bool own;
+	uint32_t through;    /* samples through it */
+	uint64_t depth_sum;  /* its frame index summed over them (0 innermost) */
+	uint32_t last;       /* the sample that last counted it (once per sample) */
+};
+
+struct fn_table {
+	struct fn_count *f;
+	size_t n, cap;
+};
+
+static int count_frame(struct fn_table *t, const char *name, const char *where, bool own,
+		       uint32_t sample, size_t depth)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (!strcmp(t->f[i].name, name) && !strcmp(t->f[i].where, where))
+			break;
+	if (i == t->n) {
+		if (t->n == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 64;
+			struct fn_count *f = realloc(t->f, cap * sizeof(*f));
+
+			if (!f)
+				return -ENOMEM;
+			t->f = f;
+			t->cap = cap;
+		}
+		memset(&t->f[i], 0, sizeof(t->f[i]));
+		snprintf(t->f[i].name, sizeof(t->f[i].name), "%s", name);
+		snprintf(t->f[i].where, sizeof(t->f[i].where), "%s", where);
+		t->f[i].own = own;
+		t->f[i].last = UINT32_MAX;
+		t->n++;
+	}
+	if (t->f[i].last == sample)
+		return 0; /* recursion: a sample passes through a frame once */
+	t->f[i].last = sample;
+	t->f[i].through++;
+	t->f[i].depth_sum += depth;
+	return 0;
+}
+
+bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t pid,
+		  uint32_t tid, uint64_t t0, uint64_t t1, struct fr_hot *out)
+{
+	struct fn_table t = { 0 };
+	const struct fn_count *best = NULL;
+	double best_depth = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_event *e = &w->events[i];
+		const struct fr_stack *st;
+		struct fr_uframe f[FR_STACK_USER_MAX];
+		size_t n;
+
+		if (e->rec.type != FR_REC_SAMPLE || e->rec.tid != tid || e->rec.pid != pid ||
+		    e->rec.ts < t0 || e->rec.ts > t1)
+			continue;
+		out->samples++;
+		if (e->stack < 0 || !c->usyms)
+			continue;
+		st = &w->stacks[e->stack];
+		n = st->nr_user < FR_STACK_USER_MAX ? st->nr_user : FR_STACK_USER_MAX;
+		if (!n || fr_usyms__resolve(c->usyms, (pid_t)pid,
+					    (const uint64_t *)&st->ips[FR_STACK_KERN_MAX], n, f))
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			char name[128], where[160];
+			bool own;
+
+			if (fr_hot__frame_words(&f[k], name, sizeof(name), where, sizeof(where),
+						&own) &&
+			    count_frame(&t, name, where, own, out->with_stack, k)) {
+				free(t.f);
+				return false;
+			}
+		}
+		out->with_stack++;
+	}
+	/* of the frames at least half the samples pass through, the
+	 * application's innermost (the smallest mean depth) */
+	for (size_t i = 0; i < t.n; i++) {
+		const struct fn_count *fc = &t.f[i];
+		double depth = (double)fc->depth_sum / fc->through;
+
+		if (!fc->own || fc->through * 2 < out->with_stack)
+			continue;
+		if (!best || depth < best_depth) {
+			best = fc;
+			best_depth = depth;
+		}
+	}
+	if (best) {
+		snprintf(out->func, sizeof(out->func), "%s", best->name);
+		snprintf(out->where, sizeof(out->where), "%s", best->where);
+		out->through = best->through;
+	}
+	free(t.f);
+	return best != NULL;
+}
+
+/* "92% of it in computeInvoiceTotals (/srv/app.js:41)", "...in an
+ * anonymous function (/srv/app.js:166)" */
+static void hot_words(const struct fr_hot *h, char *buf, size_t len)
+{
+	unsigned pct = (unsigned)((h->through * 100 + h->with_stack / 2) / h->with_stack);
+	bool anon = !strcmp(h->func, "(anonymous)");
+
+	snprintf(buf, len, "%u%% of it in %s%s%s%s", pct, anon ? "an anonymous function" : h->func,
+		 h->where[0] ? " (" : "", h->where, h->where[0] ? ")" : "");
+}
+
+/*
+ * The span's thread on CPU: what it computed in. The chain's root on CPU
+ * (a task the span waited for, computing): the same for it.
+ */
+static int find_hot(const struct fr_window *w, const struct fr_annotate_ctx *c,
+		    struct fr_evidence *ev)
+{
+	char words[400];
+
+	if (!ev->focus_tid)
+		return 0;
+	if (fr_hot__find(w, c, c->pid, ev->focus_tid, c->span_start, c->span_end, &ev->hot) &&
+	    ev->nr_causes && ev->causes[0].kind == FR_CAUSE_ON_CPU) {
+		hot_words(&ev->hot, words, sizeof(words));
+		fr_causes__append(ev, ", %s", words);
+	}
+	/* the chain's root named in the verdict, on CPU outside a syscall */
+	if (ev->chain_root_tid && ev->chain_root_running) {
+		struct fr_hot h;
+
+		if (fr_hot__find(w, c, ev->chain_root_pid, ev->chain_root_tid, c->span_start,
+				 c->span_end, &h)) {
+			hot_words(&h, words, sizeof(words));
+			fr_causes__append(ev, " (pid %u: %s)", ev->chain_root_pid, words);
+		}
+	}
+	return 0;
+}
+
+const struct fr_cause_finder fr_cause_hot_function = { "hot function", find_hot };
