@@ -99,6 +99,9 @@ int fr_capture__follow_comm(struct fr_capture *cap, const char *comm);
 /* Follows processes in the cgroup v2 directory `path` (now and on fork). */
 int fr_capture__follow_cgroup(struct fr_capture *cap, const char *path);
 
+/* On-CPU samples per second while attached; 0 when none are taken. */
+uint32_t fr_capture__sample_hz(const struct fr_capture *cap);
+
 /* Changes what is captured (FR_CAP_*) at run time. */
 void fr_capture__set_flags(struct fr_capture *cap, uint32_t flags);
 

@@ -52,6 +52,10 @@ void fr_otlp__span_json(const struct fr_span *s, struct fr_buf *out);
  */
 int fr_otlp__gunzip(const uint8_t *in, size_t len, size_t max, struct fr_buf *out);
 
+/* Deflates in[0..len) as one gzip member (level 1..9) into out: 0, -ENOMEM
+ * or -EIO. */
+int fr_otlp__gzip(const uint8_t *in, size_t len, int level, struct fr_buf *out);
+
 /* ExportTraceServiceResponse; partial_success filled when rejected > 0. */
 void fr_otlp__response(bool json, uint64_t rejected, const char *message, struct fr_buf *out);
 

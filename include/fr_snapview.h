@@ -21,6 +21,13 @@ void fr_snapview__json(struct fr_buf *o, const ProtobufCMessage *m);
 /* Chrome/Perfetto trace-event JSON. */
 void fr_snapview__perfetto(const PbSnap *s, struct fr_buf *out);
 
+/*
+ * The on-CPU samples as a gzipped pprof profile (perftools.profiles):
+ * samples and CPU time (at the capture's rate) per stack, labelled pid,
+ * tid, thread and span (inside/outside). 0 or -ENOMEM.
+ */
+int fr_snapview__pprof(const PbSnap *s, struct fr_buf *out);
+
 /* The slow span, its service name, a thread's name ("" when unknown). */
 const PbSpan *fr_snapview__span(const PbSnap *s);
 const char *fr_snapview__service(const PbSnap *s);

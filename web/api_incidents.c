@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * api_incidents.c - the incidents: GET /api/incidents (filters, pages), GET or DELETE
- * /api/incidents/ID, its .frsnap (/snapshot) and Perfetto trace (/perfetto).
+ * /api/incidents/ID, its .frsnap (/snapshot), Perfetto trace (/perfetto)
+ * and on-CPU samples as a pprof profile (/profile.pb.gz).
  */
 #define FR_LOG_MOD "web"
 #include <errno.h>
@@ -242,6 +243,21 @@ static enum MHD_Result incident(struct fr_web *w, struct MHD_Connection *c, cons
 			fr_buf__free(&b);
 			return ret;
 		}
+	}
+	if (slash && !strcmp(slash, "/profile.pb.gz")) {
+		enum MHD_Result ret;
+
+		snprintf(disp, sizeof(disp), "attachment; filename=\"incident-%016" PRIx64 ".pb.gz\"",
+			 id);
+		rc = fr_snapview__pprof(ps, &b);
+		fr_frsnap__free(ps);
+		if (rc) {
+			fr_buf__free(&b);
+			return fr_web_error(c, 500, "the profile could not be made");
+		}
+		ret = fr_web_respond(c, 200, b.p, b.len, "application/octet-stream", disp, false);
+		fr_buf__free(&b);
+		return ret;
 	}
 	if (slash) {
 		fr_frsnap__free(ps);

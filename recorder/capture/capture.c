@@ -631,6 +631,11 @@ int fr_capture__follow_cgroup(struct fr_capture *cap, const char *path)
 	return 0;
 }
 
+uint32_t fr_capture__sample_hz(const struct fr_capture *cap)
+{
+	return cap->sample_fds ? (uint32_t)cap->sample_hz : 0;
+}
+
 void fr_capture__set_flags(struct fr_capture *cap, uint32_t flags)
 {
 	for (uint32_t i = 0; i < cap->view.nr_cpus; i++)

@@ -431,6 +431,7 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 		goto out;
 	win.pid_source = (char *)(in->pid_source ? in->pid_source : "");
 	win.cgroup = wk->cgroup;
+	win.sample_hz = s->cap ? fr_capture__sample_hz(s->cap) : 0;
 	if (w) {
 		win.complete_from_mono_ns = w->complete_from;
 		win.missing_ns = wk->missing_ns;

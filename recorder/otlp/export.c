@@ -13,7 +13,6 @@
 #include <strings.h>
 #include <time.h>
 #include <curl/curl.h>
-#include <zlib.h>
 
 #include "fr_clock.h"
 #include "fr_export.h"
@@ -157,28 +156,6 @@ int fr_exporter__submit(struct fr_exporter *e, const struct fr_span *spans, size
 	return 0;
 }
 
-static int gzip_body(const uint8_t *in, size_t len, int level, struct fr_buf *out)
-{
-	z_stream z = { 0 };
-	int rc;
-
-	if (deflateInit2(&z, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -ENOMEM;
-	fr_buf__reserve(out, deflateBound(&z, len));
-	if (out->oom) {
-		deflateEnd(&z);
-		return -ENOMEM;
-	}
-	z.next_in = (Bytef *)in;
-	z.avail_in = (uInt)len;
-	z.next_out = out->p;
-	z.avail_out = (uInt)out->cap;
-	rc = deflate(&z, Z_FINISH);
-	out->len = out->cap - z.avail_out;
-	deflateEnd(&z);
-	return rc == Z_STREAM_END ? 0 : -EIO;
-}
-
 static size_t on_header(char *buf, size_t size, size_t n, void *ud)
 {
 	struct fr_exporter *e = ud;
@@ -255,7 +232,7 @@ static void send_batch(struct fr_exporter *e, struct qbatch *q)
 	uint64_t start = now_ms(), delay = e->o.backoff_initial_ms;
 	struct fr_buf gz = { 0 };
 
-	if (gzip_body(q->data, q->len, e->o.gzip_level, &gz)) {
+	if (fr_otlp__gzip(q->data, q->len, e->o.gzip_level, &gz)) {
 		pthread_mutex_lock(&e->mu);
 		e->st.batches_gave_up++;
 		e->st.spans_lost += q->spans;

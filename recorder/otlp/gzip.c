@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * gzip.c - request bodies in gzip (fr_otlp.h), inflated within a limit.
+ * gzip.c - request bodies in gzip (fr_otlp.h), inflated within a limit;
+ * bodies to send (exports, downloads), deflated.
  */
 #include <errno.h>
 #include <zlib.h>
@@ -46,4 +47,26 @@ int fr_otlp__gunzip(const uint8_t *in, size_t len, size_t max, struct fr_buf *ou
 	if (out->len >= max)
 		return -E2BIG;
 	return -EBADMSG;
+}
+
+int fr_otlp__gzip(const uint8_t *in, size_t len, int level, struct fr_buf *out)
+{
+	z_stream z = { 0 };
+	int rc;
+
+	if (deflateInit2(&z, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	fr_buf__reserve(out, deflateBound(&z, len));
+	if (out->oom) {
+		deflateEnd(&z);
+		return -ENOMEM;
+	}
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)len;
+	z.next_out = out->p;
+	z.avail_out = (uInt)out->cap;
+	rc = deflate(&z, Z_FINISH);
+	out->len = out->cap - z.avail_out;
+	deflateEnd(&z);
+	return rc == Z_STREAM_END ? 0 : -EIO;
 }

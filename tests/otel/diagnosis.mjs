@@ -179,6 +179,29 @@ for (const rq of requests.slice(0, Object.keys(scenarios).length)) {
   if (got.length) console.log(`  ${rq.scenario}: ${got[0].verdict}`);
 }
 console.log(`fast requests: ${fast.length}, with an incident: ${fastHit}`);
+
+// The hot request's on-CPU samples as a pprof profile, decoded by protoc
+// (protobuf-compiler) with pprof's profile.proto: samples, and the hot
+// function among the functions.
+let pprofOk = false;
+{
+  const hot = requests.find((rq) => rq.scenario === 'hot');
+  const inc = hot && (byTrace.get(hot.trace) || [])[0];
+  if (inc) {
+    const r = await fetch(`http://127.0.0.1:${webPort}/api/incidents/${inc.id}/profile.pb.gz`);
+    const gz = Buffer.from(await r.arrayBuffer());
+    const zlib = await import('node:zlib');
+    const text = execFileSync('protoc', ['--proto_path', path.join(repo, 'store/proto'),
+      '--decode=perftools.profiles.Profile', 'perftools/profiles/profile.proto'],
+    { input: zlib.gunzipSync(gz) }).toString();
+    const samples = (text.match(/^sample \{/gm) || []).length;
+    const named = text.includes('"computeInvoiceTotals"');
+    console.log(`pprof: ${r.status}, ${gz.length} bytes, ${samples} samples, computeInvoiceTotals ${named ? 'named' : 'missing'}`);
+    pprofOk = r.status === 200 && samples > 0 && named;
+  } else {
+    console.log('pprof: no incident of the hot request');
+  }
+}
 const share = requests.length ? right / requests.length : 0;
 console.log(`diagnosis.right_share=${share.toFixed(3)}`);
 console.log(`diagnosis.false_incidents=${falseIncidents.length}`);
@@ -189,4 +212,4 @@ killChildren();
 if (process.env.FR_DIAG_KEEP) console.log(`kept ${work}`);
 else fs.rmSync(work, { recursive: true, force: true });
 for (const f of fs.readdirSync('/dev/shm')) if (f.startsWith('fr-scen-big-')) fs.rmSync(path.join('/dev/shm', f));
-process.exit(strict && (share < 1 || falseIncidents.length) ? 1 : 0);
+process.exit(strict && (share < 1 || falseIncidents.length || !pprofOk) ? 1 : 0);
