@@ -18,6 +18,7 @@
 #include "fr_annotate.h"
 #include "fr_buf.h"
 #include "fr_chain.h"
+#include "fr_usyms.h"
 
 #define MS 1000000ull
 
@@ -575,6 +576,47 @@ static void test_chain_compacts(void **state)
 	fr_evidence__free(&e);
 }
 
+/* A user frame in words: JIT perf-map names of several runtimes, the
+ * application's own code told from runtimes' and system libraries'. */
+static void test_hot_frame_words(void **state)
+{
+	static const struct {
+		const char *sym, *module, *name, *where;
+		bool own;
+	} cases[] = {
+		{ "JS:*computeInvoiceTotals file:///srv/app.js:41:32", "/tmp/perf-9.map",
+		  "computeInvoiceTotals", "/srv/app.js:41", true },
+		{ "LazyCompile:~handle /srv/app.js:7", "/proc/9/root/tmp/perf-9.map", "handle",
+		  "/srv/app.js:7", true },
+		{ "JS:~ /srv/app.js:166:20", "/tmp/perf-9.map", "(anonymous)", "/srv/app.js:166", true },
+		{ "JS:*emit node:events:517:28", "/tmp/perf-9.map", "emit", "node:events:517", false },
+		{ "Builtin:ArrayPrototypePush", "/tmp/perf-9.map", "ArrayPrototypePush", "", false },
+		{ "py::price:/srv/pricing.py", "/tmp/perf-12.map", "price", "/srv/pricing.py", true },
+		{ "crunch.constprop.0.isra.0", "/srv/bin/app", "crunch", "app", true },
+		{ "memcpy", "/usr/lib/x86_64-linux-gnu/libc.so.6", "memcpy", "libc.so.6", false },
+		{ "uv__io_poll", "/usr/bin/node", "uv__io_poll", "node", false },
+		{ "_PyEval_EvalFrameDefault", "/usr/bin/python3.11", "_PyEval_EvalFrameDefault",
+		  "python3.11", false },
+	};
+	char name[128], where[160];
+	bool own;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fr_uframe f = { .ip = 0x1000, .module = cases[i].module, .sym = cases[i].sym };
+
+		assert_true(fr_hot__frame_words(&f, name, sizeof(name), where, sizeof(where), &own));
+		assert_string_equal(name, cases[i].name);
+		assert_string_equal(where, cases[i].where);
+		assert_int_equal(own, cases[i].own);
+	}
+	{
+		struct fr_uframe f = { .ip = 0x1000, .module = "/srv/bin/app" };
+
+		assert_false(fr_hot__frame_words(&f, name, sizeof(name), where, sizeof(where), &own));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_chain_lock_holder_in_fsync),
 		cmocka_unit_test(test_chain_bounds),
 		cmocka_unit_test(test_on_cpu_in_write),
+		cmocka_unit_test(test_hot_frame_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -524,12 +524,13 @@ bool fr_stack_raw__is_return(const struct fr_ksyms *ks, uint64_t addr)
 	return fr_ksyms__lookup(ks, addr, &off) && off > 0 && off < 0x10000;
 }
 
-/* The tracing machinery's own frames (ours, at the traced event). */
+/* The tracing machinery's own frames: our programs and what they call. */
 static bool is_tracing_frame(const char *name)
 {
 	static const char *const prefixes[] = {
 		"bpf_", "__bpf", "__traceiter_", "__raw_callee_save_", "ktime_get",
 		"trace_call_bpf", "perf_trace", "__x86_indirect_thunk", "__x86_return_thunk",
+		"kvm_clock_", "pvclock_",
 	};
 
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
@@ -538,16 +539,27 @@ static bool is_tracing_frame(const char *name)
 	return false;
 }
 
-/*
- * A sleeping task's stack begins where it switched out, in __schedule:
- * the words below that frame are left over from what ran there before,
- * our programs at the sched_switch tracepoint among them. Cut the stack
- * at the traced event, as perf does: from the first __schedule on, else
- * past the tracing machinery's frames.
- */
-static void cut_at_event(struct fr_stack *st, const struct fr_ksyms *ks)
+static bool is_syscall_frame(const char *name)
 {
-	size_t from = 0;
+	return !strncmp(name, "__x64_sys_", 10) || !strncmp(name, "__ia32_sys_", 11) ||
+	       !strncmp(name, "__do_sys_", 9) || !strncmp(name, "__se_sys_", 9);
+}
+
+/*
+ * A scanned stack keeps every word that looks like a return address, and
+ * a sleeping task's stack holds words left over from what ran there
+ * before: our programs at the sched_switch and syscall tracepoints among
+ * them. Cut it at the traced event, as perf does (from __schedule on, or
+ * past the tracing machinery's frames at its top); drop the machinery's
+ * frames anywhere; and above the syscall's own function keep only the
+ * syscall entry (do_syscall_64, entry_SYSCALL_64*), which is all that
+ * calls it. Consecutive repeats of one function are one frame.
+ */
+static void clean_scanned(struct fr_stack *st, const struct fr_ksyms *ks)
+{
+	size_t from = 0, n = 0;
+	const char *prev = NULL;
+	bool above_syscall = false;
 
 	for (size_t k = 0; k < st->nr_kern; k++) {
 		const char *name = fr_ksyms__lookup(ks, st->ips[k], NULL);
@@ -561,8 +573,20 @@ static void cut_at_event(struct fr_stack *st, const struct fr_ksyms *ks)
 	}
 	if (from >= st->nr_kern)
 		from = 0; /* nothing else: keep what there is */
-	memmove(st->ips, st->ips + from, (st->nr_kern - from) * sizeof(st->ips[0]));
-	st->nr_kern = (uint16_t)(st->nr_kern - from);
+	for (size_t k = from; k < st->nr_kern; k++) {
+		const char *name = fr_ksyms__lookup(ks, st->ips[k], NULL);
+
+		if (!name || is_tracing_frame(name) || (prev && !strcmp(prev, name)))
+			continue;
+		if (above_syscall && strcmp(name, "do_syscall_64") &&
+		    strncmp(name, "entry_SYSCALL", 13))
+			continue;
+		if (is_syscall_frame(name))
+			above_syscall = true;
+		st->ips[n++] = st->ips[k];
+		prev = name;
+	}
+	st->nr_kern = (uint16_t)n;
 }
 
 void fr_window__scan_kernel_stacks(struct fr_window *w, const struct fr_ksyms *ks)
@@ -588,7 +612,7 @@ void fr_window__scan_kernel_stacks(struct fr_window *w, const struct fr_ksyms *k
 				break;
 		}
 		if (ks)
-			cut_at_event(st, ks);
+			clean_scanned(st, ks);
 	}
 }
 

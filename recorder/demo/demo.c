@@ -8,6 +8,7 @@
  *   GET /api/cart     waits on a lock another thread holds
  *   GET /search       CPU work while busy processes share its CPU
  *   GET /api/products a slow downstream call (sleep)
+ *   GET /recommendations  250 ms computing in score_recommendations
  *
  * usage: flightrec-demo [OTLP_URL]   (default http://127.0.0.1:4318/v1/traces)
  * Runs until killed.
@@ -35,7 +36,7 @@ static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
 static char *batch;         /* spans waiting to be sent, JSON objects joined by ',' */
 static size_t batch_len, batch_cap;
 static pthread_mutex_t cart_lock = PTHREAD_MUTEX_INITIALIZER;
-static volatile int anomaly[WORKERS]; /* 0 none, 1 fsync, 2 lock, 3 cpu, 4 sleep */
+static volatile int anomaly[WORKERS]; /* 0 none, 1 fsync, 2 lock, 3 cpu, 4 sleep, 5 hot */
 static char wal_dir[256] = "/var/tmp";
 
 static uint64_t wall_ns(void)
@@ -204,6 +205,22 @@ static void hogs_for(int cpu, double ms)
 	(void)h; /* reaped by the SIGCHLD handler */
 }
 
+/*
+ * The hot function of GET /recommendations: arithmetic for ms of wall time,
+ * in a function of its own, so that the verdict can name it from the
+ * on-CPU samples.
+ */
+__attribute__((noinline)) static unsigned score_recommendations(double ms)
+{
+	uint64_t until = wall_ns() + (uint64_t)(ms * 1e6);
+	volatile unsigned score = 1;
+
+	while (wall_ns() < until)
+		for (int i = 0; i < 20000; i++)
+			score = score * 2654435761u + (unsigned)i;
+	return score;
+}
+
 static void *worker(void *arg)
 {
 	int me = (int)(intptr_t)arg;
@@ -221,8 +238,9 @@ static void *worker(void *arg)
 	unlink(walpath); /* gone at exit; still a file while open */
 	for (unsigned n = 0;; n++) {
 		static const char *const names[] = { "GET /api/products", "GET /api/cart",
-						     "POST /checkout", "GET /search" };
-		const char *name = names[(n + me) % 4];
+						     "POST /checkout", "GET /search",
+						     "GET /recommendations" };
+		const char *name = names[(n + me) % 5];
 		int kind = __atomic_exchange_n(&anomaly[me], 0, __ATOMIC_ACQ_REL);
 		uint64_t start = wall_ns();
 
@@ -259,6 +277,10 @@ static void *worker(void *arg)
 			name = "GET /api/products";
 			start = wall_ns();
 			sleep_ms(300); /* the pricing service is slow today */
+		} else if (kind == 5) {
+			name = "GET /recommendations";
+			start = wall_ns();
+			score_recommendations(250); /* a new model, much slower */
 		} else {
 			/* normal work: some CPU, a short wait */
 			cpu_work(1 + (n % 5) * 0.4);
@@ -294,7 +316,7 @@ int main(int argc, char **argv)
 	for (unsigned k = 0;; k++) {
 		int w = (int)(rand_r(&seed) % WORKERS);
 
-		__atomic_store_n(&anomaly[w], (int)(k % 4) + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&anomaly[w], (int)(k % 5) + 1, __ATOMIC_RELEASE);
 		sleep_ms(4000 + rand_r(&seed) % 4000);
 	}
 	return 0;

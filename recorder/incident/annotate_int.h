@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "fr_annotate.h"
 
@@ -26,5 +27,13 @@ void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_win
  * switch-out event; false when there is none. */
 bool fr_an_syscall_from_stack(const struct fr_annotate_ctx *c, const struct fr_window *w,
 			      const struct fr_event *out, char *buf, size_t len);
+
+/* Does a blocked cause's text name a call or resource ("fsync(/x)",
+ * "futex (lock or condition wait)"), which reads after "in", rather than
+ * a state ("sleeping outside a recorded syscall"), which reads alone. */
+static inline bool fr_an_names_call(const char *what)
+{
+	return strchr(what, '(') != NULL;
+}
 
 #endif /* FR_ANNOTATE_INT_H */

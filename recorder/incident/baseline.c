@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fr_annotate.h"
+#include "annotate_int.h"
 #include "fr_baseline.h"
 #include "fr_buf.h"
 #include "fr_signature.h"
@@ -136,28 +137,52 @@ static void cause_key(const struct fr_cause *c, char *out, size_t len)
 		return;
 	default:
 		fr_signature__normalise(c->what, norm, sizeof(norm));
-		snprintf(out, len, "in %s", norm);
+		snprintf(out, len, "%s%s", fr_an_names_call(c->what) ? "in " : "", norm);
 	}
 }
 
-/* Folds ev's causes into s: same key, summed. */
+/* Adds ns to s's cause key (a new one while there is room). */
+static void sample_add(struct sample *s, const char *key, uint64_t ns)
+{
+	uint32_t k;
+
+	for (k = 0; k < s->n && strcmp(s->c[k].what, key); k++)
+		;
+	if (k == s->n) {
+		if (s->n == FR_BASELINE_CAUSES)
+			return;
+		snprintf(s->c[s->n++].what, sizeof(s->c[0].what), "%s", key);
+	}
+	s->c[k].ns += ns;
+}
+
+/*
+ * Folds ev's causes into s: same key, summed. On-CPU time goes to the hot
+ * function by its share of the samples ("in computeInvoiceTotals"), the
+ * rest stays "on CPU", so that a slow span that computed more in one
+ * function says which.
+ */
 static void sample_of(const struct fr_evidence *ev, struct sample *s)
 {
+	const struct fr_hot *h = &ev->hot;
+
 	memset(s, 0, sizeof(*s));
 	s->span_ns = ev->span_ns;
 	for (size_t i = 0; i < ev->nr_causes; i++) {
+		const struct fr_cause *c = &ev->causes[i];
 		char key[200];
-		uint32_t k;
 
-		cause_key(&ev->causes[i], key, sizeof(key));
-		for (k = 0; k < s->n && strcmp(s->c[k].what, key); k++)
-			;
-		if (k == s->n) {
-			if (s->n == FR_BASELINE_CAUSES)
-				continue;
-			snprintf(s->c[s->n++].what, sizeof(s->c[0].what), "%s", key);
+		cause_key(c, key, sizeof(key));
+		if (c->kind == FR_CAUSE_ON_CPU && h->func[0] && h->with_stack) {
+			uint64_t hot = c->ns * h->through / h->with_stack;
+			char fn[200];
+
+			snprintf(fn, sizeof(fn), "in %.190s", h->func);
+			sample_add(s, fn, hot);
+			sample_add(s, key, c->ns - hot);
+			continue;
 		}
-		s->c[k].ns += ev->causes[i].ns;
+		sample_add(s, key, c->ns);
 	}
 }
 

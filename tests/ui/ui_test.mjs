@@ -126,6 +126,7 @@ if (target) {
   }
   const flames = await page.locator('#flame rect').count();
   check(flames > 3, `the flame graph has frames (${flames})`);
+  check(await page.locator('#dl-pprof').count() === 1, 'the incident page offers the CPU profile (pprof)');
   await page.screenshot({ path: path.join(shots, '2-incident.png'), fullPage: true });
 
   // 4. The snapshot download opens with flightrec inspect.
@@ -136,6 +137,28 @@ if (target) {
   let out = '';
   try { out = execFileSync(bin, ['inspect', file], { encoding: 'utf8' }); } catch (e) { out = ''; }
   check(out.includes(target.verdict), 'flightrec inspect opens the downloaded snapshot and prints its verdict');
+}
+
+// 2b. An incident that computed (the demo's /recommendations): its hot
+// function in the verdict, its on-CPU samples as a flame graph next to the
+// blocking stacks.
+{
+  let cpuInc = null;
+  for (let i = 0; i < 60 && !cpuInc; i++) {
+    const list = await api('/api/incidents?service=shop&limit=500');
+    cpuInc = list.incidents.find((s) => s.kernel_context && s.name.includes('recommendations') && s.duration_ms >= 200);
+    if (!cpuInc) await sleep(1000);
+  }
+  check(!!cpuInc, 'the demo produced an incident that computed (/recommendations)');
+  check(cpuInc && /on CPU.*% of it in score_recommendations/.test(cpuInc.verdict),
+    `its verdict names the hot function: "${cpuInc && cpuInc.verdict}"`);
+  if (cpuInc) {
+    await page.goto(base + '/incidents/' + cpuInc.id);
+    await page.waitForSelector('#verdict');
+    const cpuRects = await page.locator('#cpu-flame rect').count();
+    check(cpuRects > 3, `the on-CPU flame graph has frames (${cpuRects})`);
+    await page.screenshot({ path: path.join(shots, '2b-incident-cpu.png'), fullPage: true });
+  }
 }
 
 // 3. A p99 rule added in the form appears in the list and fires.

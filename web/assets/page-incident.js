@@ -157,13 +157,19 @@ function comparison(c) {
   return out;
 }
 
-// Blocking stacks merged root-first into a flame graph (width = occurrences).
-function flame(snap) {
+// Stacks of one record type merged root-first into a flame graph (width =
+// occurrences): blocking stacks (switch-outs, type 2) or on-CPU samples
+// (type 6, within the span) of the span's thread.
+function flame(snap, type, id, empty) {
   const r = snap.records, focus = snap.window.focus_tid;
+  const t0 = BigInt(snap.window.span_start_mono_ns || 0), t1 = BigInt(snap.window.span_end_mono_ns || 0);
+  let ts = BigInt(snap.window.start_mono_ns || 0);
   const root = { name: 'all', n: 0, kids: new Map() };
   const n = r ? r.type.length : 0;
   for (let i = 0; i < n; i++) {
-    if (r.type[i] !== 2 || !Number(r.c[i])) continue;
+    ts += BigInt(r.ts_delta[i]);
+    if (r.type[i] !== type || !Number(r.c[i])) continue;
+    if (type === 6 && (ts < t0 || ts > t1)) continue;
     const st = snap.stacks[Number(r.c[i]) - 1];
     if (!st || (focus && r.tid[i] !== focus)) continue;
     const frames = st.frames.slice().reverse();
@@ -180,8 +186,8 @@ function flame(snap) {
   const width = 1100, rh = 17;
   let depth = 0;
   (function d(nd, k) { depth = Math.max(depth, k); for (const c of nd.kids.values()) d(c, k + 1); })(root, 0);
-  const svg = sv('svg', { id: 'flame', width, height: (depth + 1) * rh + 4 });
-  if (!root.n) return el('p', { class: 'muted', text: 'No blocking stacks were recorded for this thread during the window.' });
+  const svg = sv('svg', { id, width, height: (depth + 1) * rh + 4 });
+  if (!root.n) return el('p', { class: 'muted', id: id + '-none', text: empty });
   (function draw(nd, x0, w, k) {
     const y = (depth - k) * rh;
     const g = sv('g', {});
@@ -264,6 +270,7 @@ export async function incidentPage(id) {
     el('p', { class: 'downloads' },
       el('a', { id: 'dl-snapshot', href: '/api/incidents/' + s.id + '/snapshot', download: 'incident-' + s.id + '.frsnap', text: 'Download snapshot (.frsnap)' }),
       el('a', { id: 'dl-perfetto', href: '/api/incidents/' + s.id + '/perfetto', download: 'incident-' + s.id + '.perfetto.json', text: 'Download Perfetto trace' }),
+      el('a', { id: 'dl-pprof', href: '/api/incidents/' + s.id + '/profile.pb.gz', download: 'incident-' + s.id + '.pb.gz', text: 'Download CPU profile (pprof)' }),
       el('span', { class: 'muted', text: 'read offline with: flightrec inspect incident-' + s.id + '.frsnap' })),
     identity(snap),
     el('p', { class: 'muted', id: 'recurrence' }),
@@ -307,7 +314,12 @@ export async function incidentPage(id) {
       el('table', { id: 'syscalls' }, el('thead', {}, el('tr', {}, ...['syscall', 'count', 'total', 'max'].map((h, i) => el('th', { class: i ? 'num' : '', text: h })))),
         el('tbody', {}, ...(snap.syscalls || []).slice(0, 12).map((y) => el('tr', {}, el('td', { text: y.name }),
           el('td', { class: 'num', text: y.count }), el('td', { class: 'num', text: nsms(y.total_ns) }), el('td', { class: 'num', text: nsms(y.max_ns) }))))));
-    parts.push(el('h2', { text: 'Blocking stacks (flame graph)' }), flame(snap));
+    parts.push(el('h2', { text: 'On-CPU samples of the span\'s thread (flame graph)' }),
+      flame(snap, 6, 'cpu-flame', Number(snap.window.sample_hz)
+        ? 'No on-CPU samples of this thread fell within the span (it was hardly on a CPU).'
+        : 'No on-CPU samples were taken (sampling was off).'),
+      el('h2', { text: 'Blocking stacks (flame graph)' }),
+      flame(snap, 2, 'flame', 'No blocking stacks were recorded for this thread during the window.'));
     parts.push(el('h2', { text: 'Threads' }),
       el('table', { id: 'threads' }, el('thead', {}, el('tr', {}, ...['tid', 'name', 'on CPU', 'runnable', 'blocked', 'syscalls'].map((h, i) => el('th', { class: i > 1 ? 'num' : '', text: h })))),
         el('tbody', {}, ...(snap.threads || []).slice(0, 30).map((t) => el('tr', {}, el('td', { text: t.tid }), el('td', { text: t.name }),

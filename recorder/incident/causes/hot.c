@@ -123,6 +123,24 @@ static bool jit_words(const char *sym, char *name, size_t nlen, char *where, siz
 	return own;
 }
 
+/* "f.constprop.0.isra.0", "f.part.1", "f.cold": the compiler's copies of f
+ * are f to a person */
+static void strip_clone_suffix(char *name)
+{
+	static const char *const suffixes[] = { ".constprop.", ".isra.", ".part.", ".cold",
+						".lto_priv.", ".clone." };
+	char *cut = NULL;
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char *p = strstr(name, suffixes[i]);
+
+		if (p && p > name && (!cut || p < cut))
+			cut = p;
+	}
+	if (cut)
+		*cut = '\0';
+}
+
 bool fr_hot__frame_words(const struct fr_uframe *f, char *name, size_t nlen, char *where,
 			 size_t wlen, bool *own)
 {
@@ -135,6 +153,7 @@ bool fr_hot__frame_words(const struct fr_uframe *f, char *name, size_t nlen, cha
 		return true;
 	}
 	snprintf(name, nlen, "%s", f->sym);
+	strip_clone_suffix(name);
 	snprintf(where, wlen, "%s", f->module ? base_name(f->module) : "?");
 	*own = f->module && !is_runtime_module(f->module);
 	return true;
