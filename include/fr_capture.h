@@ -148,6 +148,7 @@ struct fr_capture_info {
 	uint32_t stack_slots_per_cpu;
 	uint64_t ring_bytes;   /* record + stack rings, all CPUs */
 	uint64_t attach_ts;    /* CLOCK_MONOTONIC ns of the last attach */
+	uint32_t sample_hz;    /* on-CPU samples per second per CPU; 0 none */
 };
 
 void fr_capture__info(const struct fr_capture *cap, struct fr_capture_info *out);

@@ -802,6 +802,28 @@ static void test_token(void **state)
 	assert_non_null(strstr(r.cookie, "fr_token=s3cret"));
 	assert_non_null(strstr(r.cookie, "HttpOnly"));
 	fr_buf__free(&r.body);
+	/* a deep link (an exported span's) without the token: a page that asks
+	 * for it, which then goes on to that page; the API still answers JSON */
+	r = get(port, "/incidents/0123456789abcdef");
+	assert_int_equal(r.status, 401);
+	assert_non_null(strstr(r.ctype, "text/html"));
+	fr_buf__putc(&r.body, '\0');
+	assert_non_null(strstr((char *)r.body.p, "needs its token"));
+	assert_non_null(strstr((char *)r.body.p, "name=\"token\""));
+	fr_buf__free(&r.body);
+	r = get(port, "/incidents/0123456789abcdef?token=s3cret");
+	assert_int_equal(r.status, 303);
+	assert_string_equal(r.location, "/incidents/0123456789abcdef");
+	assert_non_null(strstr(r.cookie, "fr_token=s3cret"));
+	fr_buf__free(&r.body);
+	r = get(port, "/incidents/x?token=wrong");
+	assert_int_equal(r.status, 401);
+	fr_buf__free(&r.body);
+	/* never a redirect off this server */
+	r = get(port, "//evil.example/?token=s3cret");
+	assert_int_equal(r.status, 303);
+	assert_string_equal(r.location, "/");
+	fr_buf__free(&r.body);
 	snprintf(cookie, sizeof(cookie), "Cookie: fr_token=s3cret");
 	r = req(port, "GET", "/api/status", NULL, 0, cookie);
 	assert_int_equal(r.status, 200);

@@ -91,12 +91,14 @@ void fr_status__json(const struct fr_status *s, struct fr_buf *b)
 				  "\"written\":%" PRIu64 ",\"overwritten\":%" PRIu64 ",\"skipped\":%" PRIu64
 				  ",\"nested\":%" PRIu64 ",\"stacks\":%" PRIu64 ",\"stack_fail\":%" PRIu64
 				  ",\"stacks_skipped\":%" PRIu64 ",\"user_stacks\":%" PRIu64
+				  ",\"samples\":%" PRIu64 ",\"sample_hz\":%u"
 				  ",\"lost\":%" PRIu64 ",\"fds_named\":%" PRIu64
 				  ",\"links\":{\"now\":%" PRIu64 ",\"made\":%" PRIu64
 				  ",\"refused\":%" PRIu64 "},\"cpus\":[",
 			       s->cap_info.ring_bytes, s->events_per_s, cc->written, cc->overwritten,
 			       cc->skipped, cc->nested, cc->stacks, cc->stack_fail, cc->stacks_skipped,
-			       cc->user_stacks, cc->lookup_fail + cc->prog_misses, cc->names,
+			       cc->user_stacks, cc->samples, s->cap_info.sample_hz,
+			       cc->lookup_fail + cc->prog_misses, cc->names,
 			       cc->links_now,
 			       cc->links_made, cc->links_refused);
 		for (uint32_t i = 0; i < s->cap_info.nr_cpus && i < FR_MAX_CPUS; i++)
@@ -183,6 +185,8 @@ void fr_status__prometheus(const struct fr_status *s, struct fr_buf *b)
 		  "Blocks shorter than the stack threshold: no stack taken.", s->cap.stacks_skipped },
 		{ cap, "flightrec_user_stacks_total", "counter",
 		  "User stacks taken when a long block's syscall returned.", s->cap.user_stacks },
+		{ cap, "flightrec_samples_total", "counter",
+		  "On-CPU samples of followed threads.", s->cap.samples },
 		{ cap, "flightrec_fds_named_total", "counter",
 		  "Fds named in the kernel at slow syscalls.", s->cap.names },
 		{ cap, "flightrec_links", "gauge",
@@ -262,11 +266,11 @@ void fr_status__log(const struct fr_status *s)
 		pr_info("kernel: coverage %.1f s (least-covered CPU), %.0f events/s, %" PRIu64
 			" written, %" PRIu64 " overwritten, %" PRIu64 " skipped, %" PRIu64
 			" stacks (%" PRIu64 " failed, %" PRIu64 " blocks too short), %" PRIu64
-			" fds named, %" PRIu64
+			" on-CPU samples, %" PRIu64 " fds named, %" PRIu64
 			" links; clock offset %" PRId64 " ns +/- %" PRIu64 " ns",
 			s->min_coverage_s, s->events_per_s, s->cap.written, s->cap.overwritten,
 			s->cap.skipped, s->cap.stacks, s->cap.stack_fail, s->cap.stacks_skipped,
-			s->cap.names,
+			s->cap.samples, s->cap.names,
 			s->cap.links_now, s->clock_offset_ns,
 			s->clock_uncertainty_ns);
 	if (s->has_otlp)

@@ -35,6 +35,23 @@ static const struct {
 };
 
 /* const SYSCALLS = [...]: names by number, for the pages. */
+/* What a page opened without the UI's token shows: where the token is, and
+ * a form that sends it to the same page (PAGE?token=T sets the cookie and
+ * goes on). Static text: nothing of the request is echoed. */
+static const char token_page[] =
+	"<!doctype html><html><head><meta charset=\"utf-8\"><title>flightrec: token needed</title>"
+	"<style>body{font:15px system-ui,sans-serif;max-width:40em;margin:3em auto;color:#1e293b}"
+	"code{background:#f1f5f9;padding:0 .3em}input{font:inherit;width:24em}</style></head><body>"
+	"<h1>This flightrec UI needs its token</h1>"
+	"<p>The link you followed points into a flightrec UI that asks for a token. The token is "
+	"in the address flightrec printed when it started (<code>UI on http://HOST:8080/?token=...</code>), "
+	"and in the file <code>ui-token</code> of its data directory "
+	"(<code>/var/lib/flightrec/ui-token</code> for the service).</p>"
+	"<form method=\"get\"><label>Token: <input name=\"token\" type=\"password\" "
+	"autocomplete=\"off\" autofocus></label> <button type=\"submit\">Open</button></form>"
+	"<p>Once given, this browser keeps it (a cookie for this UI only) and goes on to the page "
+	"the link was for.</p></body></html>\n";
+
 static enum MHD_Result syscalls_js(struct MHD_Connection *c)
 {
 	struct fr_buf b = { 0 };
@@ -111,8 +128,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		if (why)
 			return fr_web_error(c, 403, why);
 	}
-	/* /?token=... sets the cookie the pages then use */
-	if (w->o.token && !strcmp(url, "/") && !strcmp(method, "GET")) {
+	/* PAGE?token=... sets the cookie the pages then use, and goes on to
+	 * the page (an exported span's link, opened with the token given) */
+	if (w->o.token && !strcmp(method, "GET") && strncmp(url, "/api/", 5)) {
 		const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
 
 		if (t && fr_secret_eq(t, w->o.token)) {
@@ -124,15 +142,25 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			snprintf(cookie, sizeof(cookie), "fr_token=%s; Path=/; HttpOnly; SameSite=Strict%s",
 				 w->o.token, w->o.tls_cert ? "; Secure" : "");
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-			MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, "/");
+			/* this server's own path only: "//host" would leave it */
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
+						url[0] == '/' && url[1] != '/' && url[1] != '\\' &&
+						!strpbrk(url, "\r\n") ? url : "/");
 			ret = MHD_queue_response(c, 303, resp);
 			MHD_destroy_response(resp);
 			return ret;
 		}
 	}
-	if (!fr_web_token_ok(w, c))
+	if (!fr_web_token_ok(w, c)) {
+		/* a page opened without the token (a link from a trace): a page
+		 * that asks for it and then goes on to where the link pointed */
+		if (!changing && strncmp(url, "/api/", 5) && strcmp(url, "/api") &&
+		    !strcmp(method, "GET"))
+			return fr_web_respond(c, 401, token_page, strlen(token_page), "text/html",
+					      NULL, false);
 		return fr_web_error(c, 401, changing ? "this change needs the token"
 						   : "a token is needed (Authorization: Bearer TOKEN)");
+	}
 	if (r->too_large)
 		return fr_web_error(c, 413, "request body too large");
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {

@@ -722,4 +722,5 @@ void fr_capture__info(const struct fr_capture *cap, struct fr_capture_info *out)
 			   (uint64_t)cap->view.stack_slots * sizeof(struct fr_stack_slot) +
 			   (uint64_t)cap->view.name_slots * sizeof(struct fr_fdname));
 	out->attach_ts = cap->attach_ts;
+	out->sample_hz = fr_capture__sample_hz(cap);
 }

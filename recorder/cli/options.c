@@ -39,6 +39,8 @@ void fr_config__usage(FILE *out)
 		"      --user-stack BYTES   user stack copied at a long block's syscall exit and\n"
 		"                           unwound with .eh_frame (default 8192, at most 16096);\n"
 		"                           'fp': walk frame pointers instead\n"
+		"      --sample-hz HZ       sample followed threads' on-CPU stacks HZ times a\n"
+		"                           second (default 49, at most 10000; 0: none)\n"
 		"      --name-fds-after DUR name the fd (file, socket, pipe) of syscalls at least\n"
 		"                           this slow, in the kernel at the call (default 100us)\n"
 		"      --max-links N        follow at most N processes as links: those that wake\n"
@@ -141,6 +143,7 @@ enum {
 	OPT_NAME_AFTER,
 	OPT_STACKS_AFTER,
 	OPT_USER_STACK,
+	OPT_SAMPLE_HZ,
 	OPT_MAX_LINKS,
 	OPT_LINK_TTL,
 	OPT_NO_LINKS,
@@ -169,6 +172,7 @@ static const struct option longopts[] = {
 	{ "name-fds-after", required_argument, NULL, OPT_NAME_AFTER },
 	{ "stacks-after", required_argument, NULL, OPT_STACKS_AFTER },
 	{ "user-stack", required_argument, NULL, OPT_USER_STACK },
+	{ "sample-hz", required_argument, NULL, OPT_SAMPLE_HZ },
 	{ "max-links", required_argument, NULL, OPT_MAX_LINKS },
 	{ "link-ttl", required_argument, NULL, OPT_LINK_TTL },
 	{ "no-links", no_argument, NULL, OPT_NO_LINKS },
@@ -374,6 +378,18 @@ static int apply(struct fr_config *c, int opt, char *arg)
 		} else {
 			c->capture.user_stack_bytes = (int32_t)n;
 		}
+		break;
+	}
+	case OPT_SAMPLE_HZ: {
+		char *end;
+		unsigned long n = strtoul(arg, &end, 10);
+
+		if (!*arg || *end || n > FR_CAPTURE_MAX_SAMPLE_HZ) {
+			pr_err("bad --sample-hz '%s' (samples per second, 0 to %d)", arg,
+			       FR_CAPTURE_MAX_SAMPLE_HZ);
+			return 2;
+		}
+		c->capture.sample_hz = n ? (int32_t)n : FR_CAPTURE_NO_SAMPLES;
 		break;
 	}
 	case OPT_MAX_LINKS: {

@@ -106,7 +106,7 @@ static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in
 	for (size_t i = 0; ev && i < ev->nr_syscalls; i++)
 		other_count += ev->syscalls[i].count;
 	*out = *sp;
-	out->attrs.kv = fr_arena__alloc(a, (sp->attrs.n + 32) * sizeof(struct fr_kv));
+	out->attrs.kv = fr_arena__alloc(a, (sp->attrs.n + 40) * sizeof(struct fr_kv));
 	if (!out->attrs.kv)
 		return false;
 	if (sp->attrs.n)
@@ -137,6 +137,14 @@ static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in
 			kv = kv_str(a, kv, "flightrec.chain.first_link", ev->chain_first);
 			kv = kv_str(a, kv, "flightrec.chain.root", ev->chain_root);
 			kv = kv_dbl(kv, "flightrec.chain.root_ms", ev->chain_root_ns / 1e6);
+		}
+		if (ev->hot.func[0]) {
+			/* the hot function of the thread's on-CPU time (its samples) */
+			kv = kv_str(a, kv, "flightrec.cpu.hot_function", ev->hot.func);
+			kv = kv_str(a, kv, "flightrec.cpu.hot_location", ev->hot.where);
+			kv = kv_dbl(kv, "flightrec.cpu.hot_share",
+				    (double)ev->hot.through / ev->hot.with_stack);
+			kv = kv_int(kv, "flightrec.cpu.samples", ev->hot.samples);
 		}
 		if (wk->missing_ns)
 			kv = kv_dbl(kv, "flightrec.window.missing_ms", wk->missing_ns / 1e6);

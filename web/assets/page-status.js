@@ -30,6 +30,7 @@ export async function statusPage() {
         card('records', s.rings.written.toLocaleString(), s.rings.overwritten.toLocaleString() + ' overwritten'),
         card('lost', (s.rings.lost + s.rings.stack_fail).toLocaleString(), s.rings.skipped.toLocaleString() + ' skipped (unfollowed)'),
         card('stacks', s.rings.stacks.toLocaleString(), (s.rings.stacks_skipped || 0).toLocaleString() + ' blocks too short for one'),
+        card('on-CPU samples', (s.rings.samples || 0).toLocaleString(), s.rings.sample_hz ? s.rings.sample_hz + ' Hz per CPU' : 'sampling off'),
         card('links', String((s.rings.links || {}).now || 0), ((s.rings.links || {}).made || 0) + ' made, ' + (s.rings.fds_named || 0).toLocaleString() + ' fds named'));
     }
     cards.push(card('incidents stored', s.store.incidents.toLocaleString(), (s.store.bytes / 1048576).toFixed(1) + ' MiB'));
