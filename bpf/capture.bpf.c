@@ -1132,6 +1132,34 @@ int BPF_PROG(fr_process_exec, struct task_struct *p, pid_t old_pid, struct linux
 	return 0;
 }
 
+/*
+ * A task renamed itself (prctl(PR_SET_NAME), /proc/self/comm, or exec,
+ * which renames through the same path): its new name, for any user task,
+ * since a CPU contender or waker named later would otherwise keep the name
+ * first seen. Renames are rare next to syscalls.
+ */
+SEC("raw_tp/task_rename")
+int BPF_PROG(fr_task_rename, struct task_struct *task, const char *comm)
+{
+	__u64 ids, pos;
+	struct fr_cpu_state *st;
+	struct fr_rec *r;
+	__u32 cpu;
+
+	if (BPF_CORE_READ(task, flags) & PF_KTHREAD_)
+		return 0;
+	st = this_cpu(&cpu);
+	if (!st || !(st->capture_flags & FR_CAP_SCHED))
+		return 0;
+	ids = task_ids(task);
+	r = rec_begin(st, cpu, FR_REC_COMM, 0, 0, bpf_ktime_get_ns(), ids, &pos);
+	if (!r)
+		return 0;
+	bpf_probe_read_kernel_str(r->ex.comm, sizeof(r->ex.comm), comm);
+	ring_commit(st, r, pos);
+	return 0;
+}
+
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(fr_process_exit, struct task_struct *p)
 {

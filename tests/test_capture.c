@@ -782,6 +782,46 @@ static void test_preemptor_named(void **state)
 	fr_capture__free(cap);
 }
 
+/* A process that names itself after it started, as node's process.title
+ * and many servers do. */
+static void rename_work(int go_fd, int rep_fd)
+{
+	(void)rep_fd;
+	await_go(go_fd);
+	prctl(PR_SET_NAME, "fr-renamed");
+	_exit(0);
+}
+
+/* Renames are recorded for any task, followed or not: a contender or
+ * waker is named as it was called then, not by the name first seen. */
+static void test_rename_recorded(void **state)
+{
+	struct fr_capture *cap = open_capture(64ull << 20);
+	struct child r = spawn(rename_work);
+	struct fr_window_req req = { .pid = (uint32_t)r.pid };
+	struct fr_window *w;
+	struct fr_names *names;
+	bool seen = false;
+
+	(void)state;
+	req.t0 = fr_mono_ns();
+	go(&r);
+	assert_int_equal(wait_child(&r), 0);
+	req.t1 = fr_mono_ns();
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	for (size_t i = 0; i < w->nr_events; i++)
+		seen |= w->events[i].rec.type == FR_REC_COMM &&
+			w->events[i].rec.tid == (uint32_t)r.pid &&
+			!strcmp(w->events[i].rec.ex.comm, "fr-renamed");
+	assert_true(seen);
+	names = fr_names__new(w);
+	assert_non_null(names);
+	assert_string_equal(fr_names__get(names, r.pid, (uint32_t)r.pid), "fr-renamed");
+	fr_names__free(names);
+	fr_window__free(w);
+	fr_capture__free(cap);
+}
+
 /* ---- stacks only for blocks that matter ---- */
 
 static int pp_a[2], pp_b[2];
@@ -886,6 +926,7 @@ int main(void)
 		cmocka_unit_test(test_overflow_keeps_newest),
 		cmocka_unit_test(test_crowded_cpus_lose_nothing),
 		cmocka_unit_test(test_preemptor_named),
+		cmocka_unit_test(test_rename_recorded),
 		cmocka_unit_test(test_reader_during_writes),
 		cmocka_unit_test(test_follow_at_runtime),
 		cmocka_unit_test(test_follow_comm),
