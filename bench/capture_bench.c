@@ -383,6 +383,8 @@ int main(int argc, char **argv)
 	char *ngx_table_buf = NULL, *ngx_keys_buf = NULL;
 	size_t ngx_table_len = 0, ngx_keys_len = 0;
 	FILE *ngx_table, *ngx_keys;
+	struct fr_capture_counters sc;
+	uint64_t smp_ns0 = 0, smp_runs0 = 0, smp_ns1 = 0, smp_runs1 = 0, smp0, smp1;
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "capture_bench: run as root (it loads BPF programs)\n");
@@ -421,6 +423,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	fr_capture__prog_runtime(cap, "fr_sample", &smp_ns0, &smp_runs0);
+	fr_capture__counters(cap, &sc);
+	smp0 = sc.samples;
 	w = workload_start();
 	/* Warm up caches, frequency and the pipes. */
 	workload_run(&w, W_LOOP, n_loop / 4);
@@ -461,6 +466,12 @@ int main(int argc, char **argv)
 	}
 	close(w.cmd_fd);
 	waitpid(w.pid, NULL, 0);
+	/* the sampling program's cost: its run time over the samples it took
+	 * (its runs that found no followed thread running, early returns,
+	 * counted in the time too) */
+	fr_capture__prog_runtime(cap, "fr_sample", &smp_ns1, &smp_runs1);
+	fr_capture__counters(cap, &sc);
+	smp1 = sc.samples;
 	ngx_table = open_memstream(&ngx_table_buf, &ngx_table_len);
 	ngx_keys = open_memstream(&ngx_keys_buf, &ngx_keys_len);
 	if (!getenv("CAPTURE_NO_NGINX") && ngx_table && ngx_keys)
@@ -520,6 +531,11 @@ int main(int argc, char **argv)
 		printf("history at the loop's own rate (%.0f syscalls/s): %.2f s\n\n",
 		       1e9 / med[C_FR_STACKS][W_LOOP],
 		       slots_per_cpu / (1e9 / med[C_FR_STACKS][W_LOOP] * recs_per_syscall));
+		printf("on-CPU sampling (%u Hz per CPU, in the followed configurations above): %llu "
+		       "samples, %llu program runs, %.0f ns per sample\n\n",
+		       FR_CAPTURE_DEFAULT_SAMPLE_HZ, (unsigned long long)(smp1 - smp0),
+		       (unsigned long long)(smp_runs1 - smp_runs0),
+		       smp1 > smp0 ? (double)(smp_ns1 - smp_ns0) / (double)(smp1 - smp0) : 0);
 		if (ngx_table_buf)
 			printf("%s\n", ngx_table_buf);
 		printf("capture.followed_nostack_vs_floor=%.2f\n", RATIO(C_FR_NOSTACK, W_LOOP));
@@ -533,6 +549,9 @@ int main(int argc, char **argv)
 		printf("capture.perf_vs_floor=%.2f\n", RATIO(C_PERF, W_LOOP));
 		printf("capture.history_s_at_100k=%.1f\n", hist_one_cpu);
 		printf("capture.pingpong_stacks_vs_floor=%.2f\n", RATIO(C_FR_STACKS, W_PINGPONG));
+		printf("capture.sample_ns_per_sample=%.0f\n",
+		       smp1 > smp0 ? (double)(smp_ns1 - smp_ns0) / (double)(smp1 - smp0) : -1);
+		printf("capture.samples=%llu\n", (unsigned long long)(smp1 - smp0));
 		{
 			double v0[64], v1[64];
 			int n = rounds < 64 ? rounds : 64;
