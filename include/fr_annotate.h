@@ -27,6 +27,7 @@ enum fr_cause_kind {
 	FR_CAUSE_ON_CPU = 1,
 	FR_CAUSE_RUNNABLE = 2,
 	FR_CAUSE_BLOCKED = 3,
+	FR_CAUSE_THROTTLED = 4, /* runnable while its cgroup's CPU limit held it back */
 };
 
 struct fr_cause {
@@ -89,10 +90,13 @@ struct fr_evidence {
 	uint32_t chain_root_pid, chain_root_tid; /* the root's task; 0 none */
 	bool chain_root_running;            /* the root was on CPU outside a syscall */
 	struct fr_hot hot;                  /* the focus thread's, over the span */
+	uint64_t throttled_ns;              /* the focus thread runnable in the span while
+					     * its CPU went idle: its cgroup throttled */
 	char verdict[1024];
 };
 
 struct fr_usyms;
+struct fr_cpu_limit;
 
 struct fr_annotate_ctx {
 	uint32_t pid;
@@ -108,6 +112,8 @@ struct fr_annotate_ctx {
 				       * recorder itself, answering the span's export);
 				       * 0: none */
 	struct fr_usyms *usyms;       /* names user frames (on-CPU samples); may be NULL */
+	const struct fr_cpu_limit *cpu_limit; /* the process's CPU limit (fr_cgroup.h)
+					       * read at capture; NULL: none found */
 };
 
 /*

@@ -27,6 +27,7 @@
 #include <sys/types.h>
 
 #include "fr_annotate.h"
+#include "fr_cgroup.h"
 #include "fr_baseline.h"
 #include "fr_capture.h"
 #include "fr_clock.h"
@@ -117,6 +118,8 @@ struct fr_incident_work {
 	struct fr_names *names;   /* annotate: thread names */
 	struct fr_evidence ev;    /* annotate: the evidence and verdict */
 	char cgroup[256];         /* the process's cgroup path, read at capture */
+	struct fr_cpu_limit cpu_limit; /* the CPU limit binding it, read at capture */
+	bool has_cpu_limit;
 	struct fr_comparison cmp;  /* against the operation's normal spans */
 	/* the parts of the trace other nodes captured (the across hook) */
 	struct fr_remote_part remote[FR_MAX_REMOTE];

@@ -538,7 +538,7 @@ static void make_verdict(const struct fr_annotate_ctx *c, size_t nt, struct fr_e
 		if (top->kind == FR_CAUSE_BLOCKED)
 			snprintf(part, sizeof(part), "%u%% of %s %s%s", pct, dur,
 				 fr_an_names_call(top->what) ? "blocked in " : "", top->what);
-		else if (top->kind == FR_CAUSE_RUNNABLE)
+		else if (top->kind == FR_CAUSE_RUNNABLE || top->kind == FR_CAUSE_THROTTLED)
 			snprintf(part, sizeof(part), "%u%% of %s %s", pct, dur, top->what);
 		else if (oncpu_in_syscall(ev, top->ns, sys, sizeof(sys)))
 			snprintf(part, sizeof(part), "%u%% of %s %s (thread %u %s)", pct, dur, sys,
@@ -869,6 +869,10 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 		qsort(causes.c, causes.n, sizeof(causes.c[0]), cmp_cause);
 		memcpy(ev->causes, causes.c, sizeof(causes.c));
 		ev->nr_causes = causes.n;
+		/* what the chain cannot see, inside those causes */
+		if (fr_causes__adjust(w, c, ev))
+			goto out;
+		qsort(ev->causes, ev->nr_causes, sizeof(ev->causes[0]), cmp_cause);
 	}
 
 	if (syscall_summary(w, c, ev))

@@ -132,6 +132,9 @@ static void cause_key(const struct fr_cause *c, char *out, size_t len)
 	case FR_CAUSE_RUNNABLE:
 		snprintf(out, len, "waiting for CPU");
 		return;
+	case FR_CAUSE_THROTTLED:
+		snprintf(out, len, "throttled by its CPU limit");
+		return;
 	case FR_CAUSE_ON_CPU:
 		fr_signature__normalise(c->what, out, len);
 		return;

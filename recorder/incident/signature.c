@@ -132,9 +132,10 @@ uint64_t fr_signature__of(const char *service, const char *span_name,
 {
 	static const char *const kinds[] = { [FR_CAUSE_ON_CPU] = "on-cpu",
 					     [FR_CAUSE_RUNNABLE] = "runqueue",
-					     [FR_CAUSE_BLOCKED] = "blocked" };
+					     [FR_CAUSE_BLOCKED] = "blocked",
+					     [FR_CAUSE_THROTTLED] = "cpu-limit" };
 	const char *kind = "no-context", *cause = no_context ? no_context : "no window";
-	char runq[96];
+	char runq[96], hot[160];
 
 	if (ev && ev->chain_root[0]) {
 		kind = "chain";
@@ -149,7 +150,13 @@ uint64_t fr_signature__of(const char *service, const char *span_name,
 		snprintf(runq, sizeof(runq), "waiting for CPU behind %.*s",
 			 close ? (int)(close - open - 1) : 6, close ? open + 1 : "others");
 		cause = runq;
-	} else if (ev && ev->nr_causes && ev->causes[0].kind <= FR_CAUSE_BLOCKED &&
+	} else if (ev && ev->nr_causes && ev->causes[0].kind == FR_CAUSE_ON_CPU &&
+		   ev->hot.func[0]) {
+		/* computing: in which function */
+		kind = kinds[FR_CAUSE_ON_CPU];
+		snprintf(hot, sizeof(hot), "on CPU in %s", ev->hot.func);
+		cause = hot;
+	} else if (ev && ev->nr_causes && ev->causes[0].kind <= FR_CAUSE_THROTTLED &&
 		   kinds[ev->causes[0].kind]) {
 		kind = kinds[ev->causes[0].kind];
 		cause = ev->causes[0].what;

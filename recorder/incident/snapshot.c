@@ -181,8 +181,10 @@ int fr_snapshotter__read(struct fr_snapshotter *s, const struct fr_incident_in *
 
 	if (wk->no_context)
 		return 0;
-	/* its cgroup now, while it lives (a container's, a service's) */
+	/* its cgroup now, while it lives (a container's, a service's), and the
+	 * CPU limit that binds it */
 	fr_proc_cgroup(in->host_pid, wk->cgroup, sizeof(wk->cgroup));
+	wk->has_cpu_limit = !fr_cgroup__cpu_limit(NULL, in->host_pid, &wk->cpu_limit);
 	for (int round = 0; round <= FR_CHAIN_PROCESS_LEVELS; round++) {
 		fr_window__free(wk->window);
 		wk->window = NULL;
@@ -215,6 +217,7 @@ int fr_snapshotter__annotate(struct fr_snapshotter *s, const struct fr_incident_
 		.ksyms = s->ksyms,
 		.ignore_pid = (uint32_t)getpid(),
 		.usyms = s->usyms,
+		.cpu_limit = wk->has_cpu_limit ? &wk->cpu_limit : NULL,
 	};
 
 	wk->names = fr_names__new(w);

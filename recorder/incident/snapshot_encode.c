@@ -5,6 +5,7 @@
  * and the incident summary.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -432,6 +433,18 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 	win.pid_source = (char *)(in->pid_source ? in->pid_source : "");
 	win.cgroup = wk->cgroup;
 	win.sample_hz = s->cap ? fr_capture__sample_hz(s->cap) : 0;
+	if (wk->has_cpu_limit) {
+		const struct fr_cpu_limit *l = &wk->cpu_limit;
+		char q[32], p[32], t[32], text[420];
+
+		fr_fmt_duration(l->quota_us * 1000, q, sizeof(q));
+		fr_fmt_duration(l->period_us * 1000, p, sizeof(p));
+		fr_fmt_duration(l->throttled_ns, t, sizeof(t));
+		snprintf(text, sizeof(text), "%s: %s per %s (cgroup v%d); throttled in %" PRIu64
+			 " of %" PRIu64 " periods so far (%s)", l->path, q, p, l->v2 ? 2 : 1,
+			 l->nr_throttled, l->nr_periods, t);
+		win.cpu_limit = fr_arena__strndup(a, text, strlen(text));
+	}
 	if (w) {
 		win.complete_from_mono_ns = w->complete_from;
 		win.missing_ns = wk->missing_ns;

@@ -146,6 +146,11 @@ static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in
 				    (double)ev->hot.through / ev->hot.with_stack);
 			kv = kv_int(kv, "flightrec.cpu.samples", ev->hot.samples);
 		}
+		if (ev->throttled_ns) {
+			kv = kv_dbl(kv, "flightrec.cpu.throttled_ms", ev->throttled_ns / 1e6);
+			if (wk->has_cpu_limit)
+				kv = kv_str(a, kv, "flightrec.cpu.limit.cgroup", wk->cpu_limit.path);
+		}
 		if (wk->missing_ns)
 			kv = kv_dbl(kv, "flightrec.window.missing_ms", wk->missing_ns / 1e6);
 		if (wk->cmp.samples && wk->cmp.text[0]) {

@@ -52,6 +52,36 @@ async function warm(port) {
 }
 await warm(svcPort);
 
+// A cgroup with a CPU limit of 30 ms per 100 ms: cgroup v1's cpu controller
+// where it is mounted (this machine), else cgroup v2's (cpu.max). Made
+// once, removed at the end; null when neither can be had.
+let limitCg;
+function cpuLimitCgroup() {
+  if (limitCg !== undefined) return limitCg;
+  limitCg = null;
+  const name = `fr-diag-${process.pid}`;
+  for (const root of ['/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpu,cpuacct']) {
+    if (!fs.existsSync(path.join(root, 'cpu.cfs_period_us'))) continue;
+    const dir = path.join(root, name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'cpu.cfs_period_us'), '100000');
+    fs.writeFileSync(path.join(dir, 'cpu.cfs_quota_us'), '30000');
+    limitCg = { root, dir, path: `/${name}` };
+    return limitCg;
+  }
+  const v2 = '/sys/fs/cgroup';
+  try {
+    if (fs.readFileSync(path.join(v2, 'cgroup.controllers'), 'utf8').includes('cpu')) {
+      fs.writeFileSync(path.join(v2, 'cgroup.subtree_control'), '+cpu');
+      const dir = path.join(v2, name);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'cpu.max'), '30000 100000');
+      limitCg = { root: v2, dir, path: `/${name}` };
+    }
+  } catch { limitCg = null; }
+  return limitCg;
+}
+
 // ---- the scenarios ----
 const requests = []; // { scenario, trace, expect: [], forbid: [] }
 
@@ -99,13 +129,27 @@ const scenarios = {
       hogs.push(spawn('taskset', ['-c', '1', hog, '-c', 'while :; do :; done'], { stdio: 'ignore' }));
     }
     await sleep(30);
-    await request('cpu', svcPort, '/cpu', ['waiting for CPU', '(cpuhog)']);
+    await request('cpu', svcPort, '/cpu', ['waiting for CPU', '(cpuhog)'], ['throttled']);
     for (const h of hogs) h.kill('SIGKILL');
     await Promise.all(hogs.map(waitExit)); // gone before the snapshot is taken
   },
   async hot() {
     // the service computing in a named JS function: the verdict names it
     await request('hot', svcPort, '/hot', ['on CPU', 'in computeInvoiceTotals (', 'scenario_service.mjs:']);
+  },
+  async cpulimit() {
+    // the service under a CPU limit of 30 ms per 100 ms while it does 120 ms
+    // of CPU work: throttled, not waiting behind anyone
+    const cg = cpuLimitCgroup();
+    if (!cg) { console.log('cpulimit: no cgroup cpu controller to limit with; skipped'); return; }
+    fs.writeFileSync(path.join(cg.dir, 'cgroup.procs'), String(svc.readyPid));
+    try {
+      await request('cpulimit', svcPort, '/cpuwork?ms=120',
+        [`throttled by the CPU limit of ${cg.path} (30 ms per 100 ms)`], ['waiting for CPU: preempted']);
+      await sleep(2000); // in its cgroup while the incident is taken, as a service stays
+    } finally {
+      fs.writeFileSync(path.join(cg.root, 'cgroup.procs'), String(svc.readyPid));
+    }
   },
   async write() {
     await request('write', svcPort, '/write', ['on CPU in write(/dev/shm/fr-scen-big-']);
@@ -208,6 +252,7 @@ console.log(`diagnosis.false_incidents=${falseIncidents.length}`);
 
 fr.kill('SIGINT');
 await waitExit(fr);
+if (limitCg) { try { fs.rmdirSync(limitCg.dir); } catch { /* a task still in it */ } }
 killChildren();
 if (process.env.FR_DIAG_KEEP) console.log(`kept ${work}`);
 else fs.rmSync(work, { recursive: true, force: true });

@@ -100,6 +100,18 @@ function computeInvoiceTotals(ms) {
   return total;
 }
 
+// /cpuwork: ms of the process's own CPU time (not wall time: under a CPU
+// limit the same work takes longer)
+function cpuWork(ms) {
+  const start = process.cpuUsage();
+  let x = 0;
+  for (;;) {
+    for (let i = 0; i < 20000; i++) x = (x * 31 + i) % 1000003;
+    const u = process.cpuUsage(start);
+    if ((u.user + u.system) / 1000 >= ms) return x;
+  }
+}
+
 const big = Buffer.alloc(256 << 20, 5);
 let walNo = 0;
 
@@ -136,6 +148,7 @@ const handlers = {
   },
   '/cpu': async () => { spin(cpuIters); },
   '/hot': async () => ({ total: computeInvoiceTotals(250) }),
+  '/cpuwork': async (q) => ({ x: cpuWork(Number(q.get('ms') || 120)) }),
   // about 10 ms of CPU, as every request of this operation; ?slow=1 also
   // writes and fsyncs a journal for 150 ms: its extra time is all fsync
   '/mixed': async (q) => {

@@ -306,4 +306,4 @@ static int find_hot(const struct fr_window *w, const struct fr_annotate_ctx *c,
 	return 0;
 }
 
-const struct fr_cause_finder fr_cause_hot_function = { "hot function", find_hot };
+const struct fr_cause_finder fr_cause_hot_function = { "hot function", NULL, find_hot };
