@@ -96,6 +96,10 @@ struct sys_entry {
 	__u64 arg0;
 	__u64 arg1;
 	__u64 block_ts; /* when the thread last blocked (switched out asleep), 0 after */
+	__u64 fault_ts; /* its last page fault on user memory, 0 after one blocked */
+	__u64 fault_addr;
+	__u32 fault_code;
+	__u32 fault_kernel; /* the kernel faulted (in a syscall) */
 	__u64 stack_ts; /* the block whose kernel stack was taken: take the user
 			 * stack when the syscall returns */
 };
@@ -246,6 +250,7 @@ int BPF_PROG(fr_sys_enter, struct pt_regs *regs, long id)
 	e->arg0 = PT_REGS_PARM1_SYSCALL(uregs);
 	e->arg1 = PT_REGS_PARM2_SYSCALL(uregs);
 	e->stack_ts = 0; /* a user stack belongs to the syscall its block was in */
+	e->fault_ts = 0;
 	e->ts = bpf_ktime_get_ns();
 	return 0;
 }
@@ -706,6 +711,126 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* ---- page faults that block ---- */
+
+/*
+ * A followed thread's page fault on user memory: noted in its entry, so
+ * that if it blocks right after (the page is read from disk: a major
+ * fault, or a swap-in), the block is known to be the fault's.
+ */
+static __always_inline int note_fault(__u64 address, __u64 error_code, __u32 kernel)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct sys_entry *e;
+	__u32 idx;
+
+	if (!followed(id >> 32))
+		return 0;
+	idx = (__u32)id & sys_entry_mask;
+	e = bpf_map_lookup_elem(&fr_sys_entry, &idx);
+	if (!e)
+		return 0;
+	if (e->tid != (__u32)id) {
+		e->tid = (__u32)id;
+		e->ts = 0;
+		e->stack_ts = 0;
+		e->block_ts = 0;
+	}
+	e->fault_ts = bpf_ktime_get_ns();
+	e->fault_addr = address;
+	e->fault_code = (__u32)error_code;
+	e->fault_kernel = kernel;
+	return 0;
+}
+
+SEC("raw_tp/page_fault_user")
+int BPF_PROG(fr_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	return note_fault(address, error_code, 0);
+}
+
+SEC("raw_tp/page_fault_kernel")
+int BPF_PROG(fr_fault_kernel, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	/* only faults on user memory (a syscall copying to or from it) */
+	if (address >= 0x800000000000ULL)
+		return 0;
+	return note_fault(address, error_code, 1);
+}
+
+struct vma_found {
+	__u64 addr;
+	struct file *file;
+	__u64 pgoff;
+	int found;
+};
+
+static long vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_found *v = data;
+
+	v->file = BPF_CORE_READ(vma, vm_file);
+	v->pgoff = BPF_CORE_READ(vma, vm_pgoff) +
+		   ((v->addr - BPF_CORE_READ(vma, vm_start)) >> 12);
+	v->found = 1;
+	return 0;
+}
+
+/*
+ * The current task, switching out asleep inside a page fault: a fault
+ * record with its switch-out's (tid, ts), and the file mapped there named
+ * while the mapping is still what it was (bpf_find_vma).
+ */
+static __noinline int fault_block(struct fr_cpu_state *st, __u32 cpu, __u64 ids, __u64 now,
+				  struct sys_entry *e)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vma_found v = { .addr = e->fault_addr };
+	struct fr_fdname *n;
+	struct fr_rec *r;
+	__u8 flags = e->fault_kernel ? FR_FLT_KERNEL : 0;
+	__u64 pos;
+	__u32 idx;
+
+	struct file *f;
+
+	bpf_find_vma(t, e->fault_addr, vma_cb, &v, 0);
+	f = v.file; /* a plain pointer: CO-RE reads of it below, not of v */
+	if (!v.found)
+		flags |= FR_FLT_NO_VMA;
+	else if (!f)
+		flags |= FR_FLT_ANON;
+	if (f) {
+		pos = fr_ring_claim(&st->name_head);
+		idx = cpu * name_slots_per_cpu +
+		      fr_ring_index(pos, &st->name_wrap_base, name_slots_per_cpu);
+		n = bpf_map_lookup_elem(&fr_names, &idx);
+		if (n) {
+			fr_slot_open(&n->seq);
+			__builtin_memset(&n->tid, 0, sizeof(*n) - sizeof(n->seq));
+			n->tid = (__u32)ids;
+			n->ts = now;
+			n->fd = -1;
+			n->role = FR_NAME_ROLE_FAULT;
+			n->ino = (__u32)BPF_CORE_READ(f, f_inode, i_ino);
+			n->kind = FR_NAME_FILE;
+			name_path(n, f);
+			fr_slot_publish(&n->seq, pos);
+			flags |= FR_FLT_NAMED;
+		} else {
+			st->lookup_fail++;
+		}
+	}
+	r = rec_begin(st, cpu, FR_REC_FAULT, flags, (__u16)e->fault_code, now, ids, &pos);
+	if (!r)
+		return 0;
+	r->flt.addr = e->fault_addr;
+	r->flt.pgoff = v.pgoff;
+	ring_commit(st, r, pos);
+	return 0;
+}
+
 SEC("raw_tp/sched_switch")
 int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -740,12 +865,23 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	 * on the way back to user space (schedule() there says preempt=false). */
 	if (preempt || prev_state == 0) {
 		flags |= FR_SW_PREEMPT;
-	} else if (prev_f && (st->capture_flags & FR_CAP_STACKS)) {
-		/* asleep: its stacks are taken only if the block turns out long */
+	} else if (prev_f) {
 		struct sys_entry *e = entry_of((__u32)id);
 
-		if (e)
-			e->block_ts = now;
+		if (e) {
+			/* asleep: its stacks are taken only if the block turns out long */
+			if (st->capture_flags & FR_CAP_STACKS)
+				e->block_ts = now;
+			/* asleep right after a fault on user memory: the fault's
+			 * I/O (within 100 us in a syscall, whose fault could have
+			 * ended long before; 2 ms outside one, where only a fault
+			 * sleeps) */
+			if (e->fault_ts && e->fault_ts <= now &&
+			    now - e->fault_ts < (e->fault_kernel ? 100000 : 2000000)) {
+				fault_block(st, cpu, id, now, e);
+				e->fault_ts = 0;
+			}
+		}
 	}
 	/* CPU contention with a task we do not follow (it takes the CPU from a
 	 * followed one, or gives it up to one that waited for it): name it

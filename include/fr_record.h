@@ -51,6 +51,8 @@ enum fr_rec_type {
 			     * ex.comm = that task then (it may be gone by the snapshot) */
 	FR_REC_SAMPLE = 6,  /* an on-CPU sample of a followed thread (a CPU-clock
 			     * perf event): its stacks match by (tid, ts) */
+	FR_REC_FAULT = 7,   /* a followed thread blocked inside a page fault:
+			     * written with its switch-out (same tid, ts) */
 };
 
 /* flags for FR_REC_SYSCALL */
@@ -68,6 +70,12 @@ enum fr_rec_type {
  * in one (an exception keeps its error code there instead) */
 #define FR_SMP_KERNEL 0x01   /* the sample interrupted the kernel */
 #define FR_SMP_STACK 0x02    /* (user space) the window has its stack */
+
+/* flags for FR_REC_FAULT; aux = the fault's error code (low 16 bits) */
+#define FR_FLT_NAMED 0x01    /* the names ring has the mapped file (FR_NAME_ROLE_FAULT) */
+#define FR_FLT_ANON 0x02     /* not a file's mapping: anonymous memory (a swap-in) */
+#define FR_FLT_KERNEL 0x04   /* the kernel faulted on user memory (inside a syscall) */
+#define FR_FLT_NO_VMA 0x08   /* no mapping found for the address */
 
 /*
  * flags for FR_REC_WAKEUP: the context the wake-up ran in. With none set
@@ -129,6 +137,10 @@ struct fr_rec {
 			__u64 ip;   /* where it was interrupted (kernel or user) */
 			__u64 _pad[1];
 		} smp;
+		struct {
+			__u64 addr;  /* the faulting address */
+			__u64 pgoff; /* its page's offset in the mapped file (pages) */
+		} flt;
 	};
 };
 
@@ -218,6 +230,7 @@ enum fr_name_kind {
 
 #define FR_NAME_ROLE_FD 0    /* the syscall's own fd (its first argument) */
 #define FR_NAME_ROLE_READY 1 /* an fd the epoll wait returned as ready */
+#define FR_NAME_ROLE_FAULT 2 /* the file mapped where a page fault blocked (fd -1) */
 #define FR_READY_MAX 4       /* ready fds named per epoll wait, at most */
 #define FR_NAME_DATA 184
 #define FR_NAME_PART 64      /* longest path component kept */

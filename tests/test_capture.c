@@ -822,6 +822,79 @@ static void test_rename_recorded(void **state)
 	fr_capture__free(cap);
 }
 
+/* ---- page faults that wait for the disk ---- */
+
+static char fault_file[64];
+
+static void faulter_work(int go_fd, int rep_fd)
+{
+	const char *bin = getenv("FAULTER_BIN");
+	int null = open("/dev/null", O_WRONLY);
+
+	(void)rep_fd;
+	await_go(go_fd);
+	if (null >= 0)
+		dup2(null, 1);
+	execl(bin, "faulter", fault_file, "16", (char *)NULL);
+	_exit(127);
+}
+
+/*
+ * A process reading a memory-mapped file the page cache does not hold:
+ * its blocks inside faults have fault records, named with the file by the
+ * kernel at the fault.
+ */
+static void test_fault_blocks_named(void **state)
+{
+	struct fr_capture *cap = open_capture(64ull << 20);
+	struct fr_window_req req = { 0 };
+	struct fr_window *w;
+	struct child f;
+	size_t faults = 0, named = 0;
+	char block[1 << 16];
+	int fd;
+
+	(void)state;
+	assert_non_null(getenv("FAULTER_BIN"));
+	/* on a disk, not tmpfs: its pages must leave the page cache */
+	snprintf(fault_file, sizeof(fault_file), "/var/tmp/fr-fault-%d.dat", getpid());
+	fd = open(fault_file, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	memset(block, 7, sizeof(block));
+	for (int i = 0; i < 512; i++) /* 32 MiB */
+		assert_int_equal(write(fd, block, sizeof(block)), (ssize_t)sizeof(block));
+	assert_int_equal(fsync(fd), 0);
+	close(fd);
+	f = spawn(faulter_work);
+	fr_capture__follow_pid(cap, f.pid, true);
+	req.pid = (uint32_t)f.pid;
+	req.t0 = fr_mono_ns();
+	go(&f);
+	assert_int_equal(wait_child(&f), 0);
+	req.t1 = fr_mono_ns();
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+		const struct fr_fdname *n;
+		char path[256];
+
+		if (r->type != FR_REC_FAULT || r->pid != (uint32_t)f.pid)
+			continue;
+		faults++;
+		n = fr_window__name(w, r);
+		if (n && n->role == FR_NAME_ROLE_FAULT &&
+		    strstr(fr_fdname__format(n, path, sizeof(path)), fault_file))
+			named++;
+	}
+	print_message("  %zu blocking faults, %zu named with the file\n", faults, named);
+	/* 512 pages touched (every 16th of 8192), most from the disk */
+	assert_true(faults >= 100);
+	assert_true(named * 10 >= faults * 9);
+	fr_window__free(w);
+	fr_capture__free(cap);
+	unlink(fault_file);
+}
+
 /* ---- stacks only for blocks that matter ---- */
 
 static int pp_a[2], pp_b[2];
@@ -927,6 +1000,7 @@ int main(void)
 		cmocka_unit_test(test_crowded_cpus_lose_nothing),
 		cmocka_unit_test(test_preemptor_named),
 		cmocka_unit_test(test_rename_recorded),
+		cmocka_unit_test(test_fault_blocks_named),
 		cmocka_unit_test(test_reader_during_writes),
 		cmocka_unit_test(test_follow_at_runtime),
 		cmocka_unit_test(test_follow_comm),

@@ -118,9 +118,31 @@ void fr_trace_print_event(FILE *out, const struct fr_window *w, const struct fr_
 			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, r->ex.comm);
 		break;
 	case FR_REC_COMM:
-		fprintf(out, "%12.6f [%03u] %7u %-15.16s took the CPU (pid %u)\n",
+		fprintf(out, "%12.6f [%03u] %7u %-15.16s named (pid %u)\n",
 			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, r->ex.comm, r->pid);
 		break;
+	case FR_REC_SAMPLE:
+		name = fr_names__get(names, r->pid, r->tid);
+		fprintf(out, "%12.6f [%03u] %7u %-15s on-CPU sample at 0x%" PRIx64 " (%s)\n",
+			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, name,
+			(uint64_t)r->smp.ip, (r->flags & FR_SMP_KERNEL) ? "kernel" : "user");
+		if (e->stack >= 0)
+			print_stack(out, &w->stacks[e->stack], ks);
+		break;
+	case FR_REC_FAULT: {
+		const struct fr_fdname *n = fr_window__name(w, r);
+		char file[256] = "";
+
+		if (n)
+			fr_fdname__format(n, file, sizeof(file));
+		name = fr_names__get(names, r->pid, r->tid);
+		fprintf(out, "%12.6f [%03u] %7u %-15s page fault at 0x%" PRIx64 " waits: %s%s\n",
+			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, name,
+			(uint64_t)r->flt.addr, n ? file : (r->flags & FR_FLT_ANON) ? "anonymous memory"
+							     : "?",
+			(r->flags & FR_FLT_KERNEL) ? " (in a syscall)" : "");
+		break;
+	}
 	default:
 		fprintf(out, "%12.6f [%03u] %7u unknown record type %u\n",
 			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, r->type);

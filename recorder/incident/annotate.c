@@ -115,6 +115,9 @@ static void blocked_cause(const struct fr_annotate_ctx *c, const struct fr_windo
 	size_t lo = 0, hi = sx->n;
 
 	*nr = UINT32_MAX;
+	/* a page fault's I/O, in a syscall or not */
+	if (out && fr_an_fault_at(w, out, buf, len))
+		return;
 	/* the first syscall ending at or after t_out contains it, or none does
 	 * (one thread's syscalls do not overlap) */
 	while (lo < hi) {
@@ -535,7 +538,10 @@ static void make_verdict(const struct fr_annotate_ctx *c, size_t nt, struct fr_e
 
 		if (pct > 100)
 			pct = 100;
-		if (top->kind == FR_CAUSE_BLOCKED)
+		if (top->kind == FR_CAUSE_BLOCKED && fr_an_is_fault_cause(top->what))
+			snprintf(part, sizeof(part), "%u%% of %s in %s (%u fault%s that waited)", pct,
+				 dur, top->what, top->count, top->count == 1 ? "" : "s");
+		else if (top->kind == FR_CAUSE_BLOCKED)
 			snprintf(part, sizeof(part), "%u%% of %s %s%s", pct, dur,
 				 fr_an_names_call(top->what) ? "blocked in " : "", top->what);
 		else if (top->kind == FR_CAUSE_RUNNABLE || top->kind == FR_CAUSE_THROTTLED)

@@ -28,12 +28,19 @@ void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_win
 bool fr_an_syscall_from_stack(const struct fr_annotate_ctx *c, const struct fr_window *w,
 			      const struct fr_event *out, char *buf, size_t len);
 
-/* Does a blocked cause's text name a call or resource ("fsync(/x)",
- * "futex (lock or condition wait)"), which reads after "in", rather than
- * a state ("sleeping outside a recorded syscall"), which reads alone. */
+/* The block that switch-out out began was inside a page fault (causes/
+ * faults.c): "major page faults on /x", "swap-ins (...)" into buf. */
+bool fr_an_fault_at(const struct fr_window *w, const struct fr_event *out, char *buf, size_t len);
+/* Is a blocked cause's text one of those. */
+bool fr_an_is_fault_cause(const char *what);
+
+/* Does a blocked cause's text name a call, resource or fault ("fsync(/x)",
+ * "futex (lock or condition wait)", "major page faults on /x"), which reads
+ * after "in", rather than a state ("sleeping outside a recorded syscall"),
+ * which reads alone. */
 static inline bool fr_an_names_call(const char *what)
 {
-	return strchr(what, '(') != NULL;
+	return strchr(what, '(') != NULL || fr_an_is_fault_cause(what);
 }
 
 #endif /* FR_ANNOTATE_INT_H */

@@ -78,6 +78,10 @@ static int fill_records(struct fr_arena *a, const struct fr_window *w, uint64_t 
 			r->a[i] = x->smp.ip;
 			r->c[i] = e->stack >= 0 ? (uint64_t)e->stack + 1 : 0;
 			break;
+		case FR_REC_FAULT:
+			r->a[i] = x->flt.addr;
+			r->c[i] = x->flt.pgoff;
+			break;
 		default:
 			break;
 		}

@@ -33,6 +33,15 @@ const peerSock = path.join(work, 'peer.sock');
 const peerData = path.join(work, 'peer-data');
 const lockFile = path.join(work, 'lockfile');
 fs.writeFileSync(lockFile, '');
+const catalog = path.join(work, 'catalog.idx'); // memory-mapped by /mmap
+{
+  const fd = fs.openSync(catalog, 'w');
+  const chunk = Buffer.alloc(1 << 20, 3);
+  for (let i = 0; i < 64; i++) fs.writeSync(fd, chunk);
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+}
+const faulterBin = process.env.FAULTER_BIN || path.join(path.dirname(bin), 'tests/faulter');
 const hog = path.join(work, 'cpuhog');
 fs.symlinkSync('/bin/dash', hog);
 
@@ -44,7 +53,7 @@ const peer = await start('node', [path.join(here, 'scenario_peer.mjs'), String(p
 // the service on CPU 1, where the CPU hogs will go too
 const svc = await start('taskset', ['-c', '1', 'node', '--perf-basic-prof',
   path.join(here, 'scenario_service.mjs'),
-  String(svcPort), otlpUrl, work, String(peerPort), peerSock], { cwd: here });
+  String(svcPort), otlpUrl, work, String(peerPort), peerSock], { cwd: here, env: { ...process.env, FR_FAULTER_BIN: faulterBin } });
 
 async function warm(port) {
   for (let i = 0; i < 3; i++) await get(port, '/fast');
@@ -80,6 +89,35 @@ function cpuLimitCgroup() {
     }
   } catch { limitCg = null; }
   return limitCg;
+}
+
+// A cgroup whose reads of file's disk are limited to 100 per second:
+// cgroup v1's blkio.throttle.read_iops_device, else v2's io.max. The whole
+// disk's device numbers (throttling takes no partition). null when neither.
+let slowCg;
+function slowDiskCgroup(file) {
+  if (slowCg !== undefined) return slowCg;
+  slowCg = null;
+  const dev = fs.statSync(file).dev;
+  let mm = `${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`;
+  if (fs.existsSync(`/sys/dev/block/${mm}/partition`))
+    mm = fs.readFileSync(`/sys/dev/block/${mm}/../dev`, 'utf8').trim();
+  const name = `fr-diag-io-${process.pid}`;
+  try {
+    if (fs.existsSync('/sys/fs/cgroup/blkio/blkio.throttle.read_iops_device')) {
+      const dir = path.join('/sys/fs/cgroup/blkio', name);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'blkio.throttle.read_iops_device'), `${mm} 100`);
+      slowCg = { dir };
+    } else if (fs.readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').includes('io')) {
+      fs.writeFileSync('/sys/fs/cgroup/cgroup.subtree_control', '+io');
+      const dir = path.join('/sys/fs/cgroup', name);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'io.max'), `${mm} riops=100`);
+      slowCg = { dir };
+    }
+  } catch (e) { console.log(`no slow disk cgroup: ${e.message}`); slowCg = null; }
+  return slowCg;
 }
 
 // ---- the scenarios ----
@@ -150,6 +188,16 @@ const scenarios = {
     } finally {
       fs.writeFileSync(path.join(cg.root, 'cgroup.procs'), String(svc.readyPid));
     }
+  },
+  async mmap() {
+    // a helper process reading a memory-mapped file that left the page
+    // cache, 32 pages of it, on a disk that serves 100 reads a second (a
+    // blkio/io cgroup's limit: this VM's disk answers from the host's cache
+    // in microseconds)
+    const cg = slowDiskCgroup(catalog);
+    await request('mmap', svcPort, `/mmap?file=${encodeURIComponent(catalog)}&stride=512` +
+      (cg ? `&cg=${encodeURIComponent(path.join(cg.dir, 'cgroup.procs'))}` : ''),
+    [`in major page faults on ${catalog}`, '(faulter)']);
   },
   async write() {
     await request('write', svcPort, '/write', ['on CPU in write(/dev/shm/fr-scen-big-']);
@@ -252,7 +300,9 @@ console.log(`diagnosis.false_incidents=${falseIncidents.length}`);
 
 fr.kill('SIGINT');
 await waitExit(fr);
-if (limitCg) { try { fs.rmdirSync(limitCg.dir); } catch { /* a task still in it */ } }
+for (const cg of [limitCg, slowCg]) {
+  if (cg) { try { fs.rmdirSync(cg.dir); } catch { /* a task still in it */ } }
+}
 killChildren();
 if (process.env.FR_DIAG_KEEP) console.log(`kept ${work}`);
 else fs.rmSync(work, { recursive: true, force: true });

@@ -149,6 +149,12 @@ const handlers = {
   '/cpu': async () => { spin(cpuIters); },
   '/hot': async () => ({ total: computeInvoiceTotals(250) }),
   '/cpuwork': async (q) => ({ x: cpuWork(Number(q.get('ms') || 120)) }),
+  // a helper reading a memory-mapped file the page cache does not hold
+  // (tests/faulter: one disk read per page touched)
+  '/mmap': async (q) => new Promise((resolve, reject) => {
+    execFile(process.env.FR_FAULTER_BIN, [q.get('file'), q.get('stride') || '16', q.get('cg') || ''],
+      (err) => (err ? reject(err) : resolve()));
+  }),
   // about 10 ms of CPU, as every request of this operation; ?slow=1 also
   // writes and fsyncs a journal for 150 ms: its extra time is all fsync
   '/mixed': async (q) => {
