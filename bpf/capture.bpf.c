@@ -100,6 +100,7 @@ struct sys_entry {
 	__u64 fault_addr;
 	__u32 fault_code;
 	__u32 fault_kernel; /* the kernel faulted (in a syscall) */
+	__u64 stall_ts[4];  /* FR_STALL_*: when that stall began, 0 none */
 	__u64 stack_ts; /* the block whose kernel stack was taken: take the user
 			 * stack when the syscall returns */
 };
@@ -829,6 +830,85 @@ static __noinline int fault_block(struct fr_cpu_state *st, __u32 cpu, __u64 ids,
 	r->flt.pgoff = v.pgoff;
 	ring_commit(st, r, pos);
 	return 0;
+}
+
+/* ---- memory stalls: an allocation that had to reclaim or compact ---- */
+
+static __always_inline int stall_begin(__u32 kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct sys_entry *e;
+
+	if (!followed(id >> 32))
+		return 0;
+	e = entry_of((__u32)id);
+	if (e)
+		e->stall_ts[kind & 3] = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline int stall_end(__u32 kind, __u64 nr_reclaimed)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now, pos, t0;
+	struct fr_cpu_state *st;
+	struct sys_entry *e;
+	struct fr_rec *r;
+	__u32 cpu;
+
+	if (!followed(id >> 32))
+		return 0;
+	e = entry_of((__u32)id);
+	if (!e)
+		return 0;
+	t0 = e->stall_ts[kind & 3];
+	e->stall_ts[kind & 3] = 0;
+	now = bpf_ktime_get_ns();
+	st = this_cpu(&cpu);
+	if (!t0 || t0 > now || !st || !(st->capture_flags & FR_CAP_SCHED))
+		return 0;
+	r = rec_begin(st, cpu, FR_REC_STALL, 0, (__u16)kind, now, id, &pos);
+	if (!r)
+		return 0;
+	r->stl.dur = now - t0;
+	r->stl.nr_reclaimed = nr_reclaimed;
+	ring_commit(st, r, pos);
+	return 0;
+}
+
+SEC("raw_tp/mm_vmscan_direct_reclaim_begin")
+int BPF_PROG(fr_reclaim_begin)
+{
+	return stall_begin(FR_STALL_RECLAIM);
+}
+
+SEC("raw_tp/mm_vmscan_direct_reclaim_end")
+int BPF_PROG(fr_reclaim_end, unsigned long nr_reclaimed)
+{
+	return stall_end(FR_STALL_RECLAIM, nr_reclaimed);
+}
+
+SEC("raw_tp/mm_vmscan_memcg_reclaim_begin")
+int BPF_PROG(fr_memcg_reclaim_begin)
+{
+	return stall_begin(FR_STALL_MEMCG);
+}
+
+SEC("raw_tp/mm_vmscan_memcg_reclaim_end")
+int BPF_PROG(fr_memcg_reclaim_end, unsigned long nr_reclaimed)
+{
+	return stall_end(FR_STALL_MEMCG, nr_reclaimed);
+}
+
+SEC("raw_tp/mm_compaction_begin")
+int BPF_PROG(fr_compact_begin)
+{
+	return stall_begin(FR_STALL_COMPACT);
+}
+
+SEC("raw_tp/mm_compaction_end")
+int BPF_PROG(fr_compact_end)
+{
+	return stall_end(FR_STALL_COMPACT, 0);
 }
 
 SEC("raw_tp/sched_switch")

@@ -28,6 +28,7 @@ enum fr_cause_kind {
 	FR_CAUSE_RUNNABLE = 2,
 	FR_CAUSE_BLOCKED = 3,
 	FR_CAUSE_THROTTLED = 4, /* runnable while its cgroup's CPU limit held it back */
+	FR_CAUSE_STALL = 5,     /* an allocation reclaiming or compacting memory first */
 };
 
 struct fr_cause {
@@ -92,11 +93,13 @@ struct fr_evidence {
 	struct fr_hot hot;                  /* the focus thread's, over the span */
 	uint64_t throttled_ns;              /* the focus thread runnable in the span while
 					     * its CPU went idle: its cgroup throttled */
+	uint64_t stall_ns;                  /* the focus thread in memory stalls in the span */
 	char verdict[1024];
 };
 
 struct fr_usyms;
 struct fr_cpu_limit;
+struct fr_mem_limit;
 
 struct fr_annotate_ctx {
 	uint32_t pid;
@@ -114,6 +117,8 @@ struct fr_annotate_ctx {
 	struct fr_usyms *usyms;       /* names user frames (on-CPU samples); may be NULL */
 	const struct fr_cpu_limit *cpu_limit; /* the process's CPU limit (fr_cgroup.h)
 					       * read at capture; NULL: none found */
+	const struct fr_mem_limit *mem_limit; /* its memory cgroup's limit; NULL none */
+	uint64_t mem_available_kb;    /* the host's MemAvailable at capture; 0 unknown */
 };
 
 /*

@@ -71,6 +71,8 @@ void fr_buf__free(struct fr_buf *b);
 
 /* Human duration: "412 ms", "1.24 s", "850 us". */
 void fr_fmt_duration(uint64_t ns, char *buf, size_t len);
+/* Bytes for people: "512 MiB", "1.9 GiB", "300 B". */
+void fr_fmt_bytes(uint64_t n, char *buf, size_t len);
 
 /* The longest duration flightrec takes anywhere: INT64_MAX ns, 292 years. */
 #define FR_DURATION_MAX_NS ((uint64_t)INT64_MAX)

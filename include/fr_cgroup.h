@@ -3,7 +3,8 @@
  * fr_cgroup.h - the resource limits of a process's cgroups, and what the
  * kernel counted against them, read from cgroupfs: cgroup v2 (one
  * hierarchy: cpu.max, cpu.stat) and v1 (the cpu controller's
- * cpu.cfs_quota_us, cpu.cfs_period_us and cpu.stat). The limit that binds
+ * cpu.cfs_quota_us, cpu.cfs_period_us and cpu.stat; the memory controller's
+ * limit and usage). The limit that binds
  * is the nearest one up the tree from the process's own cgroup.
  * Thread-safe; reads files only.
  */
@@ -33,5 +34,16 @@ struct fr_cpu_limit {
  * gone.
  */
 int fr_cgroup__cpu_limit(const char *root, pid_t pid, struct fr_cpu_limit *out);
+
+struct fr_mem_limit {
+	char path[256];         /* the limited memory cgroup */
+	uint64_t limit_bytes;   /* memory.max / memory.limit_in_bytes */
+	uint64_t usage_bytes;   /* memory.current / memory.usage_in_bytes when read */
+	bool v2;
+};
+
+/* The memory limit binding pid: its cgroup's or the nearest ancestor's with
+ * one (v2 memory.max, v1 memory.limit_in_bytes). 0, -ENOENT or -errno. */
+int fr_cgroup__memory_limit(const char *root, pid_t pid, struct fr_mem_limit *out);
 
 #endif /* FR_CGROUP_H */

@@ -53,7 +53,14 @@ enum fr_rec_type {
 			     * perf event): its stacks match by (tid, ts) */
 	FR_REC_FAULT = 7,   /* a followed thread blocked inside a page fault:
 			     * written with its switch-out (same tid, ts) */
+	FR_REC_STALL = 8,   /* a followed thread's memory stall, written at its end:
+			     * aux = FR_STALL_*, stl.dur; begin = ts - dur */
 };
+
+/* aux of FR_REC_STALL: what the allocation had to do first */
+#define FR_STALL_RECLAIM 1    /* direct reclaim: the host (a zone) short of memory */
+#define FR_STALL_MEMCG 2      /* reclaim in its memory cgroup, at its limit */
+#define FR_STALL_COMPACT 3    /* direct compaction (for a higher-order page) */
 
 /* flags for FR_REC_SYSCALL */
 #define FR_SYS_NO_ENTRY 0x01   /* entry not seen (started before attach): dur = 0 */
@@ -141,6 +148,10 @@ struct fr_rec {
 			__u64 addr;  /* the faulting address */
 			__u64 pgoff; /* its page's offset in the mapped file (pages) */
 		} flt;
+		struct {
+			__u64 dur;   /* ns */
+			__u64 nr_reclaimed; /* pages (reclaim); 0 for compaction */
+		} stl;
 	};
 };
 

@@ -120,6 +120,9 @@ struct fr_incident_work {
 	char cgroup[256];         /* the process's cgroup path, read at capture */
 	struct fr_cpu_limit cpu_limit; /* the CPU limit binding it, read at capture */
 	bool has_cpu_limit;
+	struct fr_mem_limit mem_limit; /* its memory cgroup's limit, read at capture */
+	bool has_mem_limit;
+	uint64_t mem_available_kb;   /* the host's MemAvailable at capture */
 	struct fr_comparison cmp;  /* against the operation's normal spans */
 	/* the parts of the trace other nodes captured (the across hook) */
 	struct fr_remote_part remote[FR_MAX_REMOTE];

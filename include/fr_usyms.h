@@ -30,7 +30,9 @@ void fr_usyms__free(struct fr_usyms *u);
  * for files loaded after the call. */
 void fr_usyms__set_debug_root(struct fr_usyms *u, const char *dir);
 
-/* Resolves ips of process pid into out[0..n). Strings live as long as u. 0 or -errno
+/* Resolves ips of process pid into out[0..n). Strings live until the next call
+ * (a process's perf map is read again when its JIT code grew, which frees
+ * the old names): copy what is kept. 0 or -errno
  * (-ENOENT when the process is gone: frames are left unresolved). */
 /*
  * Loads the symbols of every file process pid has mapped executable, ahead

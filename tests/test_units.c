@@ -22,6 +22,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "fr_buf.h"
+#include "fr_cgroup.h"
 #include "fr_frsnap.h"
 #include "fr_names.h"
 #include "fr_snapview.h"
@@ -378,6 +380,123 @@ static void test_frsnap_and_views(void **state)
 	fr_frsnap__free(NULL);
 }
 
+/* Writes text to root/rel (directories made). */
+static void put(const char *root, const char *rel, const char *text)
+{
+	char path[512], cmd[700];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The path of this process's cgroup for controller ctrl ("" for v2's). */
+static void my_cgroup(const char *ctrl, char *buf, size_t len)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/cgroup", "r");
+
+	buf[0] = '\0';
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (!b)
+			continue;
+		*b = '\0';
+		if (!strcmp(a + 1, ctrl))
+			snprintf(buf, len, "%s", b + 1);
+	}
+	fclose(f);
+}
+
+/*
+ * The CPU and memory limits binding a process, from a cgroupfs laid out
+ * in a directory: v1 (controllers mounted apart) where /proc/self/cgroup
+ * names a v1 cpu hierarchy, else v2; the nearest limited ancestor; "none"
+ * limits skipped; figures formatted for people.
+ */
+static void test_cgroup_limits(void **state)
+{
+	char root[] = "/tmp/fr-cg-XXXXXX", cpu[256], mem[256], rel[600], up[300], b[32];
+	struct fr_cpu_limit cl;
+	struct fr_mem_limit ml;
+	bool v1;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	my_cgroup("cpu", cpu, sizeof(cpu));
+	v1 = cpu[0] != '\0';
+	if (!v1)
+		my_cgroup("", cpu, sizeof(cpu)); /* v2 */
+	/* no limit anywhere */
+	assert_int_equal(fr_cgroup__cpu_limit(root, getpid(), &cl), -ENOENT);
+	/* the limit one level up from the process's own cgroup (or at its root) */
+	snprintf(up, sizeof(up), "%s", cpu);
+	if (strrchr(up, '/') && strrchr(up, '/') != up)
+		*strrchr(up, '/') = '\0';
+	else
+		snprintf(up, sizeof(up), "/");
+	if (v1) {
+		snprintf(rel, sizeof(rel), "cpu%s/cpu.cfs_quota_us", cpu);
+		put(root, rel, "-1\n");
+		snprintf(rel, sizeof(rel), "cpu%s/cpu.cfs_quota_us", strcmp(up, "/") ? up : "");
+		put(root, rel, "30000\n");
+		snprintf(rel, sizeof(rel), "cpu%s/cpu.cfs_period_us", strcmp(up, "/") ? up : "");
+		put(root, rel, "100000\n");
+		snprintf(rel, sizeof(rel), "cpu%s/cpu.stat", strcmp(up, "/") ? up : "");
+		put(root, rel, "nr_periods 40\nnr_throttled 12\nthrottled_time 1200000000\n");
+	} else {
+		put(root, "cgroup.controllers", "cpu memory\n");
+		snprintf(rel, sizeof(rel), "%s/cpu.max", cpu);
+		put(root, rel, "max 100000\n");
+		snprintf(rel, sizeof(rel), "%s/cpu.max", strcmp(up, "/") ? up : "");
+		put(root, rel, "30000 100000\n");
+		snprintf(rel, sizeof(rel), "%s/cpu.stat", strcmp(up, "/") ? up : "");
+		put(root, rel, "nr_periods 40\nnr_throttled 12\nthrottled_usec 1200000\n");
+	}
+	assert_int_equal(fr_cgroup__cpu_limit(root, getpid(), &cl), 0);
+	assert_string_equal(cl.path, up);
+	assert_int_equal(cl.quota_us, 30000);
+	assert_int_equal(cl.period_us, 100000);
+	assert_int_equal(cl.nr_throttled, 12);
+	assert_int_equal(cl.nr_periods, 40);
+	assert_int_equal(cl.throttled_ns, 1200000000ull);
+	assert_int_equal(cl.v2, !v1);
+	/* memory: the process's own cgroup limited */
+	my_cgroup(v1 ? "memory" : "", mem, sizeof(mem));
+	if (v1 && mem[0]) {
+		snprintf(rel, sizeof(rel), "memory%s/memory.limit_in_bytes", mem);
+		put(root, rel, "536870912\n");
+		snprintf(rel, sizeof(rel), "memory%s/memory.usage_in_bytes", mem);
+		put(root, rel, "526133248\n");
+	} else if (!v1) {
+		snprintf(rel, sizeof(rel), "%s/memory.max", mem);
+		put(root, rel, "536870912\n");
+		snprintf(rel, sizeof(rel), "%s/memory.current", mem);
+		put(root, rel, "526133248\n");
+	}
+	if (!v1 || mem[0]) {
+		assert_int_equal(fr_cgroup__memory_limit(root, getpid(), &ml), 0);
+		assert_string_equal(ml.path, mem);
+		assert_int_equal(ml.limit_bytes, 536870912ull);
+		assert_int_equal(ml.usage_bytes, 526133248ull);
+	}
+	fr_fmt_bytes(536870912ull, b, sizeof(b));
+	assert_string_equal(b, "512 MiB");
+	fr_fmt_bytes(2040109465ull, b, sizeof(b));
+	assert_string_equal(b, "1.9 GiB");
+	fr_fmt_bytes(300, b, sizeof(b));
+	assert_string_equal(b, "300 B");
+	assert_int_equal(fr_test_rm_rf(root), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_signatures),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_frsnap_and_views),
+		cmocka_unit_test(test_cgroup_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -297,6 +297,22 @@ void fr_fmt_duration(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%.0f us", ns / 1e3);
 }
 
+void fr_fmt_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (u && v < 10 && v != (double)(uint64_t)v)
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+	else
+		snprintf(buf, len, "%.0f %s", v, units[u]);
+}
+
 /* The unit a duration ends with, in ns; 0 when unknown. */
 static uint64_t duration_unit(const char *u)
 {

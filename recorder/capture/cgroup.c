@@ -55,9 +55,12 @@ static uint64_t stat_value(const char *path, const char *key)
 	return v;
 }
 
-/* The directory of pid's cgroup in the cpu hierarchy, and whether v2. */
-static int cpu_cgroup_dir(const char *root, pid_t pid, char *dir, size_t len, char *path,
-			  size_t plen, bool *v2)
+/* The directory of pid's cgroup in controller ctrl's hierarchy (v1 mounts
+ * tried in turn, probe: a file of the controller there), else v2's; and
+ * whether v2. */
+static int cgroup_dir(const char *root, pid_t pid, const char *ctrl_name,
+		      const char *const *mounts, size_t nr_mounts, const char *probe, char *dir,
+		      size_t len, char *path, size_t plen, bool *v2)
 {
 	char file[64], line[512], v1path[256] = "", v2path[256] = "";
 	bool have_v1 = false, have_v2 = false;
@@ -83,19 +86,18 @@ static int cpu_cgroup_dir(const char *root, pid_t pid, char *dir, size_t len, ch
 		}
 		/* v1: a hierarchy whose controllers include "cpu" */
 		for (char *c = ctrl, *save = NULL, *tok; (tok = strtok_r(c, ",", &save)); c = NULL)
-			if (!strcmp(tok, "cpu")) {
+			if (!strcmp(tok, ctrl_name)) {
 				snprintf(v1path, sizeof(v1path), "%s", p);
 				have_v1 = true;
 			}
 	}
 	fclose(f);
 	if (have_v1) {
-		static const char *const mounts[] = { "cpu", "cpu,cpuacct", "cpuacct,cpu" };
 		char q[700];
 
-		for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
+		for (size_t i = 0; i < nr_mounts; i++) {
 			snprintf(dir, len, "%s/%s%s", root, mounts[i], v1path);
-			snprintf(q, sizeof(q), "%s/cpu.cfs_quota_us", dir);
+			snprintf(q, sizeof(q), "%s/%s", dir, probe);
 			if (!access(q, R_OK)) {
 				snprintf(path, plen, "%s", v1path);
 				*v2 = false;
@@ -152,9 +154,11 @@ int fr_cgroup__cpu_limit(const char *root, pid_t pid, struct fr_cpu_limit *out)
 	bool v2 = false;
 	int err;
 
+	static const char *const mounts[] = { "cpu", "cpu,cpuacct", "cpuacct,cpu" };
+
 	memset(out, 0, sizeof(*out));
-	err = cpu_cgroup_dir(root ? root : "/sys/fs/cgroup", pid, dir, sizeof(dir), path,
-			     sizeof(path), &v2);
+	err = cgroup_dir(root ? root : "/sys/fs/cgroup", pid, "cpu", mounts, 3, "cpu.cfs_quota_us",
+			 dir, sizeof(dir), path, sizeof(path), &v2);
 	if (err)
 		return err;
 	root_len = strlen(dir) - strlen(path);
@@ -169,6 +173,57 @@ int fr_cgroup__cpu_limit(const char *root, pid_t pid, struct fr_cpu_limit *out)
 			out->nr_throttled = stat_value(file, "nr_throttled");
 			out->throttled_ns = v2 ? stat_value(file, "throttled_usec") * 1000
 					       : stat_value(file, "throttled_time");
+			return 0;
+		}
+		{
+			char *slash = strrchr(dir + root_len, '/');
+
+			if (!slash || slash == dir + root_len)
+				break;
+			*slash = '\0';
+		}
+	}
+	return -ENOENT;
+}
+
+/* A number file; false when absent or "max" (none). */
+static bool read_u64(const char *dir, const char *name, uint64_t *v)
+{
+	char file[700], line[64];
+
+	snprintf(file, sizeof(file), "%s/%s", dir, name);
+	if (read_line(file, line, sizeof(line)) || !strcmp(line, "max"))
+		return false;
+	*v = strtoull(line, NULL, 10);
+	return true;
+}
+
+int fr_cgroup__memory_limit(const char *root, pid_t pid, struct fr_mem_limit *out)
+{
+	static const char *const mounts[] = { "memory" };
+	char dir[600], path[256];
+	size_t root_len;
+	bool v2 = false;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = cgroup_dir(root ? root : "/sys/fs/cgroup", pid, "memory", mounts, 1,
+			 "memory.limit_in_bytes", dir, sizeof(dir), path, sizeof(path), &v2);
+	if (err)
+		return err;
+	root_len = strlen(dir) - strlen(path);
+	for (;;) {
+		uint64_t limit;
+
+		/* v1 says "no limit" with a huge number (page-rounded LONG_MAX) */
+		if (read_u64(dir, v2 ? "memory.max" : "memory.limit_in_bytes", &limit) &&
+		    limit < (1ull << 60)) {
+			snprintf(out->path, sizeof(out->path), "%s",
+				 dir[root_len] ? dir + root_len : "/");
+			out->limit_bytes = limit;
+			read_u64(dir, v2 ? "memory.current" : "memory.usage_in_bytes",
+				 &out->usage_bytes);
+			out->v2 = v2;
 			return 0;
 		}
 		{

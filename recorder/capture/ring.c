@@ -111,6 +111,8 @@ static bool rec_matches(const struct fr_rec *r, const struct fr_window_req *req)
 		if (r->flags & FR_SYS_DUR_US)
 			dur *= 1000;
 		begin = dur < r->ts ? r->ts - dur : 0;
+	} else if (r->type == FR_REC_STALL) {
+		begin = r->stl.dur < r->ts ? r->ts - r->stl.dur : 0;
 	}
 	if (r->ts < req->t0 || begin > req->t1)
 		return false;

@@ -143,6 +143,18 @@ void fr_trace_print_event(FILE *out, const struct fr_window *w, const struct fr_
 			(r->flags & FR_FLT_KERNEL) ? " (in a syscall)" : "");
 		break;
 	}
+	case FR_REC_STALL: {
+		static const char *const what[] = { "?", "reclaiming memory (host)",
+						    "reclaiming memory (its cgroup)",
+						    "compacting memory" };
+
+		name = fr_names__get(names, r->pid, r->tid);
+		fprintf(out, "%12.6f [%03u] %7u %-15s memory stall %s <%.3f ms, %" PRIu64
+			" pages reclaimed>\n",
+			(double)((int64_t)(r->ts - r->stl.dur - t_base)) / 1e9, e->cpu, r->tid, name,
+			what[r->aux & 3], (double)r->stl.dur / 1e6, (uint64_t)r->stl.nr_reclaimed);
+		break;
+	}
 	default:
 		fprintf(out, "%12.6f [%03u] %7u unknown record type %u\n",
 			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, r->type);

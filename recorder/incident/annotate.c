@@ -544,7 +544,8 @@ static void make_verdict(const struct fr_annotate_ctx *c, size_t nt, struct fr_e
 		else if (top->kind == FR_CAUSE_BLOCKED)
 			snprintf(part, sizeof(part), "%u%% of %s %s%s", pct, dur,
 				 fr_an_names_call(top->what) ? "blocked in " : "", top->what);
-		else if (top->kind == FR_CAUSE_RUNNABLE || top->kind == FR_CAUSE_THROTTLED)
+		else if (top->kind == FR_CAUSE_RUNNABLE || top->kind == FR_CAUSE_THROTTLED ||
+			 top->kind == FR_CAUSE_STALL)
 			snprintf(part, sizeof(part), "%u%% of %s %s", pct, dur, top->what);
 		else if (oncpu_in_syscall(ev, top->ns, sys, sizeof(sys)))
 			snprintf(part, sizeof(part), "%u%% of %s %s (thread %u %s)", pct, dur, sys,

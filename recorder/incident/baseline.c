@@ -135,6 +135,9 @@ static void cause_key(const struct fr_cause *c, char *out, size_t len)
 	case FR_CAUSE_THROTTLED:
 		snprintf(out, len, "throttled by its CPU limit");
 		return;
+	case FR_CAUSE_STALL: /* "stalled reclaiming memory", without the figures */
+		snprintf(out, len, "%.*s", (int)strcspn(c->what, ":("), c->what);
+		return;
 	case FR_CAUSE_ON_CPU:
 		fr_signature__normalise(c->what, out, len);
 		return;

@@ -133,7 +133,8 @@ uint64_t fr_signature__of(const char *service, const char *span_name,
 	static const char *const kinds[] = { [FR_CAUSE_ON_CPU] = "on-cpu",
 					     [FR_CAUSE_RUNNABLE] = "runqueue",
 					     [FR_CAUSE_BLOCKED] = "blocked",
-					     [FR_CAUSE_THROTTLED] = "cpu-limit" };
+					     [FR_CAUSE_THROTTLED] = "cpu-limit",
+					     [FR_CAUSE_STALL] = "memory-stall" };
 	const char *kind = "no-context", *cause = no_context ? no_context : "no window";
 	char runq[96], hot[160];
 
@@ -156,7 +157,7 @@ uint64_t fr_signature__of(const char *service, const char *span_name,
 		kind = kinds[FR_CAUSE_ON_CPU];
 		snprintf(hot, sizeof(hot), "on CPU in %s", ev->hot.func);
 		cause = hot;
-	} else if (ev && ev->nr_causes && ev->causes[0].kind <= FR_CAUSE_THROTTLED &&
+	} else if (ev && ev->nr_causes && ev->causes[0].kind <= FR_CAUSE_STALL &&
 		   kinds[ev->causes[0].kind]) {
 		kind = kinds[ev->causes[0].kind];
 		cause = ev->causes[0].what;

@@ -168,6 +168,22 @@ static bool add_waited_for(const struct fr_window *w, struct fr_window_req *req)
 	return added;
 }
 
+/* The host's MemAvailable (/proc/meminfo), in KiB; 0 when unknown. */
+static uint64_t mem_available_kb(void)
+{
+	char line[128];
+	uint64_t kb = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %" SCNu64, &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 /*
  * The window of the span's process, then again with the processes it
  * waited for, and those they waited for, a few levels down: the records
@@ -185,6 +201,8 @@ int fr_snapshotter__read(struct fr_snapshotter *s, const struct fr_incident_in *
 	 * CPU limit that binds it */
 	fr_proc_cgroup(in->host_pid, wk->cgroup, sizeof(wk->cgroup));
 	wk->has_cpu_limit = !fr_cgroup__cpu_limit(NULL, in->host_pid, &wk->cpu_limit);
+	wk->has_mem_limit = !fr_cgroup__memory_limit(NULL, in->host_pid, &wk->mem_limit);
+	wk->mem_available_kb = mem_available_kb();
 	for (int round = 0; round <= FR_CHAIN_PROCESS_LEVELS; round++) {
 		fr_window__free(wk->window);
 		wk->window = NULL;
@@ -218,6 +236,8 @@ int fr_snapshotter__annotate(struct fr_snapshotter *s, const struct fr_incident_
 		.ignore_pid = (uint32_t)getpid(),
 		.usyms = s->usyms,
 		.cpu_limit = wk->has_cpu_limit ? &wk->cpu_limit : NULL,
+		.mem_limit = wk->has_mem_limit ? &wk->mem_limit : NULL,
+		.mem_available_kb = wk->mem_available_kb,
 	};
 
 	wk->names = fr_names__new(w);

@@ -82,6 +82,10 @@ static int fill_records(struct fr_arena *a, const struct fr_window *w, uint64_t 
 			r->a[i] = x->flt.addr;
 			r->c[i] = x->flt.pgoff;
 			break;
+		case FR_REC_STALL:
+			r->a[i] = x->stl.dur;
+			r->c[i] = x->stl.nr_reclaimed;
+			break;
 		default:
 			break;
 		}
@@ -136,9 +140,16 @@ static int fill_stacks(struct fr_snapshotter *s, struct fr_arena *a, const struc
 				return -ENOMEM;
 			flightrec__snapshot__v1__frame__init(f);
 			f->addr = uf[k].ip;
-			f->symbol = (char *)(uf[k].sym ? uf[k].sym : "");
+			/* copies: the next stack's resolving may reload a perf map
+			 * (JIT code grew) and free these strings */
+			f->symbol = uf[k].sym ? fr_arena__strndup(a, uf[k].sym, strlen(uf[k].sym))
+					      : (char *)"";
 			f->offset = uf[k].off;
-			f->module = (char *)(uf[k].module ? uf[k].module : "");
+			f->module = uf[k].module ? fr_arena__strndup(a, uf[k].module,
+								    strlen(uf[k].module))
+						 : (char *)"";
+			if (!f->symbol || !f->module)
+				return -ENOMEM;
 			ps->frames[ps->n_frames++] = f;
 		}
 		snap->stacks[i] = ps;

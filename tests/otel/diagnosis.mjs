@@ -91,6 +91,30 @@ function cpuLimitCgroup() {
   return limitCg;
 }
 
+// A memory cgroup limited to 32 MiB (v1's memory.limit_in_bytes, else
+// v2's memory.max). null when neither.
+let memCg;
+function memLimitCgroup() {
+  if (memCg !== undefined) return memCg;
+  memCg = null;
+  const name = `fr-diag-mem-${process.pid}`;
+  try {
+    if (fs.existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes')) {
+      const root = '/sys/fs/cgroup/memory', dir = path.join(root, name);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'memory.limit_in_bytes'), String(32 << 20));
+      memCg = { root, dir, path: `/${name}` };
+    } else if (fs.readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').includes('memory')) {
+      fs.writeFileSync('/sys/fs/cgroup/cgroup.subtree_control', '+memory');
+      const root = '/sys/fs/cgroup', dir = path.join(root, name);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'memory.max'), String(32 << 20));
+      memCg = { root, dir, path: `/${name}` };
+    }
+  } catch (e) { console.log(`no memory cgroup: ${e.message}`); memCg = null; }
+  return memCg;
+}
+
 // A cgroup whose reads of file's disk are limited to 100 per second:
 // cgroup v1's blkio.throttle.read_iops_device, else v2's io.max. The whole
 // disk's device numbers (throttling takes no partition). null when neither.
@@ -185,6 +209,21 @@ const scenarios = {
       await request('cpulimit', svcPort, '/cpuwork?ms=120',
         [`throttled by the CPU limit of ${cg.path} (30 ms per 100 ms)`], ['waiting for CPU: preempted']);
       await sleep(2000); // in its cgroup while the incident is taken, as a service stays
+    } finally {
+      fs.writeFileSync(path.join(cg.root, 'cgroup.procs'), String(svc.readyPid));
+    }
+  },
+  async memory() {
+    // the service in a memory cgroup with room for 32 MiB more than it
+    // holds, writing 128 MiB to a file: its page cache must be reclaimed
+    // as it goes
+    const cg = memLimitCgroup();
+    if (!cg) { console.log('memory: no memory controller to limit with; skipped'); return; }
+    fs.writeFileSync(path.join(cg.dir, 'cgroup.procs'), String(svc.readyPid));
+    try {
+      await request('memory', svcPort, '/memwrite',
+        [`stalled reclaiming memory: cgroup ${cg.path} at its 32 MiB limit`]);
+      await sleep(2000); // in its cgroup while the incident is taken
     } finally {
       fs.writeFileSync(path.join(cg.root, 'cgroup.procs'), String(svc.readyPid));
     }
@@ -300,7 +339,7 @@ console.log(`diagnosis.false_incidents=${falseIncidents.length}`);
 
 fr.kill('SIGINT');
 await waitExit(fr);
-for (const cg of [limitCg, slowCg]) {
+for (const cg of [limitCg, slowCg, memCg]) {
   if (cg) { try { fs.rmdirSync(cg.dir); } catch { /* a task still in it */ } }
 }
 killChildren();

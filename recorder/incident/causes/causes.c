@@ -11,6 +11,7 @@
 
 const struct fr_cause_finder *const fr_cause_finders[] = {
 	&fr_cause_cpu_limit,
+	&fr_cause_memory_stall,
 	&fr_cause_hot_function,
 	NULL,
 };
@@ -78,6 +79,11 @@ uint64_t fr_causes__move(struct fr_evidence *ev, uint8_t from, uint8_t to, const
 			i++;
 		}
 	}
+	for (size_t i = 0; i < ev->nr_causes; i++)
+		if (ev->causes[i].kind == to && !strcmp(ev->causes[i].what, what)) {
+			ev->causes[i].ns += moved;
+			return moved;
+		}
 	if (ev->nr_causes == FR_MAX_CAUSES)
 		ev->nr_causes--; /* the smallest (they are sorted) makes room */
 	{

@@ -26,6 +26,7 @@ struct fr_cause_finder {
 
 extern const struct fr_cause_finder fr_cause_hot_function;
 extern const struct fr_cause_finder fr_cause_cpu_limit;
+extern const struct fr_cause_finder fr_cause_memory_stall;
 
 /* Every finder, in the order annotate runs them; NULL-ended. */
 extern const struct fr_cause_finder *const fr_cause_finders[];
@@ -37,9 +38,9 @@ int fr_causes__adjust(const struct fr_window *w, const struct fr_annotate_ctx *c
 int fr_causes__find(const struct fr_window *w, const struct fr_annotate_ctx *c,
 		    struct fr_evidence *ev);
 
-/* Takes ns off ev's causes of kind from (largest first), as far as they
- * have it, and adds a cause of kind to with that time: what the finder
- * found inside them. The time moved. */
+/* Takes ns off ev's causes of kind from (in their order), as far as they
+ * have it, and adds it to the cause of kind to and text what (made when
+ * new): what the finder found inside them. The time moved. */
 uint64_t fr_causes__move(struct fr_evidence *ev, uint8_t from, uint8_t to, const char *what,
 			 uint64_t ns);
 
