@@ -18,6 +18,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+#define PF_KTHREAD_ 0x00200000
+
 /* Set by the loader before load. */
 const volatile __u32 nr_cpus = 1;
 const volatile __u32 slots_per_cpu = 1;
@@ -911,6 +913,98 @@ int BPF_PROG(fr_compact_end)
 	return stall_end(FR_STALL_COMPACT, 0);
 }
 
+/* ---- who used the disk ---- */
+
+/* The process that last dirtied an inode's pages, and its name then:
+ * writeback threads flush them later, on its behalf. */
+struct dirtier {
+	__u32 pid;
+	char comm[FR_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, __u64);  /* the inode's address */
+	__type(value, struct dirtier);
+	__uint(max_entries, 16384);
+} fr_dirtiers SEC(".maps");
+
+SEC("raw_tp/writeback_dirty_inode_start")
+int BPF_PROG(fr_dirty_inode, struct inode *inode, int flags)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct dirtier d = { .pid = bpf_get_current_pid_tgid() >> 32 };
+	__u64 key = (__u64)inode;
+
+	if (t->flags & PF_KTHREAD_ || !d.pid)
+		return 0;
+	bpf_get_current_comm(d.comm, sizeof(d.comm));
+	bpf_map_update_elem(&fr_dirtiers, &key, &d, BPF_ANY);
+	return 0;
+}
+
+/*
+ * A block request issued: who (the task issuing it; for a writeback
+ * thread's, the process that dirtied the inode, named at the time), how
+ * many bytes, which device. Every process's: a neighbour on the disk is
+ * rarely followed. Block requests are few next to syscalls.
+ */
+SEC("raw_tp/block_rq_issue")
+int BPF_PROG(fr_block_issue, struct request *rq)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now, pos;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fr_cpu_state *st;
+	struct block_device *bd;
+	struct fr_rec *r;
+	__u32 op, for_pid = 0, dev = 0, cpu;
+	__u32 bytes;
+
+	st = this_cpu(&cpu);
+	if (!st || !(st->capture_flags & FR_CAP_SCHED))
+		return 0;
+	bytes = BPF_CORE_READ(rq, __data_len);
+	op = BPF_CORE_READ(rq, cmd_flags) & 0xff;
+	bd = BPF_CORE_READ(rq, part);
+	if (bd)
+		dev = BPF_CORE_READ(bd, bd_dev);
+	if (t->flags & PF_KTHREAD_) {
+		/* writeback: the pages' inode, and who dirtied it */
+		struct bio *bio = BPF_CORE_READ(rq, bio);
+		struct bio_vec *bv = bio ? BPF_CORE_READ(bio, bi_io_vec) : NULL;
+		struct page *pg = bv ? BPF_CORE_READ(bv, bv_page) : NULL;
+		struct address_space *as = pg ? BPF_CORE_READ(pg, mapping) : NULL;
+		__u64 key = 0;
+		struct dirtier *d;
+
+		if (as && !((__u64)as & 1)) /* anonymous pages tag the pointer */
+			key = (__u64)BPF_CORE_READ(as, host);
+		d = key ? bpf_map_lookup_elem(&fr_dirtiers, &key) : NULL;
+		if (d) {
+			for_pid = d->pid;
+			now = bpf_ktime_get_ns();
+			/* its name, for a window that has nothing else of it */
+			r = rec_begin(st, cpu, FR_REC_COMM, 0, 0, now, (__u64)d->pid << 32 | d->pid,
+				      &pos);
+			if (r) {
+				__builtin_memcpy(r->ex.comm, d->comm, sizeof(r->ex.comm));
+				ring_commit(st, r, pos);
+			}
+		}
+	}
+	now = bpf_ktime_get_ns();
+	r = rec_begin(st, cpu, FR_REC_BIO, 0,
+		      op == 0 ? FR_BIO_READ : op == 1 ? FR_BIO_WRITE : FR_BIO_OTHER, now, id, &pos);
+	if (!r)
+		return 0;
+	r->bio.dev = dev;
+	r->bio.bytes = bytes;
+	r->bio.for_pid = for_pid;
+	r->bio._pad = 0;
+	ring_commit(st, r, pos);
+	return 0;
+}
+
 SEC("raw_tp/sched_switch")
 int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -1052,7 +1146,6 @@ int BPF_PROG(fr_hrtimer_entry, struct hrtimer *t)
 	return 0;
 }
 
-#define PF_KTHREAD_ 0x00200000
 
 /*
  * Makes process tgid followed as a link of by_pid: a process that woke, or

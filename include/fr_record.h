@@ -55,7 +55,15 @@ enum fr_rec_type {
 			     * written with its switch-out (same tid, ts) */
 	FR_REC_STALL = 8,   /* a followed thread's memory stall, written at its end:
 			     * aux = FR_STALL_*, stl.dur; begin = ts - dur */
+	FR_REC_BIO = 9,     /* a block request issued, by anyone: tid/pid = the task
+			     * issuing (a writeback thread for buffered writes),
+			     * aux = FR_BIO_*, bio.for_pid = who dirtied the pages */
 };
+
+/* aux of FR_REC_BIO */
+#define FR_BIO_READ 1
+#define FR_BIO_WRITE 2
+#define FR_BIO_OTHER 3   /* flush, discard, ... */
 
 /* aux of FR_REC_STALL: what the allocation had to do first */
 #define FR_STALL_RECLAIM 1    /* direct reclaim: the host (a zone) short of memory */
@@ -152,6 +160,12 @@ struct fr_rec {
 			__u64 dur;   /* ns */
 			__u64 nr_reclaimed; /* pages (reclaim); 0 for compaction */
 		} stl;
+		struct {
+			__u32 dev;     /* the device (the kernel's dev_t: major << 20 | minor) */
+			__u32 bytes;
+			__u32 for_pid; /* a writeback of pages this process dirtied; 0 unknown */
+			__u32 _pad;
+		} bio;
 	};
 };
 

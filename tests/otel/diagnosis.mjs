@@ -228,6 +228,21 @@ const scenarios = {
       fs.writeFileSync(path.join(cg.root, 'cgroup.procs'), String(svc.readyPid));
     }
   },
+  async disk() {
+    // fsyncs while another process writes to the same disk with O_DIRECT
+    const nb = spawn('dd', ['if=/dev/zero', `of=${path.join(work, 'neighbour.dat')}`, 'bs=1M',
+      'count=100000', 'oflag=direct', 'status=none'], { stdio: 'ignore' });
+    await sleep(200);
+    try {
+      const rec = await request('disk', svcPort, '/fsyncclose', [' was busy meanwhile: ',
+        `written by dd (pid ${nb.pid})`]);
+      rec.expect.push(`fsync(${rec.extra.wal})`);
+    } finally {
+      nb.kill('SIGKILL');
+      await waitExit(nb);
+      fs.rmSync(path.join(work, 'neighbour.dat'), { force: true });
+    }
+  },
   async mmap() {
     // a helper process reading a memory-mapped file that left the page
     // cache, 32 pages of it, on a disk that serves 100 reads a second (a

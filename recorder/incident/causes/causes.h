@@ -27,6 +27,7 @@ struct fr_cause_finder {
 extern const struct fr_cause_finder fr_cause_hot_function;
 extern const struct fr_cause_finder fr_cause_cpu_limit;
 extern const struct fr_cause_finder fr_cause_memory_stall;
+extern const struct fr_cause_finder fr_cause_disk_neighbour;
 
 /* Every finder, in the order annotate runs them; NULL-ended. */
 extern const struct fr_cause_finder *const fr_cause_finders[];
