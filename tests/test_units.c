@@ -383,7 +383,7 @@ static void test_frsnap_and_views(void **state)
 /* Writes text to root/rel (directories made). */
 static void put(const char *root, const char *rel, const char *text)
 {
-	char path[512], cmd[700];
+	char path[700], cmd[900];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", root, rel);
