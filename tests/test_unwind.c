@@ -384,7 +384,8 @@ static void test_samples_of_hot_function(void **state)
 static void test_node_jit_function(void **state)
 {
 	char script[512];
-	char *argv[] = { (char *)"node", (char *)"--perf-basic-prof", script, (char *)"80", NULL };
+	char *argv[] = { (char *)"node", (char *)"--perf-basic-prof",
+			 (char *)"--logfile=/dev/null", script, (char *)"80", NULL };
 	struct fr_usyms *us = fr_usyms__new();
 	struct fr_uframe *f = NULL;
 	struct proc p;

@@ -51,7 +51,7 @@ const fr = await startRecorder([bin, 'run', '--otlp-listen', `127.0.0.1:${otlpPo
 const otlpUrl = `http://127.0.0.1:${otlpPort}/v1/traces`;
 const peer = await start('node', [path.join(here, 'scenario_peer.mjs'), String(peerPort), peerSock, peerData]);
 // the service on CPU 1, where the CPU hogs will go too
-const svc = await start('taskset', ['-c', '1', 'node', '--perf-basic-prof',
+const svc = await start('taskset', ['-c', '1', 'node', '--perf-basic-prof', '--logfile=/dev/null',
   path.join(here, 'scenario_service.mjs'),
   String(svcPort), otlpUrl, work, String(peerPort), peerSock], { cwd: here, env: { ...process.env, FR_FAULTER_BIN: faulterBin } });
 
