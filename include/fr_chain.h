@@ -54,6 +54,8 @@ struct fr_chain_seg {
 	uint8_t irq_detail;       /* softirq vector or irq number (low 6 bits) */
 	uint8_t handoff;          /* a hand-off: zero-length, tid was blocked in `what`
 				   * and the chain goes on into waker_* (one depth down) */
+	uint8_t lock;             /* blocked in a file-lock wait (flock, fcntl F_SETLKW):
+				   * its waker held the lock and released it */
 	char what[160];           /* "fsync(fd 5 = /var/lib/app/wal)", "on CPU", ... */
 };
 

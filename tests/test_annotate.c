@@ -496,6 +496,67 @@ static void test_chain_into_other_process(void **state)
 }
 
 /*
+ * Two wakers of one wait: the event loop waits for its child 1160, which
+ * waits in flock() for the lock its other child 1150 holds. 1150's exit
+ * frees the lock (waking 1160) and wakes the loop first (SIGCHLD); the
+ * loop runs briefly and waits again until 1160 is done. The wait needed
+ * 1160, and 1160 needed 1150: the chain follows 1160, then 1150, and the
+ * verdict names the lock and its holder.
+ */
+static void test_two_wakers_lock(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(1100, 1000 * MS, 1300 * MS);
+	struct fr_window w;
+	struct fr_evidence e;
+	int depth = -1;
+
+	(void)state;
+	b.n = 0;
+	c.hint_tid = 1100;
+	sys(&b, 1100, 1100, SYS_epoll_wait, 1004 * MS, 1200 * MS, 3, 1);
+	blocked(&b, 1100, 1100, 1004 * MS, 1200 * MS);
+	wake_by(&b, 1100, 1100, 1200 * MS - 50000, 1150, 1150);
+	sys(&b, 1100, 1100, SYS_wait4, 1200 * MS + 100000, 1200 * MS + 200000, 1150, 1150);
+	sys(&b, 1100, 1100, SYS_epoll_wait, 1200 * MS + 300000, 1290 * MS, 3, 1);
+	blocked(&b, 1100, 1100, 1200 * MS + 300000, 1290 * MS);
+	wake_by(&b, 1100, 1100, 1290 * MS - 50000, 1160, 1160);
+	sys(&b, 1100, 1100, SYS_write, 1295 * MS, 1296 * MS, 20, 100);
+	/* the waiter: in flock from before the wait until the holder left */
+	sys(&b, 1160, 1160, SYS_flock, 1003 * MS, 1201 * MS, 7, 0);
+	blocked(&b, 1160, 1160, 1003 * MS + 100000, 1201 * MS);
+	wake_by(&b, 1160, 1160, 1200 * MS - 100000, 1150, 1150);
+	sys(&b, 1160, 1160, SYS_exit_group, 1289 * MS, 1289 * MS + 100000, 0, 0);
+	/* the holder: waiting for its own child (sleep 0.3), then exiting */
+	sys(&b, 1150, 1150, SYS_wait4, 900 * MS, 1199 * MS, 1151, 1151);
+	blocked(&b, 1150, 1150, 900 * MS + 100000, 1199 * MS);
+	wake_ctx(&b, 1150, 1150, 1198 * MS, 1151, 1151, 0, SYS_exit_group, 0);
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	for (size_t i = 0; i < e.chain.n; i++)
+		print_message("  d%u %u %.1f..%.1f ms %s\n", e.chain.seg[i].depth, e.chain.seg[i].tid,
+			      (double)(e.chain.seg[i].start - c.span_start) / MS,
+			      (double)(e.chain.seg[i].end - c.span_start) / MS, e.chain.seg[i].what);
+	assert_int_equal(e.focus_tid, 1100);
+	/* 1160's flock is handed off to the holder whole */
+	for (size_t i = 0; i < e.chain.n; i++)
+		if (e.chain.seg[i].tid == 1160 && e.chain.seg[i].handoff) {
+			assert_string_equal(e.chain.seg[i].what, "flock(/var/lib/app/wal)");
+			assert_int_equal(e.chain.seg[i].depth, 1);
+			assert_true(e.chain.seg[i].lock);
+			assert_int_equal(e.chain.seg[i].waker_tid, 1150);
+			depth = 1;
+		}
+	assert_int_equal(depth, 1);
+	assert_true(chain_ns(&e.chain, 1150, "wait4", &depth) > 190 * MS);
+	assert_int_equal(depth, 2);
+	assert_non_null(strstr(e.verdict, "until pid 1160 (t1160) woke it"));
+	assert_non_null(strstr(e.verdict, "flock(/var/lib/app/wal) held by pid 1150 (t1150)"));
+	fr_evidence__free(&e);
+}
+
+/*
  * No thread.id: the event loop thread took the request (a read at the
  * span's start) and answered (a write at its end); a pool worker did the
  * file work in between and was busier. The verdict is about the loop
@@ -527,6 +588,44 @@ static void test_focus_without_thread_id(void **state)
 	assert_non_null(strstr(e.focus_reason, "start and end"));
 	assert_non_null(strstr(e.verdict, "until thread 1003 (t1003) woke it"));
 	assert_non_null(strstr(e.verdict, "fsync(/var/lib/app/wal)"));
+	fr_evidence__free(&e);
+}
+
+/*
+ * The SDK's clock has drifted: the request woke the loop thread 10 ms
+ * before the span's start and the answer left 16 ms after its end, while
+ * a worker, which fsynced under a lock the loop thread waited for, was
+ * merely at work right at both instants. The span's thread is the one the
+ * request woke and that answered, not the worker.
+ */
+static void test_focus_with_drift(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(1200, 1000 * MS, 1292 * MS);
+	struct fr_window w;
+	struct fr_evidence e;
+
+	(void)state;
+	b.n = 0;
+	blocked(&b, 1200, 1200, 900 * MS, 990 * MS + 100000);
+	wake_ctx(&b, 1200, 1200, 990 * MS, 0, 0, FR_WK_SOFTIRQ, FR_NO_SYSCALL, FR_SOFTIRQ_NET_RX);
+	sys(&b, 1200, 1200, SYS_read, 990 * MS + 100000, 990 * MS + 200000, 20, 512);
+	sys(&b, 1200, 1200, SYS_futex, 991 * MS, 1290 * MS + 100000, 0, 0);
+	blocked(&b, 1200, 1200, 991 * MS, 1290 * MS + 100000);
+	wake_by(&b, 1200, 1200, 1290 * MS, 1200, 1201);
+	sys(&b, 1200, 1200, SYS_write, 1308 * MS, 1308 * MS + 100000, 20, 512);
+	wake_ctx(&b, 5000, 5000, 1308 * MS + 50000, 1200, 1200, 0, SYS_write, 0);
+	/* the worker, busy at both instants */
+	sys(&b, 1200, 1201, SYS_write, 999 * MS, 1000 * MS + 100000, 9, 8);
+	sys(&b, 1200, 1201, SYS_fsync, 1001 * MS, 1289 * MS, 7, 0);
+	blocked(&b, 1200, 1201, 1001 * MS + 100000, 1289 * MS);
+	sys(&b, 1200, 1201, SYS_futex, 1289 * MS + 900000, 1290 * MS, 0, 1);
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("focus: %u (%s)\nverdict: %s\n", e.focus_tid, e.focus_reason, e.verdict);
+	assert_int_equal(e.focus_tid, 1200);
+	assert_non_null(strstr(e.verdict, "futex"));
+	assert_non_null(strstr(e.verdict, "until thread 1201 (t1201) woke it"));
 	fr_evidence__free(&e);
 }
 
@@ -632,6 +731,8 @@ int main(void)
 		cmocka_unit_test(test_chain_bounds),
 		cmocka_unit_test(test_on_cpu_in_write),
 		cmocka_unit_test(test_hot_frame_words),
+		cmocka_unit_test(test_two_wakers_lock),
+		cmocka_unit_test(test_focus_with_drift),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -353,11 +353,15 @@ static int add_tid(uint32_t **tids, size_t *n, size_t *cap, uint32_t tid)
 	return 0;
 }
 
-/* The process's syscall summary within the span, largest total first, and
- * the focus thread's slowest syscalls. 0 or -ENOMEM. */
 /* How near the span's start or end a thread's activity counts as at it:
  * span times come from the SDK's clock, mapped onto the kernel's. */
 #define AT_INSTANT_NS 3000000ull
+/* The request arrives before the span starts (it is read and parsed
+ * first) and the answer leaves after it ends, by more when the process is
+ * busy or the SDK's clock drifts: the strong signs of either (a wake-up
+ * from outside, a wake-up of another process) count further out on that
+ * side. */
+#define AT_OUTSIDE_NS 25000000ull
 
 /* A ranking key: the best evidence first, then the nearest to the instant. */
 #define EVIDENCE_STRONG 0ull
@@ -366,7 +370,8 @@ static int add_tid(uint32_t **tids, size_t *n, size_t *cap, uint32_t tid)
 /*
  * How well thread tid of the span's process fits as the one that took the
  * request (start) or answered it (!start), near instant t (within
- * AT_INSTANT_NS): strongest when, at the start, a task of another process
+ * AT_INSTANT_NS, strong signs within AT_OUTSIDE_NS on the outer side):
+ * strongest when, at the start, a task of another process
  * or the network woke it (the request arrived), or, at the end, it woke a
  * task of another process (the answer went out); weaker when it merely
  * came to work (left a syscall, was switched in). Entering a wait is not
@@ -377,7 +382,8 @@ static int add_tid(uint32_t **tids, size_t *n, size_t *cap, uint32_t tid)
 static uint64_t fit_at(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t tid,
 		       uint64_t t, bool start)
 {
-	uint64_t lo = t > AT_INSTANT_NS ? t - AT_INSTANT_NS : 0, hi = t + AT_INSTANT_NS;
+	uint64_t before = start ? AT_OUTSIDE_NS : AT_INSTANT_NS;
+	uint64_t lo = t > before ? t - before : 0, hi = t + (start ? AT_INSTANT_NS : AT_OUTSIDE_NS);
 	uint64_t best = UINT64_MAX;
 
 	for (size_t i = fr_an_first_event_from(w, lo); i < w->nr_events; i++) {
@@ -386,13 +392,14 @@ static uint64_t fit_at(const struct fr_window *w, const struct fr_annotate_ctx *
 
 		if (r->ts > hi)
 			break;
+		d = r->ts > t ? r->ts - t : t - r->ts;
 		if (r->type == FR_REC_WAKEUP && r->tid == tid && r->pid == c->pid) {
 			bool sibling = r->wk.waker_pid == c->pid && r->wk.waker_tid != tid &&
 				       !(r->flags & (FR_WK_HARDIRQ | FR_WK_TIMER | FR_WK_SOFTIRQ));
 			bool outside = r->wk.waker_pid != c->pid && fr_wake_by_task(r);
 			bool net = (r->flags & FR_WK_SOFTIRQ) && r->wk.ctx == FR_SOFTIRQ_NET_RX;
 
-			if (start && sibling)
+			if (start && sibling && d <= AT_INSTANT_NS)
 				return UINT64_MAX;
 			if (start && (outside || net))
 				key = EVIDENCE_STRONG;
@@ -406,7 +413,8 @@ static uint64_t fit_at(const struct fr_window *w, const struct fr_annotate_ctx *
 			     r->sw.next_pid == c->pid)) {
 			continue;
 		}
-		d = r->ts > t ? r->ts - t : t - r->ts;
+		if (key == EVIDENCE_WEAK && d > AT_INSTANT_NS)
+			continue; /* merely at work: only right at the instant */
 		if (key + d < best)
 			best = key + d;
 	}
@@ -583,13 +591,22 @@ static void task_words(const struct fr_annotate_ctx *c, uint32_t pid, uint32_t t
 		snprintf(buf, len, "pid %u thread %u (%s)", pid, tid, name);
 }
 
+/* " until pid 811 (flock) woke it" for a wait s that a task ended; " held
+ * by pid 811 (flock)" when the wait was for a file lock. */
+static void waker_words(const struct fr_annotate_ctx *c, const struct fr_chain_seg *s, char *buf,
+			size_t len)
+{
+	char who[96];
+
+	task_words(c, s->waker_pid, s->waker_tid, who, sizeof(who));
+	snprintf(buf, len, s->lock ? " held by %s" : " until %s woke it", who);
+}
+
 /* " until pid 811 (flock) woke it", " until a timer fired", or "" for a
  * blocked segment s. */
 static void ender_words(const struct fr_annotate_ctx *c, const struct fr_chain_seg *s, char *buf,
 			size_t len)
 {
-	char who[96];
-
 	buf[0] = '\0';
 	if (s->state != FR_SEG_BLOCKED)
 		return;
@@ -598,8 +615,7 @@ static void ender_words(const struct fr_annotate_ctx *c, const struct fr_chain_s
 	} else if (s->irq) {
 		snprintf(buf, len, " until %s", fr_chain__irq_words(s->irq));
 	} else if (s->waker_tid) {
-		task_words(c, s->waker_pid, s->waker_tid, who, sizeof(who));
-		snprintf(buf, len, " until %s woke it", who);
+		waker_words(c, s, buf, len);
 	}
 }
 
@@ -697,7 +713,7 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 	const struct fr_chain *ch = &ev->chain;
 	const struct fr_chain_seg *root = NULL, *first = NULL, *own = NULL, *hand;
 	uint64_t root_ns = 0, first_ns = 0;
-	char dur[32], fw[96], rw[96], hw[96], end[160], clause[1024];
+	char dur[32], fw[96], rw[96], hw[128], end[160], clause[1024];
 	const char *res;
 	size_t used = strlen(ev->verdict);
 	unsigned pct;
@@ -766,14 +782,14 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 				 in ? "in " : "", res, dur, end);
 	} else {
 		/* the first link waited too: in what, for whom, and below that */
-		task_words(c, hand->waker_pid, hand->waker_tid, hw, sizeof(hw));
+		waker_words(c, hand, hw, sizeof(hw));
 		if (hand->waker_tid == root->tid)
 			snprintf(clause, sizeof(clause),
-				 " until %s woke it, which was in %s until %s woke it, which was "
+				 " until %s woke it, which was in %s%s, which was "
 				 "%s%s for %s%s", fw, hand->what, hw, in ? "in " : "", res, dur, end);
 		else
 			snprintf(clause, sizeof(clause),
-				 " until %s woke it, which was in %s until %s woke it; down the chain "
+				 " until %s woke it, which was in %s%s; down the chain "
 				 "%s was %s%s for %s%s", fw, hand->what, hw, rw, in ? "in " : "", res,
 				 dur, end);
 	}

@@ -28,6 +28,10 @@ void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_win
 bool fr_an_syscall_from_stack(const struct fr_annotate_ctx *c, const struct fr_window *w,
 			      const struct fr_event *out, char *buf, size_t len);
 
+/* A syscall record of a wait for a file lock: flock, or fcntl's F_SETLKW
+ * and F_OFD_SETLKW (the task that ended it held the lock). */
+bool fr_an_is_lock_wait(const struct fr_rec *r);
+
 /* The block that switch-out out began was inside a page fault (causes/
  * faults.c): "major page faults on /x", "swap-ins (...)" into buf. */
 bool fr_an_fault_at(const struct fr_window *w, const struct fr_event *out, char *buf, size_t len);
@@ -35,12 +39,13 @@ bool fr_an_fault_at(const struct fr_window *w, const struct fr_event *out, char 
 bool fr_an_is_fault_cause(const char *what);
 
 /* Does a blocked cause's text name a call, resource or fault ("fsync(/x)",
- * "futex (lock or condition wait)", "major page faults on /x"), which reads
- * after "in", rather than a state ("sleeping outside a recorded syscall"),
- * which reads alone. */
+ * "epoll_pwait", "major page faults on /x"), which reads after "in",
+ * rather than a state ("sleeping outside a recorded syscall", "blocked
+ * outside ...", "uninterruptible wait ..."), which reads alone. */
 static inline bool fr_an_names_call(const char *what)
 {
-	return strchr(what, '(') != NULL || fr_an_is_fault_cause(what);
+	return strncmp(what, "sleeping outside", 16) && strncmp(what, "blocked outside", 15) &&
+	       strncmp(what, "uninterruptible wait", 20);
 }
 
 #endif /* FR_ANNOTATE_INT_H */

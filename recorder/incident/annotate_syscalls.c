@@ -146,6 +146,16 @@ void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_win
 	snprintf(buf, len, "%s", name);
 }
 
+/* Records keep only a call's first argument, so fcntl's command is not
+ * known: an fcntl that blocks is waiting for a record lock (F_SETLKW,
+ * F_OFD_SETLKW), as no other command sleeps until another task acts. */
+bool fr_an_is_lock_wait(const struct fr_rec *r)
+{
+	const char *name = fr_syscall_name(r->aux);
+
+	return name && (!strcmp(name, "flock") || !strcmp(name, "fcntl"));
+}
+
 /* The syscall a blocked thread is in, read off its kernel stack. */
 bool fr_an_syscall_from_stack(const struct fr_annotate_ctx *c, const struct fr_window *w,
 			       const struct fr_event *out, char *buf, size_t len)

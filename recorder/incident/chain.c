@@ -275,6 +275,7 @@ static void describe(struct walk *k, struct fr_chain_seg *s, const struct fr_eve
 	s->nr = r ? r->aux : UINT32_MAX;
 	if (r)
 		fr_an_describe_syscall(k->c, k->w, r, sys, sizeof(sys));
+	s->lock = s->state == FR_SEG_BLOCKED && r && fr_an_is_lock_wait(r);
 	switch (s->state) {
 	case FR_SEG_RUNNING:
 		if (r)
@@ -526,15 +527,47 @@ static bool loop_wait(const struct walk *k, uint32_t tid, const struct stretch_r
 #define LOOP_BLIP_STEPS 16
 
 /*
+ * Whether the task that ended wake-up x woke the one that ended wake-up y
+ * in [t0, t1], with records of the latter from before: it waited for the
+ * former there (which released what it needed, or exited).
+ */
+static bool woke_between(struct walk *k, const struct fr_rec *x, const struct fr_rec *y,
+			 uint64_t t0, uint64_t t1)
+{
+	uint64_t from = known_from(k, y->wk.waker_pid, y->wk.waker_tid);
+	size_t lo, hi;
+
+	events_of(k, y->wk.waker_tid, &lo, &hi);
+	for (size_t j = first_from(k, lo, hi, t0); j < hi; j++) {
+		const struct fr_rec *r = &k->w->events[k->ix[j].i].rec;
+
+		if (r->ts > t1)
+			break;
+		if (r->type == FR_REC_WAKEUP && r->tid == y->wk.waker_tid && fr_wake_by_task(r) &&
+		    r->wk.waker_tid == x->wk.waker_tid && from < r->ts)
+			return true;
+	}
+	return false;
+}
+
+/*
  * An event loop waiting for an answer is often woken meanwhile by a timer
  * or an interrupt of its own (a telemetry batch timer, say), runs briefly
  * and waits again: one wait for the answer, ended by whoever gave it. So
  * loop waits ended by no task (or by the recorder, answering the export
  * of the spans), each followed by less than LOOP_BLIP_NS of running, join
  * the next loop wait (which keeps its end and its waker).
+ *
+ * A loop wait may also have several wakers of which it needed only one:
+ * the loop waits for a child that waits on a lock another child holds;
+ * the holder's exit wakes the loop first (SIGCHLD), then the child it
+ * waited for. A wait ended by task x, followed by brief running and a
+ * wait ended by task y that x itself woke meanwhile, is one wait for y
+ * (whose own chain goes on to x): what the wait needed is the task whose
+ * wake-up came last and depended on the others.
  * Returns the new count.
  */
-static size_t join_loop_waits(const struct walk *k, uint32_t tid, struct stretch_rec *s, size_t n)
+static size_t join_loop_waits(struct walk *k, uint32_t tid, struct stretch_rec *s, size_t n)
 {
 	size_t out = 0;
 
@@ -557,9 +590,14 @@ static size_t join_loop_waits(const struct walk *k, uint32_t tid, struct stretch
 					break;
 				continue;
 			}
-			if ((a->wake && fr_wake_by_task(a->wake) &&
-			     (!k->c->ignore_pid || a->wake->wk.waker_pid != k->c->ignore_pid)) ||
-			    !loop_wait(k, tid, a) || !loop_wait(k, tid, b))
+			if (!loop_wait(k, tid, a) || !loop_wait(k, tid, b))
+				break;
+			if (a->wake && fr_wake_by_task(a->wake) &&
+			    (!k->c->ignore_pid || a->wake->wk.waker_pid != k->c->ignore_pid) &&
+			    !(b->wake && fr_wake_by_task(b->wake) &&
+			      b->wake->wk.waker_tid != a->wake->wk.waker_tid &&
+			      b->wake->wk.waker_tid != tid &&
+			      woke_between(k, a->wake, b->wake, a->t0, b->t1)))
 				break;
 			a->t1 = b->t1;
 			a->wake = b->wake;

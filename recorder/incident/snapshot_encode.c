@@ -292,6 +292,7 @@ static int fill_chain(struct fr_arena *a, struct fr_incident_work *wk, PbSnap *s
 		p->waker_pid = s->waker_pid;
 		p->waker_tid = s->waker_tid;
 		p->handoff = s->handoff;
+		p->lock_wait = s->lock;
 		name = wk->names ? fr_names__get(wk->names, (pid_t)s->pid, s->tid) : "";
 		p->thread_name = fr_arena__strndup(a, name, strlen(name));
 		if (!p->thread_name)

@@ -166,8 +166,14 @@ const scenarios = {
     const holder = spawn('flock', [lockFile, 'sleep', '0.3'], { stdio: 'ignore' });
     await sleep(60);
     await request('flock', svcPort, `/flock?lock=${encodeURIComponent(lockFile)}`,
-      [`flock(${lockFile})`, `pid ${holder.pid} (flock)`]);
+      [`flock(${lockFile})`, `held by pid ${holder.pid} (flock)`]);
     await waitExit(holder);
+  },
+  async flockpair() {
+    // both of them the service's children: its event loop is woken by the
+    // holder's exit before the child it waits for is done
+    const rec = await request('flockpair', svcPort, `/flockpair?lock=${encodeURIComponent(lockFile)}`, []);
+    rec.expect.push(`flock(${lockFile}) held by pid ${rec.extra.holder} (flock)`);
   },
   async tcp() {
     await request('tcp', svcPort, '/tcp',

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -128,6 +128,17 @@ const handlers = {
   '/flock': async (q) => new Promise((resolve, reject) => {
     execFile('flock', [q.get('lock'), 'true'], (err) => (err ? reject(err) : resolve()));
   }),
+  // the service's own children: one holds the lock 300 ms, the request
+  // waits for the other, which waits in flock() for it; the holder's exit
+  // wakes the service first
+  '/flockpair': async (q) => {
+    const holder = spawn('flock', [q.get('lock'), 'sleep', '0.3'], { stdio: 'ignore' });
+    await sleep(60);
+    await new Promise((resolve, reject) => {
+      execFile('flock', [q.get('lock'), 'true'], (err) => (err ? reject(err) : resolve()));
+    });
+    return { holder: holder.pid };
+  },
   '/tcp': async () => roundTrip({ host: '127.0.0.1', port: Number(peerPort) }),
   '/unix': async () => roundTrip({ path: peerSock }),
   '/lock': async () => {

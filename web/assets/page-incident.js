@@ -308,7 +308,7 @@ export async function incidentPage(id) {
           el('tr', g.handoff ? { class: 'handoff' } : {},
             el('td', { class: 'num', text: g.handoff ? '\u21b3' : nsms(String(BigInt(g.end_mono_ns) - BigInt(g.start_mono_ns))) }),
             el('td', { text: '\u00a0'.repeat(3 * (Number(g.depth) || 0)) + g.tid + ' (' + (g.thread_name || '?') + ')' }),
-            el('td', { text: g.handoff ? 'waits in ' + g.what + ' for ' + g.waker_tid + ', below' : g.what }))))));
+            el('td', { text: g.handoff ? 'waits in ' + g.what + (g.lock_wait ? ' held by ' : ' for ') + g.waker_tid + ', below' : g.what }))))));
     }
     parts.push(el('h2', { text: 'Top syscalls (process, within the span)' }),
       el('table', { id: 'syscalls' }, el('thead', {}, el('tr', {}, ...['syscall', 'count', 'total', 'max'].map((h, i) => el('th', { class: i ? 'num' : '', text: h })))),
