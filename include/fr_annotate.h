@@ -94,6 +94,13 @@ struct fr_evidence {
 	uint64_t throttled_ns;              /* the focus thread runnable in the span while
 					     * its CPU went idle: its cgroup throttled */
 	uint64_t stall_ns;                  /* the focus thread in memory stalls in the span */
+	struct {
+		char dev[64];                 /* "vda"; "" when no neighbour was named */
+		char who[64];                 /* the busiest other user: "dd (pid 4242)" */
+		uint64_t bytes;               /* its bytes on dev in the span */
+		uint32_t requests;            /* and block requests */
+		uint32_t users;               /* other users named */
+	} disk;                             /* who else used the disk the span waited on */
 	char verdict[1024];
 };
 

@@ -713,7 +713,7 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 	const struct fr_chain *ch = &ev->chain;
 	const struct fr_chain_seg *root = NULL, *first = NULL, *own = NULL, *hand;
 	uint64_t root_ns = 0, first_ns = 0;
-	char dur[32], fw[96], rw[96], hw[128], end[160], clause[1024];
+	char dur[32], fw[96], lead[128], rw[96], hw[128], end[160], clause[1024];
 	const char *res;
 	size_t used = strlen(ev->verdict);
 	unsigned pct;
@@ -753,6 +753,11 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 		return;
 	}
 	task_words(c, first->pid, first->tid, fw, sizeof(fw));
+	/* "until fd 34 (...) was ready" says when already: then who */
+	snprintf(lead, sizeof(lead),
+		 used >= 10 && !strcmp(ev->verdict + used - 10, " was ready") ? ", woken by %s"
+									      : " until %s woke it",
+		 fw);
 	task_words(c, root->pid, root->tid, rw, sizeof(rw));
 	fr_fmt_duration(root_ns, dur, sizeof(dur));
 	snprintf(ev->chain_first, sizeof(ev->chain_first), "%s", fw);
@@ -774,23 +779,23 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 	if (!hand) {
 		if (root->tid == first->tid)
 			snprintf(clause, sizeof(clause),
-				 " until %s woke it, which spent %u%% of it (%s) %s%s%s", fw,
+				 "%s, which spent %u%% of it (%s) %s%s%s", lead,
 				 pct > 100 ? 100 : pct, dur, in ? "in " : "", res, end);
 		else
 			snprintf(clause, sizeof(clause),
-				 " until %s woke it; down its chain %s was %s%s for %s%s", fw, rw,
+				 "%s; down its chain %s was %s%s for %s%s", lead, rw,
 				 in ? "in " : "", res, dur, end);
 	} else {
 		/* the first link waited too: in what, for whom, and below that */
 		waker_words(c, hand, hw, sizeof(hw));
 		if (hand->waker_tid == root->tid)
 			snprintf(clause, sizeof(clause),
-				 " until %s woke it, which was in %s%s, which was "
-				 "%s%s for %s%s", fw, hand->what, hw, in ? "in " : "", res, dur, end);
+				 "%s, which was in %s%s, which was "
+				 "%s%s for %s%s", lead, hand->what, hw, in ? "in " : "", res, dur, end);
 		else
 			snprintf(clause, sizeof(clause),
-				 " until %s woke it, which was in %s%s; down the chain "
-				 "%s was %s%s for %s%s", fw, hand->what, hw, rw, in ? "in " : "", res,
+				 "%s, which was in %s%s; down the chain "
+				 "%s was %s%s for %s%s", lead, hand->what, hw, rw, in ? "in " : "", res,
 				 dur, end);
 	}
 	snprintf(ev->verdict + used, sizeof(ev->verdict) - used, "%s", clause);

@@ -43,6 +43,8 @@ struct walk {
 		uint32_t tid;
 		uint64_t from;
 	} known[64]; /* known_from, remembered (direct-mapped by tid) */
+	struct fr_rec needed[32]; /* wake-ups credited to the task a wait needed */
+	size_t nneeded;
 	bool oom;
 };
 
@@ -163,8 +165,9 @@ static int sort_by_tid(struct by_tid *a, size_t n)
 	return 0;
 }
 
-/* Every event names the tasks it is about: switches two, the rest one;
- * syscall records are also in an index of their own. */
+/* Every event names the tasks it is about: switches two, the rest one
+ * (syscalls, switches, wake-ups, exits); syscall records are also in an
+ * index of their own. */
 static int build_index(struct walk *k)
 {
 	const struct fr_window *w = k->w;
@@ -176,7 +179,8 @@ static int build_index(struct walk *k)
 	for (size_t i = 0; i < w->nr_events; i++) {
 		const struct fr_rec *r = &w->events[i].rec;
 
-		if (r->type != FR_REC_SYSCALL && r->type != FR_REC_SWITCH && r->type != FR_REC_WAKEUP)
+		if (r->type != FR_REC_SYSCALL && r->type != FR_REC_SWITCH && r->type != FR_REC_WAKEUP &&
+		    r->type != FR_REC_EXIT)
 			continue;
 		k->ix[k->nix++] = (struct by_tid){ r->tid, (uint32_t)i };
 		if (r->type == FR_REC_SWITCH && r->sw.next_tid != r->tid)
@@ -284,7 +288,12 @@ static void describe(struct walk *k, struct fr_chain_seg *s, const struct fr_eve
 			snprintf(s->what, sizeof(s->what), "on CPU");
 		break;
 	case FR_SEG_RUNNABLE:
-		snprintf(s->what, sizeof(s->what), "waiting for CPU");
+		/* switched out runnable with its CPU going idle: only a CPU
+		 * limit does that (causes/cpu_limit.c) */
+		if (out && (out->rec.flags & FR_SW_PREEMPT) && !out->rec.sw.next_tid)
+			snprintf(s->what, sizeof(s->what), "throttled by its CPU limit");
+		else
+			snprintf(s->what, sizeof(s->what), "waiting for CPU");
 		break;
 	default:
 		if (out && fr_an_fault_at(k->w, out, s->what, sizeof(s->what)))
@@ -424,8 +433,8 @@ static uint64_t known_from(struct walk *k, uint32_t pid, uint32_t tid)
 
 		if (r->type == FR_REC_SYSCALL && r->tid == tid && !(r->flags & FR_SYS_NO_ENTRY))
 			t = fr_an_sys_begin(r);
-		else if (r->type == FR_REC_WAKEUP && r->tid != tid)
-			continue; /* it woke another: says nothing of before */
+		else if ((r->type == FR_REC_WAKEUP && r->tid != tid) || r->type == FR_REC_EXIT)
+			continue; /* it woke another, or it ended: says nothing of before */
 		if (t < from)
 			from = t;
 		followed |= r->type == FR_REC_SYSCALL && r->tid == tid;
@@ -525,6 +534,9 @@ static bool loop_wait(const struct walk *k, uint32_t tid, const struct stretch_r
  * time and in stretches (running, waiting for a CPU). */
 #define LOOP_BLIP_NS 2000000ull
 #define LOOP_BLIP_STEPS 16
+/* ... and between a wait whose waker another task needed and that task's
+ * wake-up (the loop handling the first, a child's exit say, takes longer) */
+#define LOOP_HANDOFF_NS 20000000ull
 
 /*
  * Whether the task that ended wake-up x woke the one that ended wake-up y
@@ -573,39 +585,121 @@ static size_t join_loop_waits(struct walk *k, uint32_t tid, struct stretch_rec *
 
 	for (size_t i = 0; i < n; i++) {
 		struct stretch_rec *b;
-		uint64_t between = 0;
+		bool joined = true;
 
 		s[out++] = s[i];
 		b = &s[out - 1];
-		if (b->st != FR_SEG_BLOCKED || out < 2)
+		if (b->st != FR_SEG_BLOCKED || !loop_wait(k, tid, b))
 			continue;
 		/* back over the running since the wait before (a few stretches,
-		 * briefly), to that wait */
-		for (size_t j = out - 1, steps = 0; j-- > 0 && steps < LOOP_BLIP_STEPS; steps++) {
-			struct stretch_rec *a = &s[j];
+		 * briefly), to that wait; again from the joined wait */
+		while (joined) {
+			uint64_t between = 0;
 
-			if (a->st != FR_SEG_BLOCKED) {
-				between += a->t1 - a->t0;
-				if (between > LOOP_BLIP_NS)
+			joined = false;
+			for (size_t j = out - 1, steps = 0; j-- > 0 && steps < LOOP_BLIP_STEPS;
+			     steps++) {
+				struct stretch_rec *a = &s[j];
+				bool by_task;
+
+				if (a->st != FR_SEG_BLOCKED) {
+					between += a->t1 - a->t0;
+					if (between > LOOP_HANDOFF_NS)
+						break;
+					continue;
+				}
+				if (!loop_wait(k, tid, a))
 					break;
-				continue;
+				by_task = a->wake && fr_wake_by_task(a->wake) &&
+					  (!k->c->ignore_pid ||
+					   a->wake->wk.waker_pid != k->c->ignore_pid);
+				if (!by_task ? between > LOOP_BLIP_NS
+					     : !(b->wake && fr_wake_by_task(b->wake) &&
+						 b->wake->wk.waker_tid != a->wake->wk.waker_tid &&
+						 b->wake->wk.waker_tid != tid &&
+						 woke_between(k, a->wake, b->wake, a->t0, b->t1)))
+					break;
+				a->t1 = b->t1;
+				a->wake = b->wake;
+				out = j + 1;
+				b = a;
+				joined = true;
+				break;
 			}
-			if (!loop_wait(k, tid, a) || !loop_wait(k, tid, b))
-				break;
-			if (a->wake && fr_wake_by_task(a->wake) &&
-			    (!k->c->ignore_pid || a->wake->wk.waker_pid != k->c->ignore_pid) &&
-			    !(b->wake && fr_wake_by_task(b->wake) &&
-			      b->wake->wk.waker_tid != a->wake->wk.waker_tid &&
-			      b->wake->wk.waker_tid != tid &&
-			      woke_between(k, a->wake, b->wake, a->t0, b->t1)))
-				break;
-			a->t1 = b->t1;
-			a->wake = b->wake;
-			out = j + 1;
-			break;
 		}
 	}
 	return out;
+}
+
+/* How close together one act of a task wakes two others (an exit frees a
+ * lock, then signals the parent). */
+#define SAME_ACT_NS 1000000ull
+
+/* Did task ytid end in (t0, t1], or wake tid there. */
+static bool completed(struct walk *k, uint32_t tid, uint32_t ytid, uint64_t t0, uint64_t t1)
+{
+	size_t lo, hi;
+
+	events_of(k, ytid, &lo, &hi);
+	for (size_t j = first_from(k, lo, hi, t0 + 1); j < hi; j++) {
+		const struct fr_rec *r = &k->w->events[k->ix[j].i].rec;
+
+		if (r->ts > t1)
+			break;
+		if (r->type == FR_REC_EXIT && r->tid == ytid)
+			return true;
+	}
+	events_of(k, tid, &lo, &hi);
+	for (size_t j = first_from(k, lo, hi, t0 + 1); j < hi; j++) {
+		const struct fr_rec *r = &k->w->events[k->ix[j].i].rec;
+
+		if (r->ts > t1)
+			break;
+		if (r->type == FR_REC_WAKEUP && r->tid == tid && r->wk.waker_tid == ytid &&
+		    fr_wake_by_task(r))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The task a loop wait of tid needed, when not the one that ended it: task
+ * x ended it, and in the same act woke task y, which had been waiting
+ * (its records begin before) and then completed by end (exited, or woke
+ * tid). The loop waited for its child y, blocked on a lock that x held;
+ * x's exit freed the lock and woke the loop too (SIGCHLD), and y finished
+ * while the loop was still handling x. Then the wait was for y, whose
+ * chain goes on to x. A wake-up record credited to y, or NULL.
+ */
+static const struct fr_rec *needed_instead(struct walk *k, uint32_t tid,
+					   const struct stretch_rec *s, uint64_t end)
+{
+	const struct fr_rec *x = s->wake;
+	uint64_t lo = x->ts > SAME_ACT_NS ? x->ts - SAME_ACT_NS : 0;
+
+	if (k->nneeded == sizeof(k->needed) / sizeof(k->needed[0]))
+		return NULL;
+	for (size_t i = fr_an_first_event_from(k->w, lo); i < k->w->nr_events; i++) {
+		const struct fr_rec *r = &k->w->events[i].rec;
+		struct fr_rec *y;
+
+		if (r->ts > x->ts)
+			break;
+		if (r->type != FR_REC_WAKEUP || !fr_wake_by_task(r) ||
+		    r->wk.waker_tid != x->wk.waker_tid || r->tid == tid ||
+		    r->tid == x->wk.waker_tid || (r->flags & FR_WK_KTHREAD) ||
+		    !fr_window__keeps(&k->w->req, r->pid) ||
+		    known_from(k, r->pid, r->tid) >= r->ts || !completed(k, tid, r->tid, x->ts, end))
+			continue;
+		y = &k->needed[k->nneeded++];
+		*y = *x;
+		y->flags &= (__u8)~FR_WK_KTHREAD;
+		y->wk.waker_pid = r->pid;
+		y->wk.waker_tid = r->tid;
+		y->wk.waker_sys = FR_NO_SYSCALL;
+		return y;
+	}
+	return NULL;
 }
 
 /*
@@ -691,6 +785,14 @@ static void walk(struct walk *k, uint32_t pid, uint32_t tid, uint64_t a, uint64_
 	if (since < b)
 		sr[n++] = (struct stretch_rec){ st ? st : FR_SEG_RUNNING, since, b, out, NULL };
 	n = join_loop_waits(k, tid, sr, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct fr_rec *y;
+
+		if (sr[i].st == FR_SEG_BLOCKED && sr[i].wake && fr_wake_by_task(sr[i].wake) &&
+		    (!k->c->ignore_pid || sr[i].wake->wk.waker_pid != k->c->ignore_pid) &&
+		    loop_wait(k, tid, &sr[i]) && (y = needed_instead(k, tid, &sr[i], b)))
+			sr[i].wake = y;
+	}
 	for (size_t i = 0; i < n && !k->oom; i++)
 		stretch(k, pid, tid, depth, sr[i].st, sr[i].t0, sr[i].t1, sr[i].out, sr[i].wake);
 	free(sr);

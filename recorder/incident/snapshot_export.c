@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "annotate_int.h"
 #include "fr_chain.h"
 #include "fr_syscalls.h"
 #include "snapshot_int.h"
@@ -106,7 +107,7 @@ static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in
 	for (size_t i = 0; ev && i < ev->nr_syscalls; i++)
 		other_count += ev->syscalls[i].count;
 	*out = *sp;
-	out->attrs.kv = fr_arena__alloc(a, (sp->attrs.n + 40) * sizeof(struct fr_kv));
+	out->attrs.kv = fr_arena__alloc(a, (sp->attrs.n + 64) * sizeof(struct fr_kv));
 	if (!out->attrs.kv)
 		return false;
 	if (sp->attrs.n)
@@ -150,6 +151,24 @@ static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in
 			kv = kv_dbl(kv, "flightrec.cpu.throttled_ms", ev->throttled_ns / 1e6);
 			if (wk->has_cpu_limit)
 				kv = kv_str(a, kv, "flightrec.cpu.limit.cgroup", wk->cpu_limit.path);
+		}
+		if (ev->stall_ns) {
+			kv = kv_dbl(kv, "flightrec.memory.stall_ms", ev->stall_ns / 1e6);
+			if (wk->has_mem_limit)
+				kv = kv_str(a, kv, "flightrec.memory.limit.cgroup", wk->mem_limit.path);
+		}
+		if (ev->nr_causes && ev->causes[0].kind == FR_CAUSE_BLOCKED &&
+		    fr_an_is_fault_cause(ev->causes[0].what)) {
+			/* "major page faults on /x": the file, how long, how many */
+			kv = kv_str(a, kv, "flightrec.faults.what", ev->causes[0].what);
+			kv = kv_dbl(kv, "flightrec.faults.blocked_ms", ev->causes[0].ns / 1e6);
+			kv = kv_int(kv, "flightrec.faults.count", ev->causes[0].count);
+		}
+		if (ev->disk.dev[0]) {
+			kv = kv_str(a, kv, "flightrec.disk.device", ev->disk.dev);
+			kv = kv_str(a, kv, "flightrec.disk.neighbour", ev->disk.who);
+			kv = kv_int(kv, "flightrec.disk.neighbour_bytes", (int64_t)ev->disk.bytes);
+			kv = kv_int(kv, "flightrec.disk.neighbour_requests", ev->disk.requests);
 		}
 		if (wk->missing_ns)
 			kv = kv_dbl(kv, "flightrec.window.missing_ms", wk->missing_ns / 1e6);

@@ -5,7 +5,7 @@
 // verdict names the root cause with the right file, socket or process and
 // the first link, and no fast request may have one.
 //
-// usage: node diagnosis.mjs [--rounds N] [--strict]
+// usage: node diagnosis.mjs [--rounds N] [--strict] [--only NAME,...]
 //   FLIGHTREC_BIN = the flightrec binary. Prints a table, then
 //   diagnosis.right_share=X and diagnosis.false_incidents=N. With --strict
 //   exits 1 unless every verdict was right and there were no false incidents.
@@ -22,6 +22,8 @@ const bin = process.env.FLIGHTREC_BIN || path.join(repo, 'build/flightrec');
 const args = process.argv.slice(2);
 const rounds = Number(args.includes('--rounds') ? args[args.indexOf('--rounds') + 1] : 1);
 const strict = args.includes('--strict');
+// a few scenarios only, while working on them
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
 
 
 // ---- set-up ----
@@ -278,6 +280,7 @@ const scenarios = {
 const fast = [];
 for (let r = 0; r < rounds; r++) {
   for (const [name, run] of Object.entries(scenarios)) {
+    if (only && !only.includes(name)) continue;
     await run();
     for (let i = 0; i < 2; i++) {
       const f = await get(svcPort, '/fast');
@@ -315,6 +318,12 @@ for (const rq of requests) {
   if (ok) { right++; table[rq.scenario].right++; } else {
     console.log(`WRONG ${rq.scenario} (incident ${got.map((g) => g.id).join(',') || 'none'}): ${got.length} incident(s); missing ${JSON.stringify(missing)}` +
       `${present.length ? `; should not say ${JSON.stringify(present)}` : ''}\n  verdict: ${v || got.map((g) => g.verdict).join(' | ')}`);
+    // FR_DIAG_KEEP=DIR: the wrong ones' snapshots, for flightrec inspect
+    for (const g of process.env.FR_DIAG_KEEP ? got : []) {
+      const r = await fetch(`http://127.0.0.1:${webPort}/api/incidents/${g.id}/snapshot`);
+      fs.writeFileSync(path.join(process.env.FR_DIAG_KEEP, `${rq.scenario}-${g.id}.frsnap`),
+        Buffer.from(await r.arrayBuffer()));
+    }
   }
 }
 const known = new Set(requests.map((r) => r.trace));

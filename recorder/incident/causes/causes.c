@@ -11,8 +11,9 @@
 
 const struct fr_cause_finder *const fr_cause_finders[] = {
 	&fr_cause_cpu_limit,
-	&fr_cause_memory_stall,
+	/* the hot function speaks of the on-CPU clause: right after it */
 	&fr_cause_hot_function,
+	&fr_cause_memory_stall,
 	&fr_cause_disk_neighbour,
 	NULL,
 };

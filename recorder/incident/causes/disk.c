@@ -102,8 +102,10 @@ static int find(const struct fr_window *w, const struct fr_annotate_ctx *c,
 		uint32_t who;
 		size_t k;
 
-		if (r->type != FR_REC_BIO || r->ts < c->span_start || r->ts > c->span_end ||
-		    (dev && r->bio.dev != dev))
+		/* flushes and discards move no data: an fsync's own flush is
+		 * issued by a kernel thread */
+		if (r->type != FR_REC_BIO || r->aux == FR_BIO_OTHER || r->ts < c->span_start ||
+		    r->ts > c->span_end || (dev && r->bio.dev != dev))
 			continue;
 		who = owner_of(r);
 		if (is_ours(c, ev, who))
@@ -147,10 +149,19 @@ static int find(const struct fr_window *w, const struct fr_annotate_ctx *c,
 			snprintf(who, sizeof(who), "kernel writeback of pages nobody was seen dirty");
 		fr_fmt_bytes(u->wr, wb, sizeof(wb));
 		fr_fmt_bytes(u->rd, rb, sizeof(rb));
-		used += (size_t)snprintf(words + used, sizeof(words) - used, "%s%s%s%s%s by %s",
-					 k ? ", " : "", u->wr ? wb : "", u->wr ? " written" : "",
+		used += (size_t)snprintf(words + used, sizeof(words) - used,
+					 "%s%s%s%s%s in %u request%s by %s", k ? ", " : "",
+					 u->wr ? wb : "", u->wr ? " written" : "",
 					 u->wr && u->rd ? " and " : "",
-					 u->rd ? strcat(rb, " read") : "", who);
+					 u->rd ? strcat(rb, " read") : "", u->requests,
+					 u->requests == 1 ? "" : "s", who);
+		if (!k) {
+			snprintf(ev->disk.dev, sizeof(ev->disk.dev), "%.63s", dname);
+			snprintf(ev->disk.who, sizeof(ev->disk.who), "%.63s", who);
+			ev->disk.bytes = u->rd + u->wr;
+			ev->disk.requests = u->requests;
+		}
+		ev->disk.users++;
 		if (used >= sizeof(words))
 			break;
 	}
