@@ -30,6 +30,7 @@
 #include "fr_ksyms.h"
 #include "fr_test_util.h"
 #include "fr_unwind.h"
+#include "fr_procfs.h"
 #include "fr_usyms.h"
 
 #define MS 1000000ull
@@ -406,6 +407,44 @@ static void test_node_jit_function(void **state)
 	unlink(map);
 }
 
+/*
+ * The same in a PID namespace (a container's): Node knows itself as pid 1
+ * and writes /tmp/perf-1.map, which is found by that pid in its own root.
+ */
+static void test_node_jit_in_pid_namespace(void **state)
+{
+	char script[512], path[96], line[64] = "";
+	char *argv[] = { (char *)"unshare", (char *)"--pid", (char *)"--fork",
+			 (char *)"--mount-proc", (char *)"node", (char *)"--perf-basic-prof",
+			 (char *)"--logfile=/dev/null", script, (char *)"80", NULL };
+	struct fr_usyms *us = fr_usyms__new();
+	struct fr_uframe *f = NULL;
+	struct proc p, inner;
+	FILE *c;
+	size_t n;
+
+	(void)state;
+	snprintf(script, sizeof(script), "%s/tests/node/jitblock.js", FR_SOURCE_DIR);
+	p = spawn(argv);
+	assert_true(await_line(&p, "ready"));
+	/* node is unshare's child, pid 1 in its namespace */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)p.pid, (int)p.pid);
+	c = fopen(path, "r");
+	assert_non_null(c);
+	assert_non_null(fgets(line, sizeof(line), c));
+	fclose(c);
+	inner = p;
+	inner.pid = (pid_t)atoi(line);
+	assert_true(inner.pid > 0);
+	assert_int_equal(fr_proc_inner_pid(inner.pid), 1);
+	n = block_frames(&inner, 0, 70 * MS, us, &f);
+	assert_true(frame_index(f, n, "blockInNamedJsFunction") > 0);
+	finish(&p);
+	free(f);
+	fr_usyms__free(us);
+	unlink("/tmp/perf-1.map");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_stripped_with_debug_file),
 		cmocka_unit_test(test_samples_of_hot_function),
 		cmocka_unit_test(test_node_jit_function),
+		cmocka_unit_test(test_node_jit_in_pid_namespace),
 	};
 
 	return fr_test_run_as_root(tests, "test_unwind loads BPF programs", NULL, NULL);

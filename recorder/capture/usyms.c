@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fr_procfs.h"
 #include "fr_usyms.h"
 
 struct usym {
@@ -327,7 +328,8 @@ fail:
 /*
  * The perf map of process pid, which JITs write (Node --perf-basic-prof,
  * Python 3.12's perf trampoline, Java agents): /tmp/perf-PID.map as the
- * process sees /tmp. Cached, read again when it grew; NULL without one.
+ * process sees /tmp and its pid. Cached, read again when it grew; NULL
+ * without one.
  */
 static struct elf_file *get_perf_map(struct fr_usyms *u, pid_t pid)
 {
@@ -335,7 +337,12 @@ static struct elf_file *get_perf_map(struct fr_usyms *u, pid_t pid)
 	struct stat st;
 	struct elf_file **pp, *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/root/tmp/perf-%d.map", pid, pid);
+	int64_t inner = fr_proc_inner_pid(pid);
+
+	/* named by the pid the process knows itself by (in a PID namespace,
+	 * not the host's), in its own /tmp (in a container, not the host's) */
+	snprintf(path, sizeof(path), "/proc/%d/root/tmp/perf-%lld.map", pid,
+		 (long long)(inner > 0 ? inner : pid));
 	if (stat(path, &st)) {
 		snprintf(path, sizeof(path), "/tmp/perf-%d.map", pid);
 		if (stat(path, &st))
