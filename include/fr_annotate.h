@@ -96,10 +96,13 @@ struct fr_evidence {
 	uint64_t stall_ns;                  /* the focus thread in memory stalls in the span */
 	struct {
 		char dev[64];                 /* "vda"; "" when no neighbour was named */
-		char who[64];                 /* the busiest other user: "dd (pid 4242)" */
-		uint64_t bytes;               /* its bytes on dev in the span */
-		uint32_t requests;            /* and block requests */
-		uint32_t users;               /* other users named */
+		struct fr_disk_user {
+			char who[64];         /* "dd (pid 4242)" */
+			uint32_t pid;         /* 0: writeback of pages nobody was seen dirty */
+			uint64_t read, written; /* bytes on dev in the span */
+			uint32_t requests;
+		} users[3];                   /* the busiest first */
+		uint32_t nr_users;
 	} disk;                             /* who else used the disk the span waited on */
 	char verdict[1024];
 };

@@ -107,6 +107,18 @@ static void print_tables(FILE *out, const PbSnap *s)
 			fprintf(out, "  %10s  %s\n", d1, s->causes[i]->what);
 		}
 	}
+	if (s->disk && s->disk->n_users) {
+		fprintf(out, "\nwho else used the disk (%s) in the span\n", s->disk->device);
+		for (size_t i = 0; i < s->disk->n_users; i++) {
+			const Flightrec__Snapshot__V1__DiskUser *u = s->disk->users[i];
+			char wr[32], rd[32];
+
+			fr_fmt_bytes(u->written_bytes, wr, sizeof(wr));
+			fr_fmt_bytes(u->read_bytes, rd, sizeof(rd));
+			fprintf(out, "  %10s written %10s read %6u requests  %s\n", wr, rd, u->requests,
+				u->who);
+		}
+	}
 	if (s->n_chain) {
 		fprintf(out, "\nwake-up chain (the span's thread; each wait replaced by what ended it)\n");
 		for (size_t i = 0; i < s->n_chain; i++) {

@@ -412,6 +412,36 @@ static int fill_comparison(struct fr_arena *a, const struct fr_comparison *cmp, 
 	return 0;
 }
 
+/* Who else used the disk, pointing into ev. 0 or -ENOMEM. */
+static int fill_disk(struct fr_arena *a, const struct fr_evidence *ev, PbSnap *snap)
+{
+	Flightrec__Snapshot__V1__DiskUse *d = FR_ANEW(a, Flightrec__Snapshot__V1__DiskUse, 1);
+
+	if (!d)
+		return -ENOMEM;
+	flightrec__snapshot__v1__disk_use__init(d);
+	d->device = (char *)ev->disk.dev;
+	d->users = FR_ANEW(a, Flightrec__Snapshot__V1__DiskUser *, ev->disk.nr_users + 1);
+	if (!d->users)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < ev->disk.nr_users; i++) {
+		const struct fr_disk_user *u = &ev->disk.users[i];
+		Flightrec__Snapshot__V1__DiskUser *p = FR_ANEW(a, Flightrec__Snapshot__V1__DiskUser, 1);
+
+		if (!p)
+			return -ENOMEM;
+		flightrec__snapshot__v1__disk_user__init(p);
+		p->who = (char *)u->who;
+		p->pid = u->pid;
+		p->read_bytes = u->read;
+		p->written_bytes = u->written;
+		p->requests = u->requests;
+		d->users[d->n_users++] = p;
+	}
+	snap->disk = d;
+	return 0;
+}
+
 int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in *in,
 			   struct fr_incident_work *wk, struct fr_incident_out *out)
 {
@@ -445,6 +475,8 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 	win.focus_tid = wk->ev.focus_tid;
 	win.focus_reason = wk->ev.focus_reason;
 	if (wk->cmp.samples && fill_comparison(a, &wk->cmp, &snap))
+		goto out;
+	if (wk->ev.disk.nr_users && fill_disk(a, &wk->ev, &snap))
 		goto out;
 	win.pid_source = (char *)(in->pid_source ? in->pid_source : "");
 	win.cgroup = wk->cgroup;

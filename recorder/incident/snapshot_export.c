@@ -166,9 +166,10 @@ static bool annotated_span(struct fr_snapshotter *s, const struct fr_incident_in
 		}
 		if (ev->disk.dev[0]) {
 			kv = kv_str(a, kv, "flightrec.disk.device", ev->disk.dev);
-			kv = kv_str(a, kv, "flightrec.disk.neighbour", ev->disk.who);
-			kv = kv_int(kv, "flightrec.disk.neighbour_bytes", (int64_t)ev->disk.bytes);
-			kv = kv_int(kv, "flightrec.disk.neighbour_requests", ev->disk.requests);
+			kv = kv_str(a, kv, "flightrec.disk.neighbour", ev->disk.users[0].who);
+			kv = kv_int(kv, "flightrec.disk.neighbour_bytes",
+				    (int64_t)(ev->disk.users[0].read + ev->disk.users[0].written));
+			kv = kv_int(kv, "flightrec.disk.neighbour_requests", ev->disk.users[0].requests);
 		}
 		if (wk->missing_ns)
 			kv = kv_dbl(kv, "flightrec.window.missing_ms", wk->missing_ns / 1e6);

@@ -243,7 +243,7 @@ const scenarios = {
     await sleep(200);
     try {
       const rec = await request('disk', svcPort, '/fsyncclose', [' was busy meanwhile: ',
-        `written by dd (pid ${nb.pid})`]);
+        `written in `, ` requests by dd (pid ${nb.pid})`]);
       rec.expect.push(`fsync(${rec.extra.wal})`);
     } finally {
       nb.kill('SIGKILL');
@@ -363,6 +363,17 @@ let pprofOk = false;
     console.log('pprof: no incident of the hot request');
   }
 }
+// The disk request's snapshot lists the neighbour (the page's table)
+let diskOk = true;
+for (const rq of requests.filter((q) => q.scenario === 'disk')) {
+  const inc = (byTrace.get(rq.trace) || [])[0];
+  if (!inc) continue;
+  const r = JSON.parse((await get(webPort, `/api/incidents/${inc.id}`)).body);
+  const users = (r.snapshot && r.snapshot.disk && r.snapshot.disk.users) || [];
+  const ok = users.some((u) => /^dd \(pid \d+\)$/.test(u.who) && Number(u.written_bytes) > 0);
+  console.log(`disk users in the snapshot: ${users.map((u) => u.who).join(', ') || 'none'}`);
+  if (table.disk && table.disk.right) diskOk &&= ok;
+}
 const share = requests.length ? right / requests.length : 0;
 console.log(`diagnosis.right_share=${share.toFixed(3)}`);
 console.log(`diagnosis.false_incidents=${falseIncidents.length}`);
@@ -376,4 +387,4 @@ killChildren();
 if (process.env.FR_DIAG_KEEP) console.log(`kept ${work}`);
 else fs.rmSync(work, { recursive: true, force: true });
 for (const f of fs.readdirSync('/dev/shm')) if (f.startsWith('fr-scen-big-')) fs.rmSync(path.join('/dev/shm', f));
-process.exit(strict && (share < 1 || falseIncidents.length || !pprofOk) ? 1 : 0);
+process.exit(strict && (share < 1 || falseIncidents.length || !pprofOk || !diskOk) ? 1 : 0);

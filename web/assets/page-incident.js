@@ -300,6 +300,16 @@ export async function incidentPage(id) {
         el('tr', {}, el('td', { class: 'num', text: nsms(c.ns) }),
           el('td', {}, el('span', { class: 'bar', style: 'width:' + Math.max(1, Math.round(300 * Number(c.ns) / spanNs)) + 'px' })),
           el('td', { text: c.what }))))));
+    if (snap.disk && snap.disk.users && snap.disk.users.length) {
+      const mib = (b) => (Number(b || 0) / 1048576).toFixed(1) + ' MiB';
+      parts.push(el('h2', { text: 'Who else used the disk (' + snap.disk.device + ')' }),
+        el('p', { class: 'muted', text: 'The span waited on this device; these others moved data on it within the span (block requests, writeback credited to who dirtied the pages).' }),
+        el('table', { id: 'disk-users' },
+          el('thead', {}, el('tr', {}, ...['who', 'written', 'read', 'requests'].map((h, i) => el('th', { class: i ? 'num' : '', text: h })))),
+          el('tbody', {}, ...snap.disk.users.map((u) => el('tr', {}, el('td', { text: u.who }),
+            el('td', { class: 'num', text: mib(u.written_bytes) }), el('td', { class: 'num', text: mib(u.read_bytes) }),
+            el('td', { class: 'num', text: String(u.requests || 0) }))))));
+    }
     if (snap.comparison && snap.comparison.samples) parts.push(...comparison(snap.comparison));
     if (snap.chain && snap.chain.length) {
       parts.push(el('h2', { text: 'Wake-up chain (critical path)' }),

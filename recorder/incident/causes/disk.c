@@ -155,13 +155,16 @@ static int find(const struct fr_window *w, const struct fr_annotate_ctx *c,
 					 u->wr && u->rd ? " and " : "",
 					 u->rd ? strcat(rb, " read") : "", u->requests,
 					 u->requests == 1 ? "" : "s", who);
-		if (!k) {
+		{
+			struct fr_disk_user *d = &ev->disk.users[ev->disk.nr_users++];
+
 			snprintf(ev->disk.dev, sizeof(ev->disk.dev), "%.63s", dname);
-			snprintf(ev->disk.who, sizeof(ev->disk.who), "%.63s", who);
-			ev->disk.bytes = u->rd + u->wr;
-			ev->disk.requests = u->requests;
+			snprintf(d->who, sizeof(d->who), "%.63s", who);
+			d->pid = u->pid;
+			d->read = u->rd;
+			d->written = u->wr;
+			d->requests = u->requests;
 		}
-		ev->disk.users++;
 		if (used >= sizeof(words))
 			break;
 	}
