@@ -195,6 +195,17 @@ static void test_signatures(void **state)
 		fr_signature__of("shop", "GET /", NULL, "the span's resource has no process.pid", a,
 				 sizeof(a));
 		assert_string_equal(a, "the span's resource has no process.pid");
+		/* a slow fsync behind another user of the disk: by that user's
+		 * name, whichever pid */
+		snprintf(e3.disk.dev, sizeof(e3.disk.dev), "vda");
+		snprintf(e3.disk.users[0].who, sizeof(e3.disk.users[0].who), "backup-job (pid 4242)");
+		e3.disk.nr_users = 1;
+		s1 = fr_signature__of("shop", "GET /", &e3, NULL, a, sizeof(a));
+		assert_string_equal(a, "pid # (inventory) in fsync(/d/wal-#); vda busy with backup-job");
+		snprintf(e3.disk.users[0].who, sizeof(e3.disk.users[0].who), "backup-job (pid 77)");
+		assert_int_equal(s1, fr_signature__of("shop", "GET /", &e3, NULL, b, sizeof(b)));
+		snprintf(e3.disk.users[0].who, sizeof(e3.disk.users[0].who), "dd (pid 77)");
+		assert_true(s1 != fr_signature__of("shop", "GET /", &e3, NULL, b, sizeof(b)));
 	}
 }
 

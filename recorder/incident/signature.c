@@ -136,7 +136,7 @@ uint64_t fr_signature__of(const char *service, const char *span_name,
 					     [FR_CAUSE_THROTTLED] = "cpu-limit",
 					     [FR_CAUSE_STALL] = "memory-stall" };
 	const char *kind = "no-context", *cause = no_context ? no_context : "no window";
-	char runq[96], hot[160];
+	char runq[96], hot[160], disk[320];
 
 	if (ev && ev->chain_root[0]) {
 		kind = "chain";
@@ -164,6 +164,15 @@ uint64_t fr_signature__of(const char *service, const char *span_name,
 	} else if (ev) {
 		kind = "none";
 		cause = "";
+	}
+	if (ev && ev->disk.nr_users && strcmp(kind, "no-context") && strcmp(kind, "none")) {
+		/* the disk's other user, by name: a slow fsync behind a backup
+		 * job is another problem than the disk being slow */
+		const char *who = ev->disk.users[0].who, *paren = strstr(who, " (pid ");
+
+		snprintf(disk, sizeof(disk), "%.200s; %.40s busy with %.*s", cause, ev->disk.dev,
+			 paren ? (int)(paren - who) : 40, who);
+		cause = disk;
 	}
 	return fr_signature(service, span_name, kind, cause, cause_out, cause_len);
 }
