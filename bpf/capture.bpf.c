@@ -36,6 +36,11 @@ const volatile __u64 name_after_ns = 100000;
 const volatile __u64 fd_syscalls[8];
 /* The epoll wait syscalls (their ready fds are named); ~0 where absent. */
 const volatile __u32 epoll_wait_nr = ~0u, epoll_pwait_nr = ~0u, epoll_pwait2_nr = ~0u;
+/* FR_SYSCALLS_*: which programs see syscalls (the loader loads only those). */
+const volatile __u32 syscall_mode = FR_SYSCALLS_ALL;
+/* --syscalls slow: a call at least this long is a record; faster ones are
+ * summed per thread and number. */
+const volatile __u64 slow_after_ns = 1000000;
 
 /* Changed at run time by user space through the mmapped .bss. */
 struct fr_cpu_state cpu_state[FR_MAX_CPUS];
@@ -290,6 +295,22 @@ static __always_inline struct sys_entry *entry_of(__u32 tid)
 	struct sys_entry *e = bpf_map_lookup_elem(&fr_sys_entry, &idx);
 
 	return e && e->tid == tid ? e : NULL;
+}
+
+/* tid's entry, taken over from whichever thread had the slot before. */
+static __always_inline struct sys_entry *claim_entry(__u32 tid)
+{
+	__u32 idx = tid & sys_entry_mask;
+	struct sys_entry *e = bpf_map_lookup_elem(&fr_sys_entry, &idx);
+
+	if (e && e->tid != tid) {
+		e->tid = tid;
+		e->ts = 0;
+		e->stack_ts = 0;
+		e->block_ts = 0;
+		e->fault_ts = 0;
+	}
+	return e;
 }
 
 #define THREAD_SIZE_ 16384
@@ -648,44 +669,23 @@ static __always_inline int name_ready_fds(struct fr_cpu_state *st, __u32 cpu, __
 	return named;
 }
 
-SEC("raw_tp/sys_exit")
-int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
+/*
+ * The record of a syscall that returns now with ret, dur after its entry
+ * (or its first block): its fd named while it still is that when it was
+ * slow, the ready fds of a slow epoll wait, and the user stack of a long
+ * block taken at the unchanged call site.
+ */
+static __always_inline int emit_syscall(void *ctx, struct pt_regs *regs, struct fr_cpu_state *st,
+					__u32 cpu, __u64 id, __u32 nr, __u64 arg0, __u64 arg1,
+					long ret, __u64 dur, __u8 flags, __u64 now,
+					struct sys_entry *e)
 {
-	__u32 cpu, idx, nr;
-	struct fr_cpu_state *st = this_cpu(&cpu);
-	struct sys_entry *e;
 	struct fr_rec *r;
-	__u64 id, now, pos, dur, arg0, arg1 = 0;
-	__u8 flags = 0;
-	int slow;
+	__u64 pos;
+	int slow = dur >= name_after_ns && !(flags & FR_SYS_NO_ENTRY);
 
-	if (!st)
-		return 0;
-	if (!syscall_task(st, regs, &id)) {
-		st->skipped++; /* per-CPU, not atomic: a lost count is acceptable */
-		return 0;
-	}
-	if (!(st->capture_flags & FR_CAP_SYSCALLS))
-		return 0;
-	now = bpf_ktime_get_ns();
-	idx = (__u32)id & sys_entry_mask;
-	e = bpf_map_lookup_elem(&fr_sys_entry, &idx);
-	if (e && e->tid == (__u32)id && e->ts && e->ts <= now) {
-		dur = now - e->ts;
-		nr = e->nr;
-		arg0 = e->arg0;
-		arg1 = e->arg1;
-		e->ts = 0;
-		if (e->stack_ts)
-			take_user_stack(ctx, regs, st, cpu, (__u32)id, e);
-	} else {
-		/* Entered before we attached: number from the saved registers. */
-		dur = 0;
-		flags |= FR_SYS_NO_ENTRY;
-		nr = regs_syscall_nr(regs);
-		arg0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	}
-	slow = dur >= name_after_ns && !(flags & FR_SYS_NO_ENTRY);
+	if (e && e->stack_ts)
+		take_user_stack(ctx, regs, st, cpu, (__u32)id, e);
 	if (dur > 0xffffffffULL) {
 		dur /= 1000;
 		flags |= FR_SYS_DUR_US;
@@ -714,6 +714,130 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* --syscalls slow: a thread's fast calls of one number, summed. */
+struct sys_sum_key {
+	__u32 tid;
+	__u32 nr;
+};
+
+struct sys_sum {
+	__u32 pid;
+	__u32 _pad;
+	__u64 count;
+	__u64 ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct sys_sum_key);
+	__type(value, struct sys_sum);
+	__uint(max_entries, 65536);
+} fr_sys_sums SEC(".maps");
+
+static __always_inline void sum_syscall(__u64 id, __u32 nr, __u64 dur)
+{
+	struct sys_sum_key k = { .tid = (__u32)id, .nr = nr };
+	struct sys_sum *v = bpf_map_lookup_elem(&fr_sys_sums, &k);
+
+	if (v) {
+		__sync_fetch_and_add(&v->count, 1);
+		__sync_fetch_and_add(&v->ns, dur);
+	} else {
+		struct sys_sum n = { .pid = id >> 32, .count = 1, .ns = dur };
+
+		bpf_map_update_elem(&fr_sys_sums, &k, &n, BPF_NOEXIST);
+	}
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 cpu, idx, nr;
+	struct fr_cpu_state *st = this_cpu(&cpu);
+	struct sys_entry *e;
+	__u64 id, now, dur, arg0, arg1 = 0;
+	__u8 flags = 0;
+
+	if (!st)
+		return 0;
+	if (!syscall_task(st, regs, &id)) {
+		st->skipped++; /* per-CPU, not atomic: a lost count is acceptable */
+		return 0;
+	}
+	if (!(st->capture_flags & FR_CAP_SYSCALLS))
+		return 0;
+	now = bpf_ktime_get_ns();
+	idx = (__u32)id & sys_entry_mask;
+	e = bpf_map_lookup_elem(&fr_sys_entry, &idx);
+	if (e && e->tid == (__u32)id && e->ts && e->ts <= now) {
+		dur = now - e->ts;
+		nr = e->nr;
+		arg0 = e->arg0;
+		arg1 = e->arg1;
+		e->ts = 0;
+		/* a fast call with no stack to take: summed only */
+		if (syscall_mode == FR_SYSCALLS_SLOW && dur < slow_after_ns && !e->stack_ts) {
+			sum_syscall(id, nr, dur);
+			return 0;
+		}
+	} else {
+		/* Entered before we attached: number from the saved registers. */
+		e = NULL;
+		dur = 0;
+		flags |= FR_SYS_NO_ENTRY;
+		nr = regs_syscall_nr(regs);
+		arg0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	}
+	return emit_syscall(ctx, regs, st, cpu, id, nr, arg0, arg1, ret, dur, flags, now, e);
+}
+
+/*
+ * Scheduler-centred capture (FR_SYSCALLS_SCHED): no syscall is hooked. A
+ * followed thread that blocks inside a syscall opens its entry at the
+ * switch-out, from its saved registers (sched_switch below); rseq's
+ * notify-resume work, which the kernel runs on the way back to user space
+ * after every switch-out of a task that registered rseq (glibc 2.35 and
+ * later register every thread), is where that syscall returns: its return
+ * value is in the saved registers, and the record is written here, as at
+ * a syscall's exit. Threads without rseq have the switch-out's syscall
+ * number and first argument in their switch records only.
+ */
+SEC("raw_tp/rseq_update")
+int BPF_PROG(fr_rseq_return, struct task_struct *t)
+{
+	__u32 cpu, nr;
+	struct fr_cpu_state *st = this_cpu(&cpu);
+	struct pt_regs *regs;
+	struct sys_entry *e;
+	__u64 id, now, dur;
+
+	if (!st || !(st->capture_flags & FR_CAP_SYSCALLS))
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	if (!followed(id >> 32))
+		return 0;
+	e = entry_of((__u32)id);
+	if (!e)
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (!e->ts) {
+		/* a long block outside a syscall (a page fault): its user stack */
+		if (e->stack_ts)
+			take_user_stack(ctx, regs, st, cpu, (__u32)id, e);
+		return 0;
+	}
+	now = bpf_ktime_get_ns();
+	nr = regs_syscall_nr(regs);
+	if (nr != e->nr || e->ts > now) {
+		e->ts = 0; /* not the call that blocked (a signal's restart) */
+		return 0;
+	}
+	dur = now - e->ts;
+	e->ts = 0;
+	return emit_syscall(ctx, regs, st, cpu, id, nr, e->arg0, e->arg1, (long)PT_REGS_RC_CORE(regs),
+			    dur, FR_SYS_FROM_BLOCK, now, e);
+}
+
 /* ---- page faults that block ---- */
 
 /*
@@ -725,20 +849,12 @@ static __always_inline int note_fault(__u64 address, __u64 error_code, __u32 ker
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct sys_entry *e;
-	__u32 idx;
 
 	if (!followed(id >> 32))
 		return 0;
-	idx = (__u32)id & sys_entry_mask;
-	e = bpf_map_lookup_elem(&fr_sys_entry, &idx);
+	e = claim_entry((__u32)id);
 	if (!e)
 		return 0;
-	if (e->tid != (__u32)id) {
-		e->tid = (__u32)id;
-		e->ts = 0;
-		e->stack_ts = 0;
-		e->block_ts = 0;
-	}
 	e->fault_ts = bpf_ktime_get_ns();
 	e->fault_addr = address;
 	e->fault_code = (__u32)error_code;
@@ -1005,10 +1121,19 @@ int BPF_PROG(fr_block_issue, struct request *rq)
 	return 0;
 }
 
+/* Has task t registered rseq (so that its returns to user space are seen). */
+static __always_inline int has_rseq(struct task_struct *t)
+{
+	if (!bpf_core_field_exists(t->rseq))
+		return 0;
+	return BPF_CORE_READ(t, rseq) != NULL;
+}
+
 SEC("raw_tp/sched_switch")
 int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u32 next_tid, next_tgid, cpu, stack_pos = 0, prev_state;
+	__u32 next_tid, next_tgid, cpu, prev_state, sys_nr = FR_NO_SYSCALL;
+	__u64 sys_arg0 = 0, sys_arg1 = 0;
 	struct fr_cpu_state *st = this_cpu(&cpu);
 	int prev_f, next_f;
 	struct fr_rec *r;
@@ -1035,12 +1160,26 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	}
 	now = bpf_ktime_get_ns();
 	prev_state = switch_prev_state(prev, ctx);
+	if (prev_f) {
+		/* the syscall it is in: its saved registers (prev is current;
+		 * a raw tracepoint's argument is no BTF pointer) */
+		struct pt_regs *uregs =
+			(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		__s32 nr = (__s32)regs_syscall_nr(uregs);
+
+		if (nr >= 0 && nr < 1024 && regs_in_syscall(uregs)) {
+			sys_nr = (__u32)nr;
+			sys_arg0 = PT_REGS_PARM1_CORE_SYSCALL(uregs);
+			sys_arg1 = PT_REGS_PARM2_CORE_SYSCALL(uregs);
+		}
+	}
 	/* Still runnable: preempted in the kernel, or switched out in state R
 	 * on the way back to user space (schedule() there says preempt=false). */
 	if (preempt || prev_state == 0) {
 		flags |= FR_SW_PREEMPT;
 	} else if (prev_f) {
-		struct sys_entry *e = entry_of((__u32)id);
+		struct sys_entry *e = syscall_mode == FR_SYSCALLS_SCHED ? claim_entry((__u32)id)
+									 : entry_of((__u32)id);
 
 		if (e) {
 			/* asleep: its stacks are taken only if the block turns out long */
@@ -1051,9 +1190,20 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 			 * ended long before; 2 ms outside one, where only a fault
 			 * sleeps) */
 			if (e->fault_ts && e->fault_ts <= now &&
-			    now - e->fault_ts < (e->fault_kernel ? 100000 : 2000000)) {
+			    now - e->fault_ts < (e->fault_kernel ? 100000 : 2000000) &&
+			    (e->fault_kernel || sys_nr == FR_NO_SYSCALL)) {
 				fault_block(st, cpu, id, now, e);
 				e->fault_ts = 0;
+			}
+			/* scheduler-centred: the syscall it blocks in is open from
+			 * its first block to its return (rseq_update), where the
+			 * task has rseq to be seen returning */
+			if (syscall_mode == FR_SYSCALLS_SCHED && sys_nr != FR_NO_SYSCALL &&
+			    !e->ts && has_rseq(prev)) {
+				e->ts = now;
+				e->nr = sys_nr;
+				e->arg0 = sys_arg0;
+				e->arg1 = sys_arg1;
 			}
 		}
 	}
@@ -1076,8 +1226,8 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		return 0;
 	r->sw.next_tid = next_tid;
 	r->sw.next_pid = next_tgid;
-	r->sw.stack_pos = stack_pos;
-	r->sw._pad = 0;
+	r->sw.sys_nr = sys_nr;
+	r->sw.sys_arg0 = (__u32)sys_arg0;
 	ring_commit(st, r, pos);
 	return 0;
 }

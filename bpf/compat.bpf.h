@@ -81,4 +81,20 @@ static __always_inline __u32 regs_syscall_nr(struct pt_regs *regs)
 #endif
 }
 
+/*
+ * Is a task whose saved user registers are regs inside a syscall now (not
+ * in an exception such as a page fault, not in user space)? On x86-64 the
+ * entry code stores -ENOSYS as the return value until the call returns,
+ * while an exception keeps the user's rax and its error code in orig_ax;
+ * arm64 keeps NO_SYSCALL (-1) in syscallno outside syscalls.
+ */
+static __always_inline int regs_in_syscall(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return (long)BPF_CORE_READ(regs, ax) == -38 && (long)BPF_CORE_READ(regs, orig_ax) >= 0;
+#elif defined(__TARGET_ARCH_arm64)
+	return (int)BPF_CORE_READ(regs, syscallno) >= 0;
+#endif
+}
+
 #endif /* FR_COMPAT_BPF_H */

@@ -49,7 +49,23 @@ struct fr_capture_opts {
 	int32_t sample_hz;    /* on-CPU samples of followed threads per second
 			       * (a CPU-clock event on every CPU); 0 = default
 			       * 49, FR_CAPTURE_NO_SAMPLES = none */
+	uint32_t syscalls;    /* FR_SYSCALLS_* (fr_record.h): which syscalls are
+			       * recorded, and so which programs load; 0 = default */
+	uint64_t slow_after_ns; /* FR_SYSCALLS_SLOW: a call this long is a record;
+				 * 0 = 1 ms */
 };
+#define FR_CAPTURE_DEFAULT_SYSCALLS FR_SYSCALLS_ALL
+#define FR_CAPTURE_DEFAULT_SLOW_AFTER_NS 1000000ull
+
+/* "sched", "slow", "all" for FR_SYSCALLS_*; FR_SYSCALLS_* for a name, or 0. */
+const char *fr_capture__syscalls_name(uint32_t mode);
+uint32_t fr_capture__syscalls_parse(const char *name);
+
+/* The mode a capture records syscalls in (FR_SYSCALLS_*). */
+uint32_t fr_capture__syscalls(const struct fr_capture *cap);
+
+/* The names of the BPF programs loaded (at most max into names); how many. */
+size_t fr_capture__programs(const struct fr_capture *cap, const char **names, size_t max);
 #define FR_CAPTURE_DEFAULT_USER_STACK 8192
 #define FR_CAPTURE_USER_STACK_FP (-1)
 #define FR_CAPTURE_DEFAULT_SAMPLE_HZ 49

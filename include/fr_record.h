@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define FR_ABI_VERSION 7
+#define FR_ABI_VERSION 8
 
 /* Upper bound on CPUs handled (power of two: used as an index mask). */
 #define FR_MAX_CPUS 256
@@ -75,6 +75,19 @@ enum fr_rec_type {
 #define FR_SYS_DUR_US 0x02     /* dur is in microseconds (call took >= 2^32 ns) */
 #define FR_SYS_RET_CLAMPED 0x04 /* return value did not fit 32 bits */
 #define FR_SYS_NAMED 0x08      /* the names ring has what its fd was (fr_fdname) */
+#define FR_SYS_FROM_BLOCK 0x10 /* scheduler-centred capture: written at the return
+				* of a syscall that blocked; dur runs from its first
+				* block (its entry is not seen) */
+#define FR_SYS_SUMMARY 0x20    /* (user space) --syscalls slow: a thread's fast calls
+				* of one number, summed (sys.dur = total, arg0 = count) */
+
+/* Which syscalls are recorded (fr_capture_opts.syscalls, the "syscall_mode"
+ * the programs are loaded with). */
+#define FR_SYSCALLS_SCHED 1 /* none hooked: syscalls seen from the scheduler, at
+			     * blocks and their returns, and in samples */
+#define FR_SYSCALLS_SLOW 2  /* entry and exit hooked; a record only for calls
+			     * over a threshold, per-thread sums of the rest */
+#define FR_SYSCALLS_ALL 3   /* entry and exit hooked; a record for every call */
 /* flags for FR_REC_SWITCH */
 #define FR_SW_PREEMPT 0x01   /* task out is still runnable (preempted, or left in state R) */
 #define FR_SW_STACK 0x02     /* (user space) the window has this block's stack */
@@ -136,8 +149,9 @@ struct fr_rec {
 		struct {
 			__u32 next_tid;
 			__u32 next_pid;
-			__u32 stack_pos; /* (unused since ABI 5: stacks match by tid, ts) */
-			__u32 _pad;
+			__u32 sys_nr;   /* a followed task out: the syscall it was in (its
+					 * saved registers), else FR_NO_SYSCALL */
+			__u32 sys_arg0; /* that syscall's first argument (low 32 bits) */
 		} sw;
 		struct {
 			__u32 waker_tid;

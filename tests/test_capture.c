@@ -938,6 +938,111 @@ static void short_blocks_work(int go_fd, int rep_fd)
 	_exit(0);
 }
 
+/*
+ * Scheduler-centred capture (--syscalls sched): no syscall program is
+ * loaded; a followed thread's syscalls that block are recorded from their
+ * first block to their return (rseq), with their result, fd names and
+ * stacks; fast ones leave no record; switch-outs say the syscall.
+ */
+static void test_sched_mode(void **state)
+{
+	struct fr_capture_opts o = { .sz = sizeof(o), .ring_bytes = 32ull << 20,
+				     .syscalls = FR_SYSCALLS_SCHED };
+	struct fr_capture *cap = fr_capture__open(&o);
+	struct child work;
+	struct fr_window_req req = { 0 };
+	struct fr_window *w;
+	struct report rep;
+	const struct fr_event *sleep_rec = NULL, *read_rec = NULL, *fsync_rec = NULL;
+	const char *progs[64];
+	struct fr_ksyms *ks = fr_ksyms__load(NULL);
+	size_t np;
+	int other_syscalls = 0, sleep_switches = 0;
+
+	(void)state;
+	assert_non_null(cap);
+	assert_int_equal(fr_capture__syscalls(cap), FR_SYSCALLS_SCHED);
+	np = fr_capture__programs(cap, progs, 64);
+	assert_true(np > 5);
+	for (size_t i = 0; i < np; i++) {
+		assert_string_not_equal(progs[i], "fr_sys_enter");
+		assert_string_not_equal(progs[i], "fr_sys_exit");
+	}
+	assert_int_equal(fr_capture__attach(cap), 0);
+	work = spawn(known_work);
+	assert_int_equal(fr_capture__follow_pid(cap, work.pid, true), 0);
+	req.t0 = fr_mono_ns();
+	go(&work);
+	assert_int_equal(read(work.rep_rd, &rep, sizeof(rep)), sizeof(rep));
+	assert_int_equal(wait_child(&work), 0);
+	req.t1 = fr_mono_ns();
+	req.pid = work.pid;
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	assert_non_null(ks);
+	fr_window__scan_kernel_stacks(w, ks);
+	unwind(w);
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_event *e = &w->events[i];
+		const struct fr_rec *r = &e->rec;
+
+		if (r->type == FR_REC_SWITCH && r->tid == (uint32_t)rep.tid_main &&
+		    !(r->flags & FR_SW_PREEMPT) && r->sw.sys_nr == SYS_nanosleep)
+			sleep_switches++;
+		if (r->type != FR_REC_SYSCALL)
+			continue;
+		print_message("  tid %u syscall %u(%llu) = %d, %.3f ms, flags %#x\n", r->tid, r->aux,
+			      (unsigned long long)r->sys.arg0, r->sys.ret, sys_dur(r) / 1e6,
+			      r->flags);
+		assert_true(r->flags & FR_SYS_FROM_BLOCK);
+		if (r->aux == SYS_nanosleep && r->tid == (uint32_t)rep.tid_main &&
+		    sys_dur(r) >= 45 * MS)
+			sleep_rec = e;
+		else if (r->aux == SYS_read && r->tid == (uint32_t)rep.tid_reader)
+			read_rec = e;
+		else if (r->aux == SYS_fsync && r->tid == (uint32_t)rep.tid_main)
+			fsync_rec = e;
+		else
+			other_syscalls++;
+	}
+	print_message("sched mode: %zu programs, %d other blocking syscalls, %zu records\n", np,
+		      other_syscalls, w->nr_events);
+	/* the 50 ms sleep: from its block to its return, with its result */
+	assert_non_null(sleep_rec);
+	assert_int_equal(sleep_rec->rec.sys.ret, 0);
+	assert_true(sys_dur(&sleep_rec->rec) < 2000 * MS);
+	assert_true(sleep_switches >= 1);
+	/* its block's stacks: the kernel's at the wake-up, the user's at the return */
+	{
+		const struct fr_event *out = NULL;
+
+		for (size_t i = 0; i < w->nr_events; i++)
+			if (w->events[i].rec.type == FR_REC_SWITCH &&
+			    w->events[i].rec.tid == (uint32_t)rep.tid_main &&
+			    w->events[i].rec.ts >= sleep_rec->rec.ts - fr_rec__sys_dur(&sleep_rec->rec) &&
+			    w->events[i].rec.ts < sleep_rec->rec.ts && w->events[i].stack >= 0)
+				out = &w->events[i];
+		assert_non_null(out);
+		assert_true(w->stacks[out->stack].nr_kern > 0);
+		assert_true(w->stacks[out->stack].nr_user > 0);
+	}
+	/* the reader's read, blocked until the pipe write, its fd named */
+	assert_non_null(read_rec);
+	assert_int_equal(read_rec->rec.sys.ret, 1);
+	assert_int_equal(read_rec->rec.sys.arg0, rep.pipe_rd);
+	assert_true(sys_dur(&read_rec->rec) >= 50 * MS);
+	assert_true(read_rec->rec.flags & FR_SYS_NAMED);
+	assert_non_null(fr_window__name(w, &read_rec->rec));
+	assert_int_equal(fr_window__name(w, &read_rec->rec)->kind, FR_NAME_PIPE);
+	/* the fsync waited for the disk */
+	assert_non_null(fsync_rec);
+	assert_int_equal(fsync_rec->rec.sys.arg0, rep.fsync_fd);
+	/* the thousand getppid calls left nothing: no record is fast */
+	assert_true(other_syscalls < 50);
+	fr_window__free(w);
+	fr_ksyms__free(ks);
+	fr_capture__free(cap);
+}
+
 static void test_short_blocks_no_stack(void **state)
 {
 	struct fr_capture *cap = open_capture(32ull << 20);
@@ -1001,6 +1106,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_work),
+		cmocka_unit_test(test_sched_mode),
 		cmocka_unit_test(test_short_blocks_no_stack),
 		cmocka_unit_test(test_overflow_keeps_newest),
 		cmocka_unit_test(test_crowded_cpus_lose_nothing),

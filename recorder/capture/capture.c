@@ -49,6 +49,7 @@ struct fr_capture {
 	uint64_t attach_ts;
 	bool attached;
 	int32_t sample_hz;     /* 0: no sampling */
+	uint32_t syscalls;     /* FR_SYSCALLS_* */
 	int *sample_fds;       /* per CPU: its CPU-clock event, or -1 */
 	struct bpf_link **sample_links;
 };
@@ -268,6 +269,16 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (!o.syscalls)
+		o.syscalls = FR_CAPTURE_DEFAULT_SYSCALLS;
+	if (o.syscalls != FR_SYSCALLS_SCHED && o.syscalls != FR_SYSCALLS_SLOW &&
+	    o.syscalls != FR_SYSCALLS_ALL) {
+		pr_err("syscall capture mode %u: sched, slow or all", o.syscalls);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!o.slow_after_ns)
+		o.slow_after_ns = FR_CAPTURE_DEFAULT_SLOW_AFTER_NS;
 	if (o.stack_pct > 90) {
 		pr_err("stack share %u%% is over 90%% of the ring memory", o.stack_pct);
 		errno = EINVAL;
@@ -331,6 +342,14 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	bpf_map__set_max_entries(cap->skel->maps.fr_names, cap->view.name_slots * nr_cpus);
 	cap->skel->rodata->name_slots_per_cpu = cap->view.name_slots;
 	cap->skel->rodata->name_after_ns = o.name_after_ns;
+	cap->skel->rodata->syscall_mode = o.syscalls;
+	cap->skel->rodata->slow_after_ns = o.slow_after_ns;
+	cap->syscalls = o.syscalls;
+	/* scheduler-centred: no program on the syscall path at all; the
+	 * others: no return hook but the syscall exit */
+	bpf_program__set_autoload(cap->skel->progs.fr_sys_enter, o.syscalls != FR_SYSCALLS_SCHED);
+	bpf_program__set_autoload(cap->skel->progs.fr_sys_exit, o.syscalls != FR_SYSCALLS_SCHED);
+	bpf_program__set_autoload(cap->skel->progs.fr_rseq_return, o.syscalls == FR_SYSCALLS_SCHED);
 	set_syscall_tables(cap->skel);
 	err = capture__load(cap->skel);
 	if (err) {
@@ -432,6 +451,47 @@ static int start_sampling(struct fr_capture *cap)
 		return err ? err : -ENODEV;
 	}
 	return 0;
+}
+
+const char *fr_capture__syscalls_name(uint32_t mode)
+{
+	switch (mode) {
+	case FR_SYSCALLS_SCHED:
+		return "sched";
+	case FR_SYSCALLS_SLOW:
+		return "slow";
+	case FR_SYSCALLS_ALL:
+		return "all";
+	default:
+		return "?";
+	}
+}
+
+uint32_t fr_capture__syscalls_parse(const char *name)
+{
+	if (!strcmp(name, "sched"))
+		return FR_SYSCALLS_SCHED;
+	if (!strcmp(name, "slow"))
+		return FR_SYSCALLS_SLOW;
+	if (!strcmp(name, "all"))
+		return FR_SYSCALLS_ALL;
+	return 0;
+}
+
+uint32_t fr_capture__syscalls(const struct fr_capture *cap)
+{
+	return cap->syscalls;
+}
+
+size_t fr_capture__programs(const struct fr_capture *cap, const char **names, size_t max)
+{
+	struct bpf_program *p;
+	size_t n = 0;
+
+	bpf_object__for_each_program(p, cap->skel->obj)
+		if (bpf_program__fd(p) >= 0 && n < max)
+			names[n++] = bpf_program__name(p);
+	return n;
 }
 
 int fr_capture__attach(struct fr_capture *cap)
