@@ -1491,6 +1491,7 @@ int fr_sample(struct bpf_perf_event_data *ctx)
 	struct pt_regs *uregs;
 	__u8 flags = 0;
 	__u16 aux = 0;
+	__u64 arg0 = 0;
 	__u32 cpu;
 	long n;
 
@@ -1508,6 +1509,14 @@ int fr_sample(struct bpf_perf_event_data *ctx)
 		flags |= FR_SMP_KERNEL;
 		aux = (__u16)uregs->orig_ax;
 		user_regs_of(uregs, &ur);
+		if (regs_in_syscall(uregs)) {
+			flags |= FR_SMP_SYSCALL;
+			arg0 = PT_REGS_PARM1_CORE_SYSCALL(uregs);
+			/* without a syscall exit to name it at, name its fd here */
+			if (syscall_mode != FR_SYSCALLS_ALL && takes_fd(aux) && arg0 <= 0xfffff &&
+			    name_fd(st, cpu, (__u32)id, now, arg0 | (__u64)FR_NAME_ROLE_FD << 32) == 0)
+				flags |= FR_SMP_NAMED;
+		}
 	} else {
 		ur.ip = ctx->regs.ip;
 		ur.sp = ctx->regs.sp;
@@ -1525,7 +1534,7 @@ int fr_sample(struct bpf_perf_event_data *ctx)
 	if (!r)
 		return 0;
 	r->smp.ip = PT_REGS_IP(&ctx->regs);
-	r->smp._pad[0] = 0;
+	r->smp.arg0 = arg0;
 	ring_commit(st, r, pos);
 	if (!(st->capture_flags & FR_CAP_STACKS))
 		return 0;

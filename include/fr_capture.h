@@ -61,8 +61,10 @@ struct fr_capture_opts {
 const char *fr_capture__syscalls_name(uint32_t mode);
 uint32_t fr_capture__syscalls_parse(const char *name);
 
-/* The mode a capture records syscalls in (FR_SYSCALLS_*). */
+/* The mode a capture records syscalls in (FR_SYSCALLS_*), and with
+ * FR_SYSCALLS_SLOW the shortest call recorded (else 0). */
 uint32_t fr_capture__syscalls(const struct fr_capture *cap);
+uint64_t fr_capture__slow_after_ns(const struct fr_capture *cap);
 
 /* The names of the BPF programs loaded (at most max into names); how many. */
 size_t fr_capture__programs(const struct fr_capture *cap, const char **names, size_t max);

@@ -78,8 +78,9 @@ enum fr_rec_type {
 #define FR_SYS_FROM_BLOCK 0x10 /* scheduler-centred capture: written at the return
 				* of a syscall that blocked; dur runs from its first
 				* block (its entry is not seen) */
-#define FR_SYS_SUMMARY 0x20    /* (user space) --syscalls slow: a thread's fast calls
-				* of one number, summed (sys.dur = total, arg0 = count) */
+#define FR_SYS_SAMPLED 0x20    /* (user space) scheduler-centred capture: time on CPU
+				* inside a syscall, from on-CPU samples in it (its
+				* bounds are the samples', its result unknown) */
 
 /* Which syscalls are recorded (fr_capture_opts.syscalls, the "syscall_mode"
  * the programs are loaded with). */
@@ -98,6 +99,10 @@ enum fr_rec_type {
  * in one (an exception keeps its error code there instead) */
 #define FR_SMP_KERNEL 0x01   /* the sample interrupted the kernel */
 #define FR_SMP_STACK 0x02    /* (user space) the window has its stack */
+#define FR_SMP_SYSCALL 0x04  /* in a syscall (its saved registers say so): aux =
+			      * its number, smp.arg0 its first argument */
+#define FR_SMP_NAMED 0x08    /* the names ring has what that fd was (scheduler-
+			      * centred capture names it here, as no exit is seen) */
 
 /* flags for FR_REC_FAULT; aux = the fault's error code (low 16 bits) */
 #define FR_FLT_NAMED 0x01    /* the names ring has the mapped file (FR_NAME_ROLE_FAULT) */
@@ -164,7 +169,7 @@ struct fr_rec {
 		} ex;
 		struct {
 			__u64 ip;   /* where it was interrupted (kernel or user) */
-			__u64 _pad[1];
+			__u64 arg0; /* FR_SMP_SYSCALL: the syscall's first argument */
 		} smp;
 		struct {
 			__u64 addr;  /* the faulting address */

@@ -96,6 +96,15 @@ struct fr_window {
 int fr_ring__read_window(const struct fr_ring_view *v, const struct fr_window_req *req,
 			 struct fr_window **out);
 
+/*
+ * Scheduler-centred capture (no syscall hooks): a syscall record
+ * (FR_SYS_SAMPLED) for each run of a thread's on-CPU samples in one call,
+ * half a sampling period (period_ns) either side of them, within the
+ * thread's switches and records around it. Nothing for a window that has
+ * such records already. 0 or -ENOMEM.
+ */
+int fr_window__syscalls_from_samples(struct fr_window *w, uint64_t period_ns);
+
 /* A syscall record's duration in ns, whichever unit it was written in. */
 static inline uint64_t fr_rec__sys_dur(const struct fr_rec *r)
 {

@@ -50,6 +50,7 @@ struct fr_capture {
 	bool attached;
 	int32_t sample_hz;     /* 0: no sampling */
 	uint32_t syscalls;     /* FR_SYSCALLS_* */
+	uint64_t slow_after_ns;
 	int *sample_fds;       /* per CPU: its CPU-clock event, or -1 */
 	struct bpf_link **sample_links;
 };
@@ -345,6 +346,7 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	cap->skel->rodata->syscall_mode = o.syscalls;
 	cap->skel->rodata->slow_after_ns = o.slow_after_ns;
 	cap->syscalls = o.syscalls;
+	cap->slow_after_ns = o.syscalls == FR_SYSCALLS_SLOW ? o.slow_after_ns : 0;
 	/* scheduler-centred: no program on the syscall path at all; the
 	 * others: no return hook but the syscall exit */
 	bpf_program__set_autoload(cap->skel->progs.fr_sys_enter, o.syscalls != FR_SYSCALLS_SCHED);
@@ -481,6 +483,11 @@ uint32_t fr_capture__syscalls_parse(const char *name)
 uint32_t fr_capture__syscalls(const struct fr_capture *cap)
 {
 	return cap->syscalls;
+}
+
+uint64_t fr_capture__slow_after_ns(const struct fr_capture *cap)
+{
+	return cap->slow_after_ns;
 }
 
 size_t fr_capture__programs(const struct fr_capture *cap, const char **names, size_t max)
@@ -706,7 +713,17 @@ void fr_capture__set_flags(struct fr_capture *cap, uint32_t flags)
 int fr_capture__read_window(struct fr_capture *cap, const struct fr_window_req *req,
 			    struct fr_window **out)
 {
-	return fr_ring__read_window(&cap->view, req, out);
+	int err = fr_ring__read_window(&cap->view, req, out);
+
+	/* no syscall hooks: calls that computed are known from their samples */
+	if (!err && cap->syscalls == FR_SYSCALLS_SCHED && cap->sample_hz > 0) {
+		err = fr_window__syscalls_from_samples(*out, 1000000000ull / (uint64_t)cap->sample_hz);
+		if (err) {
+			fr_window__free(*out);
+			*out = NULL;
+		}
+	}
+	return err;
 }
 
 const struct fr_ring_view *fr_capture__view(const struct fr_capture *cap)

@@ -285,7 +285,8 @@ static int read_cpu(const struct fr_ring_view *v, uint32_t cpu, const struct fr_
 		else if (rec.type == FR_REC_SAMPLE)
 			b->ev[b->nr].rec.flags &= (uint8_t)~FR_SMP_STACK;
 		if ((rec.type == FR_REC_SYSCALL && (rec.flags & FR_SYS_NAMED)) ||
-		    (rec.type == FR_REC_FAULT && (rec.flags & FR_FLT_NAMED)))
+		    (rec.type == FR_REC_FAULT && (rec.flags & FR_FLT_NAMED)) ||
+		    (rec.type == FR_REC_SAMPLE && (rec.flags & FR_SMP_NAMED)))
 			err = attach_name(v, cpu, &b->ev[b->nr], b);
 		if (err)
 			return err;

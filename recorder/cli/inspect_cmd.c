@@ -74,6 +74,16 @@ static void print_header(FILE *out, const PbSnap *s)
 	} else if (w) {
 		fprintf(out, "window    no kernel context: %s\n", w->no_context_reason);
 	}
+	if (w && w->kernel_context && w->syscalls && w->syscalls[0]) {
+		if (!strcmp(w->syscalls, "sched"))
+			fprintf(out, "syscalls  sched: those that blocked, from their first block to "
+				"their return; fast calls only in samples\n");
+		else if (!strcmp(w->syscalls, "slow"))
+			fprintf(out, "syscalls  slow: calls of %s or more; the rest summed per thread\n",
+				(fr_fmt_duration(w->slow_syscall_ns, d2, sizeof(d2)), d2));
+		else
+			fprintf(out, "syscalls  %s\n", w->syscalls);
+	}
 	if (w && w->pid_source && w->pid_source[0])
 		fprintf(out, "process   found by %s%s%s\n", w->pid_source,
 			w->cgroup && w->cgroup[0] ? ", cgroup " : "", w->cgroup ? w->cgroup : "");

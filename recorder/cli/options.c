@@ -41,6 +41,13 @@ void fr_config__usage(FILE *out)
 		"                           'fp': walk frame pointers instead\n"
 		"      --sample-hz HZ       sample followed threads' on-CPU stacks HZ times a\n"
 		"                           second (default 49, at most 10000; 0: none)\n"
+		"      --syscalls MODE      which syscalls are recorded: 'sched' (none hooked: those\n"
+		"                           that block, from the scheduler; fast ones only in\n"
+		"                           samples), 'slow' (hooked: a record for calls over\n"
+		"                           --slow-syscall, per-thread sums of the rest) or 'all'\n"
+		"                           (a record for every call); default all\n"
+		"      --slow-syscall DUR   with --syscalls slow: a record for calls at least this\n"
+		"                           long (default 1ms)\n"
 		"      --name-fds-after DUR name the fd (file, socket, pipe) of syscalls at least\n"
 		"                           this slow, in the kernel at the call (default 100us)\n"
 		"      --max-links N        follow at most N processes as links: those that wake\n"
@@ -144,6 +151,8 @@ enum {
 	OPT_STACKS_AFTER,
 	OPT_USER_STACK,
 	OPT_SAMPLE_HZ,
+	OPT_SYSCALLS,
+	OPT_SLOW_AFTER,
 	OPT_MAX_LINKS,
 	OPT_LINK_TTL,
 	OPT_NO_LINKS,
@@ -173,6 +182,8 @@ static const struct option longopts[] = {
 	{ "stacks-after", required_argument, NULL, OPT_STACKS_AFTER },
 	{ "user-stack", required_argument, NULL, OPT_USER_STACK },
 	{ "sample-hz", required_argument, NULL, OPT_SAMPLE_HZ },
+	{ "syscalls", required_argument, NULL, OPT_SYSCALLS },
+	{ "slow-syscall", required_argument, NULL, OPT_SLOW_AFTER },
 	{ "max-links", required_argument, NULL, OPT_MAX_LINKS },
 	{ "link-ttl", required_argument, NULL, OPT_LINK_TTL },
 	{ "no-links", no_argument, NULL, OPT_NO_LINKS },
@@ -356,6 +367,19 @@ static int apply(struct fr_config *c, int opt, char *arg)
 	case OPT_NAME_AFTER:
 		if (fr_parse_duration(arg, &c->capture.name_after_ns) || !c->capture.name_after_ns) {
 			pr_err("bad --name-fds-after '%s' (a duration above 0, e.g. 100us)", arg);
+			return 2;
+		}
+		break;
+	case OPT_SYSCALLS:
+		c->capture.syscalls = fr_capture__syscalls_parse(arg);
+		if (!c->capture.syscalls) {
+			pr_err("bad --syscalls '%s' (sched, slow or all)", arg);
+			return 2;
+		}
+		break;
+	case OPT_SLOW_AFTER:
+		if (fr_parse_duration(arg, &c->capture.slow_after_ns) || !c->capture.slow_after_ns) {
+			pr_err("bad --slow-syscall '%s' (a duration above 0, e.g. 1ms)", arg);
 			return 2;
 		}
 		break;

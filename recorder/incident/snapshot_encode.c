@@ -456,7 +456,7 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 		return -ENOMEM;
 	if (fill_spans(a, out->export, &snap))
 		goto out;
-	snap.schema_version = 7;
+	snap.schema_version = 8;
 	snap.incident_id = in->id;
 	snap.captured_unix_nano = fr_wall_ns();
 	snap.rule = (char *)in->rule;
@@ -481,6 +481,9 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 	win.pid_source = (char *)(in->pid_source ? in->pid_source : "");
 	win.cgroup = wk->cgroup;
 	win.sample_hz = s->cap ? fr_capture__sample_hz(s->cap) : 0;
+	win.syscalls = (char *)(s->cap ? fr_capture__syscalls_name(fr_capture__syscalls(s->cap))
+				       : "");
+	win.slow_syscall_ns = s->cap ? fr_capture__slow_after_ns(s->cap) : 0;
 	if (wk->has_cpu_limit) {
 		const struct fr_cpu_limit *l = &wk->cpu_limit;
 		char q[32], p[32], t[32], text[420];

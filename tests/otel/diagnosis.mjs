@@ -49,7 +49,9 @@ fs.symlinkSync('/bin/dash', hog);
 
 const fr = await startRecorder([bin, 'run', '--otlp-listen', `127.0.0.1:${otlpPort}`,
   '--web-listen', `127.0.0.1:${webPort}`, '--no-auth', '--data-dir', path.join(work, 'data'),
-  '--rule', 'threshold=80ms,cooldown=0s', '--budget', '100000', '-i', '0'], webPort);
+  '--rule', 'threshold=80ms,cooldown=0s', '--budget', '100000', '-i', '0',
+  // FR_DIAG_SYSCALLS=sched|slow|all: a capture mode other than the default
+  ...(process.env.FR_DIAG_SYSCALLS ? ['--syscalls', process.env.FR_DIAG_SYSCALLS] : [])], webPort);
 const otlpUrl = `http://127.0.0.1:${otlpPort}/v1/traces`;
 const peer = await start('node', [path.join(here, 'scenario_peer.mjs'), String(peerPort), peerSock, peerData]);
 // the service on CPU 1, where the CPU hogs will go too
@@ -223,7 +225,7 @@ const scenarios = {
   },
   async memory() {
     // the service in a memory cgroup with room for 32 MiB more than it
-    // holds, writing 128 MiB to a file: its page cache must be reclaimed
+    // holds, writing 256 MiB to a file: its page cache must be reclaimed
     // as it goes
     const cg = memLimitCgroup();
     if (!cg) { console.log('memory: no memory controller to limit with; skipped'); return; }

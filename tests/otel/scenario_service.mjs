@@ -160,12 +160,12 @@ const handlers = {
   '/cpu': async () => { spin(cpuIters); },
   '/hot': async () => ({ total: computeInvoiceTotals(250) }),
   '/cpuwork': async (q) => ({ x: cpuWork(Number(q.get('ms') || 120)) }),
-  // 128 MiB written to a file on disk: page cache, charged to the memory
+  // 256 MiB written to a file on disk: page cache, charged to the memory
   // cgroup the service is in
   '/memwrite': async () => {
     const file = path.join(workDir, 'memwrite.dat');
     const fd = fs.openSync(file, 'w');
-    for (let i = 0; i < 32; i++) fs.writeSync(fd, big, 0, 4 << 20);
+    for (let i = 0; i < 64; i++) fs.writeSync(fd, big, 0, 4 << 20);
     fs.closeSync(fd);
     fs.unlinkSync(file);
   },

@@ -320,7 +320,14 @@ export async function incidentPage(id) {
             el('td', { text: '\u00a0'.repeat(3 * (Number(g.depth) || 0)) + g.tid + ' (' + (g.thread_name || '?') + ')' }),
             el('td', { text: g.handoff ? 'waits in ' + g.what + (g.lock_wait ? ' held by ' : ' for ') + g.waker_tid + ', below' : g.what }))))));
     }
+    const mode = w.syscalls || 'all';
+    const modeNote = mode === 'sched'
+      ? 'Scheduler-centred capture (--syscalls sched): only syscalls that blocked are recorded, each from its first block to its return; fast calls are neither timed nor counted (the on-CPU samples show where CPU time went).'
+      : mode === 'slow'
+        ? 'Syscalls under ' + nsms(w.slow_syscall_ns) + ' are not recorded one by one (--syscalls slow): the counts and times below are of those over it.'
+        : 'Every syscall is recorded (--syscalls all).';
     parts.push(el('h2', { text: 'Top syscalls (process, within the span)' }),
+      el('p', { class: 'muted', id: 'syscalls-mode', text: modeNote }),
       el('table', { id: 'syscalls' }, el('thead', {}, el('tr', {}, ...['syscall', 'count', 'total', 'max'].map((h, i) => el('th', { class: i ? 'num' : '', text: h })))),
         el('tbody', {}, ...(snap.syscalls || []).slice(0, 12).map((y) => el('tr', {}, el('td', { text: y.name }),
           el('td', { class: 'num', text: y.count }), el('td', { class: 'num', text: nsms(y.total_ns) }), el('td', { class: 'num', text: nsms(y.max_ns) }))))));

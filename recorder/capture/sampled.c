@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sampled.c - time on CPU inside syscalls, from on-CPU samples, for
+ * scheduler-centred capture (fr_ring.h: fr_window__syscalls_from_samples).
+ *
+ * Without syscall hooks, a call that computes rather than blocks (a large
+ * write to tmpfs, a read of cached data) leaves no record of its own. The
+ * samples taken in it do: each says the syscall and its first argument
+ * (the fd, named at the sample). A thread's consecutive samples in one
+ * call (same number and argument, no block or recorded call between) make
+ * one interval, half a sampling period either side of the samples, kept
+ * within the thread's surrounding switches and records.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fr_ring.h"
+
+/* A point where a thread's run in one syscall cannot reach past. */
+struct edge {
+	uint32_t tid;
+	uint8_t hard; /* a block or a recorded call: a run of samples ends here */
+	uint64_t ts;
+};
+
+static int cmp_edge(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+struct smp {
+	uint32_t tid;
+	size_t i; /* event index */
+	uint64_t ts;
+};
+
+static int cmp_smp(const void *a, const void *b)
+{
+	const struct smp *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+	const struct fr_event *x = a, *y = b;
+
+	return x->rec.ts < y->rec.ts ? -1 : x->rec.ts > y->rec.ts;
+}
+
+/* The first edge of tid at or after t in e[0..n) (sorted), or n. */
+static size_t edge_from(const struct edge *e, size_t n, uint32_t tid, uint64_t t)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (e[mid].tid < tid || (e[mid].tid == tid && e[mid].ts < t))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int add_edge(struct edge **e, size_t *n, size_t *cap, uint32_t tid, uint64_t ts, bool hard)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		struct edge *p = realloc(*e, nc * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		*e = p;
+		*cap = nc;
+	}
+	(*e)[(*n)++] = (struct edge){ .tid = tid, .hard = hard, .ts = ts };
+	return 0;
+}
+
+int fr_window__syscalls_from_samples(struct fr_window *w, uint64_t period_ns)
+{
+	struct edge *edges = NULL;
+	struct smp *smps = NULL;
+	struct fr_event *add = NULL, *merged;
+	size_t ne = 0, cap_e = 0, ns = 0, nadd = 0;
+	int err = -ENOMEM;
+
+	if (!period_ns)
+		return 0;
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->type == FR_REC_SYSCALL && (r->flags & FR_SYS_SAMPLED))
+			return 0; /* done already (a window read back from a snapshot) */
+		if (r->type == FR_REC_SAMPLE && (r->flags & FR_SMP_SYSCALL))
+			ns++;
+	}
+	if (!ns)
+		return 0;
+	smps = malloc(ns * sizeof(*smps));
+	if (!smps)
+		goto out;
+	ns = 0;
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->type == FR_REC_SAMPLE && (r->flags & FR_SMP_SYSCALL)) {
+			smps[ns++] = (struct smp){ r->tid, i, r->ts };
+		} else if (r->type == FR_REC_SWITCH) {
+			/* out: a block ends a run, a preemption only bounds it */
+			if (add_edge(&edges, &ne, &cap_e, r->tid, r->ts, !(r->flags & FR_SW_PREEMPT)) ||
+			    (r->sw.next_tid && r->sw.next_tid != r->tid &&
+			     add_edge(&edges, &ne, &cap_e, r->sw.next_tid, r->ts, false)))
+				goto out;
+		} else if (r->type == FR_REC_SYSCALL) {
+			if (add_edge(&edges, &ne, &cap_e, r->tid, r->ts - fr_rec__sys_dur(r), true) ||
+			    add_edge(&edges, &ne, &cap_e, r->tid, r->ts, true))
+				goto out;
+		}
+	}
+	qsort(smps, ns, sizeof(*smps), cmp_smp);
+	if (ne)
+		qsort(edges, ne, sizeof(*edges), cmp_edge);
+	add = calloc(ns, sizeof(*add));
+	if (!add)
+		goto out;
+	for (size_t a = 0; a < ns;) {
+		const struct fr_event *first = &w->events[smps[a].i];
+		int32_t name = (first->rec.flags & FR_SMP_NAMED) ? first->name : -1;
+		size_t b = a + 1, k;
+		uint64_t begin, end, half = period_ns / 2;
+		struct fr_event *n;
+
+		/* the run: the same call, no block or record between samples */
+		while (b < ns && smps[b].tid == smps[a].tid) {
+			const struct fr_rec *p = &w->events[smps[b - 1].i].rec;
+			const struct fr_rec *q = &w->events[smps[b].i].rec;
+			bool broken = false;
+
+			if (q->aux != p->aux || q->smp.arg0 != p->smp.arg0)
+				break;
+			for (k = edge_from(edges, ne, q->tid, p->ts);
+			     k < ne && edges[k].tid == q->tid && edges[k].ts <= q->ts; k++)
+				broken |= edges[k].hard;
+			if (broken)
+				break;
+			if (name < 0 && (q->flags & FR_SMP_NAMED))
+				name = w->events[smps[b].i].name;
+			b++;
+		}
+		begin = smps[a].ts > half ? smps[a].ts - half : 0;
+		end = smps[b - 1].ts + half;
+		/* within the thread's nearest switches and records around it */
+		k = edge_from(edges, ne, smps[a].tid, smps[a].ts);
+		if (k > 0 && edges[k - 1].tid == smps[a].tid && edges[k - 1].ts > begin)
+			begin = edges[k - 1].ts;
+		k = edge_from(edges, ne, smps[a].tid, smps[b - 1].ts + 1);
+		if (k < ne && edges[k].tid == smps[a].tid && edges[k].ts < end)
+			end = edges[k].ts;
+		n = &add[nadd++];
+		n->rec.type = FR_REC_SYSCALL;
+		n->rec.flags = FR_SYS_SAMPLED | (name >= 0 ? FR_SYS_NAMED : 0);
+		n->rec.aux = first->rec.aux;
+		n->rec.ts = end;
+		n->rec.tid = first->rec.tid;
+		n->rec.pid = first->rec.pid;
+		n->rec.sys.dur = (uint32_t)(end - begin);
+		n->rec.sys.arg0 = first->rec.smp.arg0;
+		n->cpu = first->cpu;
+		n->stack = -1;
+		n->name = name;
+		n->nr_names = name >= 0 ? 1 : 0;
+		a = b;
+	}
+	merged = realloc(w->events, (w->nr_events + nadd) * sizeof(*merged));
+	if (!merged)
+		goto out;
+	w->events = merged;
+	/* into the window by time, from the back (a window may hold millions
+	 * of records; the new ones are few), after records of the same time */
+	qsort(add, nadd, sizeof(*add), cmp_event);
+	{
+		size_t i = w->nr_events, j = nadd, o = w->nr_events + nadd;
+
+		while (j > 0) {
+			if (i > 0 && w->events[i - 1].rec.ts > add[j - 1].rec.ts)
+				w->events[--o] = w->events[--i];
+			else
+				w->events[--o] = add[--j];
+		}
+	}
+	w->nr_events += nadd;
+	err = 0;
+out:
+	free(edges);
+	free(smps);
+	free(add);
+	return err;
+}
