@@ -54,7 +54,7 @@ struct fr_capture_opts {
 	uint64_t slow_after_ns; /* FR_SYSCALLS_SLOW: a call this long is a record;
 				 * 0 = 1 ms */
 };
-#define FR_CAPTURE_DEFAULT_SYSCALLS FR_SYSCALLS_ALL
+#define FR_CAPTURE_DEFAULT_SYSCALLS FR_SYSCALLS_SCHED
 #define FR_CAPTURE_DEFAULT_SLOW_AFTER_NS 1000000ull
 
 /* "sched", "slow", "all" for FR_SYSCALLS_*; FR_SYSCALLS_* for a name, or 0. */

@@ -68,7 +68,8 @@ static inline int fr_test_rm_rf(const char *dir)
 			 FR_SOURCE_DIR, (dir), (script));                               \
 		out_ = fr_test_run(cmd_, &status_);                                    \
 		assert_non_null(out_);                                                 \
-		print_message("%s", out_);                                             \
+		fputs(out_, stdout); /* whole: print_message cuts long output */      \
+		fflush(stdout);                                                        \
 		assert_true(WIFEXITED(status_));                                       \
 		assert_int_equal(WEXITSTATUS(status_), 0);                             \
 		out_;                                                                  \

@@ -38,7 +38,9 @@
 
 static struct fr_capture *open_capture(uint64_t ring_bytes)
 {
-	struct fr_capture_opts o = { .sz = sizeof(o), .ring_bytes = ring_bytes };
+	/* every syscall recorded: these tests check that machinery */
+	struct fr_capture_opts o = { .sz = sizeof(o), .ring_bytes = ring_bytes,
+				     .syscalls = FR_SYSCALLS_ALL };
 	struct fr_capture *cap = fr_capture__open(&o);
 
 	assert_non_null(cap);
@@ -625,7 +627,7 @@ static void cgroup_work(int go_fd, int rep_fd)
 static void test_follow_cgroup(void **state)
 {
 	struct fr_capture_opts o = { .sz = sizeof(o), .ring_bytes = 16ull << 20,
-				     .no_children = true };
+				     .no_children = true, .syscalls = FR_SYSCALLS_ALL };
 	struct fr_capture *cap = fr_capture__open(&o);
 	char root[256], dir[512], procs[600];
 	struct fr_window_req req = { 0 };

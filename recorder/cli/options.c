@@ -45,7 +45,7 @@ void fr_config__usage(FILE *out)
 		"                           that block, from the scheduler; fast ones only in\n"
 		"                           samples), 'slow' (hooked: a record for calls over\n"
 		"                           --slow-syscall, per-thread sums of the rest) or 'all'\n"
-		"                           (a record for every call); default all\n"
+		"                           (a record for every call); default sched\n"
 		"      --slow-syscall DUR   with --syscalls slow: a record for calls at least this\n"
 		"                           long (default 1ms)\n"
 		"      --name-fds-after DUR name the fd (file, socket, pipe) of syscalls at least\n"

@@ -172,6 +172,7 @@ static void usage(FILE *out)
 		"  -m, --ring-mb MIB     ring memory for all CPUs (default 256)\n"
 		"      --no-stacks       do not take stacks when a task blocks\n"
 		"      --no-sched        syscalls only\n"
+		"      --syscalls MODE   all (default: every call), slow or sched (see run)\n"
 		"  -o, --output FILE     write the trace here (default stdout)\n");
 }
 
@@ -193,6 +194,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		{ "ring-mb", required_argument, NULL, 'm' },
 		{ "no-stacks", no_argument, NULL, 'S' },
 		{ "no-sched", no_argument, NULL, 'W' },
+		{ "syscalls", required_argument, NULL, 'Y' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -200,7 +202,9 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 	int opt;
 
 	memset(a, 0, sizeof(*a));
-	a->cap = (struct fr_capture_opts){ .sz = sizeof(a->cap), .flags = FR_CAP_DEFAULT };
+	/* a trace is for reading every call: all of them by default */
+	a->cap = (struct fr_capture_opts){ .sz = sizeof(a->cap), .flags = FR_CAP_DEFAULT,
+					   .syscalls = FR_SYSCALLS_ALL };
 	a->duration = -1;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+p:c:d:m:o:h", longopts, NULL)) != -1) {
@@ -234,6 +238,14 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 			break;
 		case 'W':
 			a->cap.flags &= ~(FR_CAP_SCHED | FR_CAP_STACKS);
+			break;
+		case 'Y':
+			a->cap.syscalls = fr_capture__syscalls_parse(optarg);
+			if (!a->cap.syscalls) {
+				fprintf(stderr, "flightrec trace: bad --syscalls '%s' (all, slow or sched)\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'o':
 			a->output = optarg;

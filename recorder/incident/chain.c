@@ -631,8 +631,9 @@ static size_t join_loop_waits(struct walk *k, uint32_t tid, struct stretch_rec *
 	return out;
 }
 
-/* How close together one act of a task wakes two others (an exit frees a
- * lock, then signals the parent). */
+/* How close together one act of a task wakes two others, in either order
+ * (an exit closes the fds, one a lock and one a socket, then signals the
+ * parent). */
 #define SAME_ACT_NS 1000000ull
 
 /* Did task ytid end in (t0, t1], or wake tid there. */
@@ -664,7 +665,8 @@ static bool completed(struct walk *k, uint32_t tid, uint32_t ytid, uint64_t t0, 
 
 /*
  * The task a loop wait of tid needed, when not the one that ended it: task
- * x ended it, and in the same act woke task y, which had been waiting
+ * x ended it, and in the same act (just before or after) woke task y,
+ * which had been waiting
  * (its records begin before) and then completed by end (exited, or woke
  * tid). The loop waited for its child y, blocked on a lock that x held;
  * x's exit freed the lock and woke the loop too (SIGCHLD), and y finished
@@ -683,7 +685,7 @@ static const struct fr_rec *needed_instead(struct walk *k, uint32_t tid,
 		const struct fr_rec *r = &k->w->events[i].rec;
 		struct fr_rec *y;
 
-		if (r->ts > x->ts)
+		if (r->ts > x->ts + SAME_ACT_NS)
 			break;
 		if (r->type != FR_REC_WAKEUP || !fr_wake_by_task(r) ||
 		    r->wk.waker_tid != x->wk.waker_tid || r->tid == tid ||
