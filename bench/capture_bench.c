@@ -43,14 +43,16 @@ enum { W_LOOP, W_PINGPONG, NR_W };
 static const int syscalls_per_op[NR_W] = { 1, 4 };
 
 const char *const cname[NR_C] = {
-	"untraced", "floor (empty BPF)", "flightrec followed, no stacks",
-	"flightrec followed, stacks", "flightrec unfollowed", "bpftrace latency hist",
-	"perf record",
+	"untraced", "floor (empty BPF)", "flightrec followed (sched)",
+	"flightrec unfollowed (sched)", "flightrec followed (slow)",
+	"flightrec followed (all), no stacks", "flightrec followed (all)",
+	"flightrec unfollowed (all)", "bpftrace latency hist", "perf record",
 };
 
 /* Short names for CAPTURE_CONFIGS (comma-separated) to run a subset. */
 static const char *const ckey[NR_C] = {
-	"base", "floor", "nostack", "stacks", "unfollowed", "bpftrace", "perf",
+	"base", "floor", "sched", "schedunf", "slow", "nostack", "stacks", "unfollowed",
+	"bpftrace", "perf",
 };
 
 int cpu_work; /* the CPU the workload is pinned to */
@@ -219,8 +221,43 @@ static void stop_tool(pid_t pid)
 /* Loaded once and attached per measurement, so that no ring memory is
  * allocated or freed between measurements (its deferred freeing would land
  * on the next configuration). */
-static struct fr_capture *cap;
+static struct fr_capture *caps[4]; /* by FR_SYSCALLS_*: one per mode, as each loads
+				    * other programs */
 static struct floor *floor_skel;
+unsigned bench_slots_per_cpu;
+
+/* The capture of configuration c, NULL for the others. */
+static struct fr_capture *cap_of(int c)
+{
+	switch (c) {
+	case C_FR_SCHED:
+	case C_FR_SCHED_UNF:
+		return caps[FR_SYSCALLS_SCHED];
+	case C_FR_SLOW:
+		return caps[FR_SYSCALLS_SLOW];
+	case C_FR_NOSTACK:
+	case C_FR_STACKS:
+	case C_FR_UNFOLLOWED:
+		return caps[FR_SYSCALLS_ALL];
+	default:
+		return NULL;
+	}
+}
+
+bool bench_is_flightrec(int c)
+{
+	return cap_of(c) != NULL;
+}
+
+uint64_t bench_records_written(int c)
+{
+	struct fr_capture_counters cnt;
+
+	if (!cap_of(c))
+		return 0;
+	fr_capture__counters(cap_of(c), &cnt);
+	return cnt.written;
+}
 
 const char *tmpdir = "/tmp";
 
@@ -238,18 +275,25 @@ int tracer_start(struct tracer *t, int c, pid_t wpid)
 			return -1;
 		t->floor_attached = true;
 		return 0;
+	case C_FR_SCHED:
+	case C_FR_SCHED_UNF:
+	case C_FR_SLOW:
 	case C_FR_NOSTACK:
 	case C_FR_STACKS:
-	case C_FR_UNFOLLOWED:
+	case C_FR_UNFOLLOWED: {
+		struct fr_capture *cap = cap_of(c);
+		bool unf = c == C_FR_UNFOLLOWED || c == C_FR_SCHED_UNF;
+
 		fr_capture__set_flags(cap, c == C_FR_NOSTACK ? (FR_CAP_SYSCALLS | FR_CAP_SCHED)
 							     : FR_CAP_DEFAULT);
 		/* Unfollowed: another process (init) is followed, the filter is live. */
-		fr_capture__follow_pid(cap, 1, c == C_FR_UNFOLLOWED);
-		fr_capture__follow_pid(cap, wpid, c != C_FR_UNFOLLOWED);
+		fr_capture__follow_pid(cap, 1, unf);
+		fr_capture__follow_pid(cap, wpid, !unf);
 		if (fr_capture__attach(cap))
 			return -1;
-		t->cap_attached = true;
+		t->cap = cap;
 		return 0;
+	}
 	case C_BPFTRACE: {
 		char *argv[] = { "bpftrace", "-B", "none", "-e", script, NULL };
 
@@ -292,8 +336,8 @@ int tracer_start(struct tracer *t, int c, pid_t wpid)
 
 void tracer_stop(struct tracer *t)
 {
-	if (t->cap_attached)
-		fr_capture__detach(cap);
+	if (t->cap)
+		fr_capture__detach(t->cap);
 	if (t->floor_attached)
 		floor__detach(floor_skel);
 	stop_tool(t->tool);
@@ -328,8 +372,8 @@ static uint64_t fr_prog_ns(void)
 {
 	uint64_t a, b, n;
 
-	fr_capture__prog_runtime(cap, "fr_sys_enter", &a, &n);
-	fr_capture__prog_runtime(cap, "fr_sys_exit", &b, &n);
+	fr_capture__prog_runtime(caps[FR_SYSCALLS_ALL], "fr_sys_enter", &a, &n);
+	fr_capture__prog_runtime(caps[FR_SYSCALLS_ALL], "fr_sys_exit", &b, &n);
 	return a + b;
 }
 
@@ -339,7 +383,9 @@ uint64_t bench_prog_ns_all(int c)
 
 	if (c == C_FLOOR)
 		return floor_prog_ns();
-	fr_capture__prog_runtime(cap, NULL, &ns, &n);
+	if (!cap_of(c))
+		return 0;
+	fr_capture__prog_runtime(cap_of(c), NULL, &ns, &n);
 	return ns;
 }
 
@@ -413,18 +459,30 @@ int main(int argc, char **argv)
 
 		ok[c] = !only || c == C_BASE || c == C_FLOOR || strstr(only, ckey[c]);
 	}
-	{
-		struct fr_capture_opts o = { .sz = sizeof(o) };
+	for (uint32_t m = FR_SYSCALLS_SCHED; m <= FR_SYSCALLS_ALL; m++) {
+		struct fr_capture_opts o = { .sz = sizeof(o), .syscalls = m };
 
-		cap = fr_capture__open(&o);
-		floor_skel = floor__open_and_load();
-		if (!cap || !floor_skel) {
-			fprintf(stderr, "capture_bench: cannot load the BPF programs\n");
+		caps[m] = fr_capture__open(&o);
+		if (!caps[m]) {
+			fprintf(stderr, "capture_bench: cannot load the BPF programs (%s)\n",
+				fr_capture__syscalls_name(m));
 			return 1;
 		}
 	}
-	fr_capture__prog_runtime(cap, "fr_sample", &smp_ns0, &smp_runs0);
-	fr_capture__counters(cap, &sc);
+	floor_skel = floor__open_and_load();
+	if (!floor_skel) {
+		fprintf(stderr, "capture_bench: cannot load the floor's BPF programs\n");
+		return 1;
+	}
+	{
+		struct fr_capture_info info;
+
+		fr_capture__info(caps[FR_SYSCALLS_ALL], &info);
+		bench_slots_per_cpu = info.slots_per_cpu;
+	}
+	/* sampling's cost, in the configuration that samples most (all mode) */
+	fr_capture__prog_runtime(caps[FR_SYSCALLS_ALL], "fr_sample", &smp_ns0, &smp_runs0);
+	fr_capture__counters(caps[FR_SYSCALLS_ALL], &sc);
 	smp0 = sc.samples;
 	w = workload_start();
 	/* Warm up caches, frequency and the pipes. */
@@ -439,7 +497,8 @@ int main(int argc, char **argv)
 
 			if (!ok[c])
 				continue;
-			fr_capture__counters(cap, &c0);
+			if (cap_of(c))
+				fr_capture__counters(cap_of(c), &c0);
 			if (tracer_start(&t, c, w.pid)) {
 				fprintf(stderr, "capture_bench: cannot start '%s'; left out\n",
 					cname[c]);
@@ -451,11 +510,11 @@ int main(int argc, char **argv)
 			prog_ns_before(c);
 			ns[r][c][W_LOOP] = workload_run(&w, W_LOOP, n_loop);
 			prog_ns_after(c, r, n_loop);
-			if (t.cap_attached && c != C_FR_UNFOLLOWED) {
+			if (c == C_FR_STACKS) {
 				struct fr_capture_info info;
 
-				fr_capture__counters(cap, &c1);
-				fr_capture__info(cap, &info);
+				fr_capture__counters(cap_of(c), &c1);
+				fr_capture__info(cap_of(c), &info);
 				recs_per_syscall = (double)(c1.written - c0.written) / (double)n_loop;
 				slots_per_cpu = info.slots_per_cpu;
 				nr_cpus = info.nr_cpus;
@@ -469,8 +528,8 @@ int main(int argc, char **argv)
 	/* the sampling program's cost: its run time over the samples it took
 	 * (its runs that found no followed thread running, early returns,
 	 * counted in the time too) */
-	fr_capture__prog_runtime(cap, "fr_sample", &smp_ns1, &smp_runs1);
-	fr_capture__counters(cap, &sc);
+	fr_capture__prog_runtime(caps[FR_SYSCALLS_ALL], "fr_sample", &smp_ns1, &smp_runs1);
+	fr_capture__counters(caps[FR_SYSCALLS_ALL], &sc);
 	smp1 = sc.samples;
 	ngx_table = open_memstream(&ngx_table_buf, &ngx_table_len);
 	ngx_keys = open_memstream(&ngx_keys_buf, &ngx_keys_len);
@@ -481,7 +540,8 @@ int main(int argc, char **argv)
 		fclose(ngx_table);
 	if (ngx_keys)
 		fclose(ngx_keys);
-	fr_capture__free(cap);
+	for (uint32_t m = FR_SYSCALLS_SCHED; m <= FR_SYSCALLS_ALL; m++)
+		fr_capture__free(caps[m]);
 	floor__destroy(floor_skel);
 
 	for (int c = 0; c < NR_C; c++) {
@@ -498,20 +558,20 @@ int main(int argc, char **argv)
 	printf("capture overhead: %d rounds, loop %llu getppid, pingpong %llu round trips, "
 	       "workload pinned to CPU %d\n\n",
 	       rounds, (unsigned long long)n_loop, (unsigned long long)n_pp, cpu_work);
-	printf("%-32s %12s %12s %10s %14s %12s %10s\n", "configuration", "loop ns/op",
+	printf("%-36s %12s %12s %10s %14s %12s %10s\n", "configuration", "loop ns/op",
 	       "added ns/sc", "vs floor", "pingpong ns/rt", "added ns/sc", "vs floor");
 	for (int c = 0; c < NR_C; c++) {
 		double add[NR_W], fl[NR_W];
 
 		if (!ok[c]) {
-			printf("%-32s %12s\n", cname[c], "unavailable");
+			printf("%-36s %12s\n", cname[c], "unavailable");
 			continue;
 		}
 		for (int wl = 0; wl < NR_W; wl++) {
 			add[wl] = (med[c][wl] - med[C_BASE][wl]) / syscalls_per_op[wl];
 			fl[wl] = (med[C_FLOOR][wl] - med[C_BASE][wl]) / syscalls_per_op[wl];
 		}
-		printf("%-32s %12.1f %12.1f %10.2f %14.1f %12.1f %10.2f\n", cname[c],
+		printf("%-36s %12.1f %12.1f %10.2f %14.1f %12.1f %10.2f\n", cname[c],
 		       med[c][W_LOOP], add[W_LOOP], c == C_BASE ? 0 : add[W_LOOP] / fl[W_LOOP],
 		       med[c][W_PINGPONG], add[W_PINGPONG],
 		       c == C_BASE ? 0 : add[W_PINGPONG] / fl[W_PINGPONG]);
@@ -524,9 +584,9 @@ int main(int argc, char **argv)
 		double hist_one_cpu = slots_per_cpu / rate;
 		double hist_spread = (double)slots_per_cpu * nr_cpus / rate;
 
-		printf("\nrecords per followed getppid: %.3f; default rings: %u CPUs x %u records\n",
+		printf("\nrecords per followed getppid (--syscalls all): %.3f; default rings: %u CPUs x %u records\n",
 		       recs_per_syscall, nr_cpus, slots_per_cpu);
-		printf("history at 100k syscalls/s: %.1f s on one CPU (worst case), %.1f s spread "
+		printf("history at 100k syscalls/s (--syscalls all, every call a record): %.1f s on one CPU (worst case), %.1f s spread "
 		       "over all CPUs\n", hist_one_cpu, hist_spread);
 		printf("history at the loop's own rate (%.0f syscalls/s): %.2f s\n\n",
 		       1e9 / med[C_FR_STACKS][W_LOOP],
@@ -538,6 +598,19 @@ int main(int argc, char **argv)
 		       smp1 > smp0 ? (double)(smp_ns1 - smp_ns0) / (double)(smp1 - smp0) : 0);
 		if (ngx_table_buf)
 			printf("%s\n", ngx_table_buf);
+		/* the default (scheduler-centred) mode: no syscall program, so
+		 * a syscall of anyone costs what the scheduler's programs add */
+		printf("capture.sched_vs_floor=%.2f\n", RATIO(C_FR_SCHED, W_LOOP));
+		printf("capture.unfollowed_ns_per_syscall=%.1f\n",
+		       ok[C_FR_SCHED_UNF] ? med[C_FR_SCHED_UNF][W_LOOP] - med[C_BASE][W_LOOP] : -1);
+		printf("capture.followed_ns_per_syscall=%.1f\n",
+		       ok[C_FR_SCHED] ? med[C_FR_SCHED][W_LOOP] - med[C_BASE][W_LOOP] : -1);
+		printf("capture.pingpong_sched_vs_floor=%.2f\n", RATIO(C_FR_SCHED, W_PINGPONG));
+		printf("capture.pingpong_sched_unfollowed_vs_floor=%.2f\n",
+		       RATIO(C_FR_SCHED_UNF, W_PINGPONG));
+		printf("capture.slow_vs_floor=%.2f\n", RATIO(C_FR_SLOW, W_LOOP));
+		printf("capture.pingpong_slow_vs_floor=%.2f\n", RATIO(C_FR_SLOW, W_PINGPONG));
+		/* --syscalls all (every call a record) */
 		printf("capture.followed_nostack_vs_floor=%.2f\n", RATIO(C_FR_NOSTACK, W_LOOP));
 		printf("capture.pingpong_followed_vs_floor=%.2f\n", RATIO(C_FR_STACKS, W_PINGPONG));
 		printf("capture.pingpong_unfollowed_vs_floor=%.2f\n",
@@ -547,7 +620,8 @@ int main(int argc, char **argv)
 		printf("capture.unfollowed_vs_floor=%.2f\n", RATIO(C_FR_UNFOLLOWED, W_LOOP));
 		printf("capture.bpftrace_vs_floor=%.2f\n", RATIO(C_BPFTRACE, W_LOOP));
 		printf("capture.perf_vs_floor=%.2f\n", RATIO(C_PERF, W_LOOP));
-		printf("capture.history_s_at_100k=%.1f\n", hist_one_cpu);
+		if (!ngx_keys_buf || !strstr(ngx_keys_buf, "history_s_at_100k"))
+			printf("capture.history_s_at_100k_all=%.1f\n", hist_one_cpu);
 		printf("capture.pingpong_stacks_vs_floor=%.2f\n", RATIO(C_FR_STACKS, W_PINGPONG));
 		printf("capture.sample_ns_per_sample=%.0f\n",
 		       smp1 > smp0 ? (double)(smp_ns1 - smp_ns0) / (double)(smp1 - smp0) : -1);

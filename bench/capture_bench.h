@@ -14,9 +14,12 @@
 enum {
 	C_BASE,
 	C_FLOOR,
-	C_FR_NOSTACK,
-	C_FR_STACKS,
-	C_FR_UNFOLLOWED,
+	C_FR_SCHED,      /* the default: --syscalls sched, followed, stacks */
+	C_FR_SCHED_UNF,  /* the default, the process not followed */
+	C_FR_SLOW,       /* --syscalls slow, followed, stacks */
+	C_FR_NOSTACK,    /* --syscalls all, followed, no stacks */
+	C_FR_STACKS,     /* --syscalls all, followed, stacks */
+	C_FR_UNFOLLOWED, /* --syscalls all, the process not followed */
 	C_BPFTRACE,
 	C_PERF,
 	NR_C
@@ -26,8 +29,11 @@ extern const char *const cname[NR_C];
 extern int cpu_work;       /* the CPU the measured process is pinned to */
 extern const char *tmpdir;
 
+struct fr_capture;
+
 struct tracer {
-	bool cap_attached, floor_attached;
+	struct fr_capture *cap; /* attached */
+	bool floor_attached;
 	pid_t tool;
 };
 
@@ -38,6 +44,12 @@ double median(double *v, int n);
 /* The run time so far of all BPF programs of configuration c (flightrec's
  * or the floor's); 0 without kernel.bpf_stats_enabled. */
 uint64_t bench_prog_ns_all(int c);
+/* Records written so far by configuration c's capture (0: not flightrec). */
+uint64_t bench_records_written(int c);
+/* Is c one of flightrec's configurations. */
+bool bench_is_flightrec(int c);
+/* Records per CPU of a capture's rings (all are opened alike). */
+extern unsigned bench_slots_per_cpu;
 
 /* nginx under wrk in every configuration: a table, and key=value lines. */
 void nginx_phase(int rounds, FILE *table, FILE *keys);

@@ -115,6 +115,7 @@ void nginx_phase(int rounds, FILE *table, FILE *keys)
 	int port = 18080 + getpid() % 1000;
 	double rps[8][NR_C] = { 0 }, p99[8][NR_C] = { 0 }, mr[NR_C], mp[NR_C], pr[NR_C];
 	double share[8][NR_C] = { 0 }, ms[NR_C], nsreq[8][NR_C] = { 0 }, mnr[NR_C];
+	double recreq[8][NR_C] = { 0 }, mrr[NR_C];
 	bool ok[NR_C];
 	pid_t ng;
 
@@ -148,12 +149,18 @@ void nginx_phase(int rounds, FILE *table, FILE *keys)
 			usleep(300000);
 			{
 				uint64_t b0 = bench_prog_ns_all(c), t0 = fr_mono_ns();
+				uint64_t w0 = bench_records_written(c);
 
 				if (!wrk_run(port, &rps[r][c], &p99[r][c]))
 					ok[c] = false;
+				/* records per request: how fast each mode fills the rings */
+				if (rps[r][c] > 0)
+					recreq[r][c] = (double)(bench_records_written(c) - w0) /
+						       (rps[r][c] * NGINX_SECONDS);
 				/* the programs' own time: a share of the wall time
 				 * (nginx keeps its one CPU busy), and per request */
-				if (c == C_FLOOR || c == C_FR_STACKS || c == C_FR_NOSTACK) {
+				if (c == C_FLOOR || (bench_is_flightrec(c) && c != C_FR_UNFOLLOWED &&
+						     c != C_FR_SCHED_UNF)) {
 					double d = (double)(bench_prog_ns_all(c) - b0);
 
 					share[r][c] = d / (double)(fr_mono_ns() - t0);
@@ -166,7 +173,7 @@ void nginx_phase(int rounds, FILE *table, FILE *keys)
 	kill(ng, SIGQUIT);
 	waitpid(ng, NULL, 0);
 	for (int c = 0; c < NR_C; c++) {
-		double v[8], w[8], q[8], x[8], y[8];
+		double v[8], w[8], q[8], x[8], y[8], z[8];
 
 		for (int r = 0; r < rounds; r++) {
 			v[r] = rps[r][c];
@@ -176,7 +183,9 @@ void nginx_phase(int rounds, FILE *table, FILE *keys)
 			q[r] = rps[r][C_BASE] > 0 ? rps[r][c] / rps[r][C_BASE] : 0;
 			x[r] = share[r][c];
 			y[r] = nsreq[r][c];
+			z[r] = recreq[r][c];
 		}
+		mrr[c] = median(z, rounds);
 		mr[c] = ok[c] ? median(v, rounds) : 0;
 		mp[c] = ok[c] ? median(w, rounds) : 0;
 		pr[c] = ok[c] ? median(q, rounds) : -1;
@@ -185,22 +194,47 @@ void nginx_phase(int rounds, FILE *table, FILE *keys)
 	}
 	fprintf(table, "\nnginx, 1 KiB file on loopback, nginx on CPU %d, wrk -t1 -c16 -d%ds on the other; "
 	       "%d rounds, medians\n", cpu_work, NGINX_SECONDS, rounds);
-	fprintf(table, "%-32s %12s %12s %12s %12s %12s\n", "configuration", "requests/s",
-		"vs untraced", "p99 ms", "BPF % CPU", "BPF ns/req");
+	fprintf(table, "%-36s %12s %12s %12s %12s %12s %12s\n", "configuration", "requests/s",
+		"vs untraced", "p99 ms", "BPF % CPU", "BPF ns/req", "records/req");
 	for (int c = 0; c < NR_C; c++)
-		fprintf(table, "%-32s %12.0f %12.3f %12.3f %12.2f %12.0f\n", cname[c], mr[c], pr[c],
-			mp[c], 100 * ms[c], mnr[c]);
+		fprintf(table, "%-36s %12.0f %12.3f %12.3f %12.2f %12.0f %12.2f\n", cname[c], mr[c],
+			pr[c], mp[c], 100 * ms[c], mnr[c], mrr[c]);
 	fprintf(table, "(vs untraced: the median over rounds of each run over the untraced run of "
 		       "its round; BPF: the programs' own run time, kernel.bpf_stats_enabled)\n");
-	fprintf(keys, "capture.nginx_throughput_ratio=%.3f\n", pr[C_FR_STACKS]);
+	/* History in the default 256 MiB at 100k syscalls/s of such a server:
+	 * its syscalls per request are what the all mode writes beyond the
+	 * scheduler-centred one (nearly every call is a record there) */
+	{
+		double sc_per_req = mrr[C_FR_STACKS] - mrr[C_FR_SCHED];
+		const int mode_c[3] = { C_FR_SCHED, C_FR_SLOW, C_FR_STACKS };
+		const char *const mode_key[3] = { "", "_slow", "_all" };
+
+		fprintf(table, "history in the default rings at 100k syscalls/s of this server "
+			       "(%.1f syscalls per request):", sc_per_req);
+		for (int m = 0; m < 3; m++) {
+			double recs_per_s = sc_per_req > 0 ? 100000.0 / sc_per_req * mrr[mode_c[m]] : 0;
+			double hist = recs_per_s > 0 ? bench_slots_per_cpu / recs_per_s : -1;
+
+			fprintf(table, " %s %.0f s%s", m == 0 ? "sched" : m == 1 ? "slow" : "all", hist,
+				m < 2 ? "," : "\n");
+			fprintf(keys, "capture.history_s_at_100k%s=%.1f\n", mode_key[m], hist);
+		}
+	}
+	fprintf(keys, "capture.nginx_throughput_ratio=%.3f\n", pr[C_FR_SCHED]);
+	fprintf(keys, "capture.nginx_slow_ratio=%.3f\n", pr[C_FR_SLOW]);
+	fprintf(keys, "capture.nginx_all_ratio=%.3f\n", pr[C_FR_STACKS]);
+	fprintf(keys, "capture.nginx_unfollowed_ratio=%.3f\n", pr[C_FR_SCHED_UNF]);
 	fprintf(keys, "capture.nginx_nostack_ratio=%.3f\n", pr[C_FR_NOSTACK]);
 	fprintf(keys, "capture.nginx_floor_ratio=%.3f\n", pr[C_FLOOR]);
 	fprintf(keys, "capture.nginx_bpftrace_ratio=%.3f\n", pr[C_BPFTRACE]);
 	fprintf(keys, "capture.nginx_perf_ratio=%.3f\n", pr[C_PERF]);
-	fprintf(keys, "capture.nginx_prog_cpu_share=%.4f\n", ms[C_FR_STACKS]);
+	fprintf(keys, "capture.nginx_prog_cpu_share=%.4f\n", ms[C_FR_SCHED]);
+	fprintf(keys, "capture.nginx_all_prog_cpu_share=%.4f\n", ms[C_FR_STACKS]);
 	fprintf(keys, "capture.nginx_floor_prog_cpu_share=%.4f\n", ms[C_FLOOR]);
-	fprintf(keys, "capture.nginx_prog_ns_per_request=%.0f\n", mnr[C_FR_STACKS]);
+	fprintf(keys, "capture.nginx_prog_ns_per_request=%.0f\n", mnr[C_FR_SCHED]);
+	fprintf(keys, "capture.nginx_all_prog_ns_per_request=%.0f\n", mnr[C_FR_STACKS]);
 	fprintf(keys, "capture.nginx_p99_ms_untraced=%.3f\n", mp[C_BASE]);
-	fprintf(keys, "capture.nginx_p99_ms_followed=%.3f\n", mp[C_FR_STACKS]);
+	fprintf(keys, "capture.nginx_p99_ms_followed=%.3f\n", mp[C_FR_SCHED]);
+	fprintf(keys, "capture.nginx_p99_ratio=%.3f\n", mp[C_BASE] > 0 ? mp[C_FR_SCHED] / mp[C_BASE] : -1);
 }
 
