@@ -110,6 +110,15 @@ struct sys_entry {
 	__u64 stall_ts[4];  /* FR_STALL_*: when that stall began, 0 none */
 	__u64 stack_ts; /* the block whose kernel stack was taken: take the user
 			 * stack when the syscall returns */
+	/* --syscalls slow: the thread's fast calls, summed per number in a
+	 * few slots (direct-mapped by number) and written out as a record
+	 * when a slot is wanted for another number or has summed long enough */
+	struct {
+		__u32 nr;
+		__u32 count;
+		__u64 ns;
+		__u64 since;
+	} sums[4];
 };
 
 struct {
@@ -253,6 +262,9 @@ int BPF_PROG(fr_sys_enter, struct pt_regs *regs, long id)
 	/* The saved user registers through a BTF pointer: a plain load, where
 	 * the untyped raw_tp argument would need bpf_probe_read_kernel(). */
 	uregs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (syscall_mode == FR_SYSCALLS_SLOW && e->tid != tid)
+		for (int i = 0; i < 4; i++)
+			e->sums[i].count = 0; /* another thread's sums */
 	e->tid = tid;
 	e->nr = (__u32)id;
 	e->arg0 = PT_REGS_PARM1_SYSCALL(uregs);
@@ -309,6 +321,8 @@ static __always_inline struct sys_entry *claim_entry(__u32 tid)
 		e->stack_ts = 0;
 		e->block_ts = 0;
 		e->fault_ts = 0;
+		for (int i = 0; i < 4; i++)
+			e->sums[i].count = 0;
 	}
 	return e;
 }
@@ -714,39 +728,46 @@ static __always_inline int emit_syscall(void *ctx, struct pt_regs *regs, struct 
 	return 0;
 }
 
-/* --syscalls slow: a thread's fast calls of one number, summed. */
-struct sys_sum_key {
-	__u32 tid;
-	__u32 nr;
-};
+/* A slot of sums is written out after this long, so that a window holds
+ * the counts of its own time. */
+#define SUM_FLUSH_NS 100000000ull
 
-struct sys_sum {
-	__u32 pid;
-	__u32 _pad;
-	__u64 count;
-	__u64 ns;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__type(key, struct sys_sum_key);
-	__type(value, struct sys_sum);
-	__uint(max_entries, 65536);
-} fr_sys_sums SEC(".maps");
-
-static __always_inline void sum_syscall(__u64 id, __u32 nr, __u64 dur)
+/* Writes slot k of e's sums out as a record and empties it. */
+static __always_inline void flush_sum(struct fr_cpu_state *st, __u32 cpu, __u64 id,
+				      struct sys_entry *e, __u32 k, __u64 now)
 {
-	struct sys_sum_key k = { .tid = (__u32)id, .nr = nr };
-	struct sys_sum *v = bpf_map_lookup_elem(&fr_sys_sums, &k);
+	struct fr_rec *r;
+	__u64 pos;
 
-	if (v) {
-		__sync_fetch_and_add(&v->count, 1);
-		__sync_fetch_and_add(&v->ns, dur);
-	} else {
-		struct sys_sum n = { .pid = id >> 32, .count = 1, .ns = dur };
-
-		bpf_map_update_elem(&fr_sys_sums, &k, &n, BPF_NOEXIST);
+	k &= 3;
+	r = rec_begin(st, cpu, FR_REC_SYSSUM, 0, (__u16)e->sums[k].nr, now, id, &pos);
+	if (r) {
+		r->sys.dur = (__u32)e->sums[k].ns;
+		r->sys.ret = (__s32)(now - e->sums[k].since < 0x7fffffff ? now - e->sums[k].since
+									 : 0x7fffffff);
+		r->sys.arg0 = e->sums[k].count;
+		ring_commit(st, r, pos);
 	}
+	e->sums[k].count = 0;
+}
+
+/* --syscalls slow: a fast call of thread id summed into its entry's slot
+ * for the number; the slot's sums before go into a record first when the
+ * slot held another number or has summed for SUM_FLUSH_NS. */
+static __always_inline void sum_syscall(struct fr_cpu_state *st, __u32 cpu, __u64 id,
+					struct sys_entry *e, __u32 nr, __u64 dur, __u64 now)
+{
+	__u32 k = nr & 3;
+
+	if (e->sums[k].count && (e->sums[k].nr != nr || now - e->sums[k].since >= SUM_FLUSH_NS))
+		flush_sum(st, cpu, id, e, k, now);
+	if (!e->sums[k].count) {
+		e->sums[k].nr = nr;
+		e->sums[k].ns = 0;
+		e->sums[k].since = now;
+	}
+	e->sums[k].count++;
+	e->sums[k].ns += dur;
 }
 
 SEC("raw_tp/sys_exit")
@@ -777,7 +798,7 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 		e->ts = 0;
 		/* a fast call with no stack to take: summed only */
 		if (syscall_mode == FR_SYSCALLS_SLOW && dur < slow_after_ns && !e->stack_ts) {
-			sum_syscall(id, nr, dur);
+			sum_syscall(st, cpu, id, e, nr, dur, now);
 			return 0;
 		}
 	} else {
@@ -1642,6 +1663,15 @@ int BPF_PROG(fr_process_exit, struct task_struct *p)
 	st = this_cpu(&cpu);
 	if (!st)
 		return 0;
+	if (syscall_mode == FR_SYSCALLS_SLOW) {
+		/* the thread's sums of fast calls, before they go with it */
+		struct sys_entry *e = entry_of((__u32)id);
+
+		if (e)
+			for (__u32 k = 0; k < 4; k++)
+				if (e->sums[k].count)
+					flush_sum(st, cpu, id, e, k, bpf_ktime_get_ns());
+	}
 	r = rec_begin(st, cpu, FR_REC_EXIT, 0, 0, bpf_ktime_get_ns(), id, &pos);
 	if (!r)
 		return 0;

@@ -58,6 +58,9 @@ enum fr_rec_type {
 	FR_REC_BIO = 9,     /* a block request issued, by anyone: tid/pid = the task
 			     * issuing (a writeback thread for buffered writes),
 			     * aux = FR_BIO_*, bio.for_pid = who dirtied the pages */
+	FR_REC_SYSSUM = 10, /* --syscalls slow: a thread's fast calls of one number
+			     * (aux) since sys.ret ns before ts: sys.arg0 calls,
+			     * sys.dur ns in them in all */
 };
 
 /* aux of FR_REC_BIO */
@@ -87,7 +90,8 @@ enum fr_rec_type {
 #define FR_SYSCALLS_SCHED 1 /* none hooked: syscalls seen from the scheduler, at
 			     * blocks and their returns, and in samples */
 #define FR_SYSCALLS_SLOW 2  /* entry and exit hooked; a record only for calls
-			     * over a threshold, per-thread sums of the rest */
+			     * over a threshold, per-thread sums of the rest
+			     * (FR_REC_SYSSUM) */
 #define FR_SYSCALLS_ALL 3   /* entry and exit hooked; a record for every call */
 /* flags for FR_REC_SWITCH */
 #define FR_SW_PREEMPT 0x01   /* task out is still runnable (preempted, or left in state R) */

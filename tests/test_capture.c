@@ -1047,6 +1047,61 @@ static void test_sched_mode(void **state)
 	fr_capture__free(cap);
 }
 
+/*
+ * --syscalls slow: calls over the threshold are records; the thousand
+ * getppid calls are sums (FR_REC_SYSSUM), written when their slot is
+ * wanted or the thread exits, adding up to all of them.
+ */
+static void test_slow_mode(void **state)
+{
+	struct fr_capture_opts o = { .sz = sizeof(o), .ring_bytes = 32ull << 20,
+				     .syscalls = FR_SYSCALLS_SLOW, .slow_after_ns = 1000000 };
+	struct fr_capture *cap = fr_capture__open(&o);
+	struct fr_window_req req = { 0 };
+	struct child work;
+	struct fr_window *w;
+	struct report rep;
+	uint64_t getppid_sum = 0, sums = 0;
+	bool sleep_rec = false;
+	int fast_records = 0;
+
+	(void)state;
+	assert_non_null(cap);
+	assert_int_equal(fr_capture__attach(cap), 0);
+	work = spawn(known_work);
+	assert_int_equal(fr_capture__follow_pid(cap, work.pid, true), 0);
+	req.t0 = fr_mono_ns();
+	go(&work);
+	assert_int_equal(read(work.rep_rd, &rep, sizeof(rep)), sizeof(rep));
+	assert_int_equal(wait_child(&work), 0);
+	req.t1 = fr_mono_ns();
+	req.pid = work.pid;
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->type == FR_REC_SYSSUM) {
+			sums++;
+			if (r->aux == SYS_getppid && r->tid == (uint32_t)rep.tid_main)
+				getppid_sum += r->sys.arg0;
+		} else if (r->type == FR_REC_SYSCALL) {
+			if (!(r->flags & FR_SYS_NO_ENTRY) && sys_dur(r) < 1000000)
+				fast_records++;
+			if (r->aux == SYS_nanosleep && r->tid == (uint32_t)rep.tid_main &&
+			    sys_dur(r) >= 45 * MS)
+				sleep_rec = true;
+		}
+	}
+	print_message("slow mode: %llu sum records, getppid %llu, %d fast records\n",
+		      (unsigned long long)sums, (unsigned long long)getppid_sum, fast_records);
+	assert_int_equal(getppid_sum, 1000);
+	assert_true(sleep_rec);
+	/* a fast call is a record only when its block's stack is taken */
+	assert_true(fast_records < 10);
+	fr_window__free(w);
+	fr_capture__free(cap);
+}
+
 static void test_short_blocks_no_stack(void **state)
 {
 	struct fr_capture *cap = open_capture(32ull << 20);
@@ -1111,6 +1166,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_work),
 		cmocka_unit_test(test_sched_mode),
+		cmocka_unit_test(test_slow_mode),
 		cmocka_unit_test(test_short_blocks_no_stack),
 		cmocka_unit_test(test_overflow_keeps_newest),
 		cmocka_unit_test(test_crowded_cpus_lose_nothing),

@@ -113,6 +113,8 @@ static bool rec_matches(const struct fr_rec *r, const struct fr_window_req *req)
 		begin = dur < r->ts ? r->ts - dur : 0;
 	} else if (r->type == FR_REC_STALL) {
 		begin = r->stl.dur < r->ts ? r->ts - r->stl.dur : 0;
+	} else if (r->type == FR_REC_SYSSUM) {
+		begin = (uint32_t)r->sys.ret < r->ts ? r->ts - (uint32_t)r->sys.ret : 0;
 	}
 	if (r->ts < req->t0 || begin > req->t1)
 		return false;

@@ -155,6 +155,15 @@ void fr_trace_print_event(FILE *out, const struct fr_window *w, const struct fr_
 			what[r->aux & 3], (double)r->stl.dur / 1e6, (uint64_t)r->stl.nr_reclaimed);
 		break;
 	}
+	case FR_REC_SYSSUM: {
+		const char *sc = fr_syscall_name(r->aux);
+
+		name = fr_names__get(names, r->pid, r->tid);
+		fprintf(out, "%12.6f [%03u] %7u %-15s %s x %" PRIu64 " (fast calls, %.3f ms in all)\n",
+			(double)((int64_t)(r->ts - (uint32_t)r->sys.ret - t_base)) / 1e9, e->cpu,
+			r->tid, name, sc ? sc : "?", (uint64_t)r->sys.arg0, r->sys.dur / 1e6);
+		break;
+	}
 	default:
 		fprintf(out, "%12.6f [%03u] %7u unknown record type %u\n",
 			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, r->type);

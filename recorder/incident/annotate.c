@@ -461,6 +461,20 @@ static int syscall_summary(const struct fr_window *w, const struct fr_annotate_c
 		const struct fr_rec *r = &w->events[i].rec;
 		uint64_t d;
 
+		if (r->type == FR_REC_SYSSUM && r->pid == c->pid && r->aux < 512 &&
+		    fr_an_overlap(r->ts - (uint64_t)(uint32_t)r->sys.ret, r->ts, c->span_start,
+				  c->span_end)) {
+			/* --syscalls slow: fast calls, summed; their share of
+			 * the span's, by how much of their time it covers */
+			uint64_t len = (uint32_t)r->sys.ret ? (uint32_t)r->sys.ret : 1;
+			uint64_t in = fr_an_overlap(r->ts - (uint32_t)r->sys.ret, r->ts, c->span_start,
+						    c->span_end);
+
+			by_nr[r->aux].nr = r->aux;
+			by_nr[r->aux].count += (r->sys.arg0 * in + len / 2) / len;
+			by_nr[r->aux].total_ns += (uint64_t)r->sys.dur * in / len;
+			continue;
+		}
 		if (r->type != FR_REC_SYSCALL || r->pid != c->pid ||
 		    !fr_an_overlap(fr_an_sys_begin(r), r->ts, c->span_start, c->span_end) || r->aux >= 512)
 			continue;

@@ -86,6 +86,11 @@ static int fill_records(struct fr_arena *a, const struct fr_window *w, uint64_t 
 			r->a[i] = x->stl.dur;
 			r->c[i] = x->stl.nr_reclaimed;
 			break;
+		case FR_REC_SYSSUM:
+			r->a[i] = x->sys.dur;
+			r->b[i] = x->sys.ret;
+			r->c[i] = x->sys.arg0;
+			break;
 		default:
 			break;
 		}
