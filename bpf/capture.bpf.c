@@ -96,6 +96,10 @@ struct {
  * is; beyond, tids that collide are told apart by the tid field and the
  * loser's record is marked FR_SYS_NO_ENTRY.
  */
+/* Slots of sums per thread: a server loop makes calls of a dozen numbers
+ * or so, most often of fewer. */
+#define FR_SUM_SLOTS 8
+
 struct sys_entry {
 	__u32 tid;
 	__u32 nr;
@@ -111,14 +115,14 @@ struct sys_entry {
 	__u64 stack_ts; /* the block whose kernel stack was taken: take the user
 			 * stack when the syscall returns */
 	/* --syscalls slow: the thread's fast calls, summed per number in a
-	 * few slots (direct-mapped by number) and written out as a record
-	 * when a slot is wanted for another number or has summed long enough */
+	 * few slots and written out as a record when a slot is wanted for
+	 * another number or has summed long enough */
 	struct {
 		__u32 nr;
 		__u32 count;
 		__u64 ns;
 		__u64 since;
-	} sums[4];
+	} sums[FR_SUM_SLOTS];
 };
 
 struct {
@@ -263,7 +267,7 @@ int BPF_PROG(fr_sys_enter, struct pt_regs *regs, long id)
 	 * the untyped raw_tp argument would need bpf_probe_read_kernel(). */
 	uregs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	if (syscall_mode == FR_SYSCALLS_SLOW && e->tid != tid)
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < FR_SUM_SLOTS; i++)
 			e->sums[i].count = 0; /* another thread's sums */
 	e->tid = tid;
 	e->nr = (__u32)id;
@@ -321,7 +325,7 @@ static __always_inline struct sys_entry *claim_entry(__u32 tid)
 		e->stack_ts = 0;
 		e->block_ts = 0;
 		e->fault_ts = 0;
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < FR_SUM_SLOTS; i++)
 			e->sums[i].count = 0;
 	}
 	return e;
@@ -739,7 +743,7 @@ static __always_inline void flush_sum(struct fr_cpu_state *st, __u32 cpu, __u64 
 	struct fr_rec *r;
 	__u64 pos;
 
-	k &= 3;
+	k &= FR_SUM_SLOTS - 1;
 	r = rec_begin(st, cpu, FR_REC_SYSSUM, 0, (__u16)e->sums[k].nr, now, id, &pos);
 	if (r) {
 		r->sys.dur = (__u32)e->sums[k].ns;
@@ -752,15 +756,32 @@ static __always_inline void flush_sum(struct fr_cpu_state *st, __u32 cpu, __u64 
 }
 
 /* --syscalls slow: a fast call of thread id summed into its entry's slot
- * for the number; the slot's sums before go into a record first when the
- * slot held another number or has summed for SUM_FLUSH_NS. */
+ * for the number (else an empty one, else the one summing longest, whose
+ * sums go into a record first); a slot that has summed for SUM_FLUSH_NS
+ * is written out too. */
 static __always_inline void sum_syscall(struct fr_cpu_state *st, __u32 cpu, __u64 id,
 					struct sys_entry *e, __u32 nr, __u64 dur, __u64 now)
 {
-	__u32 k = nr & 3;
+	__u32 k = FR_SUM_SLOTS, oldest = 0;
 
-	if (e->sums[k].count && (e->sums[k].nr != nr || now - e->sums[k].since >= SUM_FLUSH_NS))
+	for (__u32 i = 0; i < FR_SUM_SLOTS; i++) {
+		if (e->sums[i].count && e->sums[i].nr == nr) {
+			k = i;
+			break;
+		}
+		if (!e->sums[i].count)
+			oldest = i; /* an empty slot is taken first */
+		else if (e->sums[oldest].count && e->sums[i].since < e->sums[oldest].since)
+			oldest = i;
+	}
+	if (k == FR_SUM_SLOTS) {
+		k = oldest;
+		if (e->sums[k].count)
+			flush_sum(st, cpu, id, e, k, now);
+	} else if (now - e->sums[k].since >= SUM_FLUSH_NS) {
 		flush_sum(st, cpu, id, e, k, now);
+	}
+	k &= FR_SUM_SLOTS - 1;
 	if (!e->sums[k].count) {
 		e->sums[k].nr = nr;
 		e->sums[k].ns = 0;
@@ -1668,7 +1689,7 @@ int BPF_PROG(fr_process_exit, struct task_struct *p)
 		struct sys_entry *e = entry_of((__u32)id);
 
 		if (e)
-			for (__u32 k = 0; k < 4; k++)
+			for (__u32 k = 0; k < FR_SUM_SLOTS; k++)
 				if (e->sums[k].count)
 					flush_sum(st, cpu, id, e, k, bpf_ktime_get_ns());
 	}
