@@ -1263,6 +1263,8 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 			ring_commit(st, r, pos);
 		}
 	}
+	if (sys_nr != FR_NO_SYSCALL)
+		flags |= FR_SW_SYSCALL;
 	r = rec_begin(st, cpu, FR_REC_SWITCH, flags, (__u16)prev_state, now, id, &pos);
 	if (!r)
 		return 0;

@@ -97,6 +97,7 @@ enum fr_rec_type {
 #define FR_SW_PREEMPT 0x01   /* task out is still runnable (preempted, or left in state R) */
 #define FR_SW_STACK 0x02     /* (user space) the window has this block's stack */
 #define FR_SW_STACK_LOST 0x04 /* (unused since ABI 5) */
+#define FR_SW_SYSCALL 0x08   /* the task out is in a syscall: sw.sys_nr, sw.sys_arg0 */
 
 /* flags for FR_REC_SAMPLE; aux = the task's saved orig_ax (low 16 bits)
  * when in the kernel: its syscall's number if the kernel stack says it is

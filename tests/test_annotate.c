@@ -603,6 +603,33 @@ static void test_focus_without_thread_id(void **state)
 }
 
 /*
+ * A thread whose syscalls have no records (scheduler-centred capture of a
+ * thread without rseq): its switch-out says which call it blocked in.
+ */
+static void test_block_named_from_switch(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(1300, 1000 * MS, 1200 * MS);
+	struct fr_window w;
+	struct fr_evidence e;
+
+	(void)state;
+	b.n = 0;
+	c.hint_tid = 1300;
+	ev(&b, (struct fr_rec){ .type = FR_REC_SWITCH, .flags = FR_SW_SYSCALL, .aux = 2,
+				.ts = 1010 * MS, .tid = 1300, .pid = 1300,
+				.sw = { .sys_nr = SYS_fsync, .sys_arg0 = 7 } });
+	ev(&b, (struct fr_rec){ .type = FR_REC_SWITCH, .ts = 1190 * MS,
+				.sw = { .next_tid = 1300, .next_pid = 1300,
+					.sys_nr = FR_NO_SYSCALL } });
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_non_null(strstr(e.verdict, "blocked in fsync(fd 7)"));
+	fr_evidence__free(&e);
+}
+
+/*
  * The SDK's clock has drifted: the request woke the loop thread 10 ms
  * before the span's start and the answer left 16 ms after its end, while
  * a worker, which fsynced under a lock the loop thread waited for, was
@@ -744,6 +771,7 @@ int main(void)
 		cmocka_unit_test(test_hot_frame_words),
 		cmocka_unit_test(test_two_wakers_lock),
 		cmocka_unit_test(test_focus_with_drift),
+		cmocka_unit_test(test_block_named_from_switch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

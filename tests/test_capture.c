@@ -988,7 +988,8 @@ static void test_sched_mode(void **state)
 		const struct fr_rec *r = &e->rec;
 
 		if (r->type == FR_REC_SWITCH && r->tid == (uint32_t)rep.tid_main &&
-		    !(r->flags & FR_SW_PREEMPT) && r->sw.sys_nr == SYS_nanosleep)
+		    !(r->flags & FR_SW_PREEMPT) && (r->flags & FR_SW_SYSCALL) &&
+		    r->sw.sys_nr == SYS_nanosleep)
 			sleep_switches++;
 		if (r->type != FR_REC_SYSCALL)
 			continue;

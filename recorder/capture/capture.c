@@ -196,6 +196,21 @@ static bool switch_has_prev_state(void)
 	return has;
 }
 
+/* Does this kernel have the raw tracepoint `name` (its BTF type). */
+static bool has_raw_tracepoint(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	char type[96];
+	bool has;
+
+	if (!btf)
+		return false;
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	has = btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF) > 0;
+	btf__free(btf);
+	return has;
+}
+
 /* Which syscalls take an fd first, and the epoll waits' numbers. */
 static void set_syscall_tables(struct capture *skel)
 {
@@ -351,7 +366,15 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	 * others: no return hook but the syscall exit */
 	bpf_program__set_autoload(cap->skel->progs.fr_sys_enter, o.syscalls != FR_SYSCALLS_SCHED);
 	bpf_program__set_autoload(cap->skel->progs.fr_sys_exit, o.syscalls != FR_SYSCALLS_SCHED);
-	bpf_program__set_autoload(cap->skel->progs.fr_rseq_return, o.syscalls == FR_SYSCALLS_SCHED);
+	{
+		bool rseq = o.syscalls == FR_SYSCALLS_SCHED && has_raw_tracepoint("rseq_update");
+
+		if (o.syscalls == FR_SYSCALLS_SCHED && !rseq)
+			pr_warn("this kernel has no rseq_update tracepoint: syscalls are seen at "
+				"their blocks only (no return values, fd names or user stacks); "
+				"--syscalls all records them all");
+		bpf_program__set_autoload(cap->skel->progs.fr_rseq_return, rseq);
+	}
 	set_syscall_tables(cap->skel);
 	err = capture__load(cap->skel);
 	if (err) {

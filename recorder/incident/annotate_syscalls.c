@@ -156,12 +156,24 @@ bool fr_an_is_lock_wait(const struct fr_rec *r)
 	return name && (!strcmp(name, "flock") || !strcmp(name, "fcntl"));
 }
 
-/* The syscall a blocked thread is in, read off its kernel stack. */
+/* The syscall a blocked thread is in: the one its switch-out recorded from
+ * its saved registers (a thread whose return is not seen: no record of the
+ * call), else read off its kernel stack. */
 bool fr_an_syscall_from_stack(const struct fr_annotate_ctx *c, const struct fr_window *w,
 			       const struct fr_event *out, char *buf, size_t len)
 {
 	const struct fr_stack *s;
 
+	if (out->rec.type == FR_REC_SWITCH && (out->rec.flags & FR_SW_SYSCALL) &&
+	    fr_syscall_name(out->rec.sw.sys_nr)) {
+		struct fr_rec r = { .type = FR_REC_SYSCALL, .flags = FR_SYS_NO_ENTRY,
+				    .aux = (uint16_t)out->rec.sw.sys_nr, .ts = out->rec.ts,
+				    .tid = out->rec.tid, .pid = out->rec.pid,
+				    .sys = { .arg0 = out->rec.sw.sys_arg0 } };
+
+		fr_an_describe_syscall(c, w, &r, buf, len);
+		return true;
+	}
 	if (!c->ksyms || out->stack < 0)
 		return false;
 	s = &w->stacks[out->stack];
