@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -873,6 +874,33 @@ static void test_fault_blocks_named(void **state)
 		assert_int_equal(write(fd, block, sizeof(block)), (ssize_t)sizeof(block));
 	assert_int_equal(fsync(fd), 0);
 	close(fd);
+	/* out of the page cache before the faulter maps it (it asks too); a
+	 * page can linger, in writeback or another CPU's batch, for a moment */
+	{
+		size_t resident = 0, pages = 512 * sizeof(block) / (size_t)sysconf(_SC_PAGESIZE);
+		unsigned char *vec = malloc(pages);
+		void *m;
+
+		assert_non_null(vec);
+		fd = open(fault_file, O_RDONLY);
+		assert_true(fd >= 0);
+		for (int attempt = 0; attempt < 40; attempt++) {
+			posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+			m = mmap(NULL, 512 * sizeof(block), PROT_READ, MAP_SHARED, fd, 0);
+			assert_true(m != MAP_FAILED);
+			assert_int_equal(mincore(m, 512 * sizeof(block), vec), 0);
+			munmap(m, 512 * sizeof(block));
+			resident = 0;
+			for (size_t i = 0; i < pages; i++)
+				resident += vec[i] & 1;
+			if (resident * 20 < pages)
+				break;
+			usleep(50000);
+		}
+		print_message("  %zu of %zu pages still cached before the faulter\n", resident, pages);
+		close(fd);
+		free(vec);
+	}
 	f = spawn(faulter_work);
 	fr_capture__follow_pid(cap, f.pid, true);
 	req.pid = (uint32_t)f.pid;
