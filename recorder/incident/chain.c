@@ -666,9 +666,8 @@ static bool completed(struct walk *k, uint32_t tid, uint32_t ytid, uint64_t t0, 
 /*
  * The task a loop wait of tid needed, when not the one that ended it: task
  * x ended it, and in the same act (just before or after) woke task y,
- * which had been waiting
- * (its records begin before) and then completed by end (exited, or woke
- * tid). The loop waited for its child y, blocked on a lock that x held;
+ * which had been waiting (its records begin before) and then completed by
+ * end (exited, or woke tid). The loop waited for its child y, blocked on a lock that x held;
  * x's exit freed the lock and woke the loop too (SIGCHLD), and y finished
  * while the loop was still handling x. Then the wait was for y, whose
  * chain goes on to x. A wake-up record credited to y, or NULL.
@@ -695,7 +694,7 @@ static const struct fr_rec *needed_instead(struct walk *k, uint32_t tid,
 			continue;
 		y = &k->needed[k->nneeded++];
 		*y = *x;
-		y->flags &= (__u8)~FR_WK_KTHREAD;
+		y->flags &= (uint8_t)~FR_WK_KTHREAD;
 		y->wk.waker_pid = r->pid;
 		y->wk.waker_tid = r->tid;
 		y->wk.waker_sys = FR_NO_SYSCALL;
