@@ -294,10 +294,17 @@ void fr_snapview__perfetto(const PbSnap *s, struct fr_buf *out)
 			ts += r->ts_delta[i];
 			if (r->pid[i] == pid && r->type[i] == FR_REC_SYSCALL) {
 				const char *name = fr_syscall_name(r->aux[i]);
-				char a[96];
+				char a[160];
 
-				snprintf(a, sizeof(a), "{\"arg0\":%" PRIu64 ",\"ret\":%" PRId64 "}", r->c[i],
-					 r->b[i]);
+				/* what a scheduler-centred capture saw of it */
+				const char *seen = (r->flags[i] & FR_SYS_FROM_BLOCK)
+							   ? ",\"seen\":\"from its first block to its return\""
+						   : (r->flags[i] & FR_SYS_SAMPLED)
+							   ? ",\"seen\":\"on CPU in it, from samples\""
+							   : "";
+
+				snprintf(a, sizeof(a), "{\"arg0\":%" PRIu64 ",\"ret\":%" PRId64 "%s}", r->c[i],
+					 r->b[i], seen);
 				pf_slice(o_, &first, name ? name : "syscall", "syscall", pid, r->tid[i],
 					 (double)(ts - r->a[i] - base_mono) / 1e3, r->a[i] / 1e3, a);
 			}
