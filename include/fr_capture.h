@@ -167,6 +167,7 @@ struct fr_capture_info {
 	uint64_t ring_bytes;   /* record + stack rings, all CPUs */
 	uint64_t attach_ts;    /* CLOCK_MONOTONIC ns of the last attach */
 	uint32_t sample_hz;    /* on-CPU samples per second per CPU; 0 none */
+	uint32_t syscalls;     /* FR_SYSCALLS_*: which syscalls are recorded */
 };
 
 void fr_capture__info(const struct fr_capture *cap, struct fr_capture_info *out);

@@ -91,13 +91,14 @@ void fr_status__json(const struct fr_status *s, struct fr_buf *b)
 				  "\"written\":%" PRIu64 ",\"overwritten\":%" PRIu64 ",\"skipped\":%" PRIu64
 				  ",\"nested\":%" PRIu64 ",\"stacks\":%" PRIu64 ",\"stack_fail\":%" PRIu64
 				  ",\"stacks_skipped\":%" PRIu64 ",\"user_stacks\":%" PRIu64
-				  ",\"samples\":%" PRIu64 ",\"sample_hz\":%u"
+				  ",\"samples\":%" PRIu64 ",\"sample_hz\":%u,\"syscalls\":\"%s\""
 				  ",\"lost\":%" PRIu64 ",\"fds_named\":%" PRIu64
 				  ",\"links\":{\"now\":%" PRIu64 ",\"made\":%" PRIu64
 				  ",\"refused\":%" PRIu64 "},\"cpus\":[",
 			       s->cap_info.ring_bytes, s->events_per_s, cc->written, cc->overwritten,
 			       cc->skipped, cc->nested, cc->stacks, cc->stack_fail, cc->stacks_skipped,
 			       cc->user_stacks, cc->samples, s->cap_info.sample_hz,
+			       fr_capture__syscalls_name(s->cap_info.syscalls),
 			       cc->lookup_fail + cc->prog_misses, cc->names,
 			       cc->links_now,
 			       cc->links_made, cc->links_refused);

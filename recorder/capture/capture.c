@@ -823,4 +823,5 @@ void fr_capture__info(const struct fr_capture *cap, struct fr_capture_info *out)
 			   (uint64_t)cap->view.name_slots * sizeof(struct fr_fdname));
 	out->attach_ts = cap->attach_ts;
 	out->sample_hz = fr_capture__sample_hz(cap);
+	out->syscalls = cap->syscalls;
 }

@@ -31,6 +31,7 @@ export async function statusPage() {
         card('lost', (s.rings.lost + s.rings.stack_fail).toLocaleString(), s.rings.skipped.toLocaleString() + ' skipped (unfollowed)'),
         card('stacks', s.rings.stacks.toLocaleString(), (s.rings.stacks_skipped || 0).toLocaleString() + ' blocks too short for one'),
         card('on-CPU samples', (s.rings.samples || 0).toLocaleString(), s.rings.sample_hz ? s.rings.sample_hz + ' Hz per CPU' : 'sampling off'),
+        card('syscalls recorded', s.rings.syscalls || '?', { sched: 'those that block, seen by the scheduler', slow: 'slow ones; sums of the rest', all: 'every call' }[s.rings.syscalls] || ''),
         card('links', String((s.rings.links || {}).now || 0), ((s.rings.links || {}).made || 0) + ' made, ' + (s.rings.fds_named || 0).toLocaleString() + ' fds named'));
     }
     cards.push(card('incidents stored', s.store.incidents.toLocaleString(), (s.store.bytes / 1048576).toFixed(1) + ' MiB'));
