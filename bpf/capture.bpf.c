@@ -1151,7 +1151,8 @@ int BPF_PROG(fr_block_issue, struct request *rq)
 		}
 	}
 	now = bpf_ktime_get_ns();
-	r = rec_begin(st, cpu, FR_REC_BIO, 0,
+	r = rec_begin(st, cpu, FR_REC_BIO,
+		      (t->flags & PF_KTHREAD_) && !for_pid ? FR_BIO_KTHREAD : 0,
 		      op == 0 ? FR_BIO_READ : op == 1 ? FR_BIO_WRITE : FR_BIO_OTHER, now, id, &pos);
 	if (!r)
 		return 0;

@@ -67,6 +67,10 @@ enum fr_rec_type {
 #define FR_BIO_READ 1
 #define FR_BIO_WRITE 2
 #define FR_BIO_OTHER 3   /* flush, discard, ... */
+/* flags of FR_REC_BIO */
+#define FR_BIO_KTHREAD 0x01 /* issued by a kernel thread for nobody known (the
+			     * block layer's own dispatch, writeback of pages
+			     * nobody was seen dirty): not a neighbour to name */
 
 /* aux of FR_REC_STALL: what the allocation had to do first */
 #define FR_STALL_RECLAIM 1    /* direct reclaim: the host (a zone) short of memory */

@@ -199,6 +199,7 @@ static void test_signatures(void **state)
 		 * name, whichever pid */
 		snprintf(e3.disk.dev, sizeof(e3.disk.dev), "vda");
 		snprintf(e3.disk.users[0].who, sizeof(e3.disk.users[0].who), "backup-job (pid 4242)");
+		e3.disk.users[0].pid = 4242;
 		e3.disk.nr_users = 1;
 		s1 = fr_signature__of("shop", "GET /", &e3, NULL, a, sizeof(a));
 		assert_string_equal(a, "pid # (inventory) in fsync(/d/wal-#); vda busy with backup-job");
@@ -206,6 +207,10 @@ static void test_signatures(void **state)
 		assert_int_equal(s1, fr_signature__of("shop", "GET /", &e3, NULL, b, sizeof(b)));
 		snprintf(e3.disk.users[0].who, sizeof(e3.disk.users[0].who), "dd (pid 77)");
 		assert_true(s1 != fr_signature__of("shop", "GET /", &e3, NULL, b, sizeof(b)));
+		/* the kernel's own requests, for no process seen: no neighbour */
+		e3.disk.users[0].pid = 0;
+		fr_signature__of("shop", "GET /", &e3, NULL, a, sizeof(a));
+		assert_string_equal(a, "pid # (inventory) in fsync(/d/wal-#)");
 	}
 }
 

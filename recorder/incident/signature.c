@@ -165,7 +165,8 @@ uint64_t fr_signature__of(const char *service, const char *span_name,
 		kind = "none";
 		cause = "";
 	}
-	if (ev && ev->disk.nr_users && strcmp(kind, "no-context") && strcmp(kind, "none")) {
+	if (ev && ev->disk.nr_users && ev->disk.users[0].pid && strcmp(kind, "no-context") &&
+	    strcmp(kind, "none")) {
 		/* the disk's other user, by name: a slow fsync behind a backup
 		 * job is another problem than the disk being slow */
 		const char *who = ev->disk.users[0].who, *paren = strstr(who, " (pid ");

@@ -44,10 +44,14 @@ static bool is_ours(const struct fr_annotate_ctx *c, const struct fr_evidence *e
 }
 
 /* The one who is credited with request r: the dirtier of written-back
- * pages, else the task that issued it (0 for a kernel thread). */
+ * pages, else the task that issued it; 0 for a kernel thread acting for
+ * nobody known (the block layer dispatching others' requests, writeback of
+ * pages nobody was seen dirty). */
 static uint32_t owner_of(const struct fr_rec *r)
 {
-	return r->bio.for_pid ? r->bio.for_pid : r->pid;
+	if (r->bio.for_pid)
+		return r->bio.for_pid;
+	return (r->flags & FR_BIO_KTHREAD) ? 0 : r->pid;
 }
 
 static void dev_name(uint32_t dev, char *buf, size_t len)
@@ -146,7 +150,7 @@ static int find(const struct fr_window *w, const struct fr_annotate_ctx *c,
 		if (u->pid)
 			snprintf(who, sizeof(who), "%s (pid %u)", name, u->pid);
 		else
-			snprintf(who, sizeof(who), "kernel writeback of pages nobody was seen dirty");
+			snprintf(who, sizeof(who), "kernel threads, for no process seen");
 		fr_fmt_bytes(u->wr, wb, sizeof(wb));
 		fr_fmt_bytes(u->rd, rb, sizeof(rb));
 		used += (size_t)snprintf(words + used, sizeof(words) - used,
