@@ -451,6 +451,8 @@ static void mark_at_instants(const struct fr_window *w, const struct fr_annotate
 		t[ie].at_end = true;
 }
 
+/* The process's syscall summary within the span, largest total first, and
+ * the focus thread's slowest syscalls. 0 or -ENOMEM. */
 static int syscall_summary(const struct fr_window *w, const struct fr_annotate_ctx *c,
 			   struct fr_evidence *ev)
 {
