@@ -1558,7 +1558,7 @@ int fr_sample(struct bpf_perf_event_data *ctx)
 			flags |= FR_SMP_SYSCALL;
 			arg0 = PT_REGS_PARM1_CORE_SYSCALL(uregs);
 			/* without a syscall exit to name it at, name its fd here */
-			if (syscall_mode != FR_SYSCALLS_ALL && takes_fd(aux) && arg0 <= 0xfffff &&
+			if (syscall_mode == FR_SYSCALLS_SCHED && takes_fd(aux) && arg0 <= 0xfffff &&
 			    name_fd(st, cpu, (__u32)id, now, arg0 | (__u64)FR_NAME_ROLE_FD << 32) == 0)
 				flags |= FR_SMP_NAMED;
 		}

@@ -968,6 +968,27 @@ static void short_blocks_work(int go_fd, int rep_fd)
 	_exit(0);
 }
 
+/* Attaches cap, runs known_work followed and returns its window (*rep:
+ * what it reported). */
+static struct fr_window *known_work_window(struct fr_capture *cap, struct report *rep)
+{
+	struct fr_window_req req = { 0 };
+	struct fr_window *w;
+	struct child work;
+
+	assert_int_equal(fr_capture__attach(cap), 0);
+	work = spawn(known_work);
+	assert_int_equal(fr_capture__follow_pid(cap, work.pid, true), 0);
+	req.t0 = fr_mono_ns();
+	go(&work);
+	assert_int_equal(read(work.rep_rd, rep, sizeof(*rep)), sizeof(*rep));
+	assert_int_equal(wait_child(&work), 0);
+	req.t1 = fr_mono_ns();
+	req.pid = work.pid;
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	return w;
+}
+
 /*
  * Scheduler-centred capture (--syscalls sched): no syscall program is
  * loaded; a followed thread's syscalls that block are recorded from their
@@ -979,8 +1000,6 @@ static void test_sched_mode(void **state)
 	struct fr_capture_opts o = { .sz = sizeof(o), .ring_bytes = 32ull << 20,
 				     .syscalls = FR_SYSCALLS_SCHED };
 	struct fr_capture *cap = fr_capture__open(&o);
-	struct child work;
-	struct fr_window_req req = { 0 };
 	struct fr_window *w;
 	struct report rep;
 	const struct fr_event *sleep_rec = NULL, *read_rec = NULL, *fsync_rec = NULL;
@@ -998,16 +1017,7 @@ static void test_sched_mode(void **state)
 		assert_string_not_equal(progs[i], "fr_sys_enter");
 		assert_string_not_equal(progs[i], "fr_sys_exit");
 	}
-	assert_int_equal(fr_capture__attach(cap), 0);
-	work = spawn(known_work);
-	assert_int_equal(fr_capture__follow_pid(cap, work.pid, true), 0);
-	req.t0 = fr_mono_ns();
-	go(&work);
-	assert_int_equal(read(work.rep_rd, &rep, sizeof(rep)), sizeof(rep));
-	assert_int_equal(wait_child(&work), 0);
-	req.t1 = fr_mono_ns();
-	req.pid = work.pid;
-	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	w = known_work_window(cap, &rep);
 	assert_non_null(ks);
 	fr_window__scan_kernel_stacks(w, ks);
 	unwind(w);
@@ -1086,8 +1096,6 @@ static void test_slow_mode(void **state)
 	struct fr_capture_opts o = { .sz = sizeof(o), .ring_bytes = 32ull << 20,
 				     .syscalls = FR_SYSCALLS_SLOW, .slow_after_ns = 1000000 };
 	struct fr_capture *cap = fr_capture__open(&o);
-	struct fr_window_req req = { 0 };
-	struct child work;
 	struct fr_window *w;
 	struct report rep;
 	uint64_t getppid_sum = 0, sums = 0;
@@ -1096,16 +1104,7 @@ static void test_slow_mode(void **state)
 
 	(void)state;
 	assert_non_null(cap);
-	assert_int_equal(fr_capture__attach(cap), 0);
-	work = spawn(known_work);
-	assert_int_equal(fr_capture__follow_pid(cap, work.pid, true), 0);
-	req.t0 = fr_mono_ns();
-	go(&work);
-	assert_int_equal(read(work.rep_rd, &rep, sizeof(rep)), sizeof(rep));
-	assert_int_equal(wait_child(&work), 0);
-	req.t1 = fr_mono_ns();
-	req.pid = work.pid;
-	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	w = known_work_window(cap, &rep);
 	for (size_t i = 0; i < w->nr_events; i++) {
 		const struct fr_rec *r = &w->events[i].rec;
 

@@ -175,9 +175,8 @@ void fr_capture__route_libbpf_log(void)
  * [, unsigned int prev_state]). Unknown: assume it does not, and read the
  * state from the task instead, which works everywhere.
  */
-static bool switch_has_prev_state(void)
+static bool switch_has_prev_state(const struct btf *btf)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
 	const struct btf_type *t;
 	bool has = false;
 	int id;
@@ -191,24 +190,19 @@ static bool switch_has_prev_state(void)
 		t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
 		has = t && btf_is_func_proto(t) && btf_vlen(t) >= 5;
 	}
-	btf__free(btf);
 	pr_debug("sched_switch %s prev_state", has ? "passes" : "does not pass");
 	return has;
 }
 
-/* Does this kernel have the raw tracepoint `name` (its BTF type). */
-static bool has_raw_tracepoint(const char *name)
+/* Does this kernel (its BTF) have the raw tracepoint `name`. */
+static bool has_raw_tracepoint(const struct btf *btf, const char *name)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
 	char type[96];
-	bool has;
 
 	if (!btf)
 		return false;
 	snprintf(type, sizeof(type), "btf_trace_%s", name);
-	has = btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF) > 0;
-	btf__free(btf);
-	return has;
+	return btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF) > 0;
 }
 
 /* Which syscalls take an fd first, and the epoll waits' numbers. */
@@ -247,6 +241,7 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	struct fr_capture_opts o = { 0 };
 	uint64_t per_cpu, stack_bytes;
 	struct fr_capture *cap;
+	struct btf *vmlinux;
 	char why[256];
 	int nr_cpus, err;
 
@@ -351,7 +346,8 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	cap->skel->rodata->stack_after_ns = o.stack_after_ns;
 	cap->skel->rodata->user_stack_chunks = user_stack_chunks(o.user_stack_bytes);
 	cap->skel->rodata->sys_entry_mask = sys_entry_entries() - 1;
-	cap->skel->rodata->has_switch_prev_state = switch_has_prev_state();
+	vmlinux = btf__load_vmlinux_btf(); /* parsed once for the checks below */
+	cap->skel->rodata->has_switch_prev_state = switch_has_prev_state(vmlinux);
 	bpf_map__set_max_entries(cap->skel->maps.fr_sys_entry, sys_entry_entries());
 	bpf_map__set_max_entries(cap->skel->maps.fr_ring, cap->view.slots * nr_cpus);
 	bpf_map__set_max_entries(cap->skel->maps.fr_stacks, cap->view.stack_slots * nr_cpus);
@@ -367,7 +363,8 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 	bpf_program__set_autoload(cap->skel->progs.fr_sys_enter, o.syscalls != FR_SYSCALLS_SCHED);
 	bpf_program__set_autoload(cap->skel->progs.fr_sys_exit, o.syscalls != FR_SYSCALLS_SCHED);
 	{
-		bool rseq = o.syscalls == FR_SYSCALLS_SCHED && has_raw_tracepoint("rseq_update");
+		bool rseq = o.syscalls == FR_SYSCALLS_SCHED &&
+			    has_raw_tracepoint(vmlinux, "rseq_update");
 
 		if (o.syscalls == FR_SYSCALLS_SCHED && !rseq)
 			pr_warn("this kernel has no rseq_update tracepoint: syscalls are seen at "
@@ -375,6 +372,7 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 				"--syscalls all records them all");
 		bpf_program__set_autoload(cap->skel->progs.fr_rseq_return, rseq);
 	}
+	btf__free(vmlinux);
 	set_syscall_tables(cap->skel);
 	err = capture__load(cap->skel);
 	if (err) {

@@ -17,31 +17,19 @@
 
 #include "fr_ring.h"
 
-/* A point where a thread's run in one syscall cannot reach past. */
-struct edge {
+/* A thread's point in time: a sample in a syscall (i: its event), or an
+ * edge its run in one syscall cannot reach past (hard: a block or a
+ * recorded call, which ends a run of samples). Both sorted by (tid, ts). */
+struct point {
 	uint32_t tid;
-	uint8_t hard; /* a block or a recorded call: a run of samples ends here */
+	uint8_t hard;
 	uint64_t ts;
+	size_t i;
 };
 
-static int cmp_edge(const void *a, const void *b)
+static int cmp_point(const void *a, const void *b)
 {
-	const struct edge *x = a, *y = b;
-
-	if (x->tid != y->tid)
-		return x->tid < y->tid ? -1 : 1;
-	return x->ts < y->ts ? -1 : x->ts > y->ts;
-}
-
-struct smp {
-	uint32_t tid;
-	size_t i; /* event index */
-	uint64_t ts;
-};
-
-static int cmp_smp(const void *a, const void *b)
-{
-	const struct smp *x = a, *y = b;
+	const struct point *x = a, *y = b;
 
 	if (x->tid != y->tid)
 		return x->tid < y->tid ? -1 : 1;
@@ -56,7 +44,7 @@ static int cmp_event(const void *a, const void *b)
 }
 
 /* The first edge of tid at or after t in e[0..n) (sorted), or n. */
-static size_t edge_from(const struct edge *e, size_t n, uint32_t tid, uint64_t t)
+static size_t edge_from(const struct point *e, size_t n, uint32_t tid, uint64_t t)
 {
 	size_t lo = 0, hi = n;
 
@@ -71,25 +59,24 @@ static size_t edge_from(const struct edge *e, size_t n, uint32_t tid, uint64_t t
 	return lo;
 }
 
-static int add_edge(struct edge **e, size_t *n, size_t *cap, uint32_t tid, uint64_t ts, bool hard)
+static int add_edge(struct point **e, size_t *n, size_t *cap, uint32_t tid, uint64_t ts, bool hard)
 {
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 256;
-		struct edge *p = realloc(*e, nc * sizeof(*p));
+		struct point *p = realloc(*e, nc * sizeof(*p));
 
 		if (!p)
 			return -ENOMEM;
 		*e = p;
 		*cap = nc;
 	}
-	(*e)[(*n)++] = (struct edge){ .tid = tid, .hard = hard, .ts = ts };
+	(*e)[(*n)++] = (struct point){ .tid = tid, .hard = hard, .ts = ts };
 	return 0;
 }
 
 int fr_window__syscalls_from_samples(struct fr_window *w, uint64_t period_ns)
 {
-	struct edge *edges = NULL;
-	struct smp *smps = NULL;
+	struct point *edges = NULL, *smps = NULL;
 	struct fr_event *add = NULL, *merged;
 	size_t ne = 0, cap_e = 0, ns = 0, nadd = 0;
 	int err = -ENOMEM;
@@ -114,7 +101,7 @@ int fr_window__syscalls_from_samples(struct fr_window *w, uint64_t period_ns)
 		const struct fr_rec *r = &w->events[i].rec;
 
 		if (r->type == FR_REC_SAMPLE && (r->flags & FR_SMP_SYSCALL)) {
-			smps[ns++] = (struct smp){ r->tid, i, r->ts };
+			smps[ns++] = (struct point){ .tid = r->tid, .ts = r->ts, .i = i };
 		} else if (r->type == FR_REC_SWITCH) {
 			/* out: a block ends a run, a preemption only bounds it */
 			if (add_edge(&edges, &ne, &cap_e, r->tid, r->ts, !(r->flags & FR_SW_PREEMPT)) ||
@@ -127,9 +114,9 @@ int fr_window__syscalls_from_samples(struct fr_window *w, uint64_t period_ns)
 				goto out;
 		}
 	}
-	qsort(smps, ns, sizeof(*smps), cmp_smp);
+	qsort(smps, ns, sizeof(*smps), cmp_point);
 	if (ne)
-		qsort(edges, ne, sizeof(*edges), cmp_edge);
+		qsort(edges, ne, sizeof(*edges), cmp_point);
 	add = calloc(ns, sizeof(*add));
 	if (!add)
 		goto out;
