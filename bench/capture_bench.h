@@ -48,6 +48,8 @@ uint64_t bench_prog_ns_all(int c);
 uint64_t bench_records_written(int c);
 /* Is c one of flightrec's configurations. */
 bool bench_is_flightrec(int c);
+/* The kernel's BPF run-time statistics on or off. */
+void bench_stats(bool on);
 /* Records per CPU of a capture's rings (all are opened alike). */
 extern unsigned bench_slots_per_cpu;
 

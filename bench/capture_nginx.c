@@ -114,8 +114,7 @@ void nginx_phase(int rounds, FILE *table, FILE *keys)
 	char dir[256];
 	int port = 18080 + getpid() % 1000;
 	double rps[8][NR_C] = { 0 }, p99[8][NR_C] = { 0 }, mr[NR_C], mp[NR_C], pr[NR_C];
-	double share[8][NR_C] = { 0 }, ms[NR_C], nsreq[8][NR_C] = { 0 }, mnr[NR_C];
-	double recreq[8][NR_C] = { 0 }, mrr[NR_C];
+	double ms[NR_C] = { 0 }, mnr[NR_C] = { 0 }, recreq[8][NR_C] = { 0 }, mrr[NR_C];
 	bool ok[NR_C];
 	pid_t ng;
 
@@ -133,11 +132,14 @@ void nginx_phase(int rounds, FILE *table, FILE *keys)
 		rounds = 8;
 	for (int c = 0; c < NR_C; c++)
 		ok[c] = true;
+	/* throughput and latency without the run-time statistics' clock reads */
+	bench_stats(false);
 	wrk_run(port, &mr[0], &mp[0]); /* warm up */
 	for (int r = 0; r < rounds; r++) {
 		for (int k = 0; k < NR_C; k++) {
 			int c = (k + r) % NR_C;
 			struct tracer t;
+			uint64_t w0;
 
 			if (!ok[c])
 				continue;
@@ -147,33 +149,47 @@ void nginx_phase(int rounds, FILE *table, FILE *keys)
 				continue;
 			}
 			usleep(300000);
-			{
-				uint64_t b0 = bench_prog_ns_all(c), t0 = fr_mono_ns();
-				uint64_t w0 = bench_records_written(c);
-
-				if (!wrk_run(port, &rps[r][c], &p99[r][c]))
-					ok[c] = false;
-				/* records per request: how fast each mode fills the rings */
-				if (rps[r][c] > 0)
-					recreq[r][c] = (double)(bench_records_written(c) - w0) /
-						       (rps[r][c] * NGINX_SECONDS);
-				/* the programs' own time: a share of the wall time
-				 * (nginx keeps its one CPU busy), and per request */
-				if (c == C_FLOOR || (bench_is_flightrec(c) && c != C_FR_UNFOLLOWED &&
-						     c != C_FR_SCHED_UNF)) {
-					double d = (double)(bench_prog_ns_all(c) - b0);
-
-					share[r][c] = d / (double)(fr_mono_ns() - t0);
-					nsreq[r][c] = rps[r][c] > 0 ? d / (rps[r][c] * NGINX_SECONDS) : 0;
-				}
-			}
+			w0 = bench_records_written(c);
+			if (!wrk_run(port, &rps[r][c], &p99[r][c]))
+				ok[c] = false;
+			/* records per request: how fast each mode fills the rings */
+			if (rps[r][c] > 0)
+				recreq[r][c] = (double)(bench_records_written(c) - w0) /
+					       (rps[r][c] * NGINX_SECONDS);
 			tracer_stop(&t);
 		}
+	}
+	/* the programs' own time, in a run of each configuration with the
+	 * statistics on: a share of the wall time (nginx keeps its one CPU
+	 * busy), and per request */
+	bench_stats(true);
+	for (int c = 0; c < NR_C; c++) {
+		struct tracer t;
+		double x, y;
+		uint64_t b0, t0;
+
+		if (!ok[c] || !(c == C_FLOOR || (bench_is_flightrec(c) && c != C_FR_UNFOLLOWED &&
+						 c != C_FR_SCHED_UNF)))
+			continue;
+		if (tracer_start(&t, c, ng)) {
+			tracer_stop(&t);
+			continue;
+		}
+		usleep(300000);
+		b0 = bench_prog_ns_all(c);
+		t0 = fr_mono_ns();
+		if (wrk_run(port, &x, &y)) {
+			double d = (double)(bench_prog_ns_all(c) - b0);
+
+			ms[c] = d / (double)(fr_mono_ns() - t0);
+			mnr[c] = d / (x * NGINX_SECONDS);
+		}
+		tracer_stop(&t);
 	}
 	kill(ng, SIGQUIT);
 	waitpid(ng, NULL, 0);
 	for (int c = 0; c < NR_C; c++) {
-		double v[8], w[8], q[8], x[8], y[8], z[8];
+		double v[8], w[8], q[8], z[8];
 
 		for (int r = 0; r < rounds; r++) {
 			v[r] = rps[r][c];
@@ -181,16 +197,12 @@ void nginx_phase(int rounds, FILE *table, FILE *keys)
 			/* paired with the untraced run of the same round: the shared
 			 * machine's slow drifts cancel */
 			q[r] = rps[r][C_BASE] > 0 ? rps[r][c] / rps[r][C_BASE] : 0;
-			x[r] = share[r][c];
-			y[r] = nsreq[r][c];
 			z[r] = recreq[r][c];
 		}
 		mrr[c] = median(z, rounds);
 		mr[c] = ok[c] ? median(v, rounds) : 0;
 		mp[c] = ok[c] ? median(w, rounds) : 0;
 		pr[c] = ok[c] ? median(q, rounds) : -1;
-		ms[c] = median(x, rounds);
-		mnr[c] = median(y, rounds);
 	}
 	fprintf(table, "\nnginx, 1 KiB file on loopback, nginx on CPU %d, wrk -t1 -c16 -d%ds on the other; "
 	       "%d rounds, medians\n", cpu_work, NGINX_SECONDS, rounds);
@@ -200,7 +212,8 @@ void nginx_phase(int rounds, FILE *table, FILE *keys)
 		fprintf(table, "%-36s %12.0f %12.3f %12.3f %12.2f %12.0f %12.2f\n", cname[c], mr[c],
 			pr[c], mp[c], 100 * ms[c], mnr[c], mrr[c]);
 	fprintf(table, "(vs untraced: the median over rounds of each run over the untraced run of "
-		       "its round; BPF: the programs' own run time, kernel.bpf_stats_enabled)\n");
+		       "its round, with kernel.bpf_stats_enabled off; BPF: the programs' own run time "
+		       "in one more run with it on)\n");
 	/* History in the default 256 MiB at 100k syscalls/s of such a server:
 	 * its syscalls per request are what the all mode writes beyond the
 	 * scheduler-centred one (nearly every call is a record there) */

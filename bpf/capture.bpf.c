@@ -19,6 +19,8 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define PF_KTHREAD_ 0x00200000
+/* x86-64's and arm64's task stack without KASAN (which doubles it) */
+#define THREAD_SIZE_ 16384
 
 /* Set by the loader before load. */
 const volatile __u32 nr_cpus = 1;
@@ -263,16 +265,22 @@ int BPF_PROG(fr_sys_enter, struct pt_regs *regs, long id)
 	e = bpf_map_lookup_elem(&fr_sys_entry, &idx);
 	if (!e)
 		return 0;
-	/* The saved user registers through a BTF pointer: a plain load, where
-	 * the untyped raw_tp argument would need bpf_probe_read_kernel(). */
-	uregs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	if (syscall_mode == FR_SYSCALLS_SLOW && e->tid != tid)
-		for (int i = 0; i < FR_SUM_SLOTS; i++)
-			e->sums[i].count = 0; /* another thread's sums */
+	if (syscall_mode == FR_SYSCALLS_SLOW) {
+		if (e->tid != tid)
+			for (int i = 0; i < FR_SUM_SLOTS; i++)
+				e->sums[i].count = 0; /* another thread's sums */
+		/* the arguments are read at the exit of the few calls that
+		 * make a record (the registers still hold them) */
+	} else {
+		/* The saved user registers through a BTF pointer: a plain load,
+		 * where the untyped raw_tp argument would need
+		 * bpf_probe_read_kernel(). */
+		uregs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		e->arg0 = PT_REGS_PARM1_SYSCALL(uregs);
+		e->arg1 = PT_REGS_PARM2_SYSCALL(uregs);
+	}
 	e->tid = tid;
 	e->nr = (__u32)id;
-	e->arg0 = PT_REGS_PARM1_SYSCALL(uregs);
-	e->arg1 = PT_REGS_PARM2_SYSCALL(uregs);
 	e->stack_ts = 0; /* a user stack belongs to the syscall its block was in */
 	e->fault_ts = 0;
 	e->ts = bpf_ktime_get_ns();
@@ -330,8 +338,6 @@ static __always_inline struct sys_entry *claim_entry(__u32 tid)
 	}
 	return e;
 }
-
-#define THREAD_SIZE_ 16384
 
 /*
  * A followed task p being woken after a block of at least stack_after_ns:
@@ -814,14 +820,21 @@ int BPF_PROG(fr_sys_exit, struct pt_regs *regs, long ret)
 	if (e && e->tid == (__u32)id && e->ts && e->ts <= now) {
 		dur = now - e->ts;
 		nr = e->nr;
+		e->ts = 0;
+		if (syscall_mode == FR_SYSCALLS_SLOW) {
+			struct pt_regs *uregs;
+
+			/* a fast call with no stack to take: summed only */
+			if (dur < slow_after_ns && !e->stack_ts) {
+				sum_syscall(st, cpu, id, e, nr, dur, now);
+				return 0;
+			}
+			uregs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+			e->arg0 = PT_REGS_PARM1_SYSCALL(uregs);
+			e->arg1 = PT_REGS_PARM2_SYSCALL(uregs);
+		}
 		arg0 = e->arg0;
 		arg1 = e->arg1;
-		e->ts = 0;
-		/* a fast call with no stack to take: summed only */
-		if (syscall_mode == FR_SYSCALLS_SLOW && dur < slow_after_ns && !e->stack_ts) {
-			sum_syscall(st, cpu, id, e, nr, dur, now);
-			return 0;
-		}
 	} else {
 		/* Entered before we attached: number from the saved registers. */
 		e = NULL;
@@ -1279,6 +1292,13 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 
 /* ---- interrupt contexts, so that a wake-up knows where it came from ---- */
 
+/*
+ * Hardware interrupts and timer expiries push their context onto a per-CPU
+ * stack at entry and pop it at exit. Softirqs, several per request on a
+ * busy server, only note their vector at entry (they do not nest on a CPU)
+ * and have no exit program: whether a wake-up runs in one is told by where
+ * it runs (softirq_now).
+ */
 static __always_inline void ctx_enter(__u32 kind, __u32 detail)
 {
 	__u32 cpu;
@@ -1297,17 +1317,30 @@ static __always_inline void ctx_exit(void)
 		st->irq_ctx >>= 8;
 }
 
+/*
+ * Is the CPU serving a softirq now, outside any hardware interrupt? A
+ * softirq runs on the CPU's interrupt stack (from an interrupt's exit, or
+ * from the task that re-enabled them: do_softirq_own_stack), or in the
+ * CPU's ksoftirqd, which noted its tid at the softirq's entry. The raw
+ * tracepoint's arguments (ctx) are an array on the stack the kernel runs
+ * on (the program's own frame may be a private per-CPU one): outside the
+ * task's stack means the interrupt stack. Comparing an address with a
+ * number needs the privileges the loader has anyway.
+ */
+static __always_inline int softirq_now(struct fr_cpu_state *st, struct task_struct *cur,
+				       __u32 tid, void *ctx)
+{
+	__u64 base = (__u64)(unsigned long)cur->stack;
+
+	if ((unsigned long)ctx < base || (unsigned long)ctx >= base + THREAD_SIZE_)
+		return 1;
+	return tid == st->soft_tid && (cur->flags & PF_KTHREAD_);
+}
+
 /* Exits are defined (and so attached) before entries: an exit whose entry
  * was missed pops nothing, an entry whose exit was missed would stay. */
 SEC("raw_tp/irq_handler_exit")
 int BPF_PROG(fr_irq_exit, int irq)
-{
-	ctx_exit();
-	return 0;
-}
-
-SEC("raw_tp/softirq_exit")
-int BPF_PROG(fr_softirq_exit, unsigned int vec)
 {
 	ctx_exit();
 	return 0;
@@ -1330,7 +1363,13 @@ int BPF_PROG(fr_irq_entry, int irq)
 SEC("raw_tp/softirq_entry")
 int BPF_PROG(fr_softirq_entry, unsigned int vec)
 {
-	ctx_enter(FR_CTX_SOFTIRQ, vec);
+	__u32 cpu;
+	struct fr_cpu_state *st = this_cpu(&cpu);
+
+	if (st) {
+		st->soft_ctx = (__u8)((FR_CTX_SOFTIRQ << 6) | (vec & 63));
+		st->soft_tid = (__u32)bpf_get_current_pid_tgid();
+	}
 	return 0;
 }
 
@@ -1409,7 +1448,10 @@ int BPF_PROG(fr_sched_waking, struct task_struct *p)
 		st->skipped++;
 		return 0;
 	}
+	cur = bpf_get_current_task_btf();
 	ictx = st->irq_ctx & 0xff;
+	if (!ictx && softirq_now(st, cur, (__u32)id, ctx))
+		ictx = st->soft_ctx;
 	kind = ictx >> 6;
 	if (kind == FR_CTX_HARDIRQ)
 		flags |= FR_WK_HARDIRQ;
@@ -1417,7 +1459,6 @@ int BPF_PROG(fr_sched_waking, struct task_struct *p)
 		flags |= FR_WK_SOFTIRQ;
 	else if (kind == FR_CTX_TIMER)
 		flags |= FR_WK_TIMER;
-	cur = bpf_get_current_task_btf();
 	if (cur->flags & PF_KTHREAD_) {
 		flags |= FR_WK_KTHREAD;
 	} else if (id) {

@@ -336,8 +336,9 @@ struct fr_cpu_state {
 	__u64 lookup_fail; /* slot lookups that failed (never expected) */
 	__u64 name_head;   /* next names ring position */
 	__u64 name_wrap_base; /* (BPF) name_head rounded down */
-	__u32 irq_ctx;     /* (BPF) interrupt contexts this CPU is in, one byte
-			    * each, innermost lowest: FR_CTX_* << 6 | detail */
+	__u32 irq_ctx;     /* (BPF) hardware interrupt and timer contexts this CPU
+			    * is in, one byte each, innermost lowest:
+			    * FR_CTX_* << 6 | detail (softirqs: soft_ctx) */
 	__u32 links_refused; /* links not made: the table was full */
 	__u64 links_made;  /* processes this CPU brought under capture as links */
 	/* line 3: stack decisions */
@@ -345,7 +346,10 @@ struct fr_cpu_state {
 	__u64 user_stacks;   /* user stacks taken at the exit of a long block's syscall */
 	__u64 user_chunks;   /* stack slots those took (user stacks copied raw) */
 	__u64 samples;       /* on-CPU samples of followed threads taken */
-	__u64 _pad3[4];
+	__u32 soft_tid;      /* (BPF) the task that entered the last softirq */
+	__u8 soft_ctx;       /* (BPF) that softirq: FR_CTX_SOFTIRQ << 6 | vector */
+	__u8 _pad4[3];
+	__u64 _pad3[3];
 };
 
 #define FR_CTX_HARDIRQ 1

@@ -6,12 +6,15 @@
  * it with the right threads, counts, durations, blocking, stacks and
  * wake-ups, and nothing of processes that are not followed.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -1189,6 +1192,117 @@ static void test_short_blocks_no_stack(void **state)
 	fr_capture__free(cap);
 }
 
+/* ---- where a wake-up came from ---- */
+
+struct ctx_report {
+	pid_t tid_main, tid_sender;
+};
+
+static int ctx_sock = -1, ctx_pipe[2];
+static volatile pid_t ctx_sender_tid;
+
+/* Sends one byte over loopback TCP, then one into a pipe, 20 ms apart. */
+static void *ctx_sender(void *arg)
+{
+	struct timespec nap = { 0, 20 * MS };
+
+	(void)arg;
+	ctx_sender_tid = (pid_t)syscall(SYS_gettid);
+	nanosleep(&nap, NULL);
+	if (write(ctx_sock, "n", 1) != 1)
+		_exit(3);
+	nanosleep(&nap, NULL);
+	if (write(ctx_pipe[1], "p", 1) != 1)
+		_exit(3);
+	return NULL;
+}
+
+/* Blocks three times: in nanosleep (a timer ends it), in read on a TCP
+ * socket (the packet's softirq, run by the sender's write), in read on a
+ * pipe (the writer itself). */
+static void ctx_work(int go_fd, int rep_fd)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timespec sleep30 = { 0, 30 * MS };
+	socklen_t alen = sizeof(a);
+	struct ctx_report rep;
+	int lfd, cfd;
+	pthread_t th;
+	char c;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 1) ||
+	    getsockname(lfd, (struct sockaddr *)&a, &alen) || pipe(ctx_pipe))
+		_exit(2);
+	ctx_sock = socket(AF_INET, SOCK_STREAM, 0);
+	if (ctx_sock < 0 || connect(ctx_sock, (struct sockaddr *)&a, sizeof(a)))
+		_exit(2);
+	cfd = accept(lfd, NULL, NULL);
+	if (cfd < 0)
+		_exit(2);
+	await_go(go_fd);
+	syscall(SYS_nanosleep, &sleep30, NULL);
+	pthread_create(&th, NULL, ctx_sender, NULL);
+	if (read(cfd, &c, 1) != 1 || read(ctx_pipe[0], &c, 1) != 1)
+		_exit(4);
+	pthread_join(th, NULL);
+	rep.tid_main = (pid_t)syscall(SYS_gettid);
+	rep.tid_sender = ctx_sender_tid;
+	if (write(rep_fd, &rep, sizeof(rep)) != sizeof(rep))
+		_exit(6);
+	_exit(0);
+}
+
+/*
+ * A wake-up says the context it came from: a timer's interrupt, a network
+ * softirq (its vector, and the syscall of the task that ran it: loopback
+ * delivers in the sender's write), or a task outside any interrupt. The
+ * softirq has no exit program: this checks that being in one is told
+ * right both ways.
+ */
+static void test_wake_contexts(void **state)
+{
+	struct fr_capture *cap = open_capture(64ull << 20);
+	struct child ch = spawn(ctx_work);
+	struct fr_window_req req = { .pid = ch.pid };
+	struct ctx_report rep;
+	struct fr_window *w;
+	int timer = 0, net = 0, pipe_wk = 0, other = 0;
+
+	(void)state;
+	fr_capture__follow_pid(cap, ch.pid, true);
+	req.t0 = fr_mono_ns();
+	go(&ch);
+	assert_int_equal(read(ch.rep_rd, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	assert_int_equal(wait_child(&ch), 0);
+	req.t1 = fr_mono_ns();
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->type != FR_REC_WAKEUP || r->tid != (uint32_t)rep.tid_main)
+			continue;
+		print_message("  wake-up by %u flags 0x%x ctx %u sys %u\n", r->wk.waker_tid, r->flags,
+			      r->wk.ctx, r->wk.waker_sys);
+		if (r->flags & FR_WK_TIMER)
+			timer++;
+		else if ((r->flags & FR_WK_SOFTIRQ) && r->wk.ctx == FR_SOFTIRQ_NET_RX &&
+			 r->wk.waker_tid == (uint32_t)rep.tid_sender && r->wk.waker_sys == SYS_write)
+			net++;
+		else if (!(r->flags & (FR_WK_SOFTIRQ | FR_WK_HARDIRQ | FR_WK_TIMER)) &&
+			 r->wk.waker_tid == (uint32_t)rep.tid_sender && r->wk.waker_sys == SYS_write)
+			pipe_wk++;
+		else if (r->wk.waker_tid == (uint32_t)rep.tid_sender)
+			other++; /* the sender's wake-ups said wrong */
+	}
+	assert_true(timer >= 1);
+	assert_int_equal(net, 1);
+	assert_int_equal(pipe_wk, 1);
+	assert_int_equal(other, 0);
+	fr_window__free(w);
+	fr_capture__free(cap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1199,6 +1313,7 @@ int main(void)
 		cmocka_unit_test(test_overflow_keeps_newest),
 		cmocka_unit_test(test_crowded_cpus_lose_nothing),
 		cmocka_unit_test(test_preemptor_named),
+		cmocka_unit_test(test_wake_contexts),
 		cmocka_unit_test(test_rename_recorded),
 		cmocka_unit_test(test_fault_blocks_named),
 		cmocka_unit_test(test_reader_during_writes),
