@@ -349,7 +349,7 @@ void tracer_stop(struct tracer *t)
  * sys_exit together), from the kernel's statistics: for flightrec followed
  * with stacks and for the floor, per round.
  */
-static double prog_ns[64][2]; /* [round][0 flightrec, 1 floor] */
+static double prog_ns[2]; /* [0 flightrec, 1 floor]: one run each, statistics on */
 static uint64_t prog_t0;
 
 static uint64_t floor_prog_ns(void)
@@ -394,11 +394,11 @@ static void prog_ns_before(int c)
 	prog_t0 = c == C_FR_STACKS ? fr_prog_ns() : c == C_FLOOR ? floor_prog_ns() : 0;
 }
 
-static void prog_ns_after(int c, int r, uint64_t n)
+static void prog_ns_after(int c, uint64_t n)
 {
-	if (r >= 64 || (c != C_FR_STACKS && c != C_FLOOR))
+	if (c != C_FR_STACKS && c != C_FLOOR)
 		return;
-	prog_ns[r][c == C_FLOOR] =
+	prog_ns[c == C_FLOOR] =
 		(double)((c == C_FR_STACKS ? fr_prog_ns() : floor_prog_ns()) - prog_t0) / n;
 }
 
@@ -457,7 +457,6 @@ int main(int argc, char **argv)
 	fr_capture__route_libbpf_log();
 	if (access("/sys/kernel/tracing/events", F_OK))
 		mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL);
-	bench_stats(true);
 	cpu_work = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
 	{
 		cpu_set_t set;
@@ -493,15 +492,13 @@ int main(int argc, char **argv)
 		fr_capture__info(caps[FR_SYSCALLS_ALL], &info);
 		bench_slots_per_cpu = info.slots_per_cpu;
 	}
-	/* sampling's cost, in the configuration that samples most (all mode) */
-	fr_capture__prog_runtime(caps[FR_SYSCALLS_ALL], "fr_sample", &smp_ns0, &smp_runs0);
-	fr_capture__counters(caps[FR_SYSCALLS_ALL], &sc);
-	smp0 = sc.samples;
 	w = workload_start();
 	/* Warm up caches, frequency and the pipes. */
 	workload_run(&w, W_LOOP, n_loop / 4);
 	workload_run(&w, W_PINGPONG, n_pp / 4);
 
+	/* timing rounds without the run-time statistics' clock reads */
+	bench_stats(false);
 	for (int r = 0; r < rounds; r++) {
 		for (int k = 0; k < NR_C; k++) {
 			int c = (k + r) % NR_C; /* rotate the order each round */
@@ -520,9 +517,7 @@ int main(int argc, char **argv)
 				continue;
 			}
 			usleep(300000); /* let attach-time work settle */
-			prog_ns_before(c);
 			ns[r][c][W_LOOP] = workload_run(&w, W_LOOP, n_loop);
-			prog_ns_after(c, r, n_loop);
 			if (c == C_FR_STACKS) {
 				struct fr_capture_info info;
 
@@ -536,11 +531,33 @@ int main(int argc, char **argv)
 			tracer_stop(&t);
 		}
 	}
+	/* the programs' own time, statistics on, in one more loop of the
+	 * configuration that records every call and of the floor; and the
+	 * sampling program's cost: its run time over the samples it took (its
+	 * runs that found no followed thread running, early returns, counted
+	 * in the time too) */
+	bench_stats(true);
+	fr_capture__prog_runtime(caps[FR_SYSCALLS_ALL], "fr_sample", &smp_ns0, &smp_runs0);
+	fr_capture__counters(caps[FR_SYSCALLS_ALL], &sc);
+	smp0 = sc.samples;
+	for (int c = 0; c < NR_C; c++) {
+		struct tracer t;
+
+		if (!ok[c] || (c != C_FR_STACKS && c != C_FLOOR))
+			continue;
+		if (tracer_start(&t, c, w.pid)) {
+			tracer_stop(&t);
+			continue;
+		}
+		usleep(300000);
+		prog_ns_before(c);
+		workload_run(&w, W_LOOP, n_loop);
+		prog_ns_after(c, n_loop);
+		workload_run(&w, W_PINGPONG, n_pp);
+		tracer_stop(&t);
+	}
 	close(w.cmd_fd);
 	waitpid(w.pid, NULL, 0);
-	/* the sampling program's cost: its run time over the samples it took
-	 * (its runs that found no followed thread running, early returns,
-	 * counted in the time too) */
 	fr_capture__prog_runtime(caps[FR_SYSCALLS_ALL], "fr_sample", &smp_ns1, &smp_runs1);
 	fr_capture__counters(caps[FR_SYSCALLS_ALL], &sc);
 	smp1 = sc.samples;
@@ -604,7 +621,7 @@ int main(int argc, char **argv)
 		printf("history at the loop's own rate (%.0f syscalls/s): %.2f s\n\n",
 		       1e9 / med[C_FR_STACKS][W_LOOP],
 		       slots_per_cpu / (1e9 / med[C_FR_STACKS][W_LOOP] * recs_per_syscall));
-		printf("on-CPU sampling (%u Hz per CPU, in the followed configurations above): %llu "
+		printf("on-CPU sampling (%u Hz per CPU, a loop and a ping-pong followed with every call recorded): %llu "
 		       "samples, %llu program runs, %.0f ns per sample\n\n",
 		       FR_CAPTURE_DEFAULT_SAMPLE_HZ, (unsigned long long)(smp1 - smp0),
 		       (unsigned long long)(smp_runs1 - smp_runs0),
@@ -639,17 +656,8 @@ int main(int argc, char **argv)
 		printf("capture.sample_ns_per_sample=%.0f\n",
 		       smp1 > smp0 ? (double)(smp_ns1 - smp_ns0) / (double)(smp1 - smp0) : -1);
 		printf("capture.samples=%llu\n", (unsigned long long)(smp1 - smp0));
-		{
-			double v0[64], v1[64];
-			int n = rounds < 64 ? rounds : 64;
-
-			for (int r = 0; r < n; r++) {
-				v0[r] = prog_ns[r][0];
-				v1[r] = prog_ns[r][1];
-			}
-			printf("capture.prog_ns_per_syscall=%.1f\n", median(v0, n));
-			printf("capture.floor_prog_ns_per_syscall=%.1f\n", median(v1, n));
-		}
+		printf("capture.prog_ns_per_syscall=%.1f\n", prog_ns[0]);
+		printf("capture.floor_prog_ns_per_syscall=%.1f\n", prog_ns[1]);
 		if (ngx_keys_buf)
 			fputs(ngx_keys_buf, stdout);
 	}

@@ -88,6 +88,10 @@ enum fr_rec_type {
 #define FR_SYS_SAMPLED 0x20    /* (user space) scheduler-centred capture: time on CPU
 				* inside a syscall, from on-CPU samples in it (its
 				* bounds are the samples', its result unknown) */
+#define FR_SYS_START_EST 0x40  /* (user space) a FR_SYS_FROM_BLOCK call whose start was
+				* moved back before its first block, over the time on
+				* CPU the thread's samples put in it, or half a
+				* sampling period where none fell (fr_ring.h) */
 
 /* Which syscalls are recorded (fr_capture_opts.syscalls, the "syscall_mode"
  * the programs are loaded with). */

@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/syscall.h>
 #include <cmocka.h>
 
 #include "fr_annotate.h"
 #include "fr_buf.h"
 #include "fr_chain.h"
+#include "fr_ksyms.h"
 #include "fr_usyms.h"
 
 #define MS 1000000ull
@@ -197,6 +199,72 @@ static void test_lock_and_hint(void **state)
 	assert_int_equal(fr_annotate(&w, &c, &e), 0);
 	assert_int_equal(e.nr_threads, 2);
 	fr_evidence__free(&e);
+}
+
+/*
+ * A fault on user memory just before a block is taken by the kernel
+ * programs for the block's cause; where the block's kernel stack shows no
+ * fault being handled (a syscall touched its buffer, a minor fault, then
+ * waited for data), the block is the syscall's.
+ */
+static void test_fault_needs_its_stack(void **state)
+{
+	static struct wb b;
+	static struct fr_stack st = { .nr_kern = 2 };
+	char path[] = "/tmp/frtest-ksyms-XXXXXX";
+	struct fr_annotate_ctx c = ctx(700, 1000 * MS, 1200 * MS);
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct fr_ksyms *ks;
+	struct fr_evidence e;
+	struct fr_window w;
+
+	(void)state;
+	assert_non_null(f);
+	fprintf(f, "ffffffff81001000 T ep_poll\nffffffff81002000 T do_epoll_pwait\n"
+		   "ffffffff81003000 T handle_mm_fault\nffffffff81004000 T exc_page_fault\n"
+		   "ffffffff81005000 T zzz_end\n");
+	fclose(f);
+	ks = fr_ksyms__load(path);
+	unlink(path);
+	assert_non_null(ks);
+	c.ksyms = ks;
+	b.n = 0;
+	sw_in(&b, 0, 700, 701, 900 * MS);
+	ev(&b, (struct fr_rec){ .type = FR_REC_FAULT, .flags = FR_FLT_ANON | FR_FLT_KERNEL,
+				.ts = 1000 * MS, .tid = 701, .pid = 700 });
+	sw_out(&b, 700, 701, 1000 * MS, false, 1, 0);
+	sys(&b, 700, 701, SYS_epoll_pwait, 1000 * MS, 1190 * MS, 5, 1);
+	wake(&b, 700, 701, 1190 * MS - 1000, 0);
+	sw_in(&b, 0, 700, 701, 1190 * MS);
+	w = window(&b);
+	for (size_t i = 0; i < w.nr_events; i++)
+		if (w.events[i].rec.type == FR_REC_SWITCH && w.events[i].rec.tid == 701)
+			w.events[i].stack = 0;
+	w.stacks = &st;
+	w.nr_stacks = 1;
+	/* waiting in epoll: the syscall's block */
+	st.ips[0] = 0xffffffff81001010;
+	st.ips[1] = 0xffffffff81002010;
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_non_null(strstr(e.verdict, "blocked in epoll_pwait"));
+	assert_null(strstr(e.verdict, "swap-ins"));
+	fr_evidence__free(&e);
+	/* waiting inside the fault: the fault's */
+	st.ips[0] = 0xffffffff81003010;
+	st.ips[1] = 0xffffffff81004010;
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_non_null(strstr(e.verdict, "swap-ins"));
+	fr_evidence__free(&e);
+	/* no stack: the kernel programs' word stands */
+	for (size_t i = 0; i < w.nr_events; i++)
+		w.events[i].stack = -1;
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	assert_non_null(strstr(e.verdict, "swap-ins"));
+	fr_evidence__free(&e);
+	fr_ksyms__free(ks);
 }
 
 static void test_empty_and_missing(void **state)
@@ -763,6 +831,7 @@ int main(void)
 		cmocka_unit_test(test_chain_compacts),
 		cmocka_unit_test(test_cpu_starvation),
 		cmocka_unit_test(test_lock_and_hint),
+		cmocka_unit_test(test_fault_needs_its_stack),
 		cmocka_unit_test(test_empty_and_missing),
 		cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_chain_lock_holder_in_fsync),

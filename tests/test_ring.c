@@ -456,6 +456,155 @@ static void test_writer_laps_reader(void **state)
 	sim_free(s);
 }
 
+/* ---- scheduler-centred capture: syscalls from samples ---- */
+
+#define MS 1000000ull
+
+static int cmp_events_ts(const void *a, const void *b)
+{
+	const struct fr_event *x = a, *y = b;
+
+	return x->rec.ts < y->rec.ts ? -1 : x->rec.ts > y->rec.ts;
+}
+
+static struct fr_event *ev_add(struct fr_window *w, uint8_t type, uint8_t flags, uint64_t ts,
+			       uint32_t tid)
+{
+	struct fr_event *e;
+
+	w->events = realloc(w->events, (w->nr_events + 1) * sizeof(*w->events));
+	assert_non_null(w->events);
+	e = &w->events[w->nr_events++];
+	memset(e, 0, sizeof(*e));
+	e->rec.type = type;
+	e->rec.flags = flags;
+	e->rec.ts = ts;
+	e->rec.tid = tid;
+	e->rec.pid = 100;
+	e->stack = -1;
+	e->name = -1;
+	return e;
+}
+
+/* A sample of thread tid, in syscall nr on fd (nr < 0: in user space). */
+static void smp_add(struct fr_window *w, uint64_t ts, uint32_t tid, int nr, uint64_t fd)
+{
+	struct fr_event *e = ev_add(w, FR_REC_SAMPLE, nr >= 0 ? FR_SMP_SYSCALL : 0, ts, tid);
+
+	e->rec.aux = nr >= 0 ? (uint16_t)nr : 0;
+	e->rec.smp.arg0 = fd;
+}
+
+/* A call that blocked: first block at b, return at end. */
+static void blocked_add(struct fr_window *w, uint64_t b, uint64_t end, uint32_t tid, int nr,
+			uint64_t fd)
+{
+	struct fr_event *e = ev_add(w, FR_REC_SYSCALL, FR_SYS_FROM_BLOCK, end, tid);
+
+	e->rec.aux = (uint16_t)nr;
+	e->rec.sys.dur = (uint32_t)(end - b);
+	e->rec.sys.arg0 = fd;
+}
+
+static const struct fr_rec *call_at(const struct fr_window *w, uint32_t tid, uint64_t end,
+				    uint8_t flag)
+{
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->type == FR_REC_SYSCALL && r->tid == tid && r->ts == end && (r->flags & flag))
+			return r;
+	}
+	return NULL;
+}
+
+static size_t count_flag(const struct fr_window *w, uint8_t flag)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->nr_events; i++)
+		n += w->events[i].rec.type == FR_REC_SYSCALL && (w->events[i].rec.flags & flag);
+	return n;
+}
+
+/*
+ * Without syscall hooks, a call's time on CPU comes from samples: a run of
+ * samples in one call is a call of its own, and a call that blocked starts
+ * back over the samples in it before its block (or half a period, where
+ * none fell), never past the thread's last switch or call, nor past a
+ * sample of it in user space or in another call.
+ */
+static void test_syscalls_from_samples(void **state)
+{
+	struct fr_window *w = calloc(1, sizeof(*w));
+	const uint64_t period = 20 * MS;
+	const struct fr_rec *r;
+	struct fr_event *e;
+
+	(void)state;
+	assert_non_null(w);
+	/* thread 7: a write computing on CPU, no block */
+	smp_add(w, 100 * MS, 7, 1, 5);
+	smp_add(w, 120 * MS, 7, 1, 5);
+	/* switched in at 150, user space at 160, fsync(9) on CPU at 185 and
+	 * 195, first block at 200, returns at 210 */
+	e = ev_add(w, FR_REC_SWITCH, 0, 150 * MS, 3);
+	e->rec.sw.next_tid = 7;
+	smp_add(w, 160 * MS, 7, -1, 0);
+	smp_add(w, 185 * MS, 7, 74, 9);
+	smp_add(w, 195 * MS, 7, 74, 9);
+	blocked_add(w, 200 * MS, 210 * MS, 7, 74, 9);
+	/* a read(4) blocking at 230 with no sample before it: half a period
+	 * back (the fsync returned at 210) */
+	blocked_add(w, 230 * MS, 300 * MS, 7, 0, 4);
+	/* a read blocking right after that call's return: not past it */
+	blocked_add(w, 303 * MS, 320 * MS, 7, 0, 4);
+	/* a sample in write(5) at 380, then read(4) blocking at 395: it began
+	 * after that sample */
+	smp_add(w, 380 * MS, 7, 1, 5);
+	blocked_add(w, 395 * MS, 400 * MS, 7, 0, 4);
+	/* a sample in user space just before a block: the call stays as seen */
+	smp_add(w, 500 * MS, 7, -1, 0);
+	blocked_add(w, 505 * MS, 520 * MS, 7, 0, 4);
+	qsort(w->events, w->nr_events, sizeof(*w->events), cmp_events_ts);
+
+	assert_int_equal(fr_window__syscalls_from_samples(w, period), 0);
+	/* the write's run of samples: one call, 90..130 ms */
+	r = call_at(w, 7, 130 * MS, FR_SYS_SAMPLED);
+	assert_non_null(r);
+	assert_int_equal(r->aux, 1);
+	assert_int_equal(fr_rec__sys_dur(r), 40 * MS);
+	/* the fsync from before its samples in it (175), not before the user
+	 * space sample's half period (170) */
+	r = call_at(w, 7, 210 * MS, FR_SYS_START_EST);
+	assert_non_null(r);
+	assert_int_equal(fr_rec__sys_dur(r), 35 * MS);
+	/* ...and its samples make no call of their own */
+	assert_int_equal(count_flag(w, FR_SYS_SAMPLED), 2);
+	r = call_at(w, 7, 300 * MS, FR_SYS_START_EST);
+	assert_non_null(r);
+	assert_int_equal(fr_rec__sys_dur(r), 80 * MS);
+	r = call_at(w, 7, 320 * MS, FR_SYS_START_EST);
+	assert_non_null(r);
+	assert_int_equal(fr_rec__sys_dur(r), 20 * MS);
+	r = call_at(w, 7, 400 * MS, FR_SYS_START_EST);
+	assert_non_null(r);
+	assert_int_equal(fr_rec__sys_dur(r), 10 * MS);
+	assert_null(call_at(w, 7, 520 * MS, FR_SYS_START_EST));
+	r = call_at(w, 7, 520 * MS, FR_SYS_FROM_BLOCK);
+	assert_non_null(r);
+	assert_int_equal(fr_rec__sys_dur(r), 15 * MS);
+	/* done once: a window read back from a snapshot is left as it is */
+	{
+		size_t n = w->nr_events;
+
+		assert_int_equal(fr_window__syscalls_from_samples(w, period), 0);
+		assert_int_equal(w->nr_events, n);
+		assert_int_equal(fr_rec__sys_dur(call_at(w, 7, 210 * MS, FR_SYS_START_EST)), 35 * MS);
+	}
+	fr_window__free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +617,7 @@ int main(void)
 		cmocka_unit_test(test_stacks),
 		cmocka_unit_test(test_kernel_stack_scan),
 		cmocka_unit_test(test_writer_laps_reader),
+		cmocka_unit_test(test_syscalls_from_samples),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

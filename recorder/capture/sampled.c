@@ -10,6 +10,13 @@
  * call (same number and argument, no block or recorded call between) make
  * one interval, half a sampling period either side of the samples, kept
  * within the thread's surrounding switches and records.
+ *
+ * A call that blocked has a record from its first block to its return; the
+ * time on CPU it spent before that block (an fsync writing pages out, a
+ * write before its wait) is moved into it: back over the thread's samples
+ * in the same call, else half a sampling period, never past the thread's
+ * last switch or recorded call, nor past a sample of it elsewhere (in user
+ * space, in another call).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -74,11 +81,82 @@ static int add_edge(struct point **e, size_t *n, size_t *cap, uint32_t tid, uint
 	return 0;
 }
 
+/* The last point of tid before t in p[0..n) (sorted), or n if none. */
+static size_t point_before(const struct point *p, size_t n, uint32_t tid, uint64_t t)
+{
+	size_t k = edge_from(p, n, tid, t);
+
+	return k > 0 && p[k - 1].tid == tid ? k - 1 : n;
+}
+
+static void set_sys_dur(struct fr_rec *r, uint64_t dur)
+{
+	if (dur <= UINT32_MAX) {
+		r->flags &= (uint8_t)~FR_SYS_DUR_US;
+		r->sys.dur = (uint32_t)dur;
+	} else {
+		r->flags |= FR_SYS_DUR_US;
+		r->sys.dur = dur / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(dur / 1000);
+	}
+}
+
+/*
+ * Moves the start of a call that blocked (event i) back over the time on
+ * CPU before its first block (see the top of this file); marks the samples
+ * that put time in it as used.
+ */
+static void start_before_block(struct fr_window *w, size_t i, const struct point *edges, size_t ne,
+			       const struct point *smps, size_t ns, const struct point *usr,
+			       size_t nu, bool *used, uint64_t half)
+{
+	struct fr_rec *r = &w->events[i].rec;
+	uint64_t dur = fr_rec__sys_dur(r), tb, bound = 0, start;
+	size_t k, first = ns;
+
+	if (dur > r->ts)
+		return;
+	tb = r->ts - dur;
+	k = point_before(edges, ne, r->tid, tb);
+	if (k < ne)
+		bound = edges[k].ts;
+	k = point_before(usr, nu, r->tid, tb);
+	if (k < nu && usr[k].ts + half > bound)
+		bound = usr[k].ts + half < tb ? usr[k].ts + half : tb;
+	for (k = point_before(smps, ns, r->tid, tb); k < ns && smps[k].tid == r->tid &&
+						       smps[k].ts > bound; k--) {
+		const struct fr_rec *q = &w->events[smps[k].i].rec;
+
+		if (q->aux != r->aux || q->smp.arg0 != r->sys.arg0) {
+			/* in another call then: this one began after */
+			if (q->ts + half > bound)
+				bound = q->ts + half < tb ? q->ts + half : tb;
+			break;
+		}
+		first = k;
+		if (k == 0)
+			break;
+	}
+	if (first < ns) {
+		start = smps[first].ts > half ? smps[first].ts - half : 0;
+		for (k = first; k < ns && smps[k].tid == r->tid && smps[k].ts < tb; k++)
+			used[k] = true;
+	} else {
+		start = tb > half ? tb - half : 0;
+	}
+	if (start < bound)
+		start = bound;
+	if (start >= tb)
+		return;
+	set_sys_dur(r, r->ts - start);
+	r->flags |= FR_SYS_START_EST;
+}
+
 int fr_window__syscalls_from_samples(struct fr_window *w, uint64_t period_ns)
 {
-	struct point *edges = NULL, *smps = NULL;
+	struct point *edges = NULL, *smps = NULL, *usr = NULL;
 	struct fr_event *add = NULL, *merged;
-	size_t ne = 0, cap_e = 0, ns = 0, nadd = 0;
+	size_t ne = 0, cap_e = 0, ns = 0, nu = 0, nb = 0, nadd = 0;
+	bool *used = NULL;
 	int err = -ENOMEM;
 
 	if (!period_ns)
@@ -86,22 +164,30 @@ int fr_window__syscalls_from_samples(struct fr_window *w, uint64_t period_ns)
 	for (size_t i = 0; i < w->nr_events; i++) {
 		const struct fr_rec *r = &w->events[i].rec;
 
-		if (r->type == FR_REC_SYSCALL && (r->flags & FR_SYS_SAMPLED))
+		if (r->type == FR_REC_SYSCALL && (r->flags & (FR_SYS_SAMPLED | FR_SYS_START_EST)))
 			return 0; /* done already (a window read back from a snapshot) */
 		if (r->type == FR_REC_SAMPLE && (r->flags & FR_SMP_SYSCALL))
 			ns++;
+		else if (r->type == FR_REC_SAMPLE)
+			nu++;
+		else if (r->type == FR_REC_SYSCALL && (r->flags & FR_SYS_FROM_BLOCK))
+			nb++;
 	}
-	if (!ns)
+	if (!ns && !nb)
 		return 0;
-	smps = malloc(ns * sizeof(*smps));
-	if (!smps)
+	smps = malloc((ns + 1) * sizeof(*smps));
+	usr = malloc((nu + 1) * sizeof(*usr));
+	used = calloc(ns + 1, sizeof(*used));
+	if (!smps || !usr || !used)
 		goto out;
-	ns = 0;
+	ns = nu = 0;
 	for (size_t i = 0; i < w->nr_events; i++) {
 		const struct fr_rec *r = &w->events[i].rec;
 
 		if (r->type == FR_REC_SAMPLE && (r->flags & FR_SMP_SYSCALL)) {
 			smps[ns++] = (struct point){ .tid = r->tid, .ts = r->ts, .i = i };
+		} else if (r->type == FR_REC_SAMPLE) {
+			usr[nu++] = (struct point){ .tid = r->tid, .ts = r->ts, .i = i };
 		} else if (r->type == FR_REC_SWITCH) {
 			/* out: a block ends a run, a preemption only bounds it */
 			if (add_edge(&edges, &ne, &cap_e, r->tid, r->ts, !(r->flags & FR_SW_PREEMPT)) ||
@@ -115,8 +201,28 @@ int fr_window__syscalls_from_samples(struct fr_window *w, uint64_t period_ns)
 		}
 	}
 	qsort(smps, ns, sizeof(*smps), cmp_point);
+	qsort(usr, nu, sizeof(*usr), cmp_point);
 	if (ne)
 		qsort(edges, ne, sizeof(*edges), cmp_point);
+	for (size_t i = 0; nb && i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->type == FR_REC_SYSCALL && (r->flags & FR_SYS_FROM_BLOCK))
+			start_before_block(w, i, edges, ne, smps, ns, usr, nu, used, period_ns / 2);
+	}
+	{
+		/* the samples left make calls of their own */
+		size_t o = 0;
+
+		for (size_t k = 0; k < ns; k++)
+			if (!used[k])
+				smps[o++] = smps[k];
+		ns = o;
+	}
+	if (!ns) {
+		err = 0;
+		goto out;
+	}
 	add = calloc(ns, sizeof(*add));
 	if (!add)
 		goto out;
@@ -190,6 +296,8 @@ int fr_window__syscalls_from_samples(struct fr_window *w, uint64_t period_ns)
 out:
 	free(edges);
 	free(smps);
+	free(usr);
+	free(used);
 	free(add);
 	return err;
 }

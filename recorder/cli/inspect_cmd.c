@@ -76,8 +76,9 @@ static void print_header(FILE *out, const PbSnap *s)
 	}
 	if (w && w->kernel_context && w->syscalls && w->syscalls[0]) {
 		if (!strcmp(w->syscalls, "sched"))
-			fprintf(out, "syscalls  sched: those that blocked, from their first block to "
-				"their return; fast calls only in samples\n");
+			fprintf(out, "syscalls  sched: those that blocked, to their return from their "
+				"first block or the time on CPU samples put before it; fast calls "
+				"only in samples\n");
 		else if (!strcmp(w->syscalls, "slow"))
 			fprintf(out, "syscalls  slow: calls of %s or more; the rest summed per thread\n",
 				(fr_fmt_duration(w->slow_syscall_ns, d2, sizeof(d2)), d2));

@@ -116,7 +116,7 @@ static void blocked_cause(const struct fr_annotate_ctx *c, const struct fr_windo
 
 	*nr = UINT32_MAX;
 	/* a page fault's I/O, in a syscall or not */
-	if (out && fr_an_fault_at(w, out, buf, len))
+	if (out && fr_an_fault_at(c, w, out, buf, len))
 		return;
 	/* the first syscall ending at or after t_out contains it, or none does
 	 * (one thread's syscalls do not overlap) */

@@ -34,7 +34,8 @@ bool fr_an_is_lock_wait(const struct fr_rec *r);
 
 /* The block that switch-out out began was inside a page fault (causes/
  * faults.c): "major page faults on /x", "swap-ins (...)" into buf. */
-bool fr_an_fault_at(const struct fr_window *w, const struct fr_event *out, char *buf, size_t len);
+bool fr_an_fault_at(const struct fr_annotate_ctx *c, const struct fr_window *w,
+		    const struct fr_event *out, char *buf, size_t len);
 /* Is a blocked cause's text one of those. */
 bool fr_an_is_fault_cause(const char *what);
 

@@ -296,7 +296,7 @@ static void describe(struct walk *k, struct fr_chain_seg *s, const struct fr_eve
 			snprintf(s->what, sizeof(s->what), "waiting for CPU");
 		break;
 	default:
-		if (out && fr_an_fault_at(k->w, out, s->what, sizeof(s->what)))
+		if (out && fr_an_fault_at(k->c, k->w, out, s->what, sizeof(s->what)))
 			; /* a page fault's I/O */
 		else if (r)
 			snprintf(s->what, sizeof(s->what), "%s", sys);

@@ -294,10 +294,13 @@ void fr_snapview__perfetto(const PbSnap *s, struct fr_buf *out)
 			ts += r->ts_delta[i];
 			if (r->pid[i] == pid && r->type[i] == FR_REC_SYSCALL) {
 				const char *name = fr_syscall_name(r->aux[i]);
-				char a[160];
+				char a[256];
 
 				/* what a scheduler-centred capture saw of it */
-				const char *seen = (r->flags[i] & FR_SYS_FROM_BLOCK)
+				const char *seen = (r->flags[i] & FR_SYS_START_EST)
+							   ? ",\"seen\":\"from its time on CPU before its "
+							     "first block (samples) to its return\""
+						   : (r->flags[i] & FR_SYS_FROM_BLOCK)
 							   ? ",\"seen\":\"from its first block to its return\""
 						   : (r->flags[i] & FR_SYS_SAMPLED)
 							   ? ",\"seen\":\"on CPU in it, from samples\""

@@ -322,7 +322,7 @@ export async function incidentPage(id) {
     }
     const mode = w.syscalls || 'all';
     const modeNote = mode === 'sched'
-      ? 'Scheduler-centred capture (--syscalls sched): only syscalls that blocked are recorded, each from its first block to its return; fast calls are neither timed nor counted (the on-CPU samples show where CPU time went).'
+      ? 'Scheduler-centred capture (--syscalls sched): only syscalls that blocked are recorded, each to its return from its first block, or from the time on CPU that samples put in it before that block; fast calls are neither timed nor counted (the on-CPU samples show where CPU time went).'
       : mode === 'slow'
         ? 'Syscalls under ' + nsms(w.slow_syscall_ns) + ' are not recorded one by one (--syscalls slow): the counts and times below are of those over it.'
         : 'Every syscall is recorded (--syscalls all).';

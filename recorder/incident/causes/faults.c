@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../annotate_int.h"
+#include "fr_ksyms.h"
 #include "fr_ring.h"
 
 bool fr_an_is_fault_cause(const char *what)
@@ -20,11 +21,46 @@ bool fr_an_is_fault_cause(const char *what)
 	       !strncmp(what, "page faults", 11);
 }
 
-bool fr_an_fault_at(const struct fr_window *w, const struct fr_event *out, char *buf, size_t len)
+/*
+ * Does the block's kernel stack, where the window has it, show it waiting
+ * inside a page fault? A fault on user memory shortly before a block is
+ * taken by the kernel programs for the block's cause; a minor fault (a
+ * syscall touching its user buffer, then waiting for data) did not wait,
+ * and its stack says so: -1 unknown, else 0 or 1.
+ */
+static int stack_in_fault(const struct fr_annotate_ctx *c, const struct fr_window *w,
+			  const struct fr_event *out)
+{
+	static const char *const frames[] = { "handle_mm_fault", "do_user_addr_fault",
+					      "exc_page_fault", "do_page_fault", "filemap_fault",
+					      "do_swap_page" };
+	const struct fr_stack *s;
+
+	if (!c || !c->ksyms || out->stack < 0 || (size_t)out->stack >= w->nr_stacks)
+		return -1;
+	s = &w->stacks[out->stack];
+	if (!s->nr_kern)
+		return -1;
+	for (unsigned i = 0; i < s->nr_kern && i < FR_STACK_KERN_MAX; i++) {
+		const char *sym = fr_ksyms__lookup(c->ksyms, s->ips[i], NULL);
+
+		for (size_t f = 0; sym && f < sizeof(frames) / sizeof(frames[0]); f++) {
+			size_t n = strlen(frames[f]);
+
+			/* compiler clones too: handle_mm_fault.cold */
+			if (!strncmp(sym, frames[f], n) && (!sym[n] || sym[n] == '.'))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+bool fr_an_fault_at(const struct fr_annotate_ctx *c, const struct fr_window *w,
+		    const struct fr_event *out, char *buf, size_t len)
 {
 	size_t i = (size_t)(out - w->events), lo = i > 8 ? i - 8 : 0;
 
-	if (out < w->events || i >= w->nr_events)
+	if (out < w->events || i >= w->nr_events || stack_in_fault(c, w, out) == 0)
 		return false;
 	/* written just before its switch-out, on the same CPU: close by */
 	for (size_t k = lo; k < w->nr_events && k <= i + 8; k++) {
