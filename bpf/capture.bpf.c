@@ -1318,23 +1318,29 @@ static __always_inline void ctx_exit(void)
 }
 
 /*
+ * Does the kernel run on task cur's own stack here? The raw tracepoint's
+ * arguments (ctx) are an array on the stack the kernel runs on (the
+ * program's own frame may be a private per-CPU one): outside the task's
+ * stack means the CPU's interrupt stack. Comparing an address with a
+ * number needs the privileges the loader has anyway.
+ */
+static __always_inline int on_task_stack(struct task_struct *cur, void *ctx)
+{
+	__u64 base = (__u64)(unsigned long)cur->stack;
+
+	return (unsigned long)ctx >= base && (unsigned long)ctx < base + THREAD_SIZE_;
+}
+
+/*
  * Is the CPU serving a softirq now, outside any hardware interrupt? A
  * softirq runs on the CPU's interrupt stack (from an interrupt's exit, or
- * from the task that re-enabled them: do_softirq_own_stack), or in the
- * CPU's ksoftirqd, which noted its tid at the softirq's entry. The raw
- * tracepoint's arguments (ctx) are an array on the stack the kernel runs
- * on (the program's own frame may be a private per-CPU one): outside the
- * task's stack means the interrupt stack. Comparing an address with a
- * number needs the privileges the loader has anyway.
+ * from the task that re-enabled them: do_softirq_own_stack), or on the
+ * stack of the CPU's ksoftirqd, which noted its tid at the softirq's entry.
  */
 static __always_inline int softirq_now(struct fr_cpu_state *st, struct task_struct *cur,
 				       __u32 tid, void *ctx)
 {
-	__u64 base = (__u64)(unsigned long)cur->stack;
-
-	if ((unsigned long)ctx < base || (unsigned long)ctx >= base + THREAD_SIZE_)
-		return 1;
-	return tid == st->soft_tid && (cur->flags & PF_KTHREAD_);
+	return !on_task_stack(cur, ctx) || (tid == st->soft_tid && (cur->flags & PF_KTHREAD_));
 }
 
 /* Exits are defined (and so attached) before entries: an exit whose entry
@@ -1368,7 +1374,11 @@ int BPF_PROG(fr_softirq_entry, unsigned int vec)
 
 	if (st) {
 		st->soft_ctx = (__u8)((FR_CTX_SOFTIRQ << 6) | (vec & 63));
-		st->soft_tid = (__u32)bpf_get_current_pid_tgid();
+		/* a task serving softirqs on its own stack (ksoftirqd); none
+		 * when they run on the interrupt stack, over whatever task */
+		st->soft_tid = on_task_stack(bpf_get_current_task_btf(), ctx)
+				       ? (__u32)bpf_get_current_pid_tgid()
+				       : (__u32)-1;
 	}
 	return 0;
 }
