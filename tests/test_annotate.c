@@ -822,6 +822,39 @@ static void test_hot_frame_words(void **state)
 	}
 }
 
+/*
+ * An event loop waits for an answer while its own timers fire: the long
+ * wait that timed out is not what it waited for; the last one, which the
+ * answer ended, tells the cause.
+ */
+static void test_loop_wait_not_told_by_timeout(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(720, 1000 * MS, 1130 * MS);
+	struct fr_evidence e;
+	struct fr_window w;
+
+	(void)state;
+	b.n = 0;
+	sw_in(&b, 0, 720, 721, 990 * MS);
+	/* 100 ms timed out (a timer), 1 ms on CPU, 20 ms ended by pid 730 */
+	sw_out(&b, 720, 721, 1001 * MS, false, 1, 0);
+	wake_ctx(&b, 720, 721, 1101 * MS, 0, 0, FR_WK_TIMER, FR_NO_SYSCALL, 0);
+	sw_in(&b, 0, 720, 721, 1101 * MS + 1000);
+	sys(&b, 720, 721, SYS_epoll_pwait, 1001 * MS, 1101 * MS + 2000, 5, 0);
+	sw_out(&b, 720, 721, 1102 * MS, false, 1, 0);
+	wake_by(&b, 720, 721, 1122 * MS, 730, 730);
+	sw_in(&b, 0, 720, 721, 1122 * MS + 1000);
+	sys(&b, 720, 721, SYS_epoll_pwait, 1102 * MS, 1122 * MS + 2000, 5, 1);
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_int_equal(e.causes[0].kind, FR_CAUSE_BLOCKED);
+	assert_non_null(strstr(e.causes[0].what, "epoll_pwait"));
+	assert_null(strstr(e.causes[0].what, "timed out"));
+	fr_evidence__free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -832,6 +865,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_starvation),
 		cmocka_unit_test(test_lock_and_hint),
 		cmocka_unit_test(test_fault_needs_its_stack),
+		cmocka_unit_test(test_loop_wait_not_told_by_timeout),
 		cmocka_unit_test(test_empty_and_missing),
 		cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_chain_lock_holder_in_fsync),

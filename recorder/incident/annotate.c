@@ -35,6 +35,7 @@ struct cause_acc {
 	struct fr_cause c[FR_MAX_CAUSES];
 	size_t n;
 	uint64_t longest[FR_MAX_CAUSES]; /* the longest single interval of each */
+	bool idle[FR_MAX_CAUSES];        /* a loop wait told by one that timed out */
 	/* runnable time by the task that held the CPU */
 	struct {
 		uint32_t pid;
@@ -65,8 +66,9 @@ static bool is_loop_wait(uint8_t kind, uint32_t nr)
 	       fr_syscall_is_loop_wait(fr_syscall_name(nr));
 }
 
-static void add_cause(struct cause_acc *a, uint8_t kind, const char *what, uint64_t ns,
-		      uint32_t nr, uint32_t other)
+/* idle: a loop wait that ended with nothing (timed out, no fd ready) */
+static void add_cause_of(struct cause_acc *a, uint8_t kind, const char *what, uint64_t ns,
+			 uint32_t nr, uint32_t other, bool idle)
 {
 	struct fr_cause *c = NULL;
 	bool loop = is_loop_wait(kind, nr);
@@ -79,15 +81,21 @@ static void add_cause(struct cause_acc *a, uint8_t kind, const char *what, uint6
 			c = &a->c[i];
 	/* a loop wait is told by the latest of its waits that was not short
 	 * beside the longest (intervals come in time order): what the thread
-	 * last waited for, not a brief wait at the span's edge */
-	if (c && loop && ns * 4 >= a->longest[c - a->c])
+	 * last waited for, not a brief wait at the span's edge; and never by
+	 * one that timed out over one that something ended (the loop's own
+	 * timers fire while it waits for the answer) */
+	if (c && loop && (a->idle[c - a->c] ? !idle || ns * 4 >= a->longest[c - a->c]
+					    : !idle && ns * 4 >= a->longest[c - a->c])) {
 		snprintf(c->what, sizeof(c->what), "%s", what);
+		a->idle[c - a->c] = idle;
+	}
 	if (!c && a->n < FR_MAX_CAUSES) {
 		c = &a->c[a->n++];
 		c->kind = kind;
 		snprintf(c->what, sizeof(c->what), "%s", what);
 		c->nr = nr;
 		c->other_pid = other;
+		a->idle[c - a->c] = idle;
 	}
 	if (!c) {
 		/* full: the last slot gathers the rest */
@@ -101,6 +109,12 @@ static void add_cause(struct cause_acc *a, uint8_t kind, const char *what, uint6
 		a->longest[c - a->c] = ns;
 }
 
+static void add_cause(struct cause_acc *a, uint8_t kind, const char *what, uint64_t ns,
+		      uint32_t nr, uint32_t other)
+{
+	add_cause_of(a, kind, what, ns, nr, other, false);
+}
+
 /* The focus thread's syscall records (window indices), in exit order. */
 struct sysidx {
 	const size_t *idx;
@@ -110,11 +124,12 @@ struct sysidx {
 /* Blocked, from t_out: the syscall it happened in, or the stack, or the state. */
 static void blocked_cause(const struct fr_annotate_ctx *c, const struct fr_window *w,
 			  const struct sysidx *sx, const struct fr_event *out, uint64_t t_out,
-			  char *buf, size_t len, uint32_t *nr)
+			  char *buf, size_t len, uint32_t *nr, bool *idle)
 {
 	size_t lo = 0, hi = sx->n;
 
 	*nr = UINT32_MAX;
+	*idle = false;
 	/* a page fault's I/O, in a syscall or not */
 	if (out && fr_an_fault_at(c, w, out, buf, len))
 		return;
@@ -134,6 +149,7 @@ static void blocked_cause(const struct fr_annotate_ctx *c, const struct fr_windo
 		if (fr_an_sys_begin(r) <= t_out && !(r->flags & FR_SYS_NO_ENTRY)) {
 			fr_an_describe_syscall(c, w, r, buf, len);
 			*nr = r->aux;
+			*idle = r->sys.ret == 0;
 			return;
 		}
 	}
@@ -217,6 +233,7 @@ static void account(const struct fr_window *w, const struct fr_annotate_ctx *c,
 {
 	char what[200];
 	uint32_t nr;
+	bool idle;
 
 	switch (st) {
 	case ST_RUNNING:
@@ -235,8 +252,8 @@ static void account(const struct fr_window *w, const struct fr_annotate_ctx *c,
 			acc->blocked_ended += d;
 		if (causes) {
 			blocked_cause(c, w, sx, last_out, last_out ? out_ts : c->span_start, what,
-				      sizeof(what), &nr);
-			add_cause(causes, FR_CAUSE_BLOCKED, what, d, nr, 0);
+				      sizeof(what), &nr, &idle);
+			add_cause_of(causes, FR_CAUSE_BLOCKED, what, d, nr, 0, idle);
 		}
 		break;
 	default:
