@@ -882,14 +882,14 @@ int BPF_PROG(fr_rseq_return, struct task_struct *t)
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
-	nr = regs_syscall_nr(regs);
+	nr = btf_regs_syscall_nr(regs);
 	if (nr != e->nr || e->ts > now) {
 		e->ts = 0; /* not the call that blocked (a signal's restart) */
 		return 0;
 	}
 	dur = now - e->ts;
 	e->ts = 0;
-	return emit_syscall(ctx, regs, st, cpu, id, nr, e->arg0, e->arg1, (long)PT_REGS_RC_CORE(regs),
+	return emit_syscall(ctx, regs, st, cpu, id, nr, e->arg0, e->arg1, (long)PT_REGS_RC(regs),
 			    dur, FR_SYS_FROM_BLOCK, now, e);
 }
 
@@ -1191,6 +1191,7 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	__u32 next_tid, next_tgid, cpu, prev_state, sys_nr = FR_NO_SYSCALL;
 	__u64 sys_arg0 = 0, sys_arg1 = 0;
 	struct fr_cpu_state *st = this_cpu(&cpu);
+	struct task_struct *cur;
 	int prev_f, next_f;
 	struct fr_rec *r;
 	__u64 id, now, pos, next_ids;
@@ -1198,7 +1199,9 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 
 	if (!st)
 		return 0;
-	id = task_ids(prev);
+	/* prev is the current task: its ids are plain loads */
+	cur = bpf_get_current_task_btf();
+	id = ((__u64)(__u32)cur->tgid << 32) | (__u32)cur->pid;
 	prev_f = followed(id >> 32);
 	next_ids = task_ids(next);
 	next_tid = (__u32)next_ids;
@@ -1219,14 +1222,13 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	if (prev_f) {
 		/* the syscall it is in: its saved registers (prev is current;
 		 * a raw tracepoint's argument is no BTF pointer) */
-		struct pt_regs *uregs =
-			(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-		__s32 nr = (__s32)regs_syscall_nr(uregs);
+		struct pt_regs *uregs = (struct pt_regs *)bpf_task_pt_regs(cur);
+		__s32 nr = (__s32)btf_regs_syscall_nr(uregs);
 
-		if (nr >= 0 && nr < 1024 && regs_in_syscall(uregs)) {
+		if (nr >= 0 && nr < 1024 && btf_regs_in_syscall(uregs)) {
 			sys_nr = (__u32)nr;
-			sys_arg0 = PT_REGS_PARM1_CORE_SYSCALL(uregs);
-			sys_arg1 = PT_REGS_PARM2_CORE_SYSCALL(uregs);
+			sys_arg0 = PT_REGS_PARM1_SYSCALL(uregs);
+			sys_arg1 = PT_REGS_PARM2_SYSCALL(uregs);
 		}
 	}
 	/* Still runnable: preempted in the kernel, or switched out in state R
@@ -1474,7 +1476,7 @@ int BPF_PROG(fr_sched_waking, struct task_struct *p)
 	} else if (id) {
 		/* in a syscall: the saved registers hold its number; an
 		 * interrupt from user space saved a negative one */
-		__s32 nr = (__s32)regs_syscall_nr((struct pt_regs *)bpf_task_pt_regs(cur));
+		__s32 nr = (__s32)btf_regs_syscall_nr((struct pt_regs *)bpf_task_pt_regs(cur));
 
 		if (nr >= 0 && nr < 1024)
 			waker_sys = (__u32)nr;
@@ -1605,9 +1607,9 @@ int fr_sample(struct bpf_perf_event_data *ctx)
 		flags |= FR_SMP_KERNEL;
 		aux = (__u16)uregs->orig_ax;
 		user_regs_of(uregs, &ur);
-		if (regs_in_syscall(uregs)) {
+		if (btf_regs_in_syscall(uregs)) {
 			flags |= FR_SMP_SYSCALL;
-			arg0 = PT_REGS_PARM1_CORE_SYSCALL(uregs);
+			arg0 = PT_REGS_PARM1_SYSCALL(uregs);
 			/* without a syscall exit to name it at, name its fd here */
 			if (syscall_mode == FR_SYSCALLS_SCHED && takes_fd(aux) && arg0 <= 0xfffff &&
 			    name_fd(st, cpu, (__u32)id, now, arg0 | (__u64)FR_NAME_ROLE_FD << 32) == 0)

@@ -81,19 +81,31 @@ static __always_inline __u32 regs_syscall_nr(struct pt_regs *regs)
 #endif
 }
 
-/*
- * Is a task whose saved user registers are regs inside a syscall now (not
- * in an exception such as a page fault, not in user space)? On x86-64 the
- * entry code stores -ENOSYS as the return value until the call returns,
- * while an exception keeps the user's rax and its error code in orig_ax;
- * arm64 keeps NO_SYSCALL (-1) in syscallno outside syscalls.
- */
-static __always_inline int regs_in_syscall(struct pt_regs *regs)
+/* The same through a BTF pointer (bpf_task_pt_regs): a plain load, where
+ * an untyped pointer needs a bpf_probe_read_kernel() call per field. */
+static __always_inline __u32 btf_regs_syscall_nr(struct pt_regs *regs)
 {
 #if defined(__TARGET_ARCH_x86)
-	return (long)BPF_CORE_READ(regs, ax) == -38 && (long)BPF_CORE_READ(regs, orig_ax) >= 0;
+	return (__u32)regs->orig_ax;
 #elif defined(__TARGET_ARCH_arm64)
-	return (int)BPF_CORE_READ(regs, syscallno) >= 0;
+	return (__u32)regs->syscallno;
+#endif
+}
+
+/*
+ * Is a task whose saved user registers are regs (a BTF pointer) inside a
+ * syscall now (not in an exception such as a page fault, not in user
+ * space)? On x86-64 the entry code stores -ENOSYS as the return value
+ * until the call returns, while an exception keeps the user's rax and its
+ * error code in orig_ax; arm64 keeps NO_SYSCALL (-1) in syscallno outside
+ * syscalls.
+ */
+static __always_inline int btf_regs_in_syscall(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return (long)regs->ax == -38 && (long)regs->orig_ax >= 0;
+#elif defined(__TARGET_ARCH_arm64)
+	return (int)regs->syscallno >= 0;
 #endif
 }
 
