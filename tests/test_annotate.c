@@ -853,6 +853,25 @@ static void test_loop_wait_not_told_by_timeout(void **state)
 	assert_non_null(strstr(e.causes[0].what, "epoll_pwait"));
 	assert_null(strstr(e.causes[0].what, "timed out"));
 	fr_evidence__free(&e);
+	/* a request that waits on its own timer: the timed-out wait is the
+	 * cause, and a brief wait that the recorder's answer to the span
+	 * export ended after it does not take that over */
+	b.n = 0;
+	sw_in(&b, 0, 720, 721, 990 * MS);
+	sw_out(&b, 720, 721, 1001 * MS, false, 1, 0);
+	wake_ctx(&b, 720, 721, 1110 * MS, 0, 0, FR_WK_TIMER, FR_NO_SYSCALL, 0);
+	sw_in(&b, 0, 720, 721, 1110 * MS + 1000);
+	sys(&b, 720, 721, SYS_epoll_pwait, 1001 * MS, 1110 * MS + 2000, 5, 0);
+	sw_out(&b, 720, 721, 1111 * MS, false, 1, 0);
+	wake_by(&b, 720, 721, 1113 * MS, 999, 999);
+	sw_in(&b, 0, 720, 721, 1113 * MS + 1000);
+	sys(&b, 720, 721, SYS_epoll_pwait, 1111 * MS, 1113 * MS + 2000, 5, 1);
+	w = window(&b);
+	c.ignore_pid = 999;
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_non_null(strstr(e.causes[0].what, "timed out"));
+	fr_evidence__free(&e);
 }
 
 int main(void)

@@ -35,7 +35,8 @@ struct cause_acc {
 	struct fr_cause c[FR_MAX_CAUSES];
 	size_t n;
 	uint64_t longest[FR_MAX_CAUSES]; /* the longest single interval of each */
-	bool idle[FR_MAX_CAUSES];        /* a loop wait told by one that timed out */
+	bool idle[FR_MAX_CAUSES];        /* a loop wait told by one that timed out or that
+					  * the recorder's answer ended */
 	/* runnable time by the task that held the CPU */
 	struct {
 		uint32_t pid;
@@ -66,7 +67,8 @@ static bool is_loop_wait(uint8_t kind, uint32_t nr)
 	       fr_syscall_is_loop_wait(fr_syscall_name(nr));
 }
 
-/* idle: a loop wait that ended with nothing (timed out, no fd ready) */
+/* idle: a loop wait that ended with nothing (timed out, no fd ready), or
+ * with the recorder's own answer */
 static void add_cause_of(struct cause_acc *a, uint8_t kind, const char *what, uint64_t ns,
 			 uint32_t nr, uint32_t other, bool idle)
 {
@@ -81,11 +83,11 @@ static void add_cause_of(struct cause_acc *a, uint8_t kind, const char *what, ui
 			c = &a->c[i];
 	/* a loop wait is told by the latest of its waits that was not short
 	 * beside the longest (intervals come in time order): what the thread
-	 * last waited for, not a brief wait at the span's edge; and never by
-	 * one that timed out over one that something ended (the loop's own
-	 * timers fire while it waits for the answer) */
-	if (c && loop && (a->idle[c - a->c] ? !idle || ns * 4 >= a->longest[c - a->c]
-					    : !idle && ns * 4 >= a->longest[c - a->c])) {
+	 * last waited for, not a brief wait at the span's edge. One that
+	 * timed out, or that the recorder's own answer ended, tells it only
+	 * until a later wait that something else ended (the loop's timers and
+	 * span exports come and go while it waits for the answer) */
+	if (c && loop && ((a->idle[c - a->c] && !idle) || ns * 4 >= a->longest[c - a->c])) {
 		snprintf(c->what, sizeof(c->what), "%s", what);
 		a->idle[c - a->c] = idle;
 	}
@@ -229,7 +231,7 @@ static void name_runnable(const struct fr_annotate_ctx *c, struct cause_acc *a)
 static void account(const struct fr_window *w, const struct fr_annotate_ctx *c,
 		    const struct sysidx *sx, struct tacc *acc, struct cause_acc *causes,
 		    enum tstate st, uint64_t d, uint32_t who, bool ended,
-		    const struct fr_event *last_out, uint64_t out_ts)
+		    const struct fr_event *last_out, uint64_t out_ts, const struct fr_rec *wake)
 {
 	char what[200];
 	uint32_t nr;
@@ -253,6 +255,8 @@ static void account(const struct fr_window *w, const struct fr_annotate_ctx *c,
 		if (causes) {
 			blocked_cause(c, w, sx, last_out, last_out ? out_ts : c->span_start, what,
 				      sizeof(what), &nr, &idle);
+			if (wake && c->ignore_pid && wake->wk.waker_pid == c->ignore_pid)
+				idle = true;
 			add_cause_of(causes, FR_CAUSE_BLOCKED, what, d, nr, 0, idle);
 		}
 		break;
@@ -310,7 +314,7 @@ static void replay(const struct fr_window *w, const struct fr_annotate_ctx *c, u
 			}
 			account(w, c, sx, acc, causes, st, d,
 				other ? other : (next == ST_RUNNING ? last_prev : 0), true, last_out,
-				out_ts);
+				out_ts, r->type == FR_REC_WAKEUP ? r : NULL);
 			since = t;
 		}
 		if (r->type == FR_REC_SWITCH && r->tid == tid) {
@@ -327,7 +331,7 @@ static void replay(const struct fr_window *w, const struct fr_annotate_ctx *c, u
 	if (since < E) {
 		if (st == ST_UNKNOWN && acc->syscalls)
 			st = ST_RUNNING;
-		account(w, c, sx, acc, causes, st, E - since, other, false, last_out, out_ts);
+		account(w, c, sx, acc, causes, st, E - since, other, false, last_out, out_ts, NULL);
 	}
 }
 
