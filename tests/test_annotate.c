@@ -874,6 +874,36 @@ static void test_loop_wait_not_told_by_timeout(void **state)
 	fr_evidence__free(&e);
 }
 
+/*
+ * Without syscall hooks, a call seen on CPU in samples (a loopback connect
+ * doing its handshake) ends where the thread next blocks: that block is
+ * the next call's, not the sampled one's.
+ */
+static void test_sampled_call_ends_at_block(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(740, 1000 * MS, 1100 * MS);
+	struct fr_evidence e;
+	struct fr_window w;
+
+	(void)state;
+	b.n = 0;
+	sw_in(&b, 0, 740, 741, 990 * MS);
+	sys(&b, 740, 741, SYS_connect, 1000 * MS, 1010 * MS, 9, 0);
+	b.ev[b.n - 1].rec.flags = FR_SYS_SAMPLED;
+	sw_out(&b, 740, 741, 1010 * MS, false, 1, 0);
+	wake_by(&b, 740, 741, 1095 * MS, 750, 750);
+	sw_in(&b, 0, 740, 741, 1095 * MS + 1000);
+	sys(&b, 740, 741, SYS_epoll_pwait, 1010 * MS, 1095 * MS + 2000, 5, 1);
+	b.ev[b.n - 1].rec.flags = FR_SYS_FROM_BLOCK;
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_non_null(strstr(e.verdict, "blocked in epoll_pwait"));
+	assert_null(strstr(e.verdict, "connect"));
+	fr_evidence__free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -885,6 +915,7 @@ int main(void)
 		cmocka_unit_test(test_lock_and_hint),
 		cmocka_unit_test(test_fault_needs_its_stack),
 		cmocka_unit_test(test_loop_wait_not_told_by_timeout),
+		cmocka_unit_test(test_sampled_call_ends_at_block),
 		cmocka_unit_test(test_empty_and_missing),
 		cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_chain_lock_holder_in_fsync),

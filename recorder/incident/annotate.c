@@ -135,12 +135,13 @@ static void blocked_cause(const struct fr_annotate_ctx *c, const struct fr_windo
 	/* a page fault's I/O, in a syscall or not */
 	if (out && fr_an_fault_at(c, w, out, buf, len))
 		return;
-	/* the first syscall ending at or after t_out contains it, or none does
-	 * (one thread's syscalls do not overlap) */
+	/* the first syscall ending after t_out contains it, or none does (one
+	 * thread's syscalls do not overlap; one that ended at t_out, a call
+	 * seen on CPU in samples up to the block, did not block) */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (w->events[sx->idx[mid]].rec.ts < t_out)
+		if (w->events[sx->idx[mid]].rec.ts <= t_out)
 			lo = mid + 1;
 		else
 			hi = mid;
