@@ -1208,9 +1208,12 @@ int BPF_PROG(fr_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	next_tgid = next_ids >> 32;
 	next_f = followed(next_tgid);
 	st->cur_regs = 0; /* the next syscall on this CPU looks its task up */
-	/* no interrupt context schedules: whatever a missed exit left is stale */
+	/* no interrupt context schedules: whatever a missed exit left is
+	 * stale, and so is the task that served the last softirq */
 	if (st->irq_ctx)
 		st->irq_ctx = 0;
+	if (st->soft_tid != (__u32)-1)
+		st->soft_tid = (__u32)-1;
 	if (!(st->capture_flags & FR_CAP_SCHED))
 		return 0;
 	if (!prev_f && !next_f) {
@@ -1336,13 +1339,22 @@ static __always_inline int on_task_stack(struct task_struct *cur, void *ctx)
 /*
  * Is the CPU serving a softirq now, outside any hardware interrupt? A
  * softirq runs on the CPU's interrupt stack (from an interrupt's exit, or
- * from the task that re-enabled them: do_softirq_own_stack), or on the
- * stack of the CPU's ksoftirqd, which noted its tid at the softirq's entry.
+ * from the task that re-enabled them: do_softirq_own_stack), except where
+ * it runs on a task's own stack: in the CPU's ksoftirqd, and at the exit
+ * of an interrupt that came from user space (x86-64 does not switch stacks
+ * then: the task's stack is empty). The task that served the last softirq
+ * on its own stack noted its tid at the softirq's entry; a user task in
+ * one entered the kernel through the interrupt, not a syscall (sys_nr:
+ * what its saved registers say, negative then).
  */
 static __always_inline int softirq_now(struct fr_cpu_state *st, struct task_struct *cur,
-				       __u32 tid, void *ctx)
+				       __u32 tid, void *ctx, __s32 sys_nr)
 {
-	return !on_task_stack(cur, ctx) || (tid == st->soft_tid && (cur->flags & PF_KTHREAD_));
+	if (!on_task_stack(cur, ctx))
+		return 1;
+	if (tid != st->soft_tid)
+		return 0;
+	return (cur->flags & PF_KTHREAD_) || sys_nr < 0;
 }
 
 /* Exits are defined (and so attached) before entries: an exit whose entry
@@ -1376,8 +1388,9 @@ int BPF_PROG(fr_softirq_entry, unsigned int vec)
 
 	if (st) {
 		st->soft_ctx = (__u8)((FR_CTX_SOFTIRQ << 6) | (vec & 63));
-		/* a task serving softirqs on its own stack (ksoftirqd); none
-		 * when they run on the interrupt stack, over whatever task */
+		/* a task serving softirqs on its own stack (ksoftirqd, or one
+		 * interrupted in user space); none when they run on the
+		 * interrupt stack, over whatever task */
 		st->soft_tid = on_task_stack(bpf_get_current_task_btf(), ctx)
 				       ? (__u32)bpf_get_current_pid_tgid()
 				       : (__u32)-1;
@@ -1443,6 +1456,7 @@ SEC("raw_tp/sched_waking")
 int BPF_PROG(fr_sched_waking, struct task_struct *p)
 {
 	__u32 cpu, ictx, kind, waker_sys = FR_NO_SYSCALL;
+	__s32 nr = -1;
 	struct fr_cpu_state *st = this_cpu(&cpu);
 	struct task_struct *cur;
 	__u64 id, wakee_ids, pos, now;
@@ -1461,8 +1475,12 @@ int BPF_PROG(fr_sched_waking, struct task_struct *p)
 		return 0;
 	}
 	cur = bpf_get_current_task_btf();
+	/* in a syscall: the saved registers hold its number; an interrupt
+	 * or exception from user space saved a negative one */
+	if (!(cur->flags & PF_KTHREAD_) && id)
+		nr = (__s32)btf_regs_syscall_nr((struct pt_regs *)bpf_task_pt_regs(cur));
 	ictx = st->irq_ctx & 0xff;
-	if (!ictx && softirq_now(st, cur, (__u32)id, ctx))
+	if (!ictx && softirq_now(st, cur, (__u32)id, ctx, nr))
 		ictx = st->soft_ctx;
 	kind = ictx >> 6;
 	if (kind == FR_CTX_HARDIRQ)
@@ -1471,16 +1489,10 @@ int BPF_PROG(fr_sched_waking, struct task_struct *p)
 		flags |= FR_WK_SOFTIRQ;
 	else if (kind == FR_CTX_TIMER)
 		flags |= FR_WK_TIMER;
-	if (cur->flags & PF_KTHREAD_) {
+	if (cur->flags & PF_KTHREAD_)
 		flags |= FR_WK_KTHREAD;
-	} else if (id) {
-		/* in a syscall: the saved registers hold its number; an
-		 * interrupt from user space saved a negative one */
-		__s32 nr = (__s32)btf_regs_syscall_nr((struct pt_regs *)bpf_task_pt_regs(cur));
-
-		if (nr >= 0 && nr < 1024)
-			waker_sys = (__u32)nr;
-	}
+	else if (nr >= 0 && nr < 1024)
+		waker_sys = (__u32)nr;
 	/* a task of another network namespace that the recorder does not follow
 	 * is another host's (--follow-scope netns): a packet it sent that
 	 * arrives here is the network's doing, as it would be between hosts */

@@ -351,7 +351,8 @@ struct fr_cpu_state {
 	__u64 user_chunks;   /* stack slots those took (user stacks copied raw) */
 	__u64 samples;       /* on-CPU samples of followed threads taken */
 	__u32 soft_tid;      /* (BPF) the task that served the last softirq on its own
-			      * stack (ksoftirqd), or (u32)-1 */
+			      * stack (ksoftirqd, or one interrupted in user space)
+			      * since the last switch, or (u32)-1 */
 	__u8 soft_ctx;       /* (BPF) that softirq: FR_CTX_SOFTIRQ << 6 | vector */
 	__u8 _pad4[3];
 	__u64 _pad3[3];

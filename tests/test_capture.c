@@ -1304,6 +1304,158 @@ static void test_wake_contexts(void **state)
 	fr_capture__free(cap);
 }
 
+/* ---- a softirq that interrupted user space ---- */
+
+static volatile int rps_stop;
+static int rps_sock = -1;
+static volatile pid_t rps_spinner_tid, rps_receiver_tid;
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Computes in user space on CPU 1 until told to stop. */
+static void *rps_spinner(void *arg)
+{
+	(void)arg;
+	pin_cpu(1);
+	rps_spinner_tid = (pid_t)syscall(SYS_gettid);
+	while (!rps_stop)
+		__asm__ volatile("" ::: "memory");
+	return NULL;
+}
+
+/* Reads on CPU 1: woken by the packets' softirq there. */
+static void *rps_receiver(void *arg)
+{
+	char c;
+
+	(void)arg;
+	pin_cpu(1);
+	rps_receiver_tid = (pid_t)syscall(SYS_gettid);
+	for (int i = 0; i < 20; i++)
+		if (read(rps_sock, &c, 1) != 1)
+			_exit(4);
+	return NULL;
+}
+
+struct rps_report {
+	pid_t receiver, spinner;
+};
+
+/* Sends 20 bytes over loopback TCP from CPU 0, 5 ms apart, to a reader on
+ * CPU 1; with lo's receive packet steering set to CPU 1, each packet's
+ * NET_RX softirq runs there, at the exit of the IPI that interrupted the
+ * spinner in user space: on the spinner's own stack. */
+static void rps_work(int go_fd, int rep_fd)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timespec nap = { 0, 5 * MS };
+	socklen_t alen = sizeof(a);
+	pthread_t sp, rd;
+	struct rps_report rep;
+	int lfd, cfd;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 1) ||
+	    getsockname(lfd, (struct sockaddr *)&a, &alen))
+		_exit(2);
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (cfd < 0 || connect(cfd, (struct sockaddr *)&a, sizeof(a)))
+		_exit(2);
+	rps_sock = accept(lfd, NULL, NULL);
+	if (rps_sock < 0)
+		_exit(2);
+	await_go(go_fd);
+	pthread_create(&sp, NULL, rps_spinner, NULL);
+	pthread_create(&rd, NULL, rps_receiver, NULL);
+	pin_cpu(0);
+	nanosleep(&nap, NULL);
+	for (int i = 0; i < 20; i++) {
+		if (write(cfd, "r", 1) != 1)
+			_exit(3);
+		nanosleep(&nap, NULL);
+	}
+	pthread_join(rd, NULL);
+	rps_stop = 1;
+	pthread_join(sp, NULL);
+	rep.receiver = rps_receiver_tid;
+	rep.spinner = rps_spinner_tid;
+	if (write(rep_fd, &rep, sizeof(rep)) != sizeof(rep))
+		_exit(6);
+	_exit(0);
+}
+
+/*
+ * An interrupt from user space runs on the interrupted task's own stack
+ * (x86-64 switches to the interrupt stack only from the kernel), and so
+ * does the softirq at its exit: a wake-up there is the softirq's, not the
+ * interrupted task's.
+ */
+static void test_softirq_over_user_space(void **state)
+{
+	const char *rps = "/sys/class/net/lo/queues/rx-0/rps_cpus";
+	struct fr_capture *cap;
+	struct child ch;
+	struct fr_window_req req = { 0 };
+	struct rps_report rep;
+	struct fr_window *w;
+	char old[64] = "0\n";
+	int net = 0, by_spinner = 0;
+	FILE *f;
+
+	(void)state;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || access(rps, W_OK)) {
+		print_message("  needs two CPUs and %s\n", rps);
+		skip();
+	}
+	f = fopen(rps, "r");
+	if (f) {
+		if (!fgets(old, sizeof(old), f))
+			snprintf(old, sizeof(old), "0\n");
+		fclose(f);
+	}
+	f = fopen(rps, "w");
+	assert_non_null(f);
+	fputs("2\n", f); /* CPU 1 */
+	assert_int_equal(fclose(f), 0);
+	cap = open_capture(64ull << 20);
+	ch = spawn(rps_work);
+	req.pid = ch.pid;
+	fr_capture__follow_pid(cap, ch.pid, true);
+	req.t0 = fr_mono_ns();
+	go(&ch);
+	assert_int_equal(read(ch.rep_rd, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	assert_int_equal(wait_child(&ch), 0);
+	req.t1 = fr_mono_ns();
+	f = fopen(rps, "w");
+	if (f) {
+		fputs(old, f);
+		fclose(f);
+	}
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->type != FR_REC_WAKEUP || r->tid != (uint32_t)rep.receiver)
+			continue;
+		if ((r->flags & FR_WK_SOFTIRQ) && r->wk.ctx == FR_SOFTIRQ_NET_RX)
+			net++;
+		else if (r->wk.waker_tid == (uint32_t)rep.spinner)
+			by_spinner++; /* the interrupted task taken for the waker */
+	}
+	print_message("  %d wake-ups in NET_RX, %d taken for the spinner's\n", net, by_spinner);
+	assert_true(net >= 10);
+	assert_int_equal(by_spinner, 0);
+	fr_window__free(w);
+	fr_capture__free(cap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1315,6 +1467,7 @@ int main(void)
 		cmocka_unit_test(test_crowded_cpus_lose_nothing),
 		cmocka_unit_test(test_preemptor_named),
 		cmocka_unit_test(test_wake_contexts),
+		cmocka_unit_test(test_softirq_over_user_space),
 		cmocka_unit_test(test_rename_recorded),
 		cmocka_unit_test(test_fault_blocks_named),
 		cmocka_unit_test(test_reader_during_writes),
