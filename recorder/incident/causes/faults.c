@@ -55,12 +55,34 @@ static int stack_in_fault(const struct fr_annotate_ctx *c, const struct fr_windo
 	return 0;
 }
 
+/*
+ * Did a timer end the block that switch-out i began? A fault's I/O ends in
+ * the block layer (an interrupt, a kernel thread) or with whoever held the
+ * page; a timer ends a sleep, whatever minor fault came just before it
+ * (clock_nanosleep reading its timespec from user memory).
+ */
+static bool ended_by_timer(const struct fr_window *w, size_t i)
+{
+	const struct fr_rec *out = &w->events[i].rec;
+
+	for (size_t k = i + 1; k < w->nr_events; k++) {
+		const struct fr_rec *r = &w->events[k].rec;
+
+		if (r->type == FR_REC_WAKEUP && r->tid == out->tid && r->pid == out->pid)
+			return (r->flags & FR_WK_TIMER) != 0;
+		if (r->type == FR_REC_SWITCH && r->sw.next_tid == out->tid)
+			return false; /* back on CPU with no wake-up seen */
+	}
+	return false;
+}
+
 bool fr_an_fault_at(const struct fr_annotate_ctx *c, const struct fr_window *w,
 		    const struct fr_event *out, char *buf, size_t len)
 {
 	size_t i = (size_t)(out - w->events), lo = i > 8 ? i - 8 : 0;
 
-	if (out < w->events || i >= w->nr_events || stack_in_fault(c, w, out) == 0)
+	if (out < w->events || i >= w->nr_events || stack_in_fault(c, w, out) == 0 ||
+	    ended_by_timer(w, i))
 		return false;
 	/* written just before its switch-out, on the same CPU: close by */
 	for (size_t k = lo; k < w->nr_events && k <= i + 8; k++) {
