@@ -81,8 +81,7 @@ bool fr_an_fault_at(const struct fr_annotate_ctx *c, const struct fr_window *w,
 {
 	size_t i = (size_t)(out - w->events), lo = i > 8 ? i - 8 : 0;
 
-	if (out < w->events || i >= w->nr_events || stack_in_fault(c, w, out) == 0 ||
-	    ended_by_timer(w, i))
+	if (out < w->events || i >= w->nr_events)
 		return false;
 	/* written just before its switch-out, on the same CPU: close by */
 	for (size_t k = lo; k < w->nr_events && k <= i + 8; k++) {
@@ -93,6 +92,10 @@ bool fr_an_fault_at(const struct fr_annotate_ctx *c, const struct fr_window *w,
 		if (e->rec.type != FR_REC_FAULT || e->rec.tid != out->rec.tid ||
 		    e->rec.ts != out->rec.ts)
 			continue;
+		/* the stack and the wake-up are looked at only for a block
+		 * with a fault record, not for every block */
+		if (stack_in_fault(c, w, out) == 0 || ended_by_timer(w, i))
+			return false;
 		n = (e->rec.flags & FR_FLT_NAMED) ? fr_window__name(w, &e->rec) : NULL;
 		if (n) {
 			fr_fdname__format(n, path, sizeof(path));
