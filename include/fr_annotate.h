@@ -72,6 +72,14 @@ struct fr_hot {
 	char where[160];      /* "/srv/app.js:41", or the module ("app") */
 };
 
+/* Time the focus thread spent on CPU inside one syscall (a part of the
+ * "on CPU" cause): a write copying, an fsync submitting its pages. */
+#define FR_MAX_CALL_CPU 8
+struct fr_call_cpu {
+	char what[200]; /* the call as blocked causes name it: "fsync(/var/lib/app/wal)" */
+	uint64_t ns;
+};
+
 struct fr_evidence {
 	uint64_t span_ns;
 	uint32_t focus_tid;                 /* the thread the verdict is about */
@@ -91,6 +99,9 @@ struct fr_evidence {
 	uint32_t chain_root_pid, chain_root_tid; /* the root's task; 0 none */
 	bool chain_root_running;            /* the root was on CPU outside a syscall */
 	struct fr_hot hot;                  /* the focus thread's, over the span */
+	struct fr_call_cpu call_cpu[FR_MAX_CALL_CPU]; /* its on-CPU time inside calls,
+						       * largest first */
+	size_t nr_call_cpu;
 	uint64_t throttled_ns;              /* the focus thread runnable in the span while
 					     * its CPU went idle: its cgroup throttled */
 	uint64_t stall_ns;                  /* the focus thread in memory stalls in the span */

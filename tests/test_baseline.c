@@ -124,11 +124,53 @@ static void test_compare(void **state)
 	fr_baselines__free(b);
 }
 
+/* Time on CPU inside a call counts with the call ("in fsync(...)": a
+ * loop of writes and fsyncs is slow on CPU in fsync as much as blocked in
+ * it); the rest stays "on CPU", never below nothing. */
+static void test_compare_oncpu_in_call(void **state)
+{
+	struct fr_baselines *b = fr_baselines__new(NULL);
+	struct fr_comparison c;
+
+	(void)state;
+	assert_non_null(b);
+	for (int i = 0; i < 3; i++) {
+		struct fr_evidence ev = { 0 };
+
+		cause(&ev, FR_CAUSE_ON_CPU, "on CPU", 10 * MS);
+		fr_baselines__add(b, "shop", "GET /mixed", &ev);
+	}
+	{
+		struct fr_evidence slow = { 0 };
+
+		cause(&slow, FR_CAUSE_BLOCKED, "fsync(/var/lib/app/wal-3)", 77 * MS);
+		cause(&slow, FR_CAUSE_ON_CPU, "on CPU", 80 * MS);
+		snprintf(slow.call_cpu[0].what, sizeof(slow.call_cpu[0].what), "%s",
+			 "fsync(/var/lib/app/wal-3)");
+		slow.call_cpu[0].ns = 68 * MS;
+		snprintf(slow.call_cpu[1].what, sizeof(slow.call_cpu[1].what), "%s", "write(fd 3)");
+		slow.call_cpu[1].ns = 30 * MS; /* more than is left: clipped */
+		slow.nr_call_cpu = 2;
+		assert_true(fr_baselines__compare(b, "shop", "GET /mixed", &slow, &c));
+	}
+	print_message("comparison: %s\n", c.text);
+	assert_string_equal(c.d[0].what, "in fsync(/var/lib/app/wal-#)");
+	assert_int_equal(c.d[0].slow_ns, 145 * MS);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.d[1].what, "in write(fd #)");
+	assert_int_equal(c.d[1].slow_ns, 12 * MS);
+	assert_string_equal(c.d[2].what, "on CPU");
+	assert_int_equal(c.d[2].slow_ns, 0);
+	assert_int_equal(c.d[2].normal_ns, 10 * MS);
+	fr_baselines__free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_budget_and_memory),
 		cmocka_unit_test(test_compare),
+		cmocka_unit_test(test_compare_oncpu_in_call),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

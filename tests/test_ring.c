@@ -530,9 +530,9 @@ static size_t count_flag(const struct fr_window *w, uint8_t flag)
 /*
  * Without syscall hooks, a call's time on CPU comes from samples: a run of
  * samples in one call is a call of its own, and a call that blocked starts
- * back over the samples in it before its block (or half a period, where
- * none fell), never past the thread's last switch or call, nor past a
- * sample of it in user space or in another call.
+ * back over the samples in it before its block (at its block, where none
+ * fell), never past the thread's last switch or call, nor past a sample of
+ * it in user space or in another call.
  */
 static void test_syscalls_from_samples(void **state)
 {
@@ -554,14 +554,18 @@ static void test_syscalls_from_samples(void **state)
 	smp_add(w, 185 * MS, 7, 74, 9);
 	smp_add(w, 195 * MS, 7, 74, 9);
 	blocked_add(w, 200 * MS, 210 * MS, 7, 74, 9);
-	/* a read(4) blocking at 230 with no sample before it: half a period
-	 * back (the fsync returned at 210) */
+	/* a read(4) blocking at 230 with no sample before it: it starts at
+	 * its block, as seen (what ran in 210..230 is not known) */
 	blocked_add(w, 230 * MS, 300 * MS, 7, 0, 4);
-	/* a read blocking right after that call's return: not past it */
-	blocked_add(w, 303 * MS, 320 * MS, 7, 0, 4);
-	/* a sample in write(5) at 380, then read(4) blocking at 395: it began
-	 * after that sample */
+	/* a read(4) with a sample in it at 303, blocking at 322: back over
+	 * the sample, to its half period but not past the last call's return
+	 * (300) */
+	smp_add(w, 303 * MS, 7, 0, 4);
+	blocked_add(w, 322 * MS, 340 * MS, 7, 0, 4);
+	/* samples in write(5) at 380, read(4) at 392, then read(4) blocking
+	 * at 395: it began after the write's sample (and its half period) */
 	smp_add(w, 380 * MS, 7, 1, 5);
+	smp_add(w, 392 * MS, 7, 0, 4);
 	blocked_add(w, 395 * MS, 400 * MS, 7, 0, 4);
 	/* a sample in user space just before a block: the call stays as seen */
 	smp_add(w, 500 * MS, 7, -1, 0);
@@ -581,12 +585,13 @@ static void test_syscalls_from_samples(void **state)
 	assert_int_equal(fr_rec__sys_dur(r), 35 * MS);
 	/* ...and its samples make no call of their own */
 	assert_int_equal(count_flag(w, FR_SYS_SAMPLED), 2);
-	r = call_at(w, 7, 300 * MS, FR_SYS_START_EST);
+	assert_null(call_at(w, 7, 300 * MS, FR_SYS_START_EST));
+	r = call_at(w, 7, 300 * MS, FR_SYS_FROM_BLOCK);
 	assert_non_null(r);
-	assert_int_equal(fr_rec__sys_dur(r), 80 * MS);
-	r = call_at(w, 7, 320 * MS, FR_SYS_START_EST);
+	assert_int_equal(fr_rec__sys_dur(r), 70 * MS);
+	r = call_at(w, 7, 340 * MS, FR_SYS_START_EST);
 	assert_non_null(r);
-	assert_int_equal(fr_rec__sys_dur(r), 20 * MS);
+	assert_int_equal(fr_rec__sys_dur(r), 40 * MS);
 	r = call_at(w, 7, 400 * MS, FR_SYS_START_EST);
 	assert_non_null(r);
 	assert_int_equal(fr_rec__sys_dur(r), 10 * MS);

@@ -14,9 +14,10 @@
  * A call that blocked has a record from its first block to its return; the
  * time on CPU it spent before that block (an fsync writing pages out, a
  * write before its wait) is moved into it: back over the thread's samples
- * in the same call, else half a sampling period, never past the thread's
- * last switch or recorded call, nor past a sample of it elsewhere (in user
- * space, in another call).
+ * in the same call, to half a sampling period before the first, never past
+ * the thread's last switch or recorded call, nor past a sample of it
+ * elsewhere (in user space, in another call). No sample in it before the
+ * block: it starts at the block, as seen.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -136,13 +137,15 @@ static void start_before_block(struct fr_window *w, size_t i, const struct point
 		if (k == 0)
 			break;
 	}
-	if (first < ns) {
-		start = smps[first].ts > half ? smps[first].ts - half : 0;
-		for (k = first; k < ns && smps[k].tid == r->tid && smps[k].ts < tb; k++)
-			used[k] = true;
-	} else {
-		start = tb > half ? tb - half : 0;
-	}
+	/* no sample of it before the block: how long it ran first is not
+	 * known, and the stretch before belongs to nobody in particular (half
+	 * a period guessed here had taken a 10 ms computation in user space,
+	 * which no 49 Hz sample happened to hit, for the fsync after it) */
+	if (first == ns)
+		return;
+	start = smps[first].ts > half ? smps[first].ts - half : 0;
+	for (k = first; k < ns && smps[k].tid == r->tid && smps[k].ts < tb; k++)
+		used[k] = true;
 	if (start < bound)
 		start = bound;
 	if (start >= tb)

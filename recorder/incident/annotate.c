@@ -43,6 +43,8 @@ struct cause_acc {
 		uint64_t ns;
 	} pre[MAX_PREEMPTORS];
 	size_t npre;
+	struct fr_call_cpu calls[FR_MAX_CALL_CPU]; /* on CPU inside a call, by call */
+	size_t ncalls;
 };
 
 static void add_preemptor(struct cause_acc *a, uint32_t pid, uint64_t ns)
@@ -123,12 +125,28 @@ struct sysidx {
 	size_t n;
 };
 
+/* The first of sx's calls to end after t (sx is in exit order). */
+static size_t first_call_after(const struct fr_window *w, const struct sysidx *sx, uint64_t t)
+{
+	size_t lo = 0, hi = sx->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->events[sx->idx[mid]].rec.ts <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Blocked, from t_out: the syscall it happened in, or the stack, or the state. */
 static void blocked_cause(const struct fr_annotate_ctx *c, const struct fr_window *w,
 			  const struct sysidx *sx, const struct fr_event *out, uint64_t t_out,
 			  char *buf, size_t len, uint32_t *nr, bool *idle)
 {
-	size_t lo = 0, hi = sx->n;
+	size_t lo;
 
 	*nr = UINT32_MAX;
 	*idle = false;
@@ -138,14 +156,7 @@ static void blocked_cause(const struct fr_annotate_ctx *c, const struct fr_windo
 	/* the first syscall ending after t_out contains it, or none does (one
 	 * thread's syscalls do not overlap; one that ended at t_out, a call
 	 * seen on CPU in samples up to the block, did not block) */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (w->events[sx->idx[mid]].rec.ts <= t_out)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = first_call_after(w, sx, t_out);
 	if (lo < sx->n) {
 		const struct fr_rec *r = &w->events[sx->idx[lo]].rec;
 
@@ -228,10 +239,40 @@ static void name_runnable(const struct fr_annotate_ctx *c, struct cause_acc *a)
 	}
 }
 
-/* Accounts d ns in state st; ended: the interval ended inside the span. */
+/* Time on CPU in [t0, t1) that lay inside the thread's calls goes to each
+ * call by name (one thread's calls do not overlap); the rest of the slots
+ * full, it stays plain on-CPU time. */
+static void oncpu_in_calls(const struct fr_window *w, const struct fr_annotate_ctx *c,
+			   const struct sysidx *sx, struct cause_acc *a, uint64_t t0, uint64_t t1)
+{
+	for (size_t j = first_call_after(w, sx, t0); j < sx->n; j++) {
+		const struct fr_rec *r = &w->events[sx->idx[j]].rec;
+		uint64_t b = fr_an_sys_begin(r), e = r->ts < t1 ? r->ts : t1;
+		char what[200];
+		size_t k;
+
+		if (b >= t1)
+			break;
+		if (b < t0)
+			b = t0;
+		if (e <= b || (r->flags & FR_SYS_NO_ENTRY))
+			continue;
+		fr_an_describe_syscall(c, w, r, what, sizeof(what));
+		for (k = 0; k < a->ncalls && strcmp(a->calls[k].what, what); k++)
+			;
+		if (k == a->ncalls) {
+			if (k == FR_MAX_CALL_CPU)
+				continue;
+			snprintf(a->calls[a->ncalls++].what, sizeof(a->calls[0].what), "%s", what);
+		}
+		a->calls[k].ns += e - b;
+	}
+}
+
+/* Accounts d ns in state st from t0; ended: the interval ended inside the span. */
 static void account(const struct fr_window *w, const struct fr_annotate_ctx *c,
 		    const struct sysidx *sx, struct tacc *acc, struct cause_acc *causes,
-		    enum tstate st, uint64_t d, uint32_t who, bool ended,
+		    enum tstate st, uint64_t t0, uint64_t d, uint32_t who, bool ended,
 		    const struct fr_event *last_out, uint64_t out_ts, const struct fr_rec *wake)
 {
 	char what[200];
@@ -241,8 +282,11 @@ static void account(const struct fr_window *w, const struct fr_annotate_ctx *c,
 	switch (st) {
 	case ST_RUNNING:
 		acc->on_cpu += d;
-		if (causes)
+		if (causes) {
 			add_cause(causes, FR_CAUSE_ON_CPU, "on CPU", d, UINT32_MAX, 0);
+			if (sx)
+				oncpu_in_calls(w, c, sx, causes, t0, t0 + d);
+		}
 		break;
 	case ST_RUNNABLE:
 		acc->runnable += d;
@@ -313,7 +357,7 @@ static void replay(const struct fr_window *w, const struct fr_annotate_ctx *c, u
 				else
 					st = ST_RUNNING;
 			}
-			account(w, c, sx, acc, causes, st, d,
+			account(w, c, sx, acc, causes, st, since, d,
 				other ? other : (next == ST_RUNNING ? last_prev : 0), true, last_out,
 				out_ts, r->type == FR_REC_WAKEUP ? r : NULL);
 			since = t;
@@ -332,13 +376,20 @@ static void replay(const struct fr_window *w, const struct fr_annotate_ctx *c, u
 	if (since < E) {
 		if (st == ST_UNKNOWN && acc->syscalls)
 			st = ST_RUNNING;
-		account(w, c, sx, acc, causes, st, E - since, other, false, last_out, out_ts, NULL);
+		account(w, c, sx, acc, causes, st, since, E - since, other, false, last_out, out_ts, NULL);
 	}
 }
 
 static int cmp_cause(const void *a, const void *b)
 {
 	const struct fr_cause *x = a, *y = b;
+
+	return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : 0;
+}
+
+static int cmp_call_cpu(const void *a, const void *b)
+{
+	const struct fr_call_cpu *x = a, *y = b;
 
 	return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : 0;
 }
@@ -935,6 +986,9 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 		qsort(causes.c, causes.n, sizeof(causes.c[0]), cmp_cause);
 		memcpy(ev->causes, causes.c, sizeof(causes.c));
 		ev->nr_causes = causes.n;
+		qsort(causes.calls, causes.ncalls, sizeof(causes.calls[0]), cmp_call_cpu);
+		memcpy(ev->call_cpu, causes.calls, sizeof(causes.calls));
+		ev->nr_call_cpu = causes.ncalls;
 		/* what the chain cannot see, inside those causes */
 		if (fr_causes__adjust(w, c, ev))
 			goto out;

@@ -163,7 +163,10 @@ static void sample_add(struct sample *s, const char *key, uint64_t ns)
 }
 
 /*
- * Folds ev's causes into s: same key, summed. On-CPU time goes to the hot
+ * Folds ev's causes into s: same key, summed. On-CPU time inside a call
+ * goes to the call's key, with the time it blocked there ("in
+ * fsync(/x)": a write loop's fsyncs are slow on CPU as much as off it);
+ * of the rest, on-CPU time goes to the hot
  * function by its share of the samples ("in computeInvoiceTotals"), the
  * rest stays "on CPU", so that a slow span that computed more in one
  * function says which.
@@ -179,13 +182,28 @@ static void sample_of(const struct fr_evidence *ev, struct sample *s)
 		char key[200];
 
 		cause_key(c, key, sizeof(key));
-		if (c->kind == FR_CAUSE_ON_CPU && h->func[0] && h->with_stack) {
-			uint64_t hot = c->ns * h->through / h->with_stack;
-			char fn[200];
+		if (c->kind == FR_CAUSE_ON_CPU) {
+			uint64_t rest = c->ns;
 
-			snprintf(fn, sizeof(fn), "in %.190s", h->func);
-			sample_add(s, fn, hot);
-			sample_add(s, key, c->ns - hot);
+			for (size_t k = 0; k < ev->nr_call_cpu && rest; k++) {
+				struct fr_cause in = { .kind = FR_CAUSE_BLOCKED };
+				uint64_t ns = ev->call_cpu[k].ns < rest ? ev->call_cpu[k].ns : rest;
+				char call[200];
+
+				snprintf(in.what, sizeof(in.what), "%s", ev->call_cpu[k].what);
+				cause_key(&in, call, sizeof(call));
+				sample_add(s, call, ns);
+				rest -= ns;
+			}
+			if (h->func[0] && h->with_stack) {
+				uint64_t hot = rest * h->through / h->with_stack;
+				char fn[200];
+
+				snprintf(fn, sizeof(fn), "in %.190s", h->func);
+				sample_add(s, fn, hot);
+				rest -= hot;
+			}
+			sample_add(s, key, rest);
 			continue;
 		}
 		sample_add(s, key, c->ns);

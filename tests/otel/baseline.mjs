@@ -2,10 +2,10 @@
 // kernel capture) samples normal spans of an operation of a service
 // instrumented with the official OpenTelemetry JS SDK (scenario_service's
 // GET /mixed: ~10 ms of CPU), then one request of the same operation also
-// fsyncs a journal for 150 ms. Its incident must compare it with the
-// normal spans: the extra time first in fsync of that journal, the verdict
-// saying so; /api/baselines describes the operation and answers bad
-// requests with errors. Exits 1 on any failure.
+// writes and fsyncs a journal for 150 ms. Its incident must compare it
+// with the normal spans: the extra time first in fsync of that journal,
+// the verdict saying so; /api/baselines describes the operation and
+// answers bad requests with errors. Exits 1 on any failure.
 import { freePort, get, killChildren, sleep, start, startRecorder } from './harness.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -62,8 +62,12 @@ try {
   const first = cmp && cmp.deltas && cmp.deltas[0];
   check(first && first.what.startsWith('in fsync(') && first.what.endsWith(`/${path.basename(wal)})`),
     `the extra time's cause comes first: "${first && first.what}"`);
-  check(first && Number(first.slow_ns) - Number(first.normal_ns || 0) > 80e6,
-    'by most of the extra 150 ms');
+  // the loop's writes, and the fsyncs' own work before they block, run on
+  // CPU: a quarter to a half of the 150 ms here, more on a fast disk, and
+  // unsampled, not all of it can be told from the thread's own code
+  const extra = (x) => Number(x.slow_ns) - Number(x.normal_ns || 0);
+  check(first && extra(first) > 60e6 && cmp.deltas.every((x) => x === first || extra(x) < extra(first)),
+    `by the largest part of the extra 150 ms (${first && (extra(first) / 1e6).toFixed(0)} ms)`);
   check(inc && /against normal spans: \+\d/.test(inc.summary.verdict), 'the verdict gains the contrast');
 
   // bad requests

@@ -176,7 +176,7 @@ const handlers = {
       (err) => (err ? reject(err) : resolve()));
   }),
   // about 10 ms of CPU, as every request of this operation; ?slow=1 also
-  // writes and fsyncs a journal for 150 ms: its extra time is all fsync
+  // writes and fsyncs a journal for 150 ms: its extra time is mostly fsync
   '/mixed': async (q) => {
     spin(Math.round(cpuIters / 6));
     if (q.get('slow') !== '1') return {};
