@@ -74,7 +74,7 @@ struct fr_hot {
 
 /* Time the focus thread spent on CPU inside one syscall (a part of the
  * "on CPU" cause): a write copying, an fsync submitting its pages. */
-#define FR_MAX_CALL_CPU 8
+#define FR_MAX_CALL_CPU 12
 struct fr_call_cpu {
 	char what[200]; /* the call as blocked causes name it: "fsync(/var/lib/app/wal)" */
 	uint64_t ns;

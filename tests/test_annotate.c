@@ -406,7 +406,7 @@ static void test_chain_lock_holder_in_fsync(void **state)
 }
 
 /* A large write keeps the span's thread in the kernel, on CPU: the time
- * belongs to that write and its file. */
+ * belongs to that write and its file, in the verdict and by call. */
 static void test_on_cpu_in_write(void **state)
 {
 	static struct wb b;
@@ -422,6 +422,14 @@ static void test_on_cpu_in_write(void **state)
 	assert_int_equal(fr_annotate(&w, &c, &e), 0);
 	print_message("verdict: %s\n", e.verdict);
 	assert_non_null(strstr(e.verdict, "on CPU in write(/var/lib/app/wal)"));
+	/* the on-CPU time by call, for the comparison with normal spans: the
+	 * write's 400 ms, the getpid's 1 us, the rest in neither */
+	assert_int_equal(e.nr_call_cpu, 2);
+	assert_string_equal(e.call_cpu[0].what, "write(/var/lib/app/wal)");
+	assert_int_equal(e.call_cpu[0].ns, 400 * MS);
+	assert_int_equal(e.call_cpu[1].ns, 1000);
+	assert_int_equal(e.causes[0].kind, FR_CAUSE_ON_CPU);
+	assert_int_equal(e.causes[0].ns, 500 * MS);
 	fr_evidence__free(&e);
 }
 

@@ -240,8 +240,8 @@ static void name_runnable(const struct fr_annotate_ctx *c, struct cause_acc *a)
 }
 
 /* Time on CPU in [t0, t1) that lay inside the thread's calls goes to each
- * call by name (one thread's calls do not overlap); the rest of the slots
- * full, it stays plain on-CPU time. */
+ * call by name (one thread's calls do not overlap), in up to
+ * FR_MAX_CALL_CPU calls, the longest kept. */
 static void oncpu_in_calls(const struct fr_window *w, const struct fr_annotate_ctx *c,
 			   const struct sysidx *sx, struct cause_acc *a, uint64_t t0, uint64_t t1)
 {
@@ -260,9 +260,18 @@ static void oncpu_in_calls(const struct fr_window *w, const struct fr_annotate_c
 		fr_an_describe_syscall(c, w, r, what, sizeof(what));
 		for (k = 0; k < a->ncalls && strcmp(a->calls[k].what, what); k++)
 			;
-		if (k == a->ncalls) {
-			if (k == FR_MAX_CALL_CPU)
+		if (k == FR_MAX_CALL_CPU) {
+			/* full: the least of them gives way to a longer stretch
+			 * (its time stays plain on-CPU time) */
+			k = 0;
+			for (size_t m = 1; m < a->ncalls; m++)
+				if (a->calls[m].ns < a->calls[k].ns)
+					k = m;
+			if (a->calls[k].ns >= e - b)
 				continue;
+			a->calls[k].ns = 0;
+			snprintf(a->calls[k].what, sizeof(a->calls[0].what), "%s", what);
+		} else if (k == a->ncalls) {
 			snprintf(a->calls[a->ncalls++].what, sizeof(a->calls[0].what), "%s", what);
 		}
 		a->calls[k].ns += e - b;
