@@ -969,9 +969,14 @@ static __noinline int fault_block(struct fr_cpu_state *st, __u32 cpu, __u64 ids,
 
 	struct file *f;
 
-	bpf_find_vma(t, e->fault_addr, vma_cb, &v, 0);
+	/* -EBUSY: the mm's lock has a writer or waiters, or this CPU's
+	 * deferred unlock of an earlier look is still pending */
+	if (bpf_find_vma(t, e->fault_addr, vma_cb, &v, 0) == -16) {
+		flags |= FR_FLT_VMA_BUSY;
+		st->vma_busy++;
+	}
 	f = v.file; /* a plain pointer: CO-RE reads of it below, not of v */
-	if (!v.found)
+	if (!v.found && !(flags & FR_FLT_VMA_BUSY))
 		flags |= FR_FLT_NO_VMA;
 	else if (!f)
 		flags |= FR_FLT_ANON;

@@ -147,6 +147,7 @@ struct fr_capture_counters {
 	uint64_t links_made;   /* processes followed as links, ever */
 	uint64_t links_refused; /* links not made: the table was full */
 	uint64_t links_now;    /* processes followed as links now */
+	uint64_t vma_busy;     /* blocking faults whose mapping could not be looked at */
 };
 
 /*

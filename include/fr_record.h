@@ -122,6 +122,8 @@ enum fr_rec_type {
 #define FR_FLT_ANON 0x02     /* not a file's mapping: anonymous memory (a swap-in) */
 #define FR_FLT_KERNEL 0x04   /* the kernel faulted on user memory (inside a syscall) */
 #define FR_FLT_NO_VMA 0x08   /* no mapping found for the address */
+#define FR_FLT_VMA_BUSY 0x10 /* the mapping could not be looked at (its lock, or
+			      * the CPU's deferred unlock, was busy): not named */
 
 /*
  * flags for FR_REC_WAKEUP: the context the wake-up ran in. With none set
@@ -355,7 +357,8 @@ struct fr_cpu_state {
 			      * since the last switch, or (u32)-1 */
 	__u8 soft_ctx;       /* (BPF) that softirq: FR_CTX_SOFTIRQ << 6 | vector */
 	__u8 _pad4[3];
-	__u64 _pad3[3];
+	__u64 vma_busy;      /* blocking faults whose mapping could not be looked at */
+	__u64 _pad3[2];
 };
 
 #define FR_CTX_HARDIRQ 1

@@ -94,14 +94,15 @@ void fr_status__json(const struct fr_status *s, struct fr_buf *b)
 				  ",\"samples\":%" PRIu64 ",\"sample_hz\":%u,\"syscalls\":\"%s\""
 				  ",\"lost\":%" PRIu64 ",\"fds_named\":%" PRIu64
 				  ",\"links\":{\"now\":%" PRIu64 ",\"made\":%" PRIu64
-				  ",\"refused\":%" PRIu64 "},\"cpus\":[",
+				  ",\"refused\":%" PRIu64 "},\"fault_mappings_busy\":%" PRIu64
+				  ",\"cpus\":[",
 			       s->cap_info.ring_bytes, s->events_per_s, cc->written, cc->overwritten,
 			       cc->skipped, cc->nested, cc->stacks, cc->stack_fail, cc->stacks_skipped,
 			       cc->user_stacks, cc->samples, s->cap_info.sample_hz,
 			       fr_capture__syscalls_name(s->cap_info.syscalls),
 			       cc->lookup_fail + cc->prog_misses, cc->names,
 			       cc->links_now,
-			       cc->links_made, cc->links_refused);
+			       cc->links_made, cc->links_refused, cc->vma_busy);
 		for (uint32_t i = 0; i < s->cap_info.nr_cpus && i < FR_MAX_CPUS; i++)
 			fr_buf__printf(b, "%s{\"cpu\":%u,\"coverage_s\":%.1f}", i ? "," : "", i,
 				       s->coverage_s[i]);
@@ -196,6 +197,9 @@ void fr_status__prometheus(const struct fr_status *s, struct fr_buf *b)
 		  "Processes followed as links, ever.", s->cap.links_made },
 		{ cap, "flightrec_links_refused_total", "counter",
 		  "Links not made because --max-links were followed.", s->cap.links_refused },
+		{ cap, "flightrec_fault_mappings_busy_total", "counter",
+		  "Blocking page faults whose mapped file could not be named (the mapping's lock "
+		  "was busy).", s->cap.vma_busy },
 		{ s->has_otlp, "flightrec_otlp_requests_total", "counter", "OTLP requests.",
 		  s->otlp.requests },
 		{ s->has_otlp, "flightrec_otlp_spans_accepted_total", "counter", "Spans accepted.",

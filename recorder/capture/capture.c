@@ -804,6 +804,7 @@ void fr_capture__counters(const struct fr_capture *cap, struct fr_capture_counte
 		out->names += cs[i].name_head;
 		out->links_made += cs[i].links_made;
 		out->links_refused += cs[i].links_refused;
+		out->vma_busy += cs[i].vma_busy;
 	}
 	out->links_now = __atomic_load_n(&cap->skel->bss->nr_links, __ATOMIC_RELAXED);
 	bpf_object__for_each_program(prog, cap->skel->obj)
