@@ -93,7 +93,7 @@ struct fr_evidence {
 	size_t slow[FR_MAX_SLOW];           /* window event indices of the slowest syscalls */
 	size_t nr_slow;
 	struct fr_chain chain;              /* the focus thread's wake-up chain; malloc'd */
-	char chain_first[96];               /* its first link: "pid 900 (inventory)"; "" none */
+	char chain_first[160];              /* its first link: "pid 900 (inventory)"; "" none */
 	char chain_root[272];               /* its root: "pid 900 (inventory) in fsync(/x)" */
 	uint64_t chain_root_ns;             /* the root's time */
 	uint32_t chain_root_pid, chain_root_tid; /* the root's task; 0 none */

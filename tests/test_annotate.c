@@ -405,6 +405,43 @@ static void test_chain_lock_holder_in_fsync(void **state)
 	fr_evidence__free(&e);
 }
 
+/* An event loop woken in turn by the threads of its pool, each of which
+ * read a part of one file from the disk: the pool is the first link, and
+ * its threads together are the root, for the wall time one of them was in
+ * that read. */
+static void test_chain_thread_pool(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(600, 1000 * MS, 1400 * MS);
+	const uint32_t pool[4] = { 602, 603, 604, 602 };
+	struct fr_window w;
+	struct fr_evidence e;
+
+	(void)state;
+	b.n = 0;
+	c.hint_tid = 601;
+	for (int i = 0; i < 4; i++) {
+		uint64_t t = 1000 * MS + (uint64_t)i * 100 * MS;
+
+		/* the loop waits from t+1 to t+99, woken at t+98 by the pool
+		 * thread whose read the disk ended at t+96 */
+		sys(&b, 600, 601, SYS_epoll_pwait, t + 1 * MS, t + 99 * MS, 5, 1);
+		blocked(&b, 600, 601, t + 1 * MS, t + 99 * MS);
+		sys(&b, 600, pool[i], SYS_pread64, t + 2 * MS, t + 97 * MS, 7, 4096);
+		blocked(&b, 600, pool[i], t + 3 * MS, t + 96 * MS);
+		wake_by(&b, 600, pool[i], t + 96 * MS - 1000, 0, 0);
+		wake_by(&b, 600, 601, t + 98 * MS, 600, pool[i]);
+	}
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_non_null(strstr(e.verdict, "until threads 602, 603 and 604 (t602) woke it"));
+	/* the three threads in their reads: 4 x 95 ms (on CPU in them, then blocked) */
+	assert_non_null(strstr(e.verdict, "(380 ms) in pread64(/var/lib/app/wal)"));
+	assert_string_equal(e.chain_root, "threads of pid 600 (t602) in pread64(/var/lib/app/wal)");
+	fr_evidence__free(&e);
+}
+
 /* A large write keeps the span's thread in the kernel, on CPU: the time
  * belongs to that write and its file, in the verdict and by call. */
 static void test_on_cpu_in_write(void **state)
@@ -936,6 +973,7 @@ int main(void)
 		cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_chain_lock_holder_in_fsync),
 		cmocka_unit_test(test_chain_bounds),
+		cmocka_unit_test(test_chain_thread_pool),
 		cmocka_unit_test(test_on_cpu_in_write),
 		cmocka_unit_test(test_hot_frame_words),
 		cmocka_unit_test(test_two_wakers_lock),

@@ -724,19 +724,6 @@ static const char *seg_res(const struct fr_chain_seg *s)
 	return !strncmp(s->what, "on CPU in ", 10) ? s->what + 10 : s->what;
 }
 
-/* The total time of the segments at depth >= min_depth of task tid in
- * resource res (NULL: any). */
-static uint64_t seg_total(const struct fr_chain *ch, uint32_t tid, const char *res, int min_depth)
-{
-	uint64_t ns = 0;
-
-	for (size_t k = 0; k < ch->n; k++)
-		if (ch->seg[k].depth >= min_depth && ch->seg[k].tid == tid &&
-		    (!res || !strcmp(seg_res(&ch->seg[k]), res)))
-			ns += ch->seg[k].end - ch->seg[k].start;
-	return ns;
-}
-
 /* The longest blocked segment of tid in res, or NULL. */
 static const struct fr_chain_seg *longest_wait(const struct fr_chain *ch, uint32_t tid,
 					       const char *res)
@@ -751,28 +738,6 @@ static const struct fr_chain_seg *longest_wait(const struct fr_chain *ch, uint32
 			best = s;
 	}
 	return best;
-}
-
-/* Per depth-1 task, the time of the chain below the span's thread it
- * stood in for (its own segments and everything deeper in its runs). */
-static uint64_t subtree_ns(const struct fr_chain *ch, uint32_t tid)
-{
-	uint32_t owner = 0;
-	uint64_t ns = 0;
-
-	for (size_t i = 0; i < ch->n; i++) {
-		const struct fr_chain_seg *s = &ch->seg[i];
-
-		if (!s->depth) {
-			owner = 0;
-			continue;
-		}
-		if (!owner && s->depth == 1)
-			owner = s->tid;
-		if (owner == tid)
-			ns += s->end - s->start;
-	}
-	return ns;
 }
 
 /* The hand-off of task tid at depth 1 with the most time below it. */
@@ -797,6 +762,215 @@ static const struct fr_chain_seg *first_handoff(const struct fr_chain *ch, uint3
 }
 
 /*
+ * The threads of one process below the span's thread that were in one
+ * resource (a thread pool's workers each reading a part of one file, the
+ * span's thread woken by each in turn): their tids, the busiest first, and
+ * the wall time at least one of them was in it.
+ */
+#define GROUP_MAX 8
+struct group {
+	uint32_t pid, tids[GROUP_MAX];
+	uint64_t ns[GROUP_MAX];
+	size_t n;
+	bool more;     /* more threads than kept */
+	uint64_t wall;
+};
+
+struct span_iv {
+	uint64_t a, b;
+};
+
+static int cmp_iv(const void *x, const void *y)
+{
+	const struct span_iv *p = x, *q = y;
+
+	return p->a < q->a ? -1 : p->a > q->a;
+}
+
+/* The length of the union of iv[0..n) (sorted here). */
+static uint64_t union_ns(struct span_iv *iv, size_t n)
+{
+	uint64_t ns = 0, a = 0, b = 0;
+
+	qsort(iv, n, sizeof(*iv), cmp_iv);
+	for (size_t i = 0; i < n; i++) {
+		if (i && iv[i].a <= b) {
+			if (iv[i].b > b)
+				b = iv[i].b;
+			continue;
+		}
+		ns += b - a;
+		a = iv[i].a;
+		b = iv[i].b;
+	}
+	return ns + (b - a);
+}
+
+static void group_add(struct group *g, uint32_t tid, uint64_t ns)
+{
+	size_t k;
+
+	for (k = 0; k < g->n && g->tids[k] != tid; k++)
+		;
+	if (k == g->n) {
+		if (g->n == GROUP_MAX) {
+			g->more = true;
+			return;
+		}
+		g->tids[g->n++] = tid;
+	}
+	g->ns[k] += ns;
+}
+
+/* Is s inside a call or a wait (something threads can share: a file, a
+ * lock), not a bare state such as "on CPU" or "waiting for CPU"? */
+static bool in_call(const struct fr_chain_seg *s)
+{
+	return s->state == FR_SEG_BLOCKED || seg_res(s) != s->what;
+}
+
+/* The group of process pid's threads in res at depth >= 1 (only_tid: of
+ * that thread alone, 0: of every thread); iv: room for ch->n intervals. */
+static void group_of(const struct fr_chain *ch, uint32_t pid, uint32_t only_tid, const char *res,
+		     struct span_iv *iv, struct group *g)
+{
+	size_t n = 0;
+
+	memset(g, 0, sizeof(*g));
+	g->pid = pid;
+	for (size_t k = 0; k < ch->n; k++) {
+		const struct fr_chain_seg *s = &ch->seg[k];
+
+		if (!s->depth || s->pid != pid || (only_tid && s->tid != only_tid) ||
+		    strcmp(seg_res(s), res))
+			continue;
+		group_add(g, s->tid, s->end - s->start);
+		iv[n++] = (struct span_iv){ s->start, s->end };
+	}
+	g->wall = union_ns(iv, n);
+	/* busiest first */
+	for (size_t i = 1; i < g->n; i++)
+		for (size_t j = i; j > 0 && g->ns[j] > g->ns[j - 1]; j--) {
+			uint64_t t = g->ns[j];
+			uint32_t u = g->tids[j];
+
+			g->ns[j] = g->ns[j - 1];
+			g->ns[j - 1] = t;
+			g->tids[j] = g->tids[j - 1];
+			g->tids[j - 1] = u;
+		}
+}
+
+/* "threads 602, 603 and 604 (node)" of the span's process, else "pid 900
+ * threads 901 and 902 (inventory)"; a group of one in task_words' words. */
+static void group_words(const struct fr_annotate_ctx *c, const struct group *g, char *buf,
+			size_t len)
+{
+	char name[32] = "?";
+	size_t used;
+
+	if (g->n == 1 && !g->more) {
+		task_words(c, g->pid, g->tids[0], buf, len);
+		return;
+	}
+	if (c->thread_name)
+		c->thread_name(c->ctx, g->pid, g->tids[0], name, sizeof(name));
+	used = (size_t)snprintf(buf, len, g->pid == c->pid ? "threads " : "pid %u threads ", g->pid);
+	for (size_t i = 0; i < g->n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%u",
+					 !i ? "" : i + 1 == g->n && !g->more ? " and " : ", ",
+					 g->tids[i]);
+	if (used < len)
+		snprintf(buf + used, len - used, "%s (%s)", g->more ? " and others" : "", name);
+}
+
+/* Is tid among g's threads? */
+static bool in_group(const struct group *g, uint32_t tid)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->tids[i] == tid)
+			return true;
+	return false;
+}
+
+/* The time of the chain below the span's thread that g's threads stood in
+ * for at depth 1 (their runs, and all deeper in them): the wall time, in
+ * iv (room for ch->n); without iv, the sum (one thread's do not overlap). */
+static uint64_t group_subtree_ns(const struct fr_chain *ch, const struct group *g,
+				 struct span_iv *iv)
+{
+	uint32_t owner = 0;
+	uint64_t ns = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct fr_chain_seg *s = &ch->seg[i];
+
+		if (!s->depth) {
+			owner = 0;
+			continue;
+		}
+		if (!owner && s->depth == 1)
+			owner = s->tid;
+		if (!owner || !in_group(g, owner))
+			continue;
+		if (iv)
+			iv[n++] = (struct span_iv){ s->start, s->end };
+		else
+			ns += s->end - s->start;
+	}
+	return iv ? union_ns(iv, n) : ns;
+}
+
+/* Per depth-1 task, the time of the chain below the span's thread it
+ * stood in for. */
+static uint64_t subtree_ns(const struct fr_chain *ch, uint32_t tid)
+{
+	struct group one = { .n = 1, .tids = { tid } };
+
+	return group_subtree_ns(ch, &one, NULL);
+}
+
+/*
+ * For a root on CPU outside any known call (without syscall hooks, the
+ * time between what blocks and what was sampled): the call g's threads
+ * were seen in on CPU the longest, as "; 40 ms of that seen in
+ * read(/x)", when that was a tenth of root_ns or more; else "".
+ */
+static void sampled_call_words(const struct fr_chain *ch, const struct group *g,
+			       uint64_t root_ns, char *buf, size_t len)
+{
+	const char *best = NULL;
+	uint64_t best_ns = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct fr_chain_seg *s = &ch->seg[i];
+		uint64_t ns = 0;
+
+		if (!s->depth || s->pid != g->pid || s->state != FR_SEG_RUNNING ||
+		    seg_res(s) == s->what || !in_group(g, s->tid) ||
+		    (best && !strcmp(best, seg_res(s))))
+			continue;
+		for (size_t k = i; k < ch->n; k++)
+			if (ch->seg[k].depth && ch->seg[k].pid == g->pid &&
+			    ch->seg[k].state == FR_SEG_RUNNING && in_group(g, ch->seg[k].tid) &&
+			    !strcmp(seg_res(&ch->seg[k]), seg_res(s)))
+				ns += ch->seg[k].end - ch->seg[k].start;
+		if (ns > best_ns) {
+			best_ns = ns;
+			best = seg_res(s);
+		}
+	}
+	if (best && best_ns * 10 >= root_ns) { /* not a stray sample's */
+		char dur[32];
+
+		fr_fmt_duration(best_ns, dur, sizeof(dur));
+		snprintf(buf, len, "; %s of that seen in %s", dur, best);
+	}
+}
+
+/*
  * The wake-up chain in words, after the verdict: who ended the span's
  * thread's waits (the first link: the task one wake-up down that stood in
  * for the most), what that task itself waited in and for whom when the
@@ -811,15 +985,22 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 	const struct fr_chain *ch = &ev->chain;
 	const struct fr_chain_seg *root = NULL, *first = NULL, *own = NULL, *hand;
 	uint64_t root_ns = 0, first_ns = 0;
-	char dur[32], fw[96], lead[128], rw[96], hw[128], end[160], clause[1024];
+	char dur[32], fw[160], lead[200], rw[160], hw[128], end[160], clause[1024];
+	struct span_iv *iv = malloc((ch->n ? ch->n : 1) * sizeof(*iv));
+	struct group rg = { 0 }, g;
+	bool pool = false; /* the root is several threads, which woke the span's thread */
 	const char *res;
 	size_t used = strlen(ev->verdict);
 	unsigned pct;
-	bool in;
+	bool in, same;
 
+	if (!iv)
+		return; /* no memory: the verdict stays without its chain */
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct fr_chain_seg *s = &ch->seg[i];
+		uint32_t only;
 		uint64_t ns;
+		size_t k;
 
 		if (s->handoff)
 			continue;
@@ -831,16 +1012,50 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 				own = s;
 			continue;
 		}
-		ns = seg_total(ch, s->tid, seg_res(s), 1);
-		if (ns > root_ns || (ns == root_ns && root && s->depth > root->depth)) {
-			root_ns = ns;
-			root = s;
-		}
 		if (s->depth == 1 && (ns = subtree_ns(ch, s->tid)) > first_ns) {
 			first_ns = ns;
 			first = s;
 		}
+		/* each (process, call or wait) once, its threads together; a
+		 * bare state ("on CPU") per thread: unrelated threads on CPU
+		 * do no shared work */
+		only = in_call(s) ? 0 : s->tid;
+		for (k = 0; k < i; k++)
+			if (ch->seg[k].depth && !ch->seg[k].handoff && ch->seg[k].pid == s->pid &&
+			    (!only || ch->seg[k].tid == only) &&
+			    !strcmp(seg_res(&ch->seg[k]), seg_res(s)))
+				break;
+		if (k < i)
+			continue;
+		group_of(ch, s->pid, only, seg_res(s), iv, &g);
+		ns = g.n > 1 ? g.wall : g.ns[0];
+		if (ns > root_ns || (ns == root_ns && root && s->depth > root->depth)) {
+			root_ns = ns;
+			root = s;
+			rg = g;
+		}
 	}
+	if (root && rg.n > 1) {
+		/* a pool: its threads woke the span's thread in turn */
+		for (size_t i = 0; i < ch->n && !pool; i++)
+			pool = ch->seg[i].depth == 1 && in_group(&rg, ch->seg[i].tid);
+		if (pool) {
+			uint64_t ns = group_subtree_ns(ch, &rg, iv);
+
+			if (ns >= first_ns)
+				first_ns = ns;
+			else
+				pool = false;
+		}
+		/* name the root by its busiest thread */
+		for (size_t i = 0; i < ch->n; i++)
+			if (ch->seg[i].depth && ch->seg[i].tid == rg.tids[0] &&
+			    !strcmp(seg_res(&ch->seg[i]), seg_res(root))) {
+				root = &ch->seg[i];
+				break;
+			}
+	}
+	free(iv);
 	if (!first || first_ns * 5 < ev->span_ns) {
 		/* nobody below, or only briefly (the request's sender at the
 		 * span's edge): say what ended the longest wait */
@@ -850,51 +1065,67 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 		}
 		return;
 	}
-	task_words(c, first->pid, first->tid, fw, sizeof(fw));
+	if (pool)
+		group_words(c, &rg, fw, sizeof(fw));
+	else
+		task_words(c, first->pid, first->tid, fw, sizeof(fw));
 	/* "until fd 34 (...) was ready" says when already: then who */
 	snprintf(lead, sizeof(lead),
 		 used >= 10 && !strcmp(ev->verdict + used - 10, " was ready") ? ", woken by %s"
 									      : " until %s woke it",
 		 fw);
-	task_words(c, root->pid, root->tid, rw, sizeof(rw));
+	group_words(c, &rg, rw, sizeof(rw));
 	fr_fmt_duration(root_ns, dur, sizeof(dur));
 	snprintf(ev->chain_first, sizeof(ev->chain_first), "%s", fw);
-	snprintf(ev->chain_root, sizeof(ev->chain_root), "%s %s%s", rw,
-		 root->state == FR_SEG_BLOCKED || seg_res(root) != root->what ? "in " : "",
-		 seg_res(root));
+	res = seg_res(root);
+	in = root->state == FR_SEG_BLOCKED || res != root->what;
+	/* a pool's root without its threads' count, which changes from one
+	 * request to the next (the signature keys on it) */
+	if (rg.n > 1) {
+		char name[32] = "?";
+
+		if (c->thread_name)
+			c->thread_name(c->ctx, rg.pid, rg.tids[0], name, sizeof(name));
+		snprintf(ev->chain_root, sizeof(ev->chain_root), "threads of pid %u (%s) %s%s",
+			 rg.pid, name, in ? "in " : "", res);
+	} else {
+		snprintf(ev->chain_root, sizeof(ev->chain_root), "%.96s %s%.160s", rw,
+			 in ? "in " : "", res);
+	}
 	ev->chain_root_ns = root_ns;
 	ev->chain_root_pid = root->pid;
 	ev->chain_root_tid = root->tid;
-	ev->chain_root_running = root->state == FR_SEG_RUNNING && seg_res(root) == root->what;
+	ev->chain_root_running = root->state == FR_SEG_RUNNING && res == root->what;
 	pct = (unsigned)((root_ns * 100 + first_ns / 2) / first_ns);
 	/* in a syscall (on CPU or blocked alike), else the state itself */
-	res = seg_res(root);
-	in = root->state == FR_SEG_BLOCKED || res != root->what;
 	end[0] = '\0';
 	if (longest_wait(ch, root->tid, res))
 		ender_words(c, longest_wait(ch, root->tid, res), end, sizeof(end));
-	hand = root->tid == first->tid ? NULL : first_handoff(ch, first->tid);
+	else if (!in)
+		sampled_call_words(ch, &rg, root_ns, end, sizeof(end));
+	same = pool || root->tid == first->tid;
+	hand = same ? NULL : first_handoff(ch, first->tid);
 	if (!hand) {
-		if (root->tid == first->tid)
+		if (same)
 			snprintf(clause, sizeof(clause),
 				 "%s, which spent %u%% of it (%s) %s%s%s", lead,
 				 pct > 100 ? 100 : pct, dur, in ? "in " : "", res, end);
 		else
 			snprintf(clause, sizeof(clause),
-				 "%s; down its chain %s was %s%s for %s%s", lead, rw,
-				 in ? "in " : "", res, dur, end);
+				 "%s; down its chain %s %s %s%s for %s%s", lead, rw,
+				 rg.n > 1 ? "were" : "was", in ? "in " : "", res, dur, end);
 	} else {
 		/* the first link waited too: in what, for whom, and below that */
 		waker_words(c, hand, hw, sizeof(hw));
-		if (hand->waker_tid == root->tid)
+		if (hand->waker_tid == root->tid && rg.n == 1)
 			snprintf(clause, sizeof(clause),
 				 "%s, which was in %s%s, which was "
 				 "%s%s for %s%s", lead, hand->what, hw, in ? "in " : "", res, dur, end);
 		else
 			snprintf(clause, sizeof(clause),
 				 "%s, which was in %s%s; down the chain "
-				 "%s was %s%s for %s%s", lead, hand->what, hw, rw, in ? "in " : "", res,
-				 dur, end);
+				 "%s %s %s%s for %s%s", lead, hand->what, hw, rw,
+				 rg.n > 1 ? "were" : "was", in ? "in " : "", res, dur, end);
 	}
 	snprintf(ev->verdict + used, sizeof(ev->verdict) - used, "%s", clause);
 }
