@@ -53,7 +53,9 @@ static bool jint64(struct json_object *v, int64_t *out)
 	if (json_object_is_type(v, json_type_double)) {
 		double d = json_object_get_double(v);
 
-		if (!isfinite(d) || d != (double)(int64_t)d)
+		/* out of int64_t's range the cast itself is undefined */
+		if (!isfinite(d) || d < -9223372036854775808.0 || d >= 9223372036854775808.0 ||
+		    d != (double)(int64_t)d)
 			return false;
 		*out = (int64_t)d;
 		return true;
