@@ -183,6 +183,15 @@ static void runnable(struct cause_acc *a, uint32_t other, uint64_t ns)
 		add_preemptor(a, other, ns);
 }
 
+/* The name of task tid of process pid, "?" when it is not known. */
+static void task_name(const struct fr_annotate_ctx *c, uint32_t pid, uint32_t tid, char *buf,
+		      size_t len)
+{
+	snprintf(buf, len, "?");
+	if (c->thread_name)
+		c->thread_name(c->ctx, pid, tid, buf, len);
+}
+
 static void name_runnable(const struct fr_annotate_ctx *c, struct cause_acc *a)
 {
 	char names[MAX_PREEMPTORS][32], pids[96] = "";
@@ -193,11 +202,8 @@ static void name_runnable(const struct fr_annotate_ctx *c, struct cause_acc *a)
 		return;
 	/* the tasks that held the CPU, grouped by name (three short-lived
 	 * processes of one program are one cause), ranked by how long */
-	for (size_t k = 0; k < a->npre; k++) {
-		snprintf(names[k], sizeof(names[k]), "?");
-		if (c->thread_name)
-			c->thread_name(c->ctx, a->pre[k].pid, a->pre[k].pid, names[k], sizeof(names[k]));
-	}
+	for (size_t k = 0; k < a->npre; k++)
+		task_name(c, a->pre[k].pid, a->pre[k].pid, names[k], sizeof(names[k]));
 	for (size_t k = 0; k < a->npre; k++)
 		for (size_t j = 0; j < a->npre; j++)
 			if (!strcmp(names[j], names[k]))
@@ -677,10 +683,9 @@ static void make_verdict(const struct fr_annotate_ctx *c, size_t nt, struct fr_e
 static void task_words(const struct fr_annotate_ctx *c, uint32_t pid, uint32_t tid, char *buf,
 		       size_t len)
 {
-	char name[32] = "?";
+	char name[32];
 
-	if (c->thread_name)
-		c->thread_name(c->ctx, pid, tid, name, sizeof(name));
+	task_name(c, pid, tid, name, sizeof(name));
 	if (pid == c->pid)
 		snprintf(buf, len, "thread %u (%s)", tid, name);
 	else if (pid == tid || !pid)
@@ -866,15 +871,14 @@ static void group_of(const struct fr_chain *ch, uint32_t pid, uint32_t only_tid,
 static void group_words(const struct fr_annotate_ctx *c, const struct group *g, char *buf,
 			size_t len)
 {
-	char name[32] = "?";
+	char name[32];
 	size_t used;
 
 	if (g->n == 1 && !g->more) {
 		task_words(c, g->pid, g->tids[0], buf, len);
 		return;
 	}
-	if (c->thread_name)
-		c->thread_name(c->ctx, g->pid, g->tids[0], name, sizeof(name));
+	task_name(c, g->pid, g->tids[0], name, sizeof(name));
 	used = (size_t)snprintf(buf, len, g->pid == c->pid ? "threads " : "pid %u threads ", g->pid);
 	for (size_t i = 0; i < g->n && used < len; i++)
 		used += (size_t)snprintf(buf + used, len - used, "%s%u",
@@ -1078,14 +1082,13 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 	fr_fmt_duration(root_ns, dur, sizeof(dur));
 	snprintf(ev->chain_first, sizeof(ev->chain_first), "%s", fw);
 	res = seg_res(root);
-	in = root->state == FR_SEG_BLOCKED || res != root->what;
+	in = in_call(root);
 	/* a pool's root without its threads' count, which changes from one
 	 * request to the next (the signature keys on it) */
 	if (rg.n > 1) {
-		char name[32] = "?";
+		char name[32];
 
-		if (c->thread_name)
-			c->thread_name(c->ctx, rg.pid, rg.tids[0], name, sizeof(name));
+		task_name(c, rg.pid, rg.tids[0], name, sizeof(name));
 		snprintf(ev->chain_root, sizeof(ev->chain_root), "threads of pid %u (%s) %s%s",
 			 rg.pid, name, in ? "in " : "", res);
 	} else {
