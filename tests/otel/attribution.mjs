@@ -28,7 +28,7 @@
 //
 // usage: node attribution.mjs [--unprivileged]
 import { execFileSync } from 'node:child_process';
-import { freePort, get, killChildren, sleep, start, startRecorder } from './harness.mjs';
+import { freePort, freePorts, get, killChildren, sleep, start, startRecorder } from './harness.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +51,7 @@ function cgroup2Root() {
 
 const work = fs.mkdtempSync(path.join('/var/tmp', 'fr-attr-'));
 fs.chmodSync(work, 0o755);
-const [otlpPort, webPort, fwdPort] = [await freePort(), await freePort(), await freePort()];
+const [otlpPort, webPort, fwdPort] = await freePorts(3);
 // a network namespace with a veth pair to it, for the netns case (and the
 // address flightrec listens on: the host's end)
 const ip = (...a) => execFileSync('ip', a, { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -6,7 +6,7 @@
 // with the normal spans: the extra time first in fsync of that journal,
 // the verdict saying so; /api/baselines describes the operation and
 // answers bad requests with errors. Exits 1 on any failure.
-import { freePort, get, killChildren, sleep, start, startRecorder } from './harness.mjs';
+import { freePorts, get, killChildren, sleep, start, startRecorder } from './harness.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ function check(ok, what) {
 
 const work = fs.mkdtempSync('/var/tmp/fr-base-');
 fs.chmodSync(work, 0o755);
-const [otlpPort, webPort, svcPort] = [await freePort(), await freePort(), await freePort()];
+const [otlpPort, webPort, svcPort] = await freePorts(3);
 await startRecorder([bin, 'run', '--otlp-listen', `127.0.0.1:${otlpPort}`, '--web-listen', `127.0.0.1:${webPort}`,
   '--no-auth', '--data-dir', path.join(work, 'data'), '--rule', 'threshold=80ms,cooldown=0s',
   '--budget', '100000', '-i', '0', '--baseline-interval', '200ms'], webPort);

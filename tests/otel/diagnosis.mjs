@@ -10,7 +10,7 @@
 //   diagnosis.right_share=X and diagnosis.false_incidents=N. With --strict
 //   exits 1 unless every verdict was right and there were no false incidents.
 import { spawn, execFileSync } from 'node:child_process';
-import { freePort, get, killChildren, sleep, start, startRecorder } from './harness.mjs';
+import { freePorts, get, killChildren, sleep, start, startRecorder } from './harness.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,8 +29,7 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',
 // ---- set-up ----
 const work = fs.mkdtempSync(path.join('/var/tmp', 'fr-diag-'));
 fs.chmodSync(work, 0o755);
-const [otlpPort, webPort, svcPort, svc2Port, peerPort] =
-  [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+const [otlpPort, webPort, svcPort, svc2Port, peerPort] = await freePorts(5);
 const peerSock = path.join(work, 'peer.sock');
 const peerData = path.join(work, 'peer-data');
 const lockFile = path.join(work, 'lockfile');

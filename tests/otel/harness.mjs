@@ -7,11 +7,20 @@ import net from 'node:net';
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick).
-export function freePort() {
-  return new Promise((resolve) => {
+// n distinct ports free now: all n held open at once while they are picked
+// (one picked and closed at a time, the kernel may pick it again).
+export async function freePorts(n) {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => {
     const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  })));
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+export async function freePort() {
+  return (await freePorts(1))[0];
 }
 
 export async function get(port, url, host = '127.0.0.1') {

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { freePort } from '../otel/harness.mjs';
+import { freePorts } from '../otel/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = process.env.FLIGHTREC_BIN || path.resolve(here, '../../build/flightrec');
@@ -28,8 +28,7 @@ function check(ok, what) {
   if (!ok) failures++;
 }
 
-const webPort = await freePort();
-const otlpPort = await freePort();
+const [webPort, otlpPort] = await freePorts(2);
 const base = `http://127.0.0.1:${webPort}`;
 const fr = spawn(bin, ['run', '--demo', '--data-dir', path.join(work, 'data'), '-m', '64',
   '--web-listen', `127.0.0.1:${webPort}`, '--otlp-listen', `127.0.0.1:${otlpPort}`, '-i', '0'],
