@@ -97,6 +97,8 @@ struct fr_evidence {
 	char chain_root[272];               /* its root: "pid 900 (inventory) in fsync(/x)" */
 	uint64_t chain_root_ns;             /* the root's time */
 	uint32_t chain_root_pid, chain_root_tid; /* the root's task; 0 none */
+	uint32_t chain_root_tids[8];        /* the root's threads (a pool's), busiest first */
+	size_t nr_chain_root_tids;
 	bool chain_root_running;            /* the root was on CPU outside a syscall */
 	struct fr_hot hot;                  /* the focus thread's, over the span */
 	struct fr_call_cpu call_cpu[FR_MAX_CALL_CPU]; /* its on-CPU time inside calls,
@@ -143,12 +145,16 @@ struct fr_annotate_ctx {
 };
 
 /*
- * The hot function of task pid/tid's on-CPU samples in [t0, t1] of w
- * (names through c->usyms). False when the task has no sample there with
- * user frames, or no frame qualifies (out->func "").
+ * The hot function of the on-CPU samples of process pid's threads tids[0..n)
+ * in [t0, t1] of w (names through c->usyms): the innermost frame at least
+ * half of them pass through, of the application's own code, else (unless
+ * own_only) of a system library's, else of the runtime's. False when they
+ * have no sample there with user frames, or no frame qualifies (out->func
+ * "").
  */
 bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t pid,
-		  uint32_t tid, uint64_t t0, uint64_t t1, struct fr_hot *out);
+		  const uint32_t *tids, size_t n, uint64_t t0, uint64_t t1, bool own_only,
+		  struct fr_hot *out);
 
 /*
  * A user frame in words: its function (a JIT perf map's "JS:*f /a.js:3:7"

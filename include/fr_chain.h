@@ -25,7 +25,8 @@
 struct fr_annotate_ctx;
 
 #define FR_CHAIN_MAX_DEPTH 6
-#define FR_CHAIN_MAX_SEGS 1024
+#define FR_CHAIN_MAX_SEGS 1024   /* kept in an incident (fr_chain__bound) */
+#define FR_CHAIN_WALK_SEGS 16384 /* a walk's, for the verdict to read whole */
 
 /* What interrupt ended a blocked segment (fr_chain_seg.irq). */
 enum fr_chain_irq {
@@ -69,11 +70,21 @@ const char *fr_chain__irq_words(uint8_t irq);
 
 /*
  * The chain of thread tid (of process c->pid) over [c->span_start,
- * c->span_end], at most max_depth wake-ups deep (<= FR_CHAIN_MAX_DEPTH).
- * 0 or -ENOMEM. Free with fr_chain__free.
+ * c->span_end], at most max_depth wake-ups deep (<= FR_CHAIN_MAX_DEPTH),
+ * of at most FR_CHAIN_WALK_SEGS segments. 0 or -ENOMEM. Free with
+ * fr_chain__free.
  */
 int fr_chain__walk(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t tid,
 		   int max_depth, struct fr_chain *out);
+
+/*
+ * Bounds ch to max segments (a walk's chain can hold FR_CHAIN_WALK_SEGS):
+ * the shortest segments join their neighbours, then the shortest waits
+ * lose their explanation (the hand-off and the chain below it become one
+ * blocked segment naming who ended the wait), until it fits. It still
+ * covers the span.
+ */
+void fr_chain__bound(struct fr_chain *ch, uint64_t span_ns, size_t max);
 
 void fr_chain__free(struct fr_chain *ch);
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,6 +440,102 @@ static void test_chain_thread_pool(void **state)
 	/* the three threads in their reads: 4 x 95 ms (on CPU in them, then blocked) */
 	assert_non_null(strstr(e.verdict, "(380 ms) in pread64(/var/lib/app/wal)"));
 	assert_string_equal(e.chain_root, "threads of pid 600 (t602) in pread64(/var/lib/app/wal)");
+	fr_evidence__free(&e);
+}
+
+/*
+ * A pool computing for the span's thread: 450 times the event loop hands a
+ * chunk to one of four threads and waits in epoll_pwait until that thread,
+ * 515 us on CPU later, wakes it. Some 2,500 segments: the verdict reads
+ * them all and names the pool on CPU; the chain kept is bounded and still
+ * covers the span.
+ */
+static void test_chain_pool_computing(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(900, 1000 * MS, 1270 * MS);
+	uint64_t slept[4] = { 990 * MS, 990 * MS, 990 * MS, 990 * MS };
+	struct fr_window w;
+	struct fr_evidence e;
+	size_t handoffs = 0;
+
+	(void)state;
+	b.n = 0;
+	c.hint_tid = 901;
+	for (int i = 0; i < 450; i++) {
+		uint64_t t = 1000 * MS + (uint64_t)i * 600000;
+		uint32_t p = 902 + (uint32_t)(i % 4);
+
+		wake_by(&b, 900, p, t + 45000, 900, 901);
+		sys(&b, 900, p, SYS_futex, slept[i % 4] - 1000, t + 61000, 0, 0);
+		blocked(&b, 900, p, slept[i % 4], t + 60000);
+		sys(&b, 900, 901, SYS_epoll_pwait, t + 50000, t + 591000, 5, 1);
+		blocked(&b, 900, 901, t + 52000, t + 590000);
+		wake_by(&b, 900, 901, t + 575000, 900, p);
+		slept[i % 4] = t + 580000;
+	}
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("%zu segments kept; verdict: %s\n", e.chain.n, e.verdict);
+	assert_non_null(strstr(e.verdict, "blocked in epoll_pwait"));
+	assert_non_null(strstr(e.verdict, " woke it, which spent "));
+	assert_non_null(strstr(e.verdict, "threads 902, 903, 904 and 905 (t902)"));
+	assert_non_null(strstr(e.verdict, ") on CPU"));
+	assert_string_equal(e.chain_root, "threads of pid 900 (t902) on CPU");
+	assert_int_equal(e.nr_chain_root_tids, 4);
+	assert_true(e.chain.n <= FR_CHAIN_MAX_SEGS);
+	assert_covers(&e.chain, c.span_start, c.span_end);
+	/* the waits it kept explained: the later ones, a hundred or more */
+	for (size_t i = 0; i < e.chain.n; i++)
+		handoffs += e.chain.seg[i].handoff;
+	print_message("%zu hand-offs kept\n", handoffs);
+	assert_true(handoffs >= 100);
+	fr_evidence__free(&e);
+}
+
+/*
+ * The kernel names a call's fd only when the call is slow: a fast fsync
+ * between two slow ones on the same fd and file is that file's; a fast
+ * write after the last of them may be on a reused fd and stays "fd 7".
+ */
+static void test_fast_call_named_between(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(950, 999 * MS, 1050 * MS);
+	struct fr_window w;
+	struct fr_evidence e;
+	const struct fr_cause *fs = NULL, *wr = NULL;
+
+	(void)state;
+	b.n = 0;
+	c.hint_tid = 951;
+	for (int i = 0; i < 20; i++) {
+		uint64_t t = 1000 * MS + (uint64_t)i * 2 * MS;
+
+		sys(&b, 950, 951, SYS_fsync, t, t + MS, 7, 0);
+		blocked(&b, 950, 951, t + 10000, t + 990000);
+		if (i == 19)
+			break;
+		sys(&b, 950, 951, SYS_fsync, t + 1200000, t + 1260000, 7, 0);
+		blocked(&b, 950, 951, t + 1210000, t + 1250000);
+	}
+	sys(&b, 950, 951, SYS_write, 1040 * MS, 1040 * MS + 30000, 7, 1);
+	blocked(&b, 950, 951, 1040 * MS + 5000, 1040 * MS + 25000);
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	for (size_t i = 0; i < e.nr_causes; i++) {
+		print_message("  %s: %" PRIu64 " ns\n", e.causes[i].what, e.causes[i].ns);
+		assert_null(strstr(e.causes[i].what, "fsync(fd 7)"));
+		if (!strcmp(e.causes[i].what, "fsync(/var/lib/app/wal)"))
+			fs = &e.causes[i];
+		if (!strcmp(e.causes[i].what, "write(fd 7)"))
+			wr = &e.causes[i];
+	}
+	assert_non_null(fs);
+	assert_int_equal(fs->ns, 20 * 980000 + 19 * 40000);
+	assert_non_null(wr);
+	assert_int_equal(wr->ns, 20000);
 	fr_evidence__free(&e);
 }
 
@@ -974,6 +1071,8 @@ int main(void)
 		cmocka_unit_test(test_chain_lock_holder_in_fsync),
 		cmocka_unit_test(test_chain_bounds),
 		cmocka_unit_test(test_chain_thread_pool),
+		cmocka_unit_test(test_chain_pool_computing),
+		cmocka_unit_test(test_fast_call_named_between),
 		cmocka_unit_test(test_on_cpu_in_write),
 		cmocka_unit_test(test_hot_frame_words),
 		cmocka_unit_test(test_two_wakers_lock),

@@ -713,8 +713,10 @@ static void ender_words(const struct fr_annotate_ctx *c, const struct fr_chain_s
 	buf[0] = '\0';
 	if (s->state != FR_SEG_BLOCKED)
 		return;
-	if (s->irq == FR_CHAIN_IRQ_NET && strstr(s->what, " was ready")) {
-		return; /* "until fd 21 (tcp a → b) was ready" says it already */
+	if (s->irq && strstr(s->what, " was ready")) {
+		/* "until fd 21 (tcp a → b) was ready" says it already; a loop's
+		 * waits joined into one may have ended last on a timer */
+		return;
 	} else if (s->irq) {
 		snprintf(buf, len, " until %s", fr_chain__irq_words(s->irq));
 	} else if (s->waker_tid) {
@@ -834,10 +836,44 @@ static bool in_call(const struct fr_chain_seg *s)
 	return s->state == FR_SEG_BLOCKED || seg_res(s) != s->what;
 }
 
+/* Did s's thread wake the span's thread, beside another thread of its
+ * process that did too (a pool handing back its work in turn)? */
+static bool pool_member(const struct fr_chain *ch, const struct fr_chain_seg *s)
+{
+	if (s->depth != 1)
+		return false;
+	for (size_t k = 0; k < ch->n; k++)
+		if (ch->seg[k].depth == 1 && !ch->seg[k].handoff && ch->seg[k].pid == s->pid &&
+		    ch->seg[k].tid != s->tid)
+			return true;
+	return false;
+}
+
+/*
+ * How s counts with others: inside a call or a wait, with its process's
+ * threads in the same one (a file, a lock); in a bare state ("on CPU",
+ * "waiting for CPU") alone (unrelated threads on CPU do no shared work),
+ * except a pool's threads that each woke the span's thread, computing for
+ * it in turn: with the pool's others in that state (*pool_only).
+ * Returns the thread it counts alone for, else 0.
+ */
+static uint32_t grouping(const struct fr_chain *ch, const struct fr_chain_seg *s, bool *pool_only)
+{
+	*pool_only = false;
+	if (in_call(s))
+		return 0;
+	if (pool_member(ch, s)) {
+		*pool_only = true;
+		return 0;
+	}
+	return s->tid;
+}
+
 /* The group of process pid's threads in res at depth >= 1 (only_tid: of
- * that thread alone, 0: of every thread); iv: room for ch->n intervals. */
-static void group_of(const struct fr_chain *ch, uint32_t pid, uint32_t only_tid, const char *res,
-		     struct span_iv *iv, struct group *g)
+ * that thread alone, 0: of every thread; pool_only: of its threads at
+ * depth 1 alone); iv: room for ch->n intervals. */
+static void group_of(const struct fr_chain *ch, uint32_t pid, uint32_t only_tid, bool pool_only,
+		     const char *res, struct span_iv *iv, struct group *g)
 {
 	size_t n = 0;
 
@@ -847,7 +883,7 @@ static void group_of(const struct fr_chain *ch, uint32_t pid, uint32_t only_tid,
 		const struct fr_chain_seg *s = &ch->seg[k];
 
 		if (!s->depth || s->pid != pid || (only_tid && s->tid != only_tid) ||
-		    strcmp(seg_res(s), res))
+		    (pool_only && (s->depth != 1 || s->handoff)) || strcmp(seg_res(s), res))
 			continue;
 		group_add(g, s->tid, s->end - s->start);
 		iv[n++] = (struct span_iv){ s->start, s->end };
@@ -1002,6 +1038,7 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 		return; /* no memory: the verdict stays without its chain */
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct fr_chain_seg *s = &ch->seg[i];
+		bool pool_only;
 		uint32_t only;
 		uint64_t ns;
 		size_t k;
@@ -1009,9 +1046,11 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 		if (s->handoff)
 			continue;
 		if (!s->depth) {
-			/* the recorder answering the span's export explains nothing */
+			/* the recorder answering the span's export explains
+			 * nothing; a wait other than the verdict's is not its end */
 			if (s->state == FR_SEG_BLOCKED &&
 			    (!c->ignore_pid || s->waker_pid != c->ignore_pid) &&
+			    !strcmp(s->what, ev->causes[0].what) &&
 			    (!own || s->end - s->start > own->end - own->start))
 				own = s;
 			continue;
@@ -1020,18 +1059,18 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 			first_ns = ns;
 			first = s;
 		}
-		/* each (process, call or wait) once, its threads together; a
-		 * bare state ("on CPU") per thread: unrelated threads on CPU
-		 * do no shared work */
-		only = in_call(s) ? 0 : s->tid;
+		/* each (process, call or wait) once, its threads together (see
+		 * grouping) */
+		only = grouping(ch, s, &pool_only);
 		for (k = 0; k < i; k++)
 			if (ch->seg[k].depth && !ch->seg[k].handoff && ch->seg[k].pid == s->pid &&
 			    (!only || ch->seg[k].tid == only) &&
+			    (!pool_only || ch->seg[k].depth == 1) &&
 			    !strcmp(seg_res(&ch->seg[k]), seg_res(s)))
 				break;
 		if (k < i)
 			continue;
-		group_of(ch, s->pid, only, seg_res(s), iv, &g);
+		group_of(ch, s->pid, only, pool_only, seg_res(s), iv, &g);
 		ns = g.n > 1 ? g.wall : g.ns[0];
 		if (ns > root_ns || (ns == root_ns && root && s->depth > root->depth)) {
 			root_ns = ns;
@@ -1098,6 +1137,8 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 	ev->chain_root_ns = root_ns;
 	ev->chain_root_pid = root->pid;
 	ev->chain_root_tid = root->tid;
+	ev->nr_chain_root_tids = rg.n;
+	memcpy(ev->chain_root_tids, rg.tids, rg.n * sizeof(rg.tids[0]));
 	ev->chain_root_running = root->state == FR_SEG_RUNNING && res == root->what;
 	pct = (unsigned)((root_ns * 100 + first_ns / 2) / first_ns);
 	/* in a syscall (on CPU or blocked alike), else the state itself */
@@ -1246,6 +1287,8 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 	if (nt && ev->nr_causes && ev->causes[0].kind == FR_CAUSE_BLOCKED)
 		chain_clause(c, ev);
 	err = fr_causes__find(w, c, ev);
+	/* read whole above; kept within bounds */
+	fr_chain__bound(&ev->chain, ev->span_ns, FR_CHAIN_MAX_SEGS);
 out:
 	free(tids);
 	free(acc);

@@ -98,11 +98,59 @@ static const struct fr_fdname *ready_fd_that_woke(const struct fr_window *w,
 	return first;
 }
 
+/* How far from an unnamed call its thread's named calls on that fd are
+ * looked for, in window events. */
+#define INHERIT_SCAN 4096
+
+/* The name of the nearest call of r's thread on r's fd in direction dir
+ * (-1, +1) that the kernel named, or NULL. */
+static const struct fr_fdname *named_call_near(const struct fr_window *w, size_t at, int dir)
+{
+	const struct fr_rec *r = &w->events[at].rec;
+
+	for (size_t step = 1; step <= INHERIT_SCAN; step++) {
+		const struct fr_rec *k;
+		const struct fr_fdname *n;
+
+		if (dir < 0 ? step > at : at + step >= w->nr_events)
+			break;
+		k = &w->events[dir < 0 ? at - step : at + step].rec;
+		if (k->type != FR_REC_SYSCALL || k->tid != r->tid || k->sys.arg0 != r->sys.arg0 ||
+		    !(k->flags & FR_SYS_NAMED))
+			continue;
+		n = fr_window__name(w, k);
+		if (n && n->role == FR_NAME_ROLE_FD && n->fd == (int32_t)r->sys.arg0)
+			return n;
+	}
+	return NULL;
+}
+
+/*
+ * A call too fast for the kernel to name its fd (the naming threshold),
+ * between two calls of its thread on that fd that named the same file or
+ * socket: that one. Only between: the fd may have been closed and reused
+ * after the last named call (unseen without syscall hooks).
+ */
+static const struct fr_fdname *inherited_name(const struct fr_window *w, const struct fr_rec *r)
+{
+	const struct fr_event *e = (const struct fr_event *)r; /* rec is the first member */
+	const struct fr_fdname *before, *after;
+	size_t at;
+
+	if (!w || !w->nr_events || e < w->events || e >= w->events + w->nr_events)
+		return NULL;
+	at = (size_t)(e - w->events);
+	before = named_call_near(w, at, -1);
+	after = before ? named_call_near(w, at, 1) : NULL;
+	return after && after->kind == before->kind && after->ino == before->ino ? before : NULL;
+}
+
 /*
  * "fsync(/var/lib/app/wal)", "read(tcp 127.0.0.1:41234 → 127.0.0.1:8081)",
  * "epoll_pwait until fd 23 (tcp ...) was ready", "futex (lock or condition
  * wait)", "clock_nanosleep (sleep)"; "read(fd 5)" when the fd was not named
- * by the kernel at the call (a call faster than the naming threshold).
+ * by the kernel at the call (a call faster than the naming threshold) nor
+ * can be told from its neighbours (inherited_name).
  */
 void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_window *w,
 			    const struct fr_rec *r, char *buf, size_t len)
@@ -135,6 +183,9 @@ void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_win
 			snprintf(buf, len, "%s", name);
 		return;
 	}
+	if (!(n && n->role == FR_NAME_ROLE_FD) && fr_syscall_takes_fd(name) &&
+	    r->sys.arg0 < (1u << 24))
+		n = inherited_name(w, r);
 	if (n && n->role == FR_NAME_ROLE_FD) {
 		snprintf(buf, len, "%s(%s)", name, fr_fdname__format(n, res, sizeof(res)));
 		return;

@@ -35,6 +35,7 @@ struct walk {
 	const struct fr_annotate_ctx *c;
 	struct fr_chain *out;
 	size_t cap;
+	size_t max_segs; /* the walk's bound (FR_CHAIN_WALK_SEGS) */
 	int max_depth;
 	uint32_t path[FR_CHAIN_MAX_DEPTH + 1]; /* tids on the way down */
 	size_t emitted; /* segments emitted or merged into others, ever */
@@ -48,59 +49,111 @@ struct walk {
 	bool oom;
 };
 
-/*
- * Makes room in a full chain: a segment shorter than a threshold joins the
- * segment before it when both are of one task at one depth (the longer one
- * keeps its description; time is kept whole). The threshold starts at a
- * thousandth of the span and doubles until half the room is free.
- */
-static void compact(struct walk *k)
+/* Joins each segment shorter than thr to the segment before it when both
+ * are of one task at one depth (the longer one keeps its description;
+ * time is kept whole), from the start until budget segments are gone. */
+static void join_short(struct fr_chain *o, uint64_t thr, size_t budget)
 {
-	struct fr_chain *o = k->out;
-	uint64_t span = k->c->span_end - k->c->span_start;
-	uint64_t thr = span / 1000 ? span / 1000 : 1;
+	size_t out = 0;
 
-	while (o->n > FR_CHAIN_MAX_SEGS / 2 && thr <= span) {
-		size_t out = 0;
+	for (size_t i = 0; i < o->n; i++) {
+		struct fr_chain_seg *s = &o->seg[i], *last = out ? &o->seg[out - 1] : NULL;
 
-		for (size_t i = 0; i < o->n; i++) {
-			struct fr_chain_seg *s = &o->seg[i], *last = out ? &o->seg[out - 1] : NULL;
+		if (i - out < budget && last && last->tid == s->tid && last->depth == s->depth &&
+		    last->end == s->start &&
+		    !last->handoff && !s->handoff &&
+		    (s->end - s->start < thr || last->end - last->start < thr)) {
+			if (s->end - s->start > last->end - last->start) {
+				uint64_t start = last->start;
 
-			if (last && last->tid == s->tid && last->depth == s->depth &&
-			    last->end == s->start && !last->handoff && !s->handoff &&
-			    (s->end - s->start < thr || last->end - last->start < thr)) {
-				if (s->end - s->start > last->end - last->start) {
-					uint64_t start = last->start;
+				*last = *s;
+				last->start = start;
+			} else {
+				last->end = s->end;
+			}
+			continue;
+		}
+		o->seg[out++] = *s;
+	}
+	o->n = out;
+}
 
-					*last = *s;
-					last->start = start;
-				} else {
-					last->end = s->end;
-				}
+/*
+ * Takes back each explanation of a wait shorter than thr, from the start
+ * until budget segments are gone: the hand-off and the chain below it
+ * become one blocked segment of the waiting task, which still says what
+ * it waited in and who ended it. A hand-off whose chain runs to the end
+ * of o may still be growing (the walk is in it): kept, and the closed ones
+ * inside it looked at.
+ */
+static void unexplain_short(struct fr_chain *o, uint64_t thr, size_t budget)
+{
+	size_t out = 0, i = 0;
+
+	while (i < o->n) {
+		struct fr_chain_seg s = o->seg[i];
+		size_t j = i + 1;
+
+		if (s.handoff && i - out < budget) {
+			while (j < o->n && o->seg[j].depth > s.depth)
+				j++;
+			if (j < o->n && j > i + 1 && o->seg[j - 1].end - s.start < thr) {
+				s.end = o->seg[j - 1].end;
+				s.handoff = 0;
+				s.state = FR_SEG_BLOCKED;
+				o->seg[out++] = s;
+				i = j;
 				continue;
 			}
-			o->seg[out++] = *s;
 		}
-		o->n = out;
+		o->seg[out++] = s;
+		i++;
+	}
+	o->n = out;
+}
+
+/*
+ * Brings o down to target segments or fewer: segments shorter than a
+ * threshold join their neighbours, then waits shorter than it lose their
+ * explanation, each only as far as needed (so that a chain of many like
+ * waits keeps its later ones whole); the threshold starts at a thousandth
+ * of the span and doubles. The chain keeps covering the span; what the
+ * long waits were waiting for stays.
+ */
+static void compact(struct fr_chain *o, uint64_t span, size_t target)
+{
+	uint64_t thr = span / 1000 ? span / 1000 : 1;
+
+	while (o->n > target && thr <= 2 * span) {
+		join_short(o, thr, o->n - target);
+		if (o->n > target)
+			unexplain_short(o, thr, o->n - target);
+		if (o->n > target)
+			join_short(o, thr, o->n - target);
 		thr *= 2;
 	}
+}
+
+void fr_chain__bound(struct fr_chain *ch, uint64_t span_ns, size_t max)
+{
+	compact(ch, span_ns, max);
 }
 
 static struct fr_chain_seg *emit(struct walk *k)
 {
 	struct fr_chain *o = k->out;
 
-	if (o->n == FR_CHAIN_MAX_SEGS && !k->compact_stuck) {
-		compact(k);
+	if (o->n == k->max_segs && !k->compact_stuck) {
+		compact(o, k->c->span_end - k->c->span_start, k->max_segs / 2);
 		/* nothing more to join: do not try again at every segment */
-		k->compact_stuck = o->n == FR_CHAIN_MAX_SEGS;
+		k->compact_stuck = o->n == k->max_segs;
 	}
 	if (o->n == k->cap) {
 		size_t cap = k->cap ? k->cap * 2 : 16;
 		struct fr_chain_seg *p;
 
-		if (cap > FR_CHAIN_MAX_SEGS)
-			cap = FR_CHAIN_MAX_SEGS;
+		if (cap > k->max_segs)
+			cap = k->max_segs;
 		if (o->n == cap)
 			return NULL; /* bounded: the rest merges into the last */
 		p = realloc(o->seg, cap * sizeof(*p));
@@ -802,7 +855,7 @@ static void walk(struct walk *k, uint32_t pid, uint32_t tid, uint64_t a, uint64_
 int fr_chain__walk(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t tid,
 		   int max_depth, struct fr_chain *out)
 {
-	struct walk k = { .w = w, .c = c, .out = out };
+	struct walk k = { .w = w, .c = c, .out = out, .max_segs = FR_CHAIN_WALK_SEGS };
 
 	memset(out, 0, sizeof(*out));
 	k.max_depth = max_depth < 0 ? 0 : max_depth > FR_CHAIN_MAX_DEPTH ? FR_CHAIN_MAX_DEPTH

@@ -29,7 +29,7 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',
 // ---- set-up ----
 const work = fs.mkdtempSync(path.join('/var/tmp', 'fr-diag-'));
 fs.chmodSync(work, 0o755);
-const [otlpPort, webPort, svcPort, svc2Port, peerPort] = await freePorts(5);
+const [otlpPort, webPort, svcPort, svc2Port, peerPort, dnsPort] = await freePorts(6);
 const peerSock = path.join(work, 'peer.sock');
 const peerData = path.join(work, 'peer-data');
 const lockFile = path.join(work, 'lockfile');
@@ -52,7 +52,8 @@ const fr = await startRecorder([bin, 'run', '--otlp-listen', `127.0.0.1:${otlpPo
   // FR_DIAG_SYSCALLS=sched|slow|all: a capture mode other than the default
   ...(process.env.FR_DIAG_SYSCALLS ? ['--syscalls', process.env.FR_DIAG_SYSCALLS] : [])], webPort);
 const otlpUrl = `http://127.0.0.1:${otlpPort}/v1/traces`;
-const peer = await start('node', [path.join(here, 'scenario_peer.mjs'), String(peerPort), peerSock, peerData]);
+const peer = await start('node', [path.join(here, 'scenario_peer.mjs'), String(peerPort), peerSock, peerData,
+  String(dnsPort)]);
 // the service on CPU 1, where the CPU hogs will go too
 const svc = await start('taskset', ['-c', '1', 'node', '--perf-basic-prof', '--logfile=/dev/null',
   path.join(here, 'scenario_service.mjs'),
@@ -267,6 +268,29 @@ const scenarios = {
   },
   async timer() {
     await request('timer', svcPort, '/timer', ['timed out', 'a timer fired']);
+  },
+  async poolcpu() {
+    // zlib on libuv's thread pool: a pool thread computes while the loop waits
+    await request('poolcpu', svcPort, '/poolcpu', ['on CPU']);
+  },
+  async poolread() {
+    // a cold file read on the thread pool from a disk limited to 100 reads
+    // a second
+    const cg = slowDiskCgroup(catalog);
+    if (cg) fs.writeFileSync(path.join(cg.dir, 'cgroup.procs'), String(svc.readyPid));
+    try {
+      await request('poolread', svcPort, `/poolread?file=${encodeURIComponent(catalog)}`,
+        [`pread64(${catalog})`]);
+      await sleep(2000);
+    } finally {
+      if (cg) fs.writeFileSync(path.join(path.dirname(cg.dir), 'cgroup.procs'), String(svc.readyPid));
+    }
+  },
+  async dns() {
+    await request('dns', svcPort, `/dns?port=${dnsPort}`, [`→ 127.0.0.1:${dnsPort})`, `pid ${peer.readyPid} (node)`]);
+  },
+  async exec() {
+    await request('exec', svcPort, '/exec', ['(sleep)']);
   },
   async exit() {
     // a service that exits right after its slow span

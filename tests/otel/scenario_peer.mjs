@@ -2,11 +2,15 @@
 // each request on a TCP port and on a unix socket after writing and
 // fsyncing its data file for about 150 ms.
 //
-// usage: node scenario_peer.mjs PORT SOCK DATAFILE   (prints "ready PID")
+// With DNS_PORT, it is also a DNS server on UDP that answers every A query
+// with 10.0.0.7 after 120 ms.
+//
+// usage: node scenario_peer.mjs PORT SOCK DATAFILE [DNS_PORT]   (prints "ready PID")
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 
-const [port, sock, dataFile] = process.argv.slice(2);
+const [port, sock, dataFile, dnsPort] = process.argv.slice(2);
 const fd = fs.openSync(dataFile, 'w');
 const mb = Buffer.alloc(4 << 10, 9);
 
@@ -24,6 +28,22 @@ function serve(c) {
 
 try { fs.unlinkSync(sock); } catch { /* not there */ }
 let up = 0;
-const ready = () => { if (++up === 2) console.log(`ready ${process.pid}`); };
+const ready = () => { if (++up === (dnsPort ? 3 : 2)) console.log(`ready ${process.pid}`); };
+if (dnsPort) {
+  const udp = dgram.createSocket('udp4');
+  udp.on('message', (q, from) => {
+    if (q.length < 12) return;
+    // the question ends at the name's zero byte, then type and class
+    let end = 12;
+    while (end < q.length && q[end] !== 0) end += q[end] + 1;
+    end += 5;
+    if (end > q.length) return;
+    const head = Buffer.from([q[0], q[1], 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+    const answer = Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 7]);
+    const reply = Buffer.concat([head, q.subarray(12, end), answer]);
+    setTimeout(() => udp.send(reply, from.port, from.address), 120);
+  });
+  udp.bind(Number(dnsPort), '127.0.0.1', ready);
+}
 net.createServer(serve).listen(Number(port), '127.0.0.1', ready);
 net.createServer(serve).listen(sock, ready);

@@ -13,7 +13,10 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import dns from 'node:dns';
+import zlib from 'node:zlib';
 import { Worker } from 'node:worker_threads';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -113,6 +116,7 @@ function cpuWork(ms) {
 }
 
 const big = Buffer.alloc(256 << 20, 5);
+const noise = crypto.randomBytes(24 << 20);
 let walNo = 0;
 
 function roundTrip(opts) {
@@ -195,6 +199,38 @@ const handlers = {
     fs.unlinkSync(file);
   },
   '/timer': async () => { await sleep(150); },
+  // CPU work on libuv's thread pool: zlib compressing random bytes
+  '/poolcpu': async () => {
+    const z = await new Promise((resolve, reject) => {
+      zlib.deflate(noise, { level: 9 }, (err, out) => (err ? reject(err) : resolve(out)));
+    });
+    return { bytes: z.length };
+  },
+  // a file the page cache does not hold (dd drops it), 32 chunks of it
+  // read on the thread pool
+  '/poolread': async (q) => {
+    const file = q.get('file');
+    execFileSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
+    const fh = await fs.promises.open(file, 'r');
+    const buf = Buffer.alloc(64 << 10);
+    let n = 0;
+    for (let off = 0; off < (16 << 20); off += 512 << 10) n += (await fh.read(buf, 0, buf.length, off)).bytesRead;
+    await fh.close();
+    return { n };
+  },
+  // a name looked up at a DNS server that answers late
+  '/dns': async (q) => {
+    const r = new dns.Resolver({ timeout: 2000, tries: 1 });
+    r.setServers([`127.0.0.1:${q.get('port')}`]);
+    const a = await new Promise((resolve, reject) => {
+      r.resolve4('inventory.internal', (err, addrs) => (err ? reject(err) : resolve(addrs)));
+    });
+    return { a };
+  },
+  // a helper run synchronously: the event loop waits for it
+  '/exec': async () => {
+    execFileSync('sh', ['-c', 'sleep 0.15']);
+  },
   '/exit': async () => {
     const fd = fs.openSync(path.join(workDir, 'exit-data'), 'w');
     syncWrites(fd, 150);

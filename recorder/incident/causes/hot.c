@@ -32,15 +32,18 @@ static const char *base_name(const char *path)
 	return b ? b + 1 : path;
 }
 
-static bool is_runtime_module(const char *module)
+/* One of the system's libraries: libc, libstdc++, libz, ld.so, ... */
+static bool is_system_library(const char *module)
+{
+	return !strncmp(module, "/usr/lib/", 9) || !strncmp(module, "/lib/", 5) ||
+	       !strncmp(module, "/lib64/", 7) || !strncmp(module, "/usr/lib64/", 11) ||
+	       strstr(module, "/ld-linux");
+}
+
+static bool is_runtime(const char *module)
 {
 	const char *b = base_name(module);
 
-	/* the system's libraries: libc, libstdc++, ld.so, ... */
-	if (!strncmp(module, "/usr/lib/", 9) || !strncmp(module, "/lib/", 5) ||
-	    !strncmp(module, "/lib64/", 7) || !strncmp(module, "/usr/lib64/", 11) ||
-	    strstr(module, "/ld-linux"))
-		return true;
 	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++) {
 		size_t n = strlen(runtimes[i]);
 
@@ -50,6 +53,11 @@ static bool is_runtime_module(const char *module)
 			return true;
 	}
 	return false;
+}
+
+static bool is_runtime_module(const char *module)
+{
+	return is_system_library(module) || is_runtime(module);
 }
 
 static bool is_perf_map(const char *module)
@@ -163,6 +171,8 @@ struct fn_count {
 	char name[128];
 	char where[160];
 	bool own;
+	bool lib;            /* a system library's, not a runtime's */
+	bool entry;          /* where every thread starts (start_thread, clone3) */
 	uint32_t through;    /* samples through it */
 	uint64_t depth_sum;  /* its frame index summed over them (0 innermost) */
 	uint32_t last;       /* the sample that last counted it (once per sample) */
@@ -173,8 +183,22 @@ struct fn_table {
 	size_t n, cap;
 };
 
+/* Where threads and processes start: on every stack, naming nothing. */
+static bool is_entry(const char *name)
+{
+	static const char *const entries[] = {
+		"start_thread", "clone", "clone3", "__clone", "__clone3", "__GI___clone",
+		"__GI___clone3", "__libc_start_main", "__libc_start_call_main", "_start",
+	};
+
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
+		if (!strcmp(name, entries[i]))
+			return true;
+	return false;
+}
+
 static int count_frame(struct fn_table *t, const char *name, const char *where, bool own,
-		       uint32_t sample, size_t depth)
+		       bool lib, uint32_t sample, size_t depth)
 {
 	size_t i;
 
@@ -195,6 +219,8 @@ static int count_frame(struct fn_table *t, const char *name, const char *where, 
 		snprintf(t->f[i].name, sizeof(t->f[i].name), "%s", name);
 		snprintf(t->f[i].where, sizeof(t->f[i].where), "%s", where);
 		t->f[i].own = own;
+		t->f[i].lib = lib;
+		t->f[i].entry = is_entry(name);
 		t->f[i].last = UINT32_MAX;
 		t->n++;
 	}
@@ -206,8 +232,17 @@ static int count_frame(struct fn_table *t, const char *name, const char *where, 
 	return 0;
 }
 
+static bool among(const uint32_t *tids, size_t n, uint32_t tid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tids[i] == tid)
+			return true;
+	return false;
+}
+
 bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t pid,
-		  uint32_t tid, uint64_t t0, uint64_t t1, struct fr_hot *out)
+		  const uint32_t *tids, size_t ntids, uint64_t t0, uint64_t t1, bool own_only,
+		  struct fr_hot *out)
 {
 	struct fn_table t = { 0 };
 	const struct fn_count *best = NULL;
@@ -220,8 +255,8 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 		struct fr_uframe f[FR_STACK_USER_MAX];
 		size_t n;
 
-		if (e->rec.type != FR_REC_SAMPLE || e->rec.tid != tid || e->rec.pid != pid ||
-		    e->rec.ts < t0 || e->rec.ts > t1)
+		if (e->rec.type != FR_REC_SAMPLE || e->rec.pid != pid || e->rec.ts < t0 ||
+		    e->rec.ts > t1 || !among(tids, ntids, e->rec.tid))
 			continue;
 		out->samples++;
 		if (e->stack < 0 || !c->usyms)
@@ -237,7 +272,10 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 
 			if (fr_hot__frame_words(&f[k], name, sizeof(name), where, sizeof(where),
 						&own) &&
-			    count_frame(&t, name, where, own, out->with_stack, k)) {
+			    count_frame(&t, name, where, own,
+					!own && f[k].module && is_system_library(f[k].module) &&
+						!is_runtime(f[k].module),
+					out->with_stack, k)) {
 				free(t.f);
 				return false;
 			}
@@ -245,16 +283,21 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 		out->with_stack++;
 	}
 	/* of the frames at least half the samples pass through, the
-	 * application's innermost (the smallest mean depth) */
-	for (size_t i = 0; i < t.n; i++) {
-		const struct fn_count *fc = &t.f[i];
-		double depth = (double)fc->depth_sum / fc->through;
+	 * application's innermost (the smallest mean depth); without one, a
+	 * system library's, else the runtime's (a pool thread compressing in
+	 * node's zlib for the application: deflate_slow) */
+	for (int pass = 0; pass < (own_only ? 1 : 3) && !best; pass++) {
+		for (size_t i = 0; i < t.n; i++) {
+			const struct fn_count *fc = &t.f[i];
+			double depth = (double)fc->depth_sum / fc->through;
+			bool kind = pass == 0 ? fc->own : pass == 1 ? fc->lib : !fc->own && !fc->lib;
 
-		if (!fc->own || fc->through * 2 < out->with_stack)
-			continue;
-		if (!best || depth < best_depth) {
-			best = fc;
-			best_depth = depth;
+			if (!kind || fc->entry || fc->through * 2 < out->with_stack)
+				continue;
+			if (!best || depth < best_depth) {
+				best = fc;
+				best_depth = depth;
+			}
 		}
 	}
 	if (best) {
@@ -278,8 +321,10 @@ static void hot_words(const struct fr_hot *h, char *buf, size_t len)
 }
 
 /*
- * The span's thread on CPU: what it computed in. The chain's root on CPU
- * (a task the span waited for, computing): the same for it.
+ * The span's thread on CPU: what it computed in, in the application's own
+ * code (the signature keys on it). The chain's root on CPU (a task the
+ * span waited for, computing; a pool's threads together): the same for
+ * it, or failing that in a library's or the runtime's code.
  */
 static int find_hot(const struct fr_window *w, const struct fr_annotate_ctx *c,
 		    struct fr_evidence *ev)
@@ -288,7 +333,8 @@ static int find_hot(const struct fr_window *w, const struct fr_annotate_ctx *c,
 
 	if (!ev->focus_tid)
 		return 0;
-	if (fr_hot__find(w, c, c->pid, ev->focus_tid, c->span_start, c->span_end, &ev->hot) &&
+	if (fr_hot__find(w, c, c->pid, &ev->focus_tid, 1, c->span_start, c->span_end, true,
+			 &ev->hot) &&
 	    ev->nr_causes && ev->causes[0].kind == FR_CAUSE_ON_CPU) {
 		hot_words(&ev->hot, words, sizeof(words));
 		fr_causes__append(ev, ", %s", words);
@@ -297,8 +343,8 @@ static int find_hot(const struct fr_window *w, const struct fr_annotate_ctx *c,
 	if (ev->chain_root_tid && ev->chain_root_running) {
 		struct fr_hot h;
 
-		if (fr_hot__find(w, c, ev->chain_root_pid, ev->chain_root_tid, c->span_start,
-				 c->span_end, &h)) {
+		if (fr_hot__find(w, c, ev->chain_root_pid, ev->chain_root_tids,
+				 ev->nr_chain_root_tids, c->span_start, c->span_end, false, &h)) {
 			hot_words(&h, words, sizeof(words));
 			fr_causes__append(ev, " (pid %u: %s)", ev->chain_root_pid, words);
 		}
