@@ -38,6 +38,7 @@ const volatile __u64 name_after_ns = 100000;
 const volatile __u64 fd_syscalls[8];
 /* The epoll wait syscalls (their ready fds are named); ~0 where absent. */
 const volatile __u32 epoll_wait_nr = ~0u, epoll_pwait_nr = ~0u, epoll_pwait2_nr = ~0u;
+const volatile __u32 poll_nr = ~0u, ppoll_nr = ~0u;
 /* FR_SYSCALLS_*: which programs see syscalls (the loader loads only those). */
 const volatile __u32 syscall_mode = FR_SYSCALLS_ALL;
 /* --syscalls slow: a call at least this long is a record; faster ones are
@@ -504,6 +505,11 @@ static __always_inline int is_epoll_wait(__u32 nr)
 	return nr == epoll_wait_nr || nr == epoll_pwait_nr || nr == epoll_pwait2_nr;
 }
 
+static __always_inline int is_poll(__u32 nr)
+{
+	return nr == poll_nr || nr == ppoll_nr;
+}
+
 /* The struct file behind fd of the current task, or NULL. */
 static __always_inline struct file *fd_file(__u64 fd)
 {
@@ -693,6 +699,45 @@ static __always_inline int name_ready_fds(struct fr_cpu_state *st, __u32 cpu, __
 	return named;
 }
 
+/* pollfds of a slow poll looked at for the ready ones */
+#define FR_POLL_SCAN 4
+
+/*
+ * The fds a slow poll returned ready (the first FR_READY_MAX of its first
+ * FR_POLL_SCAN pollfds); of a poll on one fd that timed out, that fd (what
+ * it waited for in vain: a resolver's UDP socket, a database's). The
+ * number named.
+ */
+static __always_inline int name_poll_fds(struct fr_cpu_state *st, __u32 cpu, __u32 tid,
+					 __u64 ts, __u64 fds, __u64 nfds, long ret)
+{
+	int named = 0;
+
+	if (ret == 0 && nfds == 1) {
+		__s32 fd = -1;
+
+		if (!bpf_probe_read_user(&fd, sizeof(fd), (void *)fds) && fd >= 0 &&
+		    name_fd(st, cpu, tid, ts, (__u32)fd | (__u64)FR_NAME_ROLE_FD << 32) == 0)
+			named++;
+		return named;
+	}
+	for (int i = 0; i < FR_POLL_SCAN; i++) {
+		struct {
+			__s32 fd;
+			__s16 events, revents;
+		} p = { -1, 0, 0 };
+
+		if (i >= nfds || named >= ret || named >= FR_READY_MAX)
+			break;
+		if (bpf_probe_read_user(&p, sizeof(p), (void *)(fds + i * sizeof(p))))
+			break;
+		if (p.fd >= 0 && p.revents &&
+		    name_fd(st, cpu, tid, ts, (__u32)p.fd | (__u64)FR_NAME_ROLE_READY << 32) == 0)
+			named++;
+	}
+	return named;
+}
+
 /*
  * The record of a syscall that returns now with ret, dur after its entry
  * (or its first block): its fd named while it still is that when it was
@@ -722,6 +767,9 @@ static __always_inline int emit_syscall(void *ctx, struct pt_regs *regs, struct 
 	if (slow) {
 		if (is_epoll_wait(nr)) {
 			if (ret > 0 && name_ready_fds(st, cpu, (__u32)id, now, arg1, ret) > 0)
+				flags |= FR_SYS_NAMED;
+		} else if (is_poll(nr)) {
+			if (ret >= 0 && name_poll_fds(st, cpu, (__u32)id, now, arg0, arg1, ret) > 0)
 				flags |= FR_SYS_NAMED;
 		} else if (takes_fd(nr) && arg0 <= 0xfffff &&
 			   name_fd(st, cpu, (__u32)id, now, arg0 | (__u64)FR_NAME_ROLE_FD << 32) == 0) {

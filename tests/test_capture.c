@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <netinet/in.h>
@@ -1346,6 +1347,122 @@ static void test_wake_contexts(void **state)
 	fr_capture__free(cap);
 }
 
+/* ---- a slow poll's fds ---- */
+
+struct poll_report {
+	int udp, pipe_b;
+	uint16_t udp_port;
+};
+
+static int poll_pipe_b[2];
+
+static void *poll_writer(void *arg)
+{
+	struct timespec nap = { 0, 80 * MS };
+
+	(void)arg;
+	nanosleep(&nap, NULL);
+	if (write(poll_pipe_b[1], "b", 1) != 1)
+		_exit(5);
+	return NULL;
+}
+
+/* A poll on one UDP socket that nobody answers (a resolver's wait), 120 ms
+ * until it times out; then a poll on two pipes, the second written 80 ms
+ * in by another thread. */
+static void poll_work(int go_fd, int rep_fd)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	struct poll_report rep;
+	int pipe_a[2];
+	pthread_t th;
+	struct pollfd one, two[2];
+
+	rep.udp = socket(AF_INET, SOCK_DGRAM, 0);
+	if (rep.udp < 0 || connect(rep.udp, (struct sockaddr *)&to, sizeof(to)) ||
+	    getsockname(rep.udp, (struct sockaddr *)&me, &len) || pipe(pipe_a) ||
+	    pipe(poll_pipe_b))
+		_exit(3);
+	rep.udp_port = ntohs(me.sin_port);
+	rep.pipe_b = poll_pipe_b[0];
+	await_go(go_fd);
+	one = (struct pollfd){ .fd = rep.udp, .events = POLLIN };
+	if (poll(&one, 1, 120) != 0)
+		_exit(4);
+	pthread_create(&th, NULL, poll_writer, NULL);
+	two[0] = (struct pollfd){ .fd = pipe_a[0], .events = POLLIN };
+	two[1] = (struct pollfd){ .fd = poll_pipe_b[0], .events = POLLIN };
+	if (poll(two, 2, 5000) != 1)
+		_exit(6);
+	pthread_join(th, NULL);
+	if (write(rep_fd, &rep, sizeof(rep)) != sizeof(rep))
+		_exit(7);
+	_exit(0);
+}
+
+/*
+ * A slow poll names what it waited for, in the default mode: the one fd
+ * of a poll that timed out (the socket and its peer), the ready fd of one
+ * that returned.
+ */
+static void test_poll_fds_named(void **state)
+{
+	struct fr_capture_opts o = { .sz = sizeof(o), .ring_bytes = 32ull << 20,
+				     .syscalls = FR_SYSCALLS_SCHED };
+	struct fr_capture *cap = fr_capture__open(&o);
+	struct fr_window_req req = { 0 };
+	struct poll_report rep;
+	struct fr_window *w;
+	struct child ch;
+	int timed_out = 0, ready = 0;
+
+	(void)state;
+	assert_non_null(cap);
+	assert_int_equal(fr_capture__attach(cap), 0);
+	ch = spawn(poll_work);
+	assert_int_equal(fr_capture__follow_pid(cap, ch.pid, true), 0);
+	req.t0 = fr_mono_ns();
+	go(&ch);
+	assert_int_equal(read(ch.rep_rd, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	assert_int_equal(wait_child(&ch), 0);
+	req.t1 = fr_mono_ns();
+	req.pid = ch.pid;
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+		const struct fr_fdname *n;
+
+		if (r->type != FR_REC_SYSCALL || r->aux != SYS_poll)
+			continue;
+		n = fr_window__name(w, r);
+		print_message("  poll = %d after %.1f ms, named %s\n", r->sys.ret, sys_dur(r) / 1e6,
+			      n ? (n->role == FR_NAME_ROLE_FD ? "its fd" : "a ready fd") : "nothing");
+		if (!n)
+			continue;
+		if (r->sys.ret == 0) {
+			assert_int_equal(n->role, FR_NAME_ROLE_FD);
+			assert_int_equal(n->fd, rep.udp);
+			assert_int_equal(n->kind, FR_NAME_INET);
+			assert_int_equal(n->proto, IPPROTO_UDP);
+			assert_int_equal(n->sport, rep.udp_port);
+			assert_int_equal(n->dport, 9);
+			timed_out++;
+		} else {
+			assert_int_equal(n->role, FR_NAME_ROLE_READY);
+			assert_int_equal(n->fd, rep.pipe_b);
+			assert_int_equal(n->kind, FR_NAME_PIPE);
+			ready++;
+		}
+	}
+	assert_int_equal(timed_out, 1);
+	assert_int_equal(ready, 1);
+	fr_window__free(w);
+	fr_capture__free(cap);
+}
+
 /* ---- a softirq that interrupted user space ---- */
 
 static volatile int rps_stop;
@@ -1499,6 +1616,7 @@ int main(void)
 		cmocka_unit_test(test_preemptor_named),
 		cmocka_unit_test(test_wake_contexts),
 		cmocka_unit_test(test_softirq_over_user_space),
+		cmocka_unit_test(test_poll_fds_named),
 		cmocka_unit_test(test_rename_recorded),
 		cmocka_unit_test(test_fault_blocks_named),
 		cmocka_unit_test(test_reader_during_writes),

@@ -205,7 +205,7 @@ static bool has_raw_tracepoint(const struct btf *btf, const char *name)
 	return btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF) > 0;
 }
 
-/* Which syscalls take an fd first, and the epoll waits' numbers. */
+/* Which syscalls take an fd first, and the epoll waits' and polls' numbers. */
 static void set_syscall_tables(struct capture *skel)
 {
 	for (uint32_t nr = 0; nr < 512; nr++) {
@@ -221,6 +221,10 @@ static void set_syscall_tables(struct capture *skel)
 			skel->rodata->epoll_pwait_nr = nr;
 		else if (!strcmp(name, "epoll_pwait2"))
 			skel->rodata->epoll_pwait2_nr = nr;
+		else if (!strcmp(name, "poll"))
+			skel->rodata->poll_nr = nr;
+		else if (!strcmp(name, "ppoll"))
+			skel->rodata->ppoll_nr = nr;
 	}
 }
 

@@ -172,12 +172,18 @@ void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_win
 		snprintf(buf, len, "%s (sleep)", name);
 		return;
 	}
-	if (!strncmp(name, "epoll_", 6) && strcmp(name, "epoll_ctl")) {
+	if ((!strncmp(name, "epoll_", 6) && strcmp(name, "epoll_ctl")) || !strcmp(name, "poll") ||
+	    !strcmp(name, "ppoll")) {
+		bool timed_out = !(r->flags & FR_SYS_NO_ENTRY) && r->sys.ret == 0;
+
 		n = ready_fd_that_woke(w, r);
 		if (n && n->role == FR_NAME_ROLE_READY)
 			snprintf(buf, len, "%s until fd %d (%s) was ready", name, n->fd,
 				 fr_fdname__format(n, res, sizeof(res)));
-		else if (!(r->flags & FR_SYS_NO_ENTRY) && r->sys.ret == 0)
+		else if (n && n->role == FR_NAME_ROLE_FD) /* a poll on one fd */
+			snprintf(buf, len, "%s(%s)%s", name, fr_fdname__format(n, res, sizeof(res)),
+				 timed_out ? " (timed out)" : "");
+		else if (timed_out)
 			snprintf(buf, len, "%s (timed out, no fd ready)", name);
 		else
 			snprintf(buf, len, "%s", name);
