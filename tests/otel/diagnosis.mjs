@@ -183,6 +183,11 @@ const scenarios = {
     await request('tcp', svcPort, '/tcp',
       [`127.0.0.1:${peerPort}`, `pid ${peer.readyPid} (node)`, `fsync(${peerData})`]);
   },
+  async peercpu() {
+    // the peer computing (no perf map: its JavaScript has no names)
+    await request('peercpu', svcPort, '/peercpu',
+      [`127.0.0.1:${peerPort}`, `pid ${peer.readyPid} (node)`, 'on CPU', 'in JavaScript without names']);
+  },
   async unix() {
     await request('unix', svcPort, '/unix',
       [`unix ${peerSock}`, `pid ${peer.readyPid} (node)`, `fsync(${peerData})`]);
@@ -271,7 +276,7 @@ const scenarios = {
   },
   async poolcpu() {
     // zlib on libuv's thread pool: a pool thread computes while the loop waits
-    await request('poolcpu', svcPort, '/poolcpu', ['on CPU']);
+    await request('poolcpu', svcPort, '/poolcpu', ['woken by threads ', 'on CPU', 'in deflate']);
   },
   async poolread() {
     // a cold file read on the thread pool from a disk limited to 100 reads

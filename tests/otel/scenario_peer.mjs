@@ -1,6 +1,7 @@
 // An uninstrumented service on the same host (no OpenTelemetry): answers
 // each request on a TCP port and on a unix socket after writing and
-// fsyncing its data file for about 150 ms.
+// fsyncing its data file for about 150 ms (a request of 'c': after
+// computing for about 150 ms).
 //
 // With DNS_PORT, it is also a DNS server on UDP that answers every A query
 // with 10.0.0.7 after 120 ms.
@@ -14,8 +15,21 @@ const [port, sock, dataFile, dnsPort] = process.argv.slice(2);
 const fd = fs.openSync(dataFile, 'w');
 const mb = Buffer.alloc(4 << 10, 9);
 
+// 'c': about 150 ms of CPU in a named function instead of the disk
+function rankCandidates(ms) {
+  const end = Date.now() + ms;
+  let x = 0;
+  while (Date.now() < end) for (let i = 0; i < 10000; i++) x = (x * 31 + i) % 1000003;
+  return x;
+}
+
 function serve(c) {
-  c.on('data', () => {
+  c.on('data', (d) => {
+    if (d[0] === 0x63) { // 'c'
+      rankCandidates(150);
+      c.write('a');
+      return;
+    }
     const end = Date.now() + 150;
     while (Date.now() < end) {
       fs.writeSync(fd, mb);

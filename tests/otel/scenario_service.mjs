@@ -119,9 +119,9 @@ const big = Buffer.alloc(256 << 20, 5);
 const noise = crypto.randomBytes(24 << 20);
 let walNo = 0;
 
-function roundTrip(opts) {
+function roundTrip(opts, ask = 'q') {
   return new Promise((resolve, reject) => {
-    const s = net.connect(opts, () => s.write('q'));
+    const s = net.connect(opts, () => s.write(ask));
     s.once('data', () => { s.end(); resolve(); });
     s.on('error', reject);
   });
@@ -145,6 +145,7 @@ const handlers = {
   },
   '/tcp': async () => roundTrip({ host: '127.0.0.1', port: Number(peerPort) }),
   '/unix': async () => roundTrip({ path: peerSock }),
+  '/peercpu': async () => roundTrip({ host: '127.0.0.1', port: Number(peerPort) }, 'c'),
   '/lock': async () => {
     Atomics.store(ctl, 1, 0);
     Atomics.store(ctl, 0, 1);

@@ -183,6 +183,34 @@ struct fn_table {
 	size_t n, cap;
 };
 
+/* A library's or the runtime's frame names where the CPU was only this
+ * close to the leaf, on average (frames counted from the innermost, 0). */
+#define HOT_LEAF_DEPTH 3.0
+
+/*
+ * A runtime's interpreter or the entry to its JIT code, where the
+ * language's own functions have no names (no perf map): the language's
+ * code, and how to have it named. False for any other frame.
+ */
+static bool interpreter_words(const char *name, char *func, size_t flen, char *where, size_t wlen)
+{
+	static const struct {
+		const char *prefix, *code, *how;
+	} interp[] = {
+		{ "Builtins_", "JavaScript without names", "node --perf-basic-prof names it" },
+		{ "_PyEval_EvalFrame", "Python without names", "python3 -X perf names it" },
+		{ "PyEval_EvalFrame", "Python without names", "python3 -X perf names it" },
+	};
+
+	for (size_t i = 0; i < sizeof(interp) / sizeof(interp[0]); i++)
+		if (!strncmp(name, interp[i].prefix, strlen(interp[i].prefix))) {
+			snprintf(func, flen, "%s", interp[i].code);
+			snprintf(where, wlen, "%s", interp[i].how);
+			return true;
+		}
+	return false;
+}
+
 /* Where threads and processes start: on every stack, naming nothing. */
 static bool is_entry(const char *name)
 {
@@ -284,15 +312,18 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 	}
 	/* of the frames at least half the samples pass through, the
 	 * application's innermost (the smallest mean depth); without one, a
-	 * system library's, else the runtime's (a pool thread compressing in
-	 * node's zlib for the application: deflate_slow) */
+	 * system library's, else the runtime's, where the CPU itself was (a
+	 * pool thread compressing in node's zlib for the application:
+	 * deflate_slow), not machinery calling code it cannot name (an
+	 * interpreter's entry below JIT code without a perf map) */
 	for (int pass = 0; pass < (own_only ? 1 : 3) && !best; pass++) {
 		for (size_t i = 0; i < t.n; i++) {
 			const struct fn_count *fc = &t.f[i];
 			double depth = (double)fc->depth_sum / fc->through;
 			bool kind = pass == 0 ? fc->own : pass == 1 ? fc->lib : !fc->own && !fc->lib;
 
-			if (!kind || fc->entry || fc->through * 2 < out->with_stack)
+			if (!kind || fc->entry || fc->through * 2 < out->with_stack ||
+			    (pass && depth >= HOT_LEAF_DEPTH))
 				continue;
 			if (!best || depth < best_depth) {
 				best = fc;
@@ -300,7 +331,10 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 			}
 		}
 	}
-	if (best) {
+	if (best && interpreter_words(best->name, out->func, sizeof(out->func), out->where,
+				     sizeof(out->where))) {
+		out->through = best->through;
+	} else if (best) {
 		snprintf(out->func, sizeof(out->func), "%s", best->name);
 		snprintf(out->where, sizeof(out->where), "%s", best->where);
 		out->through = best->through;
