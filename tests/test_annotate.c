@@ -443,6 +443,33 @@ static void test_chain_thread_pool(void **state)
 	fr_evidence__free(&e);
 }
 
+/* The task the span waited for was itself starved of CPU: who held the
+ * CPU is named for it too. */
+static void test_chain_root_starved(void **state)
+{
+	static struct wb b;
+	struct fr_window w;
+	struct fr_evidence e;
+	struct fr_annotate_ctx c = ctx(1200, 1000 * MS, 1300 * MS);
+
+	(void)state;
+	b.n = 0;
+	c.hint_tid = 1201;
+	sys(&b, 1200, 1201, SYS_futex, 1000 * MS + 500000, 1290 * MS, 0, 0);
+	blocked(&b, 1200, 1201, 1001 * MS, 1290 * MS);
+	wake_by(&b, 1200, 1201, 1289 * MS, 1200, 1202);
+	/* the thread it waits for: runnable 240 ms behind pid 300 */
+	sw_in(&b, 0, 1200, 1202, 990 * MS);
+	sw_out(&b, 1200, 1202, 1010 * MS, true, 0, 300);
+	sw_in(&b, 300, 1200, 1202, 1250 * MS);
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_non_null(strstr(e.verdict, "until thread 1202 (t1202) woke it, which spent "));
+	assert_non_null(strstr(e.verdict, "(240 ms) waiting for CPU: preempted by pid 300 (busy)"));
+	fr_evidence__free(&e);
+}
+
 /*
  * A pool computing for the span's thread: 450 times the event loop hands a
  * chunk to one of four threads and waits in epoll_pwait until that thread,
@@ -1072,6 +1099,7 @@ int main(void)
 		cmocka_unit_test(test_chain_bounds),
 		cmocka_unit_test(test_chain_thread_pool),
 		cmocka_unit_test(test_chain_pool_computing),
+		cmocka_unit_test(test_chain_root_starved),
 		cmocka_unit_test(test_fast_call_named_between),
 		cmocka_unit_test(test_on_cpu_in_write),
 		cmocka_unit_test(test_hot_frame_words),

@@ -1011,6 +1011,35 @@ static void sampled_call_words(const struct fr_chain *ch, const struct group *g,
 }
 
 /*
+ * Who held the CPU while g's threads waited for it in the span, as the
+ * span's own thread's wait is told: ": preempted by pid 900 (cpuhog) and 2
+ * others"; "" when nobody is known.
+ */
+static void preemptor_words(const struct fr_window *w, const struct fr_annotate_ctx *c,
+			    const struct group *g, char *buf, size_t len)
+{
+	struct fr_annotate_ctx rc = *c;
+	struct cause_acc *a = calloc(1, sizeof(*a));
+	struct sysidx none = { NULL, 0 };
+	const char *p;
+
+	buf[0] = '\0';
+	if (!a)
+		return;
+	rc.pid = g->pid;
+	for (size_t i = 0; i < g->n; i++) {
+		struct tacc acc = { .tid = g->tids[i] };
+
+		replay(w, &rc, g->tids[i], &acc, a, &none);
+	}
+	name_runnable(&rc, a);
+	for (size_t i = 0; i < a->n; i++)
+		if (a->c[i].kind == FR_CAUSE_RUNNABLE && (p = strstr(a->c[i].what, ": preempted by")))
+			snprintf(buf, len, "%s", p);
+	free(a);
+}
+
+/*
  * The wake-up chain in words, after the verdict: who ended the span's
  * thread's waits (the first link: the task one wake-up down that stood in
  * for the most), what that task itself waited in and for whom when the
@@ -1020,7 +1049,8 @@ static void sampled_call_words(const struct fr_chain *ch, const struct group *g,
  * stood in for a fifth of the span, who or what ended the span thread's
  * longest wait.
  */
-static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev)
+static void chain_clause(const struct fr_window *w, const struct fr_annotate_ctx *c,
+			 struct fr_evidence *ev)
 {
 	const struct fr_chain *ch = &ev->chain;
 	const struct fr_chain_seg *root = NULL, *first = NULL, *own = NULL, *hand;
@@ -1145,6 +1175,8 @@ static void chain_clause(const struct fr_annotate_ctx *c, struct fr_evidence *ev
 	end[0] = '\0';
 	if (longest_wait(ch, root->tid, res))
 		ender_words(c, longest_wait(ch, root->tid, res), end, sizeof(end));
+	else if (root->state == FR_SEG_RUNNABLE)
+		preemptor_words(w, c, &rg, end, sizeof(end));
 	else if (!in)
 		sampled_call_words(ch, &rg, root_ns, end, sizeof(end));
 	same = pool || root->tid == first->tid;
@@ -1285,7 +1317,7 @@ int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, stru
 		goto out;
 	make_verdict(c, nt, ev);
 	if (nt && ev->nr_causes && ev->causes[0].kind == FR_CAUSE_BLOCKED)
-		chain_clause(c, ev);
+		chain_clause(w, c, ev);
 	err = fr_causes__find(w, c, ev);
 	/* read whole above; kept within bounds */
 	fr_chain__bound(&ev->chain, ev->span_ns, FR_CHAIN_MAX_SEGS);

@@ -188,6 +188,25 @@ const scenarios = {
     await request('peercpu', svcPort, '/peercpu',
       [`127.0.0.1:${peerPort}`, `pid ${peer.readyPid} (node)`, 'on CPU', 'in JavaScript without names']);
   },
+  async peerstarved() {
+    // a peer on CPU 0 that computes behind three CPU hogs there
+    const [port2] = await freePorts(1);
+    const peer2 = await start('taskset', ['-c', '0', 'node', path.join(here, 'scenario_peer.mjs'),
+      String(port2), path.join(work, 'peer2.sock'), path.join(work, 'peer2-data')]);
+    const hogs = [];
+    for (let i = 0; i < 3; i++) {
+      hogs.push(spawn('taskset', ['-c', '0', hog, '-c', 'while :; do :; done'], { stdio: 'ignore' }));
+    }
+    await sleep(30);
+    try {
+      await request('peerstarved', svcPort, `/peercpu?port=${port2}`,
+        [`pid ${peer2.readyPid} (node)`, 'waiting for CPU', '(cpuhog)']);
+    } finally {
+      for (const h of hogs) h.kill('SIGKILL');
+      await Promise.all(hogs.map(waitExit));
+      peer2.kill('SIGKILL');
+    }
+  },
   async unix() {
     await request('unix', svcPort, '/unix',
       [`unix ${peerSock}`, `pid ${peer.readyPid} (node)`, `fsync(${peerData})`]);

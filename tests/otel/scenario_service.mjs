@@ -145,7 +145,7 @@ const handlers = {
   },
   '/tcp': async () => roundTrip({ host: '127.0.0.1', port: Number(peerPort) }),
   '/unix': async () => roundTrip({ path: peerSock }),
-  '/peercpu': async () => roundTrip({ host: '127.0.0.1', port: Number(peerPort) }, 'c'),
+  '/peercpu': async (q) => roundTrip({ host: '127.0.0.1', port: Number(q.get('port') || peerPort) }, 'c'),
   '/lock': async () => {
     Atomics.store(ctl, 1, 0);
     Atomics.store(ctl, 0, 1);

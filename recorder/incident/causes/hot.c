@@ -8,7 +8,11 @@
  * is named, so that "on CPU 250 ms" becomes "92% of it in
  * computeInvoiceTotals (/srv/app.js:41)" rather than "in node" or
  * "in Builtins_InterpreterEntryTrampoline". Any runtime, no SDK help: the
- * span gives the thread and the time, the samples the rest.
+ * span gives the thread and the time, the samples the rest. For a task the
+ * span waited for (the chain's root, a pool's threads together) without
+ * such a frame, the library's or runtime's function near the leaf that
+ * most samples are in ("deflate_slow (node)": zlib for the application),
+ * or that its code has no names ("JavaScript without names").
  */
 #include <errno.h>
 #include <stdio.h>
@@ -325,7 +329,13 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 			if (!kind || fc->entry || fc->through * 2 < out->with_stack ||
 			    (pass && depth >= HOT_LEAF_DEPTH))
 				continue;
-			if (!best || depth < best_depth) {
+			/* the application's innermost; of a library's or the
+			 * runtime's near the leaf, the one most samples are in
+			 * (deflate_slow over the longest_match it calls) */
+			if (!best ||
+			    (pass ? fc->through > best->through ||
+					    (fc->through == best->through && depth < best_depth)
+				  : depth < best_depth)) {
 				best = fc;
 				best_depth = depth;
 			}
