@@ -1230,6 +1230,54 @@ int BPF_PROG(fr_block_issue, struct request *rq)
 	return 0;
 }
 
+/*
+ * The kernel sent a TCP packet again: a SYN nobody answered (a full
+ * accept queue, a host that drops it), data not acknowledged in time (a
+ * lost packet). Any socket's, in whatever context the timer or the ACK
+ * that triggered it runs: user space matches the connection to the fds
+ * its followed processes named. Retransmissions are rare on a healthy
+ * host.
+ */
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(fr_tcp_retransmit, const struct sock *sk)
+{
+	struct fr_cpu_state *st;
+	struct fr_rec *r;
+	__u16 family;
+	__u64 pos;
+	__u32 cpu;
+
+	st = this_cpu(&cpu);
+	if (!st || !(st->capture_flags & FR_CAP_SCHED) || !sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET_ && family != AF_INET6_)
+		return 0;
+	r = rec_begin(st, cpu, FR_REC_RETRANS, family == AF_INET6_ ? FR_RT_V6 : 0,
+		      BPF_CORE_READ(sk, __sk_common.skc_state), bpf_ktime_get_ns(), 0, &pos);
+	if (!r)
+		return 0;
+	if (family == AF_INET_) {
+		__u32 sa = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 da = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		__builtin_memcpy(r->tcp.saddr, &sa, 4);
+		__builtin_memcpy(r->tcp.daddr, &da, 4);
+	} else {
+		__u8 a[16];
+
+		BPF_CORE_READ_INTO(&a, sk, __sk_common.skc_v6_rcv_saddr);
+		fr_fold_in6(a, r->tcp.saddr);
+		BPF_CORE_READ_INTO(&a, sk, __sk_common.skc_v6_daddr);
+		fr_fold_in6(a, r->tcp.daddr);
+	}
+	r->tcp.sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	r->tcp.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	r->tcp._pad = 0;
+	ring_commit(st, r, pos);
+	return 0;
+}
+
 /* Has task t registered rseq (so that its returns to user space are seen). */
 static __always_inline int has_rseq(struct task_struct *t)
 {

@@ -61,7 +61,17 @@ enum fr_rec_type {
 	FR_REC_SYSSUM = 10, /* --syscalls slow: a thread's fast calls of one number
 			     * (aux) since sys.ret ns before ts: sys.arg0 calls,
 			     * sys.dur ns in them in all */
+	FR_REC_RETRANS = 11, /* the kernel sent a TCP packet again (a retransmission
+			      * timer, a fast retransmit), any socket's: tid/pid 0
+			      * (its owner is not known in the kernel's context),
+			      * tcp = the connection, aux = its state (TCP_*) */
 };
+
+/* flags of FR_REC_RETRANS */
+#define FR_RT_V6 0x01 /* IPv6: tcp.saddr/daddr are the addresses folded
+		       * (fr_fold_in6), not IPv4 ones */
+#define FR_TCP_ESTABLISHED 1 /* aux of FR_REC_RETRANS (the kernel's TCP states) */
+#define FR_TCP_SYN_SENT 2
 
 /* aux of FR_REC_BIO */
 #define FR_BIO_READ 1
@@ -200,8 +210,24 @@ struct fr_rec {
 			__u32 for_pid; /* a writeback of pages this process dirtied; 0 unknown */
 			__u32 _pad;
 		} bio;
+		struct {
+			__u8 saddr[4]; /* local address (network order) */
+			__u8 daddr[4]; /* remote */
+			__u16 sport;   /* local port (host order) */
+			__u16 dport;   /* remote port (host order) */
+			__u32 _pad;
+		} tcp;
 	};
 };
+
+/* An IPv6 address in the 4 bytes a retransmission record has for it: the
+ * xor of its four words (an IPv4-mapped one folds to its IPv4 address xor
+ * 0xffff in the third word; both sides fold alike). */
+static inline void fr_fold_in6(const __u8 in6[16], __u8 out[4])
+{
+	for (int i = 0; i < 4; i++)
+		out[i] = in6[i] ^ in6[4 + i] ^ in6[8 + i] ^ in6[12 + i];
+}
 
 /*
  * Blocking stacks, for blocks that lasted at least the stack threshold

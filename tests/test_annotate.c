@@ -566,6 +566,54 @@ static void test_fast_call_named_between(void **state)
 	fr_evidence__free(&e);
 }
 
+/*
+ * A connection whose SYN the server did not answer: the loop waits a
+ * second until its fd is ready; the kernel's retransmission of the SYN,
+ * recorded for no process, is matched to the connection the wait named.
+ * One on a connection nobody in the window named says nothing.
+ */
+static void test_syn_retransmitted(void **state)
+{
+	static struct wb b;
+	static struct fr_fdname conn = { .fd = 30, .kind = FR_NAME_INET, .role = FR_NAME_ROLE_READY,
+					 .proto = 6, .sport = 41234, .dport = 5432,
+					 .saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 } };
+	struct fr_annotate_ctx c = ctx(1400, 1000 * MS, 2100 * MS);
+	struct fr_rec rt = { .type = FR_REC_RETRANS, .aux = FR_TCP_SYN_SENT, .ts = 2010 * MS,
+			     .tcp = { .saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 },
+				      .sport = 41234, .dport = 5432 } };
+	struct fr_window w;
+	struct fr_evidence e;
+
+	(void)state;
+	b.n = 0;
+	c.hint_tid = 1401;
+	sys(&b, 1400, 1401, SYS_epoll_pwait, 1001 * MS, 2090 * MS, 5, 1);
+	blocked(&b, 1400, 1401, 1002 * MS, 2090 * MS);
+	wake_ctx(&b, 1400, 1401, 2089 * MS, 0, 0, FR_WK_SOFTIRQ, FR_NO_SYSCALL, FR_SOFTIRQ_NET_RX);
+	ev(&b, rt);
+	/* another connection's, not the span's */
+	rt.tcp.sport = 41999;
+	rt.ts = 1500 * MS;
+	ev(&b, rt);
+	w = window(&b);
+	for (size_t i = 0; i < w.nr_events; i++)
+		if (w.events[i].rec.type == FR_REC_SYSCALL) {
+			w.events[i].rec.flags |= FR_SYS_NAMED;
+			w.events[i].name = 0;
+			w.events[i].nr_names = 1;
+		}
+	w.names = &conn;
+	w.nr_names = 1;
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_non_null(strstr(e.verdict, "until fd 30 (tcp 127.0.0.1:41234 → 127.0.0.1:5432) was "
+					  "ready; its SYN went unanswered and the kernel sent it "
+					  "again 1.01 s into the span"));
+	assert_null(strstr(e.verdict, "other connection"));
+	fr_evidence__free(&e);
+}
+
 /* A large write keeps the span's thread in the kernel, on CPU: the time
  * belongs to that write and its file, in the verdict and by call. */
 static void test_on_cpu_in_write(void **state)
@@ -1100,6 +1148,7 @@ int main(void)
 		cmocka_unit_test(test_chain_thread_pool),
 		cmocka_unit_test(test_chain_pool_computing),
 		cmocka_unit_test(test_chain_root_starved),
+		cmocka_unit_test(test_syn_retransmitted),
 		cmocka_unit_test(test_fast_call_named_between),
 		cmocka_unit_test(test_on_cpu_in_write),
 		cmocka_unit_test(test_hot_frame_words),

@@ -1463,6 +1463,63 @@ static void test_poll_fds_named(void **state)
 	fr_capture__free(cap);
 }
 
+/* ---- a SYN sent again ---- */
+
+/*
+ * A listener with a backlog of 0 that one connection fills: a second
+ * connection's SYN is dropped, and the kernel sends it again a second
+ * later, in a timer's context: recorded for no process, with the
+ * connection's addresses and its state (SYN sent).
+ */
+static void test_syn_retransmit_recorded(void **state)
+{
+	struct fr_capture *cap = open_capture(16ull << 20);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in me;
+	socklen_t len = sizeof(a);
+	struct fr_window_req req = { 0 };
+	struct fr_window *w;
+	struct timespec nap = { 1, 300 * MS };
+	int l, filler, c, found = 0;
+
+	(void)state;
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(l >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 0), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	filler = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(filler, (struct sockaddr *)&a, sizeof(a)), 0);
+	req.t0 = fr_mono_ns();
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(connect(c, (struct sockaddr *)&a, sizeof(a)) == 0 || errno == EINPROGRESS);
+	len = sizeof(me);
+	assert_int_equal(getsockname(c, (struct sockaddr *)&me, &len), 0);
+	nanosleep(&nap, NULL);
+	req.t1 = fr_mono_ns();
+	req.pid = (uint32_t)getpid();
+	assert_int_equal(fr_capture__read_window(cap, &req, &w), 0);
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+
+		if (r->type != FR_REC_RETRANS)
+			continue;
+		print_message("  retransmission %u.%u.%u.%u:%u -> :%u, state %u\n", r->tcp.saddr[0],
+			      r->tcp.saddr[1], r->tcp.saddr[2], r->tcp.saddr[3], r->tcp.sport,
+			      r->tcp.dport, r->aux);
+		if (r->tcp.sport == ntohs(me.sin_port) && r->tcp.dport == ntohs(a.sin_port) &&
+		    r->tcp.saddr[0] == 127 && r->tcp.daddr[0] == 127 && r->aux == FR_TCP_SYN_SENT &&
+		    !(r->flags & FR_RT_V6) && r->pid == 0)
+			found++;
+	}
+	assert_true(found >= 1);
+	fr_window__free(w);
+	close(c);
+	close(filler);
+	close(l);
+	fr_capture__free(cap);
+}
+
 /* ---- a softirq that interrupted user space ---- */
 
 static volatile int rps_stop;
@@ -1617,6 +1674,7 @@ int main(void)
 		cmocka_unit_test(test_wake_contexts),
 		cmocka_unit_test(test_softirq_over_user_space),
 		cmocka_unit_test(test_poll_fds_named),
+		cmocka_unit_test(test_syn_retransmit_recorded),
 		cmocka_unit_test(test_rename_recorded),
 		cmocka_unit_test(test_fault_blocks_named),
 		cmocka_unit_test(test_reader_during_writes),

@@ -295,7 +295,7 @@ static void test_stages(void **state)
 			 out.export->spans[0].attrs.n);
 	assert_int_equal(snap->n_child_spans, 1);
 	/* the wake-up chain, covering the span */
-	assert_int_equal(snap->schema_version, 8);
+	assert_int_equal(snap->schema_version, 9);
 	/* the fsync's file, as the kernel named it at the call */
 	assert_int_equal(snap->n_fd_names, 1);
 	assert_string_equal(snap->fd_names[0]->name, f->path);

@@ -376,6 +376,10 @@ struct fr_capture *fr_capture__open(const struct fr_capture_opts *opts)
 				"--syscalls all records them all");
 		bpf_program__set_autoload(cap->skel->progs.fr_rseq_return, rseq);
 	}
+	/* TCP retransmissions: a kernel without the tracepoint still captures
+	 * the rest */
+	bpf_program__set_autoload(cap->skel->progs.fr_tcp_retransmit,
+				  has_raw_tracepoint(vmlinux, "tcp_retransmit_skb"));
 	btf__free(vmlinux);
 	set_syscall_tables(cap->skel);
 	err = capture__load(cap->skel);

@@ -125,9 +125,11 @@ static bool rec_matches(const struct fr_rec *r, const struct fr_window_req *req)
 	if (r->type == FR_REC_WAKEUP && fr_window__keeps(req, r->wk.waker_pid))
 		return true;
 	/* exits of any followed process, and the tasks that preempted followed
-	 * ones: the names of short-lived neighbours; and everyone's block
-	 * requests: who else used the disk */
-	return r->type == FR_REC_EXIT || r->type == FR_REC_COMM || r->type == FR_REC_BIO;
+	 * ones: the names of short-lived neighbours; everyone's block
+	 * requests: who else used the disk; and every TCP retransmission (the
+	 * connections are matched to the window's named fds) */
+	return r->type == FR_REC_EXIT || r->type == FR_REC_COMM || r->type == FR_REC_BIO ||
+	       r->type == FR_REC_RETRANS;
 }
 
 /* Growable arrays for one read. */

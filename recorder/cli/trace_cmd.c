@@ -164,6 +164,24 @@ void fr_trace_print_event(FILE *out, const struct fr_window *w, const struct fr_
 			r->tid, name, sc ? sc : "?", (uint64_t)r->sys.arg0, r->sys.dur / 1e6);
 		break;
 	}
+	case FR_REC_RETRANS: {
+		char sa[16], da[16];
+
+		/* IPv6 addresses are kept folded: only the ports say which */
+		if (r->flags & FR_RT_V6) {
+			snprintf(sa, sizeof(sa), "[v6]");
+			snprintf(da, sizeof(da), "[v6]");
+		} else {
+			snprintf(sa, sizeof(sa), "%u.%u.%u.%u", r->tcp.saddr[0], r->tcp.saddr[1],
+				 r->tcp.saddr[2], r->tcp.saddr[3]);
+			snprintf(da, sizeof(da), "%u.%u.%u.%u", r->tcp.daddr[0], r->tcp.daddr[1],
+				 r->tcp.daddr[2], r->tcp.daddr[3]);
+		}
+		fprintf(out, "%12.6f [%03u] %7s %-15s TCP retransmission %s:%u -> %s:%u%s\n",
+			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, "-", "(kernel)", sa,
+			r->tcp.sport, da, r->tcp.dport, r->aux == FR_TCP_SYN_SENT ? " (SYN)" : "");
+		break;
+	}
 	default:
 		fprintf(out, "%12.6f [%03u] %7u unknown record type %u\n",
 			(double)((int64_t)(r->ts - t_base)) / 1e9, e->cpu, r->tid, r->type);

@@ -91,6 +91,15 @@ static int fill_records(struct fr_arena *a, const struct fr_window *w, uint64_t 
 			r->b[i] = x->sys.ret;
 			r->c[i] = x->sys.arg0;
 			break;
+		case FR_REC_RETRANS: {
+			uint32_t sa, da;
+
+			memcpy(&sa, x->tcp.saddr, 4);
+			memcpy(&da, x->tcp.daddr, 4);
+			r->a[i] = sa | (uint64_t)da << 32;
+			r->b[i] = x->tcp.sport | (uint32_t)x->tcp.dport << 16;
+			break;
+		}
 		default:
 			break;
 		}
@@ -461,7 +470,7 @@ int fr_snapshotter__encode(struct fr_snapshotter *s, const struct fr_incident_in
 		return -ENOMEM;
 	if (fill_spans(a, out->export, &snap))
 		goto out;
-	snap.schema_version = 8;
+	snap.schema_version = 9;
 	snap.incident_id = in->id;
 	snap.captured_unix_nano = fr_wall_ns();
 	snap.rule = (char *)in->rule;

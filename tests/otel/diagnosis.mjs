@@ -12,6 +12,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { freePorts, get, killChildren, sleep, start, startRecorder } from './harness.mjs';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,7 @@ const catalog = path.join(work, 'catalog.idx'); // memory-mapped by /mmap
   fs.closeSync(fd);
 }
 const faulterBin = process.env.FAULTER_BIN || path.join(path.dirname(bin), 'tests/faulter');
+const slowAcceptBin = process.env.SLOWACCEPT_BIN || path.join(path.dirname(bin), 'tests/slowaccept');
 const hog = path.join(work, 'cpuhog');
 fs.symlinkSync('/bin/dash', hog);
 
@@ -205,6 +207,23 @@ const scenarios = {
       for (const h of hogs) h.kill('SIGKILL');
       await Promise.all(hogs.map(waitExit));
       peer2.kill('SIGKILL');
+    }
+  },
+  async synqueue() {
+    // a server whose accept queue one connection fills for 500 ms: the
+    // service's SYN is dropped, and sent again a second later
+    const [port] = await freePorts(1);
+    const srv = await start(slowAcceptBin, [String(port), '500']);
+    const filler = net.connect({ host: '127.0.0.1', port });
+    filler.on('error', () => {});
+    await new Promise((resolve) => filler.once('connect', resolve));
+    filler.write('f'); // answered once the server accepts
+    try {
+      await request('synqueue', svcPort, `/peercpu?port=${port}`,
+        [`→ 127.0.0.1:${port}) was ready`, 'its SYN went unanswered and the kernel sent it again ']);
+    } finally {
+      filler.destroy();
+      srv.kill('SIGKILL');
     }
   },
   async unix() {

@@ -15,6 +15,7 @@ const struct fr_cause_finder *const fr_cause_finders[] = {
 	&fr_cause_hot_function,
 	&fr_cause_memory_stall,
 	&fr_cause_disk_neighbour,
+	&fr_cause_retransmits,
 	NULL,
 };
 

@@ -2,7 +2,8 @@
 /*
  * causes.h - private to recorder/incident: the causes a wake-up chain
  * cannot see (the hot function of on-CPU time, CPU limits, page faults,
- * memory stalls, a busy disk), each in a file of its own behind one
+ * memory stalls, a busy disk, TCP retransmissions), each in a file of its
+ * own behind one
  * interface. annotate runs every finder after the chain and the verdict's
  * first clause: a finder reads the window, fills its part of the evidence
  * and may add to the verdict.
@@ -28,6 +29,7 @@ extern const struct fr_cause_finder fr_cause_hot_function;
 extern const struct fr_cause_finder fr_cause_cpu_limit;
 extern const struct fr_cause_finder fr_cause_memory_stall;
 extern const struct fr_cause_finder fr_cause_disk_neighbour;
+extern const struct fr_cause_finder fr_cause_retransmits;
 
 /* Every finder, in the order annotate runs them; NULL-ended. */
 extern const struct fr_cause_finder *const fr_cause_finders[];
