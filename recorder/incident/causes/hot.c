@@ -215,6 +215,31 @@ static bool interpreter_words(const char *name, char *func, size_t flen, char *w
 	return false;
 }
 
+/* The code a runtime (module: its binary or library) compiles, without
+ * names, and how to have it named; false for an unknown runtime. */
+static bool jit_code_words(const char *module, char *func, size_t flen, char *where, size_t wlen)
+{
+	static const struct {
+		const char *runtime, *code, *how;
+	} jit[] = {
+		{ "node", "JavaScript without names", "node --perf-basic-prof names it" },
+		{ "libnode", "JavaScript without names", "node --perf-basic-prof names it" },
+		{ "python", "Python without names", "python3 -X perf names it" },
+		{ "libpython", "Python without names", "python3 -X perf names it" },
+		{ "libjvm", "Java without names", "a perf-map agent names it" },
+		{ "java", "Java without names", "a perf-map agent names it" },
+	};
+	const char *b = base_name(module);
+
+	for (size_t i = 0; i < sizeof(jit) / sizeof(jit[0]); i++)
+		if (!strncmp(b, jit[i].runtime, strlen(jit[i].runtime))) {
+			snprintf(func, flen, "%s", jit[i].code);
+			snprintf(where, wlen, "%s", jit[i].how);
+			return true;
+		}
+	return false;
+}
+
 /* Where threads and processes start: on every stack, naming nothing. */
 static bool is_entry(const char *name)
 {
@@ -278,6 +303,8 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 {
 	struct fn_table t = { 0 };
 	const struct fn_count *best = NULL;
+	const char *runtime = NULL;
+	uint32_t leaf_anon = 0;
 	double best_depth = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -298,6 +325,13 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 		if (!n || fr_usyms__resolve(c->usyms, (pid_t)pid,
 					    (const uint64_t *)&st->ips[FR_STACK_KERN_MAX], n, f))
 			continue;
+		/* in code of no file (a JIT's), under a runtime's frames */
+		if (!f[0].module && f[0].ip) {
+			leaf_anon++;
+			for (size_t k = 1; k < n && !runtime; k++)
+				if (f[k].module && is_runtime(f[k].module))
+					runtime = f[k].module;
+		}
 		for (size_t k = 0; k < n; k++) {
 			char name[128], where[160];
 			bool own;
@@ -340,6 +374,13 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 				best_depth = depth;
 			}
 		}
+	}
+	/* most of it in JIT code the runtime gave no names */
+	if (!best && !own_only && runtime && leaf_anon * 2 >= out->with_stack &&
+	    jit_code_words(runtime, out->func, sizeof(out->func), out->where, sizeof(out->where))) {
+		out->through = leaf_anon;
+		free(t.f);
+		return true;
 	}
 	if (best && interpreter_words(best->name, out->func, sizeof(out->func), out->where,
 				     sizeof(out->where))) {
