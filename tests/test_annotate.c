@@ -614,6 +614,67 @@ static void test_syn_retransmitted(void **state)
 	fr_evidence__free(&e);
 }
 
+/*
+ * A local peer's answer over loopback whose receive the kernel ran at an
+ * interrupt's exit over the peer (not inside its send): the wake-up is
+ * a softirq's, but the peer holds the other end of the socket the wait
+ * returned ready, so the chain goes on into it.
+ */
+static void test_loopback_sender(void **state)
+{
+	static struct wb b;
+	static struct fr_fdname names[2] = {
+		{ .fd = 30, .kind = FR_NAME_INET, .role = FR_NAME_ROLE_READY, .proto = 17,
+		  .tid = 1501, .sport = 36301, .dport = 45905, .saddr = { 127, 0, 0, 1 },
+		  .daddr = { 127, 0, 0, 1 } },
+		/* the peer's socket, bound to 127.0.0.1:45905, unconnected */
+		{ .fd = 21, .kind = FR_NAME_INET, .role = FR_NAME_ROLE_READY, .proto = 17,
+		  .tid = 1600, .sport = 45905, .saddr = { 127, 0, 0, 1 } },
+	};
+	struct fr_annotate_ctx c = ctx(1500, 1000 * MS, 1130 * MS);
+	struct fr_window w;
+	struct fr_evidence e;
+
+	(void)state;
+	b.n = 0;
+	c.hint_tid = 1501;
+	sys(&b, 1500, 1501, SYS_epoll_pwait, 1002 * MS, 1125 * MS, 5, 1);
+	blocked(&b, 1500, 1501, 1003 * MS, 1125 * MS);
+	/* the peer: the query ready at 1004, then 120 ms of its own timer */
+	sys(&b, 1600, 1600, SYS_epoll_pwait, 990 * MS, 1004 * MS, 9, 1);
+	sys(&b, 1600, 1600, SYS_epoll_pwait, 1004 * MS + 200000, 1124 * MS, 9, 0);
+	blocked(&b, 1600, 1600, 1004 * MS + 300000, 1124 * MS);
+	wake_ctx(&b, 1600, 1600, 1124 * MS - 10000, 0, 0, FR_WK_TIMER, FR_NO_SYSCALL, 0);
+	/* its answer received at an interrupt's exit over it, in user space */
+	wake_ctx(&b, 1500, 1501, 1124 * MS + 500000, 1600, 1600, FR_WK_SOFTIRQ, FR_NO_SYSCALL,
+		 FR_SOFTIRQ_NET_RX);
+	w = window(&b);
+	for (size_t i = 0; i < w.nr_events; i++) {
+		struct fr_event *x = &w.events[i];
+
+		if (x->rec.type != FR_REC_SYSCALL || x->rec.sys.ret != 1)
+			continue;
+		x->rec.flags |= FR_SYS_NAMED;
+		x->name = x->rec.tid == 1501 ? 0 : 1;
+		x->nr_names = 1;
+	}
+	w.names = names;
+	w.nr_names = 2;
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_non_null(strstr(e.verdict, "until fd 30 (udp 127.0.0.1:36301 → 127.0.0.1:45905) was "
+					  "ready, woken by pid 1600 (t1600), which spent "));
+	assert_non_null(strstr(e.verdict, "until a timer fired"));
+	/* the same wake-up over a process that does not hold the other end:
+	 * the network's, as the kernel said */
+	names[1].sport = 45906;
+	fr_evidence__free(&e);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_null(strstr(e.verdict, "woken by pid 1600"));
+	fr_evidence__free(&e);
+}
+
 /* A large write keeps the span's thread in the kernel, on CPU: the time
  * belongs to that write and its file, in the verdict and by call. */
 static void test_on_cpu_in_write(void **state)
@@ -1027,6 +1088,14 @@ static void test_hot_frame_words(void **state)
 		{ "uv__io_poll", "/usr/bin/node", "uv__io_poll", "node", false },
 		{ "_PyEval_EvalFrameDefault", "/usr/bin/python3.11", "_PyEval_EvalFrameDefault",
 		  "python3.11", false },
+		/* C++: a plain nested name is read as a person would; what is
+		 * more than that stays mangled */
+		{ "_ZN4node12_GLOBAL__N_111ZlibContext16DoThreadPoolWorkEv", "/usr/bin/node",
+		  "node::(anonymous namespace)::ZlibContext::DoThreadPoolWork", "node", false },
+		{ "_ZNK3app6Ledger5totalEv.part.0", "/srv/bin/app", "app::Ledger::total", "app", true },
+		{ "_Z6crunchPKcm", "/srv/bin/app", "crunch", "app", true },
+		{ "_ZN3app4sortIiEEvPT_", "/srv/bin/app", "_ZN3app4sortIiEEvPT_", "app", true },
+		{ "_ZN3app", "/srv/bin/app", "_ZN3app", "app", true },
 	};
 	char name[128], where[160];
 	bool own;
@@ -1149,6 +1218,7 @@ int main(void)
 		cmocka_unit_test(test_chain_pool_computing),
 		cmocka_unit_test(test_chain_root_starved),
 		cmocka_unit_test(test_syn_retransmitted),
+		cmocka_unit_test(test_loopback_sender),
 		cmocka_unit_test(test_fast_call_named_between),
 		cmocka_unit_test(test_on_cpu_in_write),
 		cmocka_unit_test(test_hot_frame_words),

@@ -510,13 +510,76 @@ static bool on_path(const struct walk *k, int depth, uint32_t tid)
 
 static void walk(struct walk *k, uint32_t pid, uint32_t tid, uint64_t a, uint64_t b, int depth);
 
+/* The process of thread tid, by its records in the window; 0 unknown. */
+static uint32_t pid_of(const struct walk *k, uint32_t tid)
+{
+	size_t lo, hi;
+
+	events_of(k, tid, &lo, &hi);
+	return lo < hi ? k->w->events[k->ix[lo].i].rec.pid : 0;
+}
+
+/* Does local address a (alen bytes, n's kind) take packets for b: the
+ * same, or any (a socket bound to no address)? */
+static bool receives_for(const uint8_t *a, const uint8_t *b, size_t alen)
+{
+	static const uint8_t any[16];
+
+	return !memcmp(a, b, alen) || !memcmp(a, any, alen);
+}
+
+/*
+ * A wait of tid that ended at t1 when network data arrived, in a softirq
+ * that ran over task waker_pid (at an interrupt's exit, not inside its
+ * send): was that task's process the sender? Yes when it holds the other
+ * end of a connection the wait returned ready (a local peer over
+ * loopback): one of its threads named a socket whose local address and
+ * port are that connection's remote ones. The kernel runs a loopback
+ * packet's receive in the sender's send, but not always (a softirq put
+ * off to the next interrupt); the socket says who sent it then.
+ */
+static bool local_sender(struct walk *k, uint32_t tid, uint64_t t1, const struct fr_rec *wake)
+{
+	const struct fr_rec *sys;
+	const struct fr_fdname *n;
+
+	if (!(wake->flags & FR_WK_SOFTIRQ) || wake->wk.ctx != FR_SOFTIRQ_NET_RX ||
+	    !wake->wk.waker_pid || !(sys = syscall_at(k, tid, t1 - 1)))
+		return false;
+	for (size_t i = 0; (n = fr_window__name_at(k->w, sys, i)); i++) {
+		size_t alen = n->kind == FR_NAME_INET ? 4 : 16;
+
+		if (n->kind != FR_NAME_INET && n->kind != FR_NAME_INET6)
+			continue;
+		for (size_t j = 0; j < k->w->nr_names; j++) {
+			const struct fr_fdname *m = &k->w->names[j];
+
+			if (m->kind == n->kind && m->proto == n->proto && m->sport == n->dport &&
+			    receives_for(m->saddr, n->daddr, alen) &&
+			    pid_of(k, m->tid) == wake->wk.waker_pid)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Appends one stretch [t0, t1) of tid in state st; a blocked one ended by
- * a wake-up from a thread of the window is explained by that thread. */
+ * a wake-up from a thread of the window is explained by that thread (a
+ * local sender's too, local_sender). */
 static void stretch(struct walk *k, uint32_t pid, uint32_t tid, int depth, enum fr_seg_state st,
 		    uint64_t t0, uint64_t t1, const struct fr_event *out, const struct fr_rec *wake)
 {
+	struct fr_rec sent;
+
 	if (t1 <= t0)
 		return;
+	if (st == FR_SEG_BLOCKED && wake && !fr_wake_by_task(wake) && local_sender(k, tid, t1, wake)) {
+		/* the wake-up as its sender's own */
+		sent = *wake;
+		sent.flags &= (uint8_t)~FR_WK_SOFTIRQ;
+		sent.wk.ctx = 0;
+		wake = &sent;
+	}
 	if (st == FR_SEG_BLOCKED && wake && fr_wake_by_task(wake) && wake->wk.waker_tid != tid &&
 	    !(wake->flags & FR_WK_KTHREAD) && fr_window__keeps(&k->w->req, wake->wk.waker_pid) &&
 	    depth < k->max_depth && !on_path(k, depth + 1, wake->wk.waker_tid)) {

@@ -153,6 +153,46 @@ static void strip_clone_suffix(char *name)
 		*cut = '\0';
 }
 
+/*
+ * A C++ function's mangled name, when it is a plain (nested) name, as a
+ * person reads it, in place: "_ZN4node12_GLOBAL__N_111ZlibContext16Do
+ * ThreadPoolWorkEv" is "node::(anonymous namespace)::ZlibContext::Do
+ * ThreadPoolWork" (the parameters left out). Templates, operators and
+ * local names stay as they are.
+ */
+static void demangle_nested(char *name, size_t len)
+{
+	char out[256];
+	const char *p = name;
+	size_t used = 0;
+	bool nested;
+
+	if (strncmp(p, "_Z", 2))
+		return;
+	p += 2;
+	nested = *p == 'N';
+	if (nested) {
+		p++;
+		while (*p == 'K' || *p == 'V' || *p == 'r')
+			p++;
+	}
+	out[0] = '\0';
+	do {
+		char *end;
+		unsigned long n = strtoul(p, &end, 10);
+
+		if (end == p || !n || n > strlen(end))
+			return; /* not a length-prefixed identifier: left as it is */
+		used += (size_t)snprintf(out + used, used < sizeof(out) ? sizeof(out) - used : 0,
+					 "%s%.*s", used ? "::" : "",
+					 !strncmp(end, "_GLOBAL__N", 10) ? 21 : (int)n,
+					 !strncmp(end, "_GLOBAL__N", 10) ? "(anonymous namespace)" : end);
+		p = end + n;
+	} while (nested && *p != 'E');
+	if (used < sizeof(out))
+		snprintf(name, len, "%s", out);
+}
+
 bool fr_hot__frame_words(const struct fr_uframe *f, char *name, size_t nlen, char *where,
 			 size_t wlen, bool *own)
 {
@@ -166,6 +206,7 @@ bool fr_hot__frame_words(const struct fr_uframe *f, char *name, size_t nlen, cha
 	}
 	snprintf(name, nlen, "%s", f->sym);
 	strip_clone_suffix(name);
+	demangle_nested(name, nlen);
 	snprintf(where, wlen, "%s", f->module ? base_name(f->module) : "?");
 	*own = f->module && !is_runtime_module(f->module);
 	return true;
@@ -352,24 +393,23 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 	 * application's innermost (the smallest mean depth); without one, a
 	 * system library's, else the runtime's, where the CPU itself was (a
 	 * pool thread compressing in node's zlib for the application:
-	 * deflate_slow), not machinery calling code it cannot name (an
-	 * interpreter's entry below JIT code without a perf map) */
+	 * deflate_slow); an interpreter's entry below code it cannot name
+	 * says so (interpreter_words) */
 	for (int pass = 0; pass < (own_only ? 1 : 3) && !best; pass++) {
 		for (size_t i = 0; i < t.n; i++) {
 			const struct fn_count *fc = &t.f[i];
 			double depth = (double)fc->depth_sum / fc->through;
 			bool kind = pass == 0 ? fc->own : pass == 1 ? fc->lib : !fc->own && !fc->lib;
 
-			if (!kind || fc->entry || fc->through * 2 < out->with_stack ||
-			    (pass && depth >= HOT_LEAF_DEPTH))
+			/* a library's or the runtime's: near the leaf, and three
+			 * in four samples in it (deflate_slow, not the
+			 * longest_match it calls half the time, nor the
+			 * DoThreadPoolWork that calls it) */
+			if (!kind || fc->entry ||
+			    (pass ? fc->through * 4 < out->with_stack * 3 || depth >= HOT_LEAF_DEPTH
+				  : fc->through * 2 < out->with_stack))
 				continue;
-			/* the application's innermost; of a library's or the
-			 * runtime's near the leaf, the one most samples are in
-			 * (deflate_slow over the longest_match it calls) */
-			if (!best ||
-			    (pass ? fc->through > best->through ||
-					    (fc->through == best->through && depth < best_depth)
-				  : depth < best_depth)) {
+			if (!best || depth < best_depth) {
 				best = fc;
 				best_depth = depth;
 			}
