@@ -104,6 +104,9 @@ struct fr_evidence {
 	struct fr_call_cpu call_cpu[FR_MAX_CALL_CPU]; /* its on-CPU time inside calls,
 						       * largest first */
 	size_t nr_call_cpu;
+	uint64_t top_cpu_ns;                /* causes[0], a call the thread was blocked in,
+					     * came first for its time on CPU in it as well
+					     * (an fsync loop on a fast disk): that time */
 	uint64_t throttled_ns;              /* the focus thread runnable in the span while
 					     * its CPU went idle: its cgroup throttled */
 	uint64_t stall_ns;                  /* the focus thread in memory stalls in the span */

@@ -675,6 +675,39 @@ static void test_loopback_sender(void **state)
 	fr_evidence__free(&e);
 }
 
+/*
+ * An fsync loop on a fast disk: each round 4 ms of the application's own
+ * work, then an fsync 3 ms on CPU and 4 ms blocked. On CPU the most (70
+ * ms), but the fsyncs took more (70 ms, 30 of it on CPU) than the rest of
+ * it: the verdict is about the fsyncs.
+ */
+static void test_call_before_cpu(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(1700, 1000 * MS, 1110 * MS);
+	struct fr_window w;
+	struct fr_evidence e;
+
+	(void)state;
+	b.n = 0;
+	c.hint_tid = 1701;
+	sw_in(&b, 0, 1700, 1701, 990 * MS);
+	for (int i = 0; i < 10; i++) {
+		uint64_t t = 1000 * MS + (uint64_t)i * 11 * MS;
+
+		sys(&b, 1700, 1701, SYS_fsync, t + 4 * MS, t + 11 * MS, 7, 0);
+		blocked(&b, 1700, 1701, t + 7 * MS, t + 11 * MS);
+	}
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("verdict: %s\n", e.verdict);
+	assert_non_null(strstr(e.verdict, "64% of 110 ms in fsync(/var/lib/app/wal) (30 ms of it on "
+					  "CPU)"));
+	assert_int_equal(e.causes[0].kind, FR_CAUSE_BLOCKED);
+	assert_int_equal(e.top_cpu_ns, 30 * MS);
+	fr_evidence__free(&e);
+}
+
 /* A large write keeps the span's thread in the kernel, on CPU: the time
  * belongs to that write and its file, in the verdict and by call. */
 static void test_on_cpu_in_write(void **state)
@@ -1219,6 +1252,7 @@ int main(void)
 		cmocka_unit_test(test_chain_root_starved),
 		cmocka_unit_test(test_syn_retransmitted),
 		cmocka_unit_test(test_loopback_sender),
+		cmocka_unit_test(test_call_before_cpu),
 		cmocka_unit_test(test_fast_call_named_between),
 		cmocka_unit_test(test_on_cpu_in_write),
 		cmocka_unit_test(test_hot_frame_words),
