@@ -640,7 +640,10 @@ static void test_loopback_sender(void **state)
 	c.hint_tid = 1501;
 	sys(&b, 1500, 1501, SYS_epoll_pwait, 1002 * MS, 1125 * MS, 5, 1);
 	blocked(&b, 1500, 1501, 1003 * MS, 1125 * MS);
-	/* the peer: the query ready at 1004, then 120 ms of its own timer */
+	/* the peer: let in from idle first (its first record in the index
+	 * is another task's), the query ready at 1004, then 120 ms of its own
+	 * timer */
+	sw_in(&b, 0, 1600, 1600, 985 * MS);
 	sys(&b, 1600, 1600, SYS_epoll_pwait, 990 * MS, 1004 * MS, 9, 1);
 	sys(&b, 1600, 1600, SYS_epoll_pwait, 1004 * MS + 200000, 1124 * MS, 9, 0);
 	blocked(&b, 1600, 1600, 1004 * MS + 300000, 1124 * MS);
@@ -705,6 +708,42 @@ static void test_call_before_cpu(void **state)
 					  "CPU)"));
 	assert_int_equal(e.causes[0].kind, FR_CAUSE_BLOCKED);
 	assert_int_equal(e.top_cpu_ns, 30 * MS);
+	fr_evidence__free(&e);
+}
+
+/*
+ * The thread that took the request: the loop, woken by the network at the
+ * span's start and then, 2 ms in, by a pool thread handing back work; not
+ * another thread that an I/O completion (a kernel thread) woke 11 ms
+ * before and that then slept through the span.
+ */
+static void test_focus_loop_with_pool(void **state)
+{
+	static struct wb b;
+	struct fr_annotate_ctx c = ctx(2000, 1000 * MS, 1100 * MS);
+	struct fr_window w;
+	struct fr_evidence e;
+
+	(void)state;
+	b.n = 0;
+	/* the other thread: an fsync's I/O done by a kernel thread, then asleep */
+	wake_ctx(&b, 2000, 2003, 989 * MS, 44, 44, FR_WK_KTHREAD, FR_NO_SYSCALL, 0);
+	sw_in(&b, 0, 2000, 2003, 989 * MS + 10000);
+	sys(&b, 2000, 2003, SYS_futex, 989 * MS + 20000, 1100 * MS, 0, 0);
+	blocked(&b, 2000, 2003, 989 * MS + 30000, 1100 * MS + 1);
+	/* the loop: the request arrives, the pool hands back, the answer */
+	sys(&b, 2000, 2001, SYS_epoll_pwait, 950 * MS, 1000 * MS + 400000, 5, 1);
+	blocked(&b, 2000, 2001, 951 * MS, 1000 * MS + 400000);
+	wake_ctx(&b, 2000, 2001, 1000 * MS + 300000, 7, 7, FR_WK_SOFTIRQ, FR_NO_SYSCALL,
+		 FR_SOFTIRQ_NET_RX);
+	sys(&b, 2000, 2001, SYS_epoll_pwait, 1001 * MS, 1002 * MS, 5, 1);
+	blocked(&b, 2000, 2001, 1001 * MS + 100000, 1002 * MS);
+	wake_by(&b, 2000, 2001, 1002 * MS - 10000, 2000, 2002);
+	sys(&b, 2000, 2002, SYS_futex, 1001 * MS, 1001 * MS + 500000, 0, 0);
+	w = window(&b);
+	assert_int_equal(fr_annotate(&w, &c, &e), 0);
+	print_message("focus %u (%s); verdict: %s\n", e.focus_tid, e.focus_reason, e.verdict);
+	assert_int_equal(e.focus_tid, 2001);
 	fr_evidence__free(&e);
 }
 
@@ -1253,6 +1292,7 @@ int main(void)
 		cmocka_unit_test(test_syn_retransmitted),
 		cmocka_unit_test(test_loopback_sender),
 		cmocka_unit_test(test_call_before_cpu),
+		cmocka_unit_test(test_focus_loop_with_pool),
 		cmocka_unit_test(test_fast_call_named_between),
 		cmocka_unit_test(test_on_cpu_in_write),
 		cmocka_unit_test(test_hot_frame_words),

@@ -473,6 +473,7 @@ static uint64_t fit_at(const struct fr_window *w, const struct fr_annotate_ctx *
 	uint64_t before = start ? AT_OUTSIDE_NS : AT_INSTANT_NS;
 	uint64_t lo = t > before ? t - before : 0, hi = t + (start ? AT_INSTANT_NS : AT_OUTSIDE_NS);
 	uint64_t best = UINT64_MAX;
+	bool arrived = false; /* the request reached it before any helper's hand-off */
 
 	for (size_t i = fr_an_first_event_from(w, lo); i < w->nr_events; i++) {
 		const struct fr_rec *r = &w->events[i].rec;
@@ -484,13 +485,21 @@ static uint64_t fit_at(const struct fr_window *w, const struct fr_annotate_ctx *
 		if (r->type == FR_REC_WAKEUP && r->tid == tid && r->pid == c->pid) {
 			bool sibling = r->wk.waker_pid == c->pid && r->wk.waker_tid != tid &&
 				       !(r->flags & (FR_WK_HARDIRQ | FR_WK_TIMER | FR_WK_SOFTIRQ));
-			bool outside = r->wk.waker_pid != c->pid && fr_wake_by_task(r);
+			/* another process's task, not the kernel's own work (an
+			 * I/O completing for a thread of its own) */
+			bool outside = r->wk.waker_pid != c->pid && fr_wake_by_task(r) &&
+				       !(r->flags & FR_WK_KTHREAD);
 			bool net = (r->flags & FR_WK_SOFTIRQ) && r->wk.ctx == FR_SOFTIRQ_NET_RX;
 
-			if (start && sibling && d <= AT_INSTANT_NS)
+			/* handed work by a helper before anything came in: a
+			 * helper itself (a pool's thread handing back its
+			 * result after the request came in is not) */
+			if (start && sibling && !arrived && d <= AT_INSTANT_NS)
 				return UINT64_MAX;
-			if (start && (outside || net))
+			if (start && (outside || net)) {
 				key = EVIDENCE_STRONG;
+				arrived = true;
+			}
 		} else if (r->type == FR_REC_WAKEUP && r->wk.waker_tid == tid &&
 			   r->wk.waker_pid == c->pid && r->pid != c->pid) {
 			if (start)
@@ -796,6 +805,28 @@ static const struct fr_chain_seg *longest_wait(const struct fr_chain *ch, uint32
 	return best;
 }
 
+/* The span's thread's hand-off in the wait what (the verdict's) with the
+ * most time below it, or NULL. */
+static const struct fr_chain_seg *verdict_handoff(const struct fr_chain *ch, const char *what)
+{
+	const struct fr_chain_seg *best = NULL;
+	uint64_t best_ns = 0;
+
+	for (size_t i = 0; i < ch->n; i++) {
+		uint64_t ns = 0;
+
+		if (!ch->seg[i].handoff || ch->seg[i].depth || strcmp(ch->seg[i].what, what))
+			continue;
+		for (size_t j = i + 1; j < ch->n && ch->seg[j].depth >= 1; j++)
+			ns += ch->seg[j].end - ch->seg[j].start;
+		if (!best || ns > best_ns) {
+			best = &ch->seg[i];
+			best_ns = ns;
+		}
+	}
+	return best;
+}
+
 /* The hand-off of task tid at depth 1 with the most time below it. */
 static const struct fr_chain_seg *first_handoff(const struct fr_chain *ch, uint32_t tid)
 {
@@ -885,15 +916,60 @@ static bool in_call(const struct fr_chain_seg *s)
 	return s->state == FR_SEG_BLOCKED || seg_res(s) != s->what;
 }
 
+/*
+ * The tasks one wake-up below the span's thread, each once, with the time
+ * of the chain below the span's thread each stood in for (its runs and
+ * all deeper in them): one pass over the chain, for the verdict to look
+ * up rather than rescan (a pool's chain has thousands of hand-offs).
+ */
+#define FIRST_MAX 64
+struct firsts {
+	struct {
+		uint32_t pid, tid;
+		uint64_t ns;
+	} t[FIRST_MAX];
+	size_t n;
+	bool more; /* more tasks than kept: the rest not looked up */
+};
+
+static void firsts_of(const struct fr_chain *ch, struct firsts *f)
+{
+	size_t cur = FIRST_MAX; /* the depth-1 task owning the segments now */
+
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct fr_chain_seg *s = &ch->seg[i];
+
+		if (!s->depth) {
+			cur = FIRST_MAX;
+			continue;
+		}
+		if (cur == FIRST_MAX && s->depth == 1) {
+			for (cur = 0; cur < f->n && f->t[cur].tid != s->tid; cur++)
+				;
+			if (cur == f->n) {
+				if (f->n == FIRST_MAX) {
+					f->more = true;
+					cur = FIRST_MAX;
+					continue;
+				}
+				f->t[f->n].pid = s->pid;
+				f->t[f->n++].tid = s->tid;
+			}
+		}
+		if (cur < FIRST_MAX)
+			f->t[cur].ns += s->end - s->start;
+	}
+}
+
 /* Did s's thread wake the span's thread, beside another thread of its
  * process that did too (a pool handing back its work in turn)? */
-static bool pool_member(const struct fr_chain *ch, const struct fr_chain_seg *s)
+static bool pool_member(const struct firsts *f, const struct fr_chain_seg *s)
 {
 	if (s->depth != 1)
 		return false;
-	for (size_t k = 0; k < ch->n; k++)
-		if (ch->seg[k].depth == 1 && !ch->seg[k].handoff && ch->seg[k].pid == s->pid &&
-		    ch->seg[k].tid != s->tid)
+	for (size_t k = 0; k < f->n; k++)
+		if (f->t[k].pid == s->pid && f->t[k].tid != s->tid)
 			return true;
 	return false;
 }
@@ -906,12 +982,12 @@ static bool pool_member(const struct fr_chain *ch, const struct fr_chain_seg *s)
  * it in turn: with the pool's others in that state (*pool_only).
  * Returns the thread it counts alone for, else 0.
  */
-static uint32_t grouping(const struct fr_chain *ch, const struct fr_chain_seg *s, bool *pool_only)
+static uint32_t grouping(const struct firsts *f, const struct fr_chain_seg *s, bool *pool_only)
 {
 	*pool_only = false;
 	if (in_call(s))
 		return 0;
-	if (pool_member(ch, s)) {
+	if (pool_member(f, s)) {
 		*pool_only = true;
 		return 0;
 	}
@@ -1011,14 +1087,6 @@ static uint64_t group_subtree_ns(const struct fr_chain *ch, const struct group *
 	return iv ? union_ns(iv, n) : ns;
 }
 
-/* Per depth-1 task, the time of the chain below the span's thread it
- * stood in for. */
-static uint64_t subtree_ns(const struct fr_chain *ch, uint32_t tid)
-{
-	struct group one = { .n = 1, .tids = { tid } };
-
-	return group_subtree_ns(ch, &one, NULL);
-}
 
 /*
  * For a root on CPU outside any known call (without syscall hooks, the
@@ -1098,6 +1166,7 @@ static void preemptor_words(const struct fr_window *w, const struct fr_annotate_
  * stood in for a fifth of the span, who or what ended the span thread's
  * longest wait.
  */
+#define SEEN_MAX 512
 static void chain_clause(const struct fr_window *w, const struct fr_annotate_ctx *c,
 			 struct fr_evidence *ev)
 {
@@ -1106,6 +1175,15 @@ static void chain_clause(const struct fr_window *w, const struct fr_annotate_ctx
 	uint64_t root_ns = 0, first_ns = 0;
 	char dur[32], fw[160], lead[200], rw[160], hw[128], end[160], clause[1024];
 	struct span_iv *iv = malloc((ch->n ? ch->n : 1) * sizeof(*iv));
+	struct firsts *f = malloc(sizeof(*f));
+	/* each (process, thread or not, pool or not, resource) looked at once */
+	struct seen_key {
+		uint32_t pid, only;
+		bool pool_only;
+		const char *res;
+	} *seen = malloc(SEEN_MAX * sizeof(*seen));
+	size_t nseen = 0;
+	uint32_t first_tid = 0;
 	struct group rg = { 0 }, g;
 	bool pool = false; /* the root is several threads, which woke the span's thread */
 	const char *res;
@@ -1113,8 +1191,18 @@ static void chain_clause(const struct fr_window *w, const struct fr_annotate_ctx
 	unsigned pct;
 	bool in, same;
 
-	if (!iv)
+	if (!iv || !f || !seen) {
+		free(iv);
+		free(f);
+		free(seen);
 		return; /* no memory: the verdict stays without its chain */
+	}
+	firsts_of(ch, f);
+	for (size_t k = 0; k < f->n; k++)
+		if (f->t[k].ns > first_ns) {
+			first_ns = f->t[k].ns;
+			first_tid = f->t[k].tid;
+		}
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct fr_chain_seg *s = &ch->seg[i];
 		bool pool_only;
@@ -1134,21 +1222,20 @@ static void chain_clause(const struct fr_window *w, const struct fr_annotate_ctx
 				own = s;
 			continue;
 		}
-		if (s->depth == 1 && (ns = subtree_ns(ch, s->tid)) > first_ns) {
-			first_ns = ns;
+		if (!first && s->depth == 1 && s->tid == first_tid)
 			first = s;
-		}
 		/* each (process, call or wait) once, its threads together (see
 		 * grouping) */
-		only = grouping(ch, s, &pool_only);
-		for (k = 0; k < i; k++)
-			if (ch->seg[k].depth && !ch->seg[k].handoff && ch->seg[k].pid == s->pid &&
-			    (!only || ch->seg[k].tid == only) &&
-			    (!pool_only || ch->seg[k].depth == 1) &&
-			    !strcmp(seg_res(&ch->seg[k]), seg_res(s)))
+		only = grouping(f, s, &pool_only);
+		for (k = 0; k < nseen; k++)
+			if (seen[k].pid == s->pid && seen[k].only == only &&
+			    seen[k].pool_only == pool_only && !strcmp(seen[k].res, seg_res(s)))
 				break;
-		if (k < i)
+		if (k < nseen)
 			continue;
+		if (nseen == SEEN_MAX)
+			continue; /* more kinds than looked at: the rest left out */
+		seen[nseen++] = (struct seen_key){ s->pid, only, pool_only, seg_res(s) };
 		group_of(ch, s->pid, only, pool_only, seg_res(s), iv, &g);
 		ns = g.n > 1 ? g.wall : g.ns[0];
 		if (ns > root_ns || (ns == root_ns && root && s->depth > root->depth)) {
@@ -1157,6 +1244,8 @@ static void chain_clause(const struct fr_window *w, const struct fr_annotate_ctx
 			rg = g;
 		}
 	}
+	free(seen);
+	free(f);
 	if (root && rg.n > 1) {
 		/* a pool: its threads woke the span's thread in turn */
 		for (size_t i = 0; i < ch->n && !pool; i++)
@@ -1180,10 +1269,19 @@ static void chain_clause(const struct fr_window *w, const struct fr_annotate_ctx
 	free(iv);
 	if (!first || first_ns * 5 < ev->span_ns) {
 		/* nobody below, or only briefly (the request's sender at the
-		 * span's edge): say what ended the longest wait */
+		 * span's edge): say what ended the longest wait; when the
+		 * verdict's own wait went on into a task (the last part of a
+		 * wait its loop's timers split), who that was */
 		if (own) {
 			ender_words(c, own, end, sizeof(end));
 			snprintf(ev->verdict + used, sizeof(ev->verdict) - used, "%s", end);
+		} else if ((hand = verdict_handoff(ch, ev->causes[0].what))) {
+			task_words(c, hand->waker_pid, hand->waker_tid, fw, sizeof(fw));
+			snprintf(ev->verdict + used, sizeof(ev->verdict) - used,
+				 used >= 10 && !strcmp(ev->verdict + used - 10, " was ready")
+					 ? ", woken by %s"
+					 : " until %s woke it",
+				 fw);
 		}
 		return;
 	}

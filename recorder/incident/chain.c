@@ -136,7 +136,12 @@ static void compact(struct fr_chain *o, uint64_t span, size_t target)
 
 void fr_chain__bound(struct fr_chain *ch, uint64_t span_ns, size_t max)
 {
+	struct fr_chain_seg *p;
+
 	compact(ch, span_ns, max);
+	/* a walk's room (FR_CHAIN_WALK_SEGS) given back */
+	if (ch->n && (p = realloc(ch->seg, ch->n * sizeof(*p))))
+		ch->seg = p;
 }
 
 static struct fr_chain_seg *emit(struct walk *k)
@@ -510,13 +515,23 @@ static bool on_path(const struct walk *k, int depth, uint32_t tid)
 
 static void walk(struct walk *k, uint32_t pid, uint32_t tid, uint64_t a, uint64_t b, int depth);
 
-/* The process of thread tid, by its records in the window; 0 unknown. */
+/* The process of thread tid, by its records in the window (indexed under
+ * it as the task a record is about, or as the one a switch let in); 0
+ * unknown. */
 static uint32_t pid_of(const struct walk *k, uint32_t tid)
 {
 	size_t lo, hi;
 
 	events_of(k, tid, &lo, &hi);
-	return lo < hi ? k->w->events[k->ix[lo].i].rec.pid : 0;
+	for (size_t j = lo; j < hi; j++) {
+		const struct fr_rec *r = &k->w->events[k->ix[j].i].rec;
+
+		if (r->tid == tid)
+			return r->pid;
+		if (r->type == FR_REC_SWITCH && r->sw.next_tid == tid)
+			return r->sw.next_pid;
+	}
+	return 0;
 }
 
 /* Does local address a (alen bytes, n's kind) take packets for b: the

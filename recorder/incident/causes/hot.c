@@ -21,6 +21,7 @@
 
 #include "causes.h"
 #include "fr_buf.h"
+#include "fr_syscalls.h"
 #include "fr_usyms.h"
 
 /* Runtimes whose own frames are not the application's. */
@@ -446,6 +447,60 @@ static void hot_words(const struct fr_hot *h, char *buf, size_t len)
 }
 
 /*
+ * The call most of the chain root's samples in [t0, t1] were in, when it
+ * was most of them: "80% of its samples in fsync(/var/lib/app/data)" (a
+ * loop of calls too fast to block, which the scheduler does not see; the
+ * sample names the fd). False when no call was.
+ */
+static bool sampled_call(const struct fr_window *w, const struct fr_evidence *ev, uint64_t t0,
+			 uint64_t t1, char *buf, size_t len)
+{
+	struct {
+		char what[200];
+		uint32_t n;
+	} calls[8];
+	size_t nc = 0, best = 0;
+	uint32_t total = 0;
+
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_rec *r = &w->events[i].rec;
+		const struct fr_fdname *n;
+		const char *name;
+		char what[200], res[200];
+		size_t k;
+
+		if (r->type != FR_REC_SAMPLE || r->pid != ev->chain_root_pid || r->ts < t0 ||
+		    r->ts > t1 || !among(ev->chain_root_tids, ev->nr_chain_root_tids, r->tid))
+			continue;
+		total++;
+		if (!(r->flags & FR_SMP_SYSCALL) || !(name = fr_syscall_name(r->aux)))
+			continue;
+		if ((r->flags & FR_SMP_NAMED) && (n = fr_window__name(w, r)))
+			snprintf(what, sizeof(what), "%s(%s)", name,
+				 fr_fdname__format(n, res, sizeof(res)));
+		else
+			snprintf(what, sizeof(what), "%s", name);
+		for (k = 0; k < nc && strcmp(calls[k].what, what); k++)
+			;
+		if (k == nc) {
+			if (nc == sizeof(calls) / sizeof(calls[0]))
+				continue;
+			snprintf(calls[nc].what, sizeof(calls[nc].what), "%s", what);
+			calls[nc++].n = 0;
+		}
+		calls[k].n++;
+	}
+	for (size_t k = 1; k < nc; k++)
+		if (calls[k].n > calls[best].n)
+			best = k;
+	if (!nc || calls[best].n * 2 < total || total < 2)
+		return false;
+	snprintf(buf, len, "%u%% of its samples in %s",
+		 (unsigned)((calls[best].n * 100 + total / 2) / total), calls[best].what);
+	return true;
+}
+
+/*
  * The span's thread on CPU: what it computed in, in the application's own
  * code (the signature keys on it). The chain's root on CPU (a task the
  * span waited for, computing; a pool's threads together): the same for
@@ -464,12 +519,16 @@ static int find_hot(const struct fr_window *w, const struct fr_annotate_ctx *c,
 		hot_words(&ev->hot, words, sizeof(words));
 		fr_causes__append(ev, ", %s", words);
 	}
-	/* the chain's root named in the verdict, on CPU outside a syscall */
+	/* the chain's root named in the verdict, on CPU outside a syscall
+	 * the scheduler saw: in a call its samples saw, else a function */
 	if (ev->chain_root_tid && ev->chain_root_running) {
 		struct fr_hot h;
 
-		if (fr_hot__find(w, c, ev->chain_root_pid, ev->chain_root_tids,
-				 ev->nr_chain_root_tids, c->span_start, c->span_end, false, &h)) {
+		if (sampled_call(w, ev, c->span_start, c->span_end, words, sizeof(words))) {
+			fr_causes__append(ev, " (pid %u: %s)", ev->chain_root_pid, words);
+		} else if (fr_hot__find(w, c, ev->chain_root_pid, ev->chain_root_tids,
+					ev->nr_chain_root_tids, c->span_start, c->span_end, false,
+					&h)) {
 			hot_words(&h, words, sizeof(words));
 			fr_causes__append(ev, " (pid %u: %s)", ev->chain_root_pid, words);
 		}
