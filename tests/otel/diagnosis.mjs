@@ -234,6 +234,11 @@ const scenarios = {
     await request('lock', svcPort, '/lock',
       ['futex', 'until thread ', `fsync(${path.join(work, 'journal')})`]);
   },
+  async workercpu() {
+    // the worker thread computing while the main thread waits for it
+    await request('workercpu', svcPort, '/lock?job=cpu',
+      ['futex', 'until thread ', 'on CPU', 'reconcileLedger']);
+  },
   async fsyncclose() {
     const rec = await request('fsyncclose', svcPort, '/fsyncclose', [], [path.join(work, 'other')]);
     rec.expect.push(`fsync(${rec.extra.wal})`);
@@ -324,6 +329,18 @@ const scenarios = {
     try {
       await request('poolread', svcPort, `/poolread?file=${encodeURIComponent(catalog)}`,
         [`pread64(${catalog})`]);
+      await sleep(2000);
+    } finally {
+      if (cg) fs.writeFileSync(path.join(path.dirname(cg.dir), 'cgroup.procs'), String(svc.readyPid));
+    }
+  },
+  async readsync() {
+    // cold reads on the loop's own thread, from the same slow disk
+    const cg = slowDiskCgroup(catalog);
+    if (cg) fs.writeFileSync(path.join(cg.dir, 'cgroup.procs'), String(svc.readyPid));
+    try {
+      await request('readsync', svcPort, `/readsync?file=${encodeURIComponent(catalog)}`,
+        [`blocked in pread64(${catalog})`, 'until the disk completed the I/O']);
       await sleep(2000);
     } finally {
       if (cg) fs.writeFileSync(path.join(path.dirname(cg.dir), 'cgroup.procs'), String(svc.readyPid));
