@@ -805,43 +805,25 @@ static const struct fr_chain_seg *longest_wait(const struct fr_chain *ch, uint32
 	return best;
 }
 
-/* The span's thread's hand-off in the wait what (the verdict's) with the
- * most time below it, or NULL. */
-static const struct fr_chain_seg *verdict_handoff(const struct fr_chain *ch, const char *what)
+/* Of the hand-offs at depth d (of task tid, or any when 0; in wait what,
+ * or any when NULL), the one with the most time below it, or NULL. */
+static const struct fr_chain_seg *heaviest_handoff(const struct fr_chain *ch, uint8_t d,
+						   uint32_t tid, const char *what)
 {
 	const struct fr_chain_seg *best = NULL;
 	uint64_t best_ns = 0;
 
 	for (size_t i = 0; i < ch->n; i++) {
+		const struct fr_chain_seg *h = &ch->seg[i];
 		uint64_t ns = 0;
 
-		if (!ch->seg[i].handoff || ch->seg[i].depth || strcmp(ch->seg[i].what, what))
+		if (!h->handoff || h->depth != d || (tid && h->tid != tid) ||
+		    (what && strcmp(h->what, what)))
 			continue;
-		for (size_t j = i + 1; j < ch->n && ch->seg[j].depth >= 1; j++)
+		for (size_t j = i + 1; j < ch->n && ch->seg[j].depth > d; j++)
 			ns += ch->seg[j].end - ch->seg[j].start;
 		if (!best || ns > best_ns) {
-			best = &ch->seg[i];
-			best_ns = ns;
-		}
-	}
-	return best;
-}
-
-/* The hand-off of task tid at depth 1 with the most time below it. */
-static const struct fr_chain_seg *first_handoff(const struct fr_chain *ch, uint32_t tid)
-{
-	const struct fr_chain_seg *best = NULL;
-	uint64_t best_ns = 0;
-
-	for (size_t i = 0; i < ch->n; i++) {
-		uint64_t ns = 0;
-
-		if (!ch->seg[i].handoff || ch->seg[i].depth != 1 || ch->seg[i].tid != tid)
-			continue;
-		for (size_t j = i + 1; j < ch->n && ch->seg[j].depth >= 2; j++)
-			ns += ch->seg[j].end - ch->seg[j].start;
-		if (!best || ns > best_ns) {
-			best = &ch->seg[i];
+			best = h;
 			best_ns = ns;
 		}
 	}
@@ -1275,7 +1257,7 @@ static void chain_clause(const struct fr_window *w, const struct fr_annotate_ctx
 		if (own) {
 			ender_words(c, own, end, sizeof(end));
 			snprintf(ev->verdict + used, sizeof(ev->verdict) - used, "%s", end);
-		} else if ((hand = verdict_handoff(ch, ev->causes[0].what))) {
+		} else if ((hand = heaviest_handoff(ch, 0, 0, ev->causes[0].what))) {
 			task_words(c, hand->waker_pid, hand->waker_tid, fw, sizeof(fw));
 			snprintf(ev->verdict + used, sizeof(ev->verdict) - used,
 				 used >= 10 && !strcmp(ev->verdict + used - 10, " was ready")
@@ -1327,7 +1309,7 @@ static void chain_clause(const struct fr_window *w, const struct fr_annotate_ctx
 	else if (!in)
 		sampled_call_words(ch, &rg, root_ns, end, sizeof(end));
 	same = pool || root->tid == first->tid;
-	hand = same ? NULL : first_handoff(ch, first->tid);
+	hand = same ? NULL : heaviest_handoff(ch, 1, first->tid, NULL);
 	if (!hand) {
 		if (same)
 			snprintf(clause, sizeof(clause),

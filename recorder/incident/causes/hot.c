@@ -234,51 +234,48 @@ struct fn_table {
 #define HOT_LEAF_DEPTH 3.0
 
 /*
- * A runtime's interpreter or the entry to its JIT code, where the
- * language's own functions have no names (no perf map): the language's
- * code, and how to have it named. False for any other frame.
+ * The languages whose own functions a runtime leaves without names (no
+ * perf map): what that code is, how to have it named, the frames of the
+ * interpreter or of the entry to its JIT code, and the runtime's binaries.
  */
-static bool interpreter_words(const char *name, char *func, size_t flen, char *where, size_t wlen)
-{
-	static const struct {
-		const char *prefix, *code, *how;
-	} interp[] = {
-		{ "Builtins_", "JavaScript without names", "node --perf-basic-prof names it" },
-		{ "_PyEval_EvalFrame", "Python without names", "python3 -X perf names it" },
-		{ "PyEval_EvalFrame", "Python without names", "python3 -X perf names it" },
-	};
+static const struct {
+	const char *code, *how;
+	const char *frames[3], *runtimes[3];
+} unnamed_code[] = {
+	{ "JavaScript without names", "node --perf-basic-prof names it", { "Builtins_" },
+	  { "node", "libnode" } },
+	{ "Python without names", "python3 -X perf names it",
+	  { "_PyEval_EvalFrame", "PyEval_EvalFrame" }, { "python", "libpython" } },
+	{ "Java without names", "a perf-map agent names it", { NULL }, { "libjvm", "java" } },
+};
 
-	for (size_t i = 0; i < sizeof(interp) / sizeof(interp[0]); i++)
-		if (!strncmp(name, interp[i].prefix, strlen(interp[i].prefix))) {
-			snprintf(func, flen, "%s", interp[i].code);
-			snprintf(where, wlen, "%s", interp[i].how);
+static bool starts_with_any(const char *s, const char *const *prefixes, size_t n)
+{
+	for (size_t k = 0; k < n && prefixes[k]; k++)
+		if (!strncmp(s, prefixes[k], strlen(prefixes[k])))
 			return true;
-		}
 	return false;
 }
 
-/* The code a runtime (module: its binary or library) compiles, without
- * names, and how to have it named; false for an unknown runtime. */
-static bool jit_code_words(const char *module, char *func, size_t flen, char *where, size_t wlen)
+/*
+ * Where a language's code has no names: a frame of its interpreter or of
+ * the entry to its JIT code (frame), or code of no file under its runtime
+ * (module: the runtime's binary or library; frame NULL). The code and how
+ * to have it named into func and where; false when neither is known.
+ */
+static bool unnamed_code_words(const char *frame, const char *module, char *func, size_t flen,
+			       char *where, size_t wlen)
 {
-	static const struct {
-		const char *runtime, *code, *how;
-	} jit[] = {
-		{ "node", "JavaScript without names", "node --perf-basic-prof names it" },
-		{ "libnode", "JavaScript without names", "node --perf-basic-prof names it" },
-		{ "python", "Python without names", "python3 -X perf names it" },
-		{ "libpython", "Python without names", "python3 -X perf names it" },
-		{ "libjvm", "Java without names", "a perf-map agent names it" },
-		{ "java", "Java without names", "a perf-map agent names it" },
-	};
-	const char *b = base_name(module);
+	for (size_t i = 0; i < sizeof(unnamed_code) / sizeof(unnamed_code[0]); i++) {
+		bool match = frame ? starts_with_any(frame, unnamed_code[i].frames, 3)
+				   : starts_with_any(base_name(module), unnamed_code[i].runtimes, 3);
 
-	for (size_t i = 0; i < sizeof(jit) / sizeof(jit[0]); i++)
-		if (!strncmp(b, jit[i].runtime, strlen(jit[i].runtime))) {
-			snprintf(func, flen, "%s", jit[i].code);
-			snprintf(where, wlen, "%s", jit[i].how);
+		if (match) {
+			snprintf(func, flen, "%s", unnamed_code[i].code);
+			snprintf(where, wlen, "%s", unnamed_code[i].how);
 			return true;
 		}
+	}
 	return false;
 }
 
@@ -395,7 +392,7 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 	 * system library's, else the runtime's, where the CPU itself was (a
 	 * pool thread compressing in node's zlib for the application:
 	 * deflate_slow); an interpreter's entry below code it cannot name
-	 * says so (interpreter_words) */
+	 * says so (unnamed_code_words) */
 	for (int pass = 0; pass < (own_only ? 1 : 3) && !best; pass++) {
 		for (size_t i = 0; i < t.n; i++) {
 			const struct fn_count *fc = &t.f[i];
@@ -418,13 +415,14 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 	}
 	/* most of it in JIT code the runtime gave no names */
 	if (!best && !own_only && runtime && leaf_anon * 2 >= out->with_stack &&
-	    jit_code_words(runtime, out->func, sizeof(out->func), out->where, sizeof(out->where))) {
+	    unnamed_code_words(NULL, runtime, out->func, sizeof(out->func), out->where,
+			       sizeof(out->where))) {
 		out->through = leaf_anon;
 		free(t.f);
 		return true;
 	}
-	if (best && interpreter_words(best->name, out->func, sizeof(out->func), out->where,
-				     sizeof(out->where))) {
+	if (best && unnamed_code_words(best->name, NULL, out->func, sizeof(out->func), out->where,
+				      sizeof(out->where))) {
 		out->through = best->through;
 	} else if (best) {
 		snprintf(out->func, sizeof(out->func), "%s", best->name);
