@@ -145,6 +145,9 @@ struct fr_annotate_ctx {
 					       * read at capture; NULL: none found */
 	const struct fr_mem_limit *mem_limit; /* its memory cgroup's limit; NULL none */
 	uint64_t mem_available_kb;    /* the host's MemAvailable at capture; 0 unknown */
+	/* fr_annotate's own: per window event, the name a call on an fd too
+	 * fast to be named takes from its neighbours; callers leave it NULL */
+	const struct fr_fdname *const *inherited;
 };
 
 /*

@@ -1335,7 +1335,8 @@ static void chain_clause(const struct fr_window *w, const struct fr_annotate_ctx
 	snprintf(ev->verdict + used, sizeof(ev->verdict) - used, "%s", clause);
 }
 
-int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, struct fr_evidence *ev)
+static int annotate(const struct fr_window *w, const struct fr_annotate_ctx *c,
+		    struct fr_evidence *ev)
 {
 	uint32_t *tids = NULL;
 	size_t nt = 0, cap = 0, focus = 0;
@@ -1456,6 +1457,23 @@ out:
 	free(acc);
 	if (err)
 		fr_evidence__free(ev);
+	return err;
+}
+
+/* With the names fast calls take from their neighbours worked out once
+ * for the window (every description of a call reads them). */
+int fr_annotate(const struct fr_window *w, const struct fr_annotate_ctx *c, struct fr_evidence *ev)
+{
+	struct fr_annotate_ctx with = *c;
+	const struct fr_fdname **inherited;
+	int err;
+
+	memset(ev, 0, sizeof(*ev));
+	if (fr_an_inherited_names(w, &inherited))
+		return -ENOMEM;
+	with.inherited = inherited;
+	err = annotate(w, &with, ev);
+	free(inherited);
 	return err;
 }
 

@@ -19,8 +19,12 @@ uint64_t fr_an_sys_begin(const struct fr_rec *r);
 size_t fr_an_first_event_from(const struct fr_window *w, uint64_t t);
 /* The length of [a0, a1] within [b0, b1]. */
 uint64_t fr_an_overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1);
+/* Per event of w, the name an unnamed call on an fd takes from its
+ * thread's neighbouring calls on it (annotate_syscalls.c): *out, malloc'd,
+ * NULL when w has no call on an fd. 0 or -ENOMEM. */
+int fr_an_inherited_names(const struct fr_window *w, const struct fr_fdname ***out);
 /* "fsync(/var/lib/app/wal)", "futex (lock or condition wait)", ...; r points
- * into w's events (its fd's name comes from the window) */
+ * into w's events (its fd's name comes from the window, or from c->inherited) */
 void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_window *w,
 			    const struct fr_rec *r, char *buf, size_t len);
 /* The syscall a blocked thread is in, read off the kernel stack of its

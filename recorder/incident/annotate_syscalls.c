@@ -3,7 +3,9 @@
  * annotate_syscalls.c - naming what a thread was doing from its records:
  * the syscall and its fd, or its kernel stack (annotate_int.h).
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -102,47 +104,121 @@ static const struct fr_fdname *ready_fd_that_woke(const struct fr_window *w,
  * looked for, in window events. */
 #define INHERIT_SCAN 4096
 
-/* The name of the nearest call of r's thread on r's fd in direction dir
- * (-1, +1) that the kernel named, or NULL. */
-static const struct fr_fdname *named_call_near(const struct fr_window *w, size_t at, int dir)
+/* The last call of a thread on an fd that the kernel named, by (tid, fd). */
+struct named_at {
+	uint64_t key; /* tid << 32 | fd, + 1: 0 is an empty slot */
+	const struct fr_fdname *name;
+	size_t at;
+};
+
+static struct named_at *slot_of(struct named_at *map, size_t mask, uint64_t key)
 {
-	const struct fr_rec *r = &w->events[at].rec;
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & mask;
 
-	for (size_t step = 1; step <= INHERIT_SCAN; step++) {
-		const struct fr_rec *k;
-		const struct fr_fdname *n;
+	while (map[i].key && map[i].key != key)
+		i = (i + 1) & mask;
+	return &map[i];
+}
 
-		if (dir < 0 ? step > at : at + step >= w->nr_events)
-			break;
-		k = &w->events[dir < 0 ? at - step : at + step].rec;
-		if (k->type != FR_REC_SYSCALL || k->tid != r->tid || k->sys.arg0 != r->sys.arg0 ||
-		    !(k->flags & FR_SYS_NAMED))
-			continue;
-		n = fr_window__name(w, k);
-		if (n && n->role == FR_NAME_ROLE_FD && n->fd == (int32_t)r->sys.arg0)
-			return n;
-	}
-	return NULL;
+/* A syscall record on an fd: its key, else 0. takes_fd: per syscall
+ * number below 512, whether it takes an fd first (-1 not looked up yet). */
+static uint64_t fd_call_key(const struct fr_rec *r, int8_t takes_fd[512])
+{
+	const char *name;
+
+	if (r->type != FR_REC_SYSCALL || r->sys.arg0 >= (1u << 24))
+		return 0;
+	if (r->aux >= 512)
+		return 0; /* no such syscall (fr_syscall_name knows none there) */
+	if (takes_fd[r->aux] < 0)
+		takes_fd[r->aux] = (name = fr_syscall_name(r->aux)) && fr_syscall_takes_fd(name);
+	if (!takes_fd[r->aux])
+		return 0;
+	return ((uint64_t)r->tid << 32 | r->sys.arg0) + 1;
+}
+
+/* What the kernel named r's own fd at r, or NULL. */
+static const struct fr_fdname *fd_named(const struct fr_window *w, const struct fr_rec *r)
+{
+	const struct fr_fdname *n = (r->flags & FR_SYS_NAMED) ? fr_window__name(w, r) : NULL;
+
+	return n && n->role == FR_NAME_ROLE_FD && n->fd == (int32_t)r->sys.arg0 ? n : NULL;
 }
 
 /*
- * A call too fast for the kernel to name its fd (the naming threshold),
- * between two calls of its thread on that fd that named the same file or
- * socket: that one. Only between: the fd may have been closed and reused
- * after the last named call (unseen without syscall hooks).
+ * Per event of w, the name a call on an fd too fast for the kernel to name
+ * (the naming threshold) takes from its neighbours: when the nearest calls
+ * of its thread on that fd before and after it that the kernel named (each
+ * within INHERIT_SCAN events) named the same file or socket, that one.
+ * Only between: the fd may have been closed and reused after the last named
+ * call (unseen without syscall hooks). One pass each way over the window;
+ * NULL when out of memory (annotate then fails), *out NULL when w has no
+ * call on an fd.
  */
-static const struct fr_fdname *inherited_name(const struct fr_window *w, const struct fr_rec *r)
+int fr_an_inherited_names(const struct fr_window *w, const struct fr_fdname ***out)
 {
-	const struct fr_event *e = (const struct fr_event *)r; /* rec is the first member */
-	const struct fr_fdname *before, *after;
-	size_t at;
+	const struct fr_fdname **before = NULL, **res = NULL;
+	struct named_at *map = NULL;
+	uint64_t *keys;
+	size_t calls = 0, cap = 16;
+	int8_t takes_fd[512];
 
-	if (!w || !w->nr_events || e < w->events || e >= w->events + w->nr_events)
-		return NULL;
-	at = (size_t)(e - w->events);
-	before = named_call_near(w, at, -1);
-	after = before ? named_call_near(w, at, 1) : NULL;
-	return after && after->kind == before->kind && after->ino == before->ino ? before : NULL;
+	*out = NULL;
+	memset(takes_fd, -1, sizeof(takes_fd));
+	keys = malloc((w->nr_events + 1) * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->nr_events; i++)
+		calls += (keys[i] = fd_call_key(&w->events[i].rec, takes_fd)) != 0;
+	if (!calls) {
+		free(keys);
+		return 0;
+	}
+	while (cap < 2 * calls)
+		cap *= 2;
+	map = calloc(cap, sizeof(*map));
+	before = calloc(w->nr_events, sizeof(*before));
+	res = calloc(w->nr_events, sizeof(*res));
+	if (!map || !before || !res)
+		goto oom;
+	for (int pass = 0; pass < 2; pass++) {
+		memset(map, 0, cap * sizeof(*map));
+		for (size_t k = 0; k < w->nr_events; k++) {
+			size_t i = pass ? w->nr_events - 1 - k : k;
+			const struct fr_rec *r = &w->events[i].rec;
+			const struct fr_fdname *n;
+			uint64_t key = keys[i];
+			struct named_at *m;
+
+			if (!key)
+				continue;
+			m = slot_of(map, cap - 1, key);
+			if ((n = fd_named(w, r))) {
+				*m = (struct named_at){ key, n, i };
+				continue;
+			}
+			if ((n = fr_window__name(w, r)) && n->role == FR_NAME_ROLE_FD)
+				continue; /* its own name, of another fd: it keeps that */
+			if (!m->key || (pass ? m->at - i : i - m->at) > INHERIT_SCAN)
+				continue;
+			if (!pass)
+				before[i] = m->name;
+			else if (before[i] && m->name->kind == before[i]->kind &&
+				 m->name->ino == before[i]->ino)
+				res[i] = before[i];
+		}
+	}
+	free(keys);
+	free(map);
+	free(before);
+	*out = res;
+	return 0;
+oom:
+	free(keys);
+	free(map);
+	free(before);
+	free(res);
+	return -ENOMEM;
 }
 
 /*
@@ -150,7 +226,7 @@ static const struct fr_fdname *inherited_name(const struct fr_window *w, const s
  * "epoll_pwait until fd 23 (tcp ...) was ready", "futex (lock or condition
  * wait)", "clock_nanosleep (sleep)"; "read(fd 5)" when the fd was not named
  * by the kernel at the call (a call faster than the naming threshold) nor
- * can be told from its neighbours (inherited_name).
+ * can be told from its neighbours (fr_an_inherited_names, c->inherited).
  */
 void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_window *w,
 			    const struct fr_rec *r, char *buf, size_t len)
@@ -159,7 +235,6 @@ void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_win
 	const struct fr_fdname *n = fr_window__name(w, r);
 	char res[200];
 
-	(void)c;
 	if (!name) {
 		snprintf(buf, len, "syscall %u", r->aux);
 		return;
@@ -189,9 +264,10 @@ void fr_an_describe_syscall(const struct fr_annotate_ctx *c, const struct fr_win
 			snprintf(buf, len, "%s", name);
 		return;
 	}
-	if (!(n && n->role == FR_NAME_ROLE_FD) && fr_syscall_takes_fd(name) &&
-	    r->sys.arg0 < (1u << 24))
-		n = inherited_name(w, r);
+	if (!(n && n->role == FR_NAME_ROLE_FD) && c && c->inherited && w && w->nr_events &&
+	    (const struct fr_event *)r >= w->events &&
+	    (const struct fr_event *)r < w->events + w->nr_events)
+		n = c->inherited[(const struct fr_event *)r - w->events]; /* rec: first member */
 	if (n && n->role == FR_NAME_ROLE_FD) {
 		snprintf(buf, len, "%s(%s)", name, fr_fdname__format(n, res, sizeof(res)));
 		return;
