@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -838,6 +839,55 @@ static void test_rename_recorded(void **state)
 /* ---- page faults that wait for the disk ---- */
 
 static char fault_file[64];
+static char fault_procs[256]; /* a throttled blkio cgroup's cgroup.procs, or "" */
+
+/*
+ * A cgroup v1 blkio group whose reads of the disk holding FILE are limited
+ * to IOPS per second, its cgroup.procs in fault_procs; "" where there is
+ * none. This VM's disk can answer a read from the host's cache before the
+ * reader goes to sleep on the page, so that a fault need not block at all;
+ * a throttled read always waits.
+ */
+static void slow_disk_cgroup(const char *file, int iops)
+{
+	char dev[64], path[160], line[64];
+	struct stat st;
+	FILE *f;
+
+	fault_procs[0] = 0;
+	if (stat(file, &st))
+		return;
+	snprintf(dev, sizeof(dev), "%u:%u", major(st.st_dev), minor(st.st_dev));
+	/* throttling takes the whole disk, not a partition */
+	snprintf(path, sizeof(path), "/sys/dev/block/%s/partition", dev);
+	if (!access(path, F_OK)) {
+		snprintf(path, sizeof(path), "/sys/dev/block/%s/../dev", dev);
+		f = fopen(path, "r");
+		if (!f || !fgets(line, sizeof(line), f)) {
+			if (f)
+				fclose(f);
+			return;
+		}
+		fclose(f);
+		line[strcspn(line, "\n")] = 0;
+		snprintf(dev, sizeof(dev), "%s", line);
+	}
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/blkio/fr-test-io-%d", getpid());
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return;
+	snprintf(fault_procs, sizeof(fault_procs), "%s/blkio.throttle.read_iops_device", path);
+	f = fopen(fault_procs, "w");
+	if (!f || fprintf(f, "%s %d\n", dev, iops) < 0 || fclose(f)) {
+		if (f)
+			fclose(f);
+		print_message("  no read throttle (%s): faults may not block\n", strerror(errno));
+		fault_procs[0] = 0;
+		rmdir(path);
+		return;
+	}
+	snprintf(fault_procs, sizeof(fault_procs), "%s/cgroup.procs", path);
+	print_message("  the faulter's reads of %s limited to %d a second\n", dev, iops);
+}
 
 static void faulter_work(int go_fd, int rep_fd)
 {
@@ -848,7 +898,7 @@ static void faulter_work(int go_fd, int rep_fd)
 	await_go(go_fd);
 	if (null >= 0)
 		dup2(null, 1);
-	execl(bin, "faulter", fault_file, "16", (char *)NULL);
+	execl(bin, "faulter", fault_file, "16", fault_procs, (char *)NULL);
 	_exit(127);
 }
 
@@ -905,6 +955,8 @@ static void test_fault_blocks_named(void **state)
 		close(fd);
 		free(vec);
 	}
+	/* 512 reads at 2000 a second: a quarter of a second, each waited for */
+	slow_disk_cgroup(fault_file, 2000);
 	f = spawn(faulter_work);
 	fr_capture__follow_pid(cap, f.pid, true);
 	req.pid = (uint32_t)f.pid;
@@ -939,6 +991,10 @@ static void test_fault_blocks_named(void **state)
 	fr_window__free(w);
 	fr_capture__free(cap);
 	unlink(fault_file);
+	if (fault_procs[0]) {
+		*strrchr(fault_procs, '/') = 0;
+		rmdir(fault_procs);
+	}
 }
 
 /* ---- stacks only for blocks that matter ---- */
