@@ -49,6 +49,8 @@ struct fr_thread_evidence {
 	uint32_t syscalls;
 	uint32_t switches;
 	bool at_start, at_end; /* active at the span's start / end instants */
+	bool strong_start, strong_end; /* by a strong sign: the request came in
+					* to it, its answer went out */
 	double score;
 };
 
@@ -70,6 +72,13 @@ struct fr_hot {
 	uint32_t through;     /* of those, the ones through func */
 	char func[128];       /* "computeInvoiceTotals"; "" when none qualifies */
 	char where[160];      /* "/srv/app.js:41", or the module ("app") */
+	/* the library's or runtime's function func spent its time in: "kdf_
+	 * pbkdf2_derive" ("node") through inner_through samples; "" when none */
+	char inner[128];
+	char inner_where[64];
+	uint32_t inner_through;
+	uint32_t gc;          /* samples in the runtime's garbage collector */
+	char gc_runtime[16];  /* whose: "V8", "Go", "the JVM", ... */
 };
 
 /* Time the focus thread spent on CPU inside one syscall (a part of the
@@ -161,6 +170,18 @@ struct fr_annotate_ctx {
 bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t pid,
 		  const uint32_t *tids, size_t n, uint64_t t0, uint64_t t1, bool own_only,
 		  struct fr_hot *out);
+
+/* h in words: "92% of it in computeInvoiceTotals (/srv/app.js:41)", and
+ * the library function and collector share inside it when known. */
+void fr_hot__words(const struct fr_hot *h, char *buf, size_t len);
+
+/*
+ * " in garbage collection (V8)" appended to buf when event e's user stack
+ * (a block's) passes through a runtime's garbage collector: a thread that
+ * waits for the collector's helpers, or for memory, while it collects.
+ */
+void fr_hot__note_collector(const struct fr_window *w, const struct fr_annotate_ctx *c,
+			    const struct fr_event *e, char *buf, size_t len);
 
 /*
  * A user frame in words: its function (a JIT perf map's "JS:*f /a.js:3:7"

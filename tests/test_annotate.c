@@ -1166,7 +1166,21 @@ static void test_hot_frame_words(void **state)
 		  "node::(anonymous namespace)::ZlibContext::DoThreadPoolWork", "node", false },
 		{ "_ZNK3app6Ledger5totalEv.part.0", "/srv/bin/app", "app::Ledger::total", "app", true },
 		{ "_Z6crunchPKcm", "/srv/bin/app", "crunch", "app", true },
-		{ "_ZN3app4sortIiEEvPT_", "/srv/bin/app", "_ZN3app4sortIiEEvPT_", "app", true },
+		{ "_ZN3app4sortIiEEvPT_", "/srv/bin/app", "app::sort<...>", "app", true },
+		{ "_ZN2v88internal9Scavenger14ScavengeObjectINS0_18FullHeapObjectSlotEEEN4heap4b"
+		  "ase18SlotCallbackResultET_NS0_10HeapObjectE", "/usr/bin/node",
+		  "v8::internal::Scavenger::ScavengeObject<...>", "node", false },
+		{ "_ZN4heap4base8WorklistISt4pairIN2v88internal10HeapObjectEiELt256EE5Local18Publi"
+		  "shPushSegmentEv", "/usr/bin/node",
+		  "heap::base::Worklist<...>::Local::PublishPushSegment", "node", false },
+		{ "_ZN2v88internal16BasicMemoryChunkC2EPNS0_4HeapE", "/usr/bin/node",
+		  "v8::internal::BasicMemoryChunk::BasicMemoryChunk", "node", false },
+		{ "_ZThn56_N4node6crypto13DeriveBitsJobINS0_12PBKDF2TraitsEE16DoThreadPoolWorkEv",
+		  "/usr/bin/node", "node::crypto::DeriveBitsJob<...>::DoThreadPoolWork", "node",
+		  false },
+		/* Go's runtime, in the application's own binary, is not its code */
+		{ "runtime.scanobject", "/srv/bin/goapp", "runtime.scanobject", "goapp", false },
+		{ "main.handleOrder", "/srv/bin/goapp", "main.handleOrder", "goapp", true },
 		{ "_ZN3app", "/srv/bin/app", "_ZN3app", "app", true },
 	};
 	char name[128], where[160];

@@ -162,6 +162,7 @@ static void blocked_cause(const struct fr_annotate_ctx *c, const struct fr_windo
 
 		if (fr_an_sys_begin(r) <= t_out && !(r->flags & FR_SYS_NO_ENTRY)) {
 			fr_an_describe_syscall(c, w, r, buf, len);
+			fr_hot__note_collector(w, c, out, buf, len);
 			*nr = r->aux;
 			*idle = r->sys.ret == 0;
 			return;
@@ -183,6 +184,31 @@ static void runnable(struct cause_acc *a, uint32_t other, uint64_t ns)
 		add_preemptor(a, other, ns);
 }
 
+/*
+ * The process's own other threads held the CPU: what they did, from their
+ * samples in the span, as " (92% of it in garbage collection (V8))"; ""
+ * when their samples name nothing. tids: the process's threads, skip the
+ * one that waited.
+ */
+static void own_threads_words(const struct fr_window *w, const struct fr_annotate_ctx *c,
+			      const uint32_t *tids, size_t n, uint32_t skip, char *buf, size_t len)
+{
+	uint32_t others[64];
+	size_t m = 0;
+	struct fr_hot h;
+	char words[400];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && m < 64; i++)
+		if (tids[i] != skip)
+			others[m++] = tids[i];
+	if (!w || !m || !fr_hot__find(w, c, c->pid, others, m, c->span_start, c->span_end, false,
+				      &h) || !h.func[0])
+		return;
+	fr_hot__words(&h, words, sizeof(words));
+	snprintf(buf, len, " (%s)", words);
+}
+
 /* The name of task tid of process pid, "?" when it is not known. */
 static void task_name(const struct fr_annotate_ctx *c, uint32_t pid, uint32_t tid, char *buf,
 		      size_t len)
@@ -192,7 +218,8 @@ static void task_name(const struct fr_annotate_ctx *c, uint32_t pid, uint32_t ti
 		c->thread_name(c->ctx, pid, tid, buf, len);
 }
 
-static void name_runnable(const struct fr_annotate_ctx *c, struct cause_acc *a)
+static void name_runnable(const struct fr_window *w, const struct fr_annotate_ctx *c,
+			  struct cause_acc *a, const uint32_t *tids, size_t ntids, uint32_t waiter)
 {
 	char names[MAX_PREEMPTORS][32], pids[96] = "";
 	uint64_t group_ns[MAX_PREEMPTORS] = { 0 };
@@ -201,9 +228,14 @@ static void name_runnable(const struct fr_annotate_ctx *c, struct cause_acc *a)
 	if (!a->npre)
 		return;
 	/* the tasks that held the CPU, grouped by name (three short-lived
-	 * processes of one program are one cause), ranked by how long */
-	for (size_t k = 0; k < a->npre; k++)
-		task_name(c, a->pre[k].pid, a->pre[k].pid, names[k], sizeof(names[k]));
+	 * processes of one program are one cause; the process's own threads
+	 * are one of their own), ranked by how long */
+	for (size_t k = 0; k < a->npre; k++) {
+		if (a->pre[k].pid == c->pid)
+			snprintf(names[k], sizeof(names[k]), "\001own");
+		else
+			task_name(c, a->pre[k].pid, a->pre[k].pid, names[k], sizeof(names[k]));
+	}
 	for (size_t k = 0; k < a->npre; k++)
 		for (size_t j = 0; j < a->npre; j++)
 			if (!strcmp(names[j], names[k]))
@@ -232,7 +264,14 @@ static void name_runnable(const struct fr_annotate_ctx *c, struct cause_acc *a)
 		char what[320];
 		size_t len;
 
-		if (in_best > 1)
+		if (a->pre[best].pid == c->pid) {
+			char own[200];
+
+			own_threads_words(w, c, tids, ntids, waiter, own, sizeof(own));
+			snprintf(what, sizeof(what),
+				 "waiting for CPU: its own process's other threads held it%s%s", own,
+				 more);
+		} else if (in_best > 1)
 			snprintf(what, sizeof(what),
 				 "waiting for CPU: preempted by %zu processes (%s) (pids %s%s)%s", in_best,
 				 names[best], pids, in_best > 4 ? ", ..." : "", more);
@@ -306,7 +345,7 @@ static void account(const struct fr_window *w, const struct fr_annotate_ctx *c,
 	case ST_RUNNABLE:
 		acc->runnable += d;
 		if (causes)
-			runnable(causes, who == c->pid ? 0 : who, d);
+			runnable(causes, who, d);
 		break;
 	case ST_BLOCKED:
 		acc->blocked += d;
@@ -542,10 +581,14 @@ static void mark_at_instants(const struct fr_window *w, const struct fr_annotate
 			ie = i;
 		}
 	}
-	if (is < nt)
+	if (is < nt) {
 		t[is].at_start = true;
-	if (ie < nt)
+		t[is].strong_start = bs < EVIDENCE_WEAK;
+	}
+	if (ie < nt) {
 		t[ie].at_end = true;
+		t[ie].strong_end = be < EVIDENCE_WEAK;
+	}
 }
 
 /* The process's syscall summary within the span, largest total first, and
@@ -1131,7 +1174,7 @@ static void preemptor_words(const struct fr_window *w, const struct fr_annotate_
 
 		replay(w, &rc, g->tids[i], &acc, a, &none);
 	}
-	name_runnable(&rc, a);
+	name_runnable(w, &rc, a, g->tids, g->n, 0);
 	for (size_t i = 0; i < a->n; i++)
 		if (a->c[i].kind == FR_CAUSE_RUNNABLE && (p = strstr(a->c[i].what, ": preempted by")))
 			snprintf(buf, len, "%s", p);
@@ -1384,10 +1427,17 @@ static int annotate(const struct fr_window *w, const struct fr_annotate_ctx *c,
 	}
 	/* above work: the thread that took the request and answered it, then
 	 * the one that took it (a helper is woken by it; who ran last near
-	 * the end is the weaker sign), then the one that answered */
+	 * the end is the weaker sign), then the one that answered; a strong
+	 * sign at either (the request came in to it, its answer went out)
+	 * above mere activity at the other (a helper of the runtime at work
+	 * as the span began) */
 	mark_at_instants(w, c, ev->threads, nt);
-	for (size_t i = 0; i < nt; i++)
-		ev->threads[i].score += 2e16 * ev->threads[i].at_start + 1e16 * ev->threads[i].at_end;
+	for (size_t i = 0; i < nt; i++) {
+		const struct fr_thread_evidence *t = &ev->threads[i];
+
+		ev->threads[i].score += (t->at_start ? (t->strong_start ? 8e16 : 2e16) : 0) +
+					(t->at_end ? (t->strong_end ? 6e16 : 1e16) : 0);
+	}
 	ev->nr_threads = nt;
 	qsort(ev->threads, nt, sizeof(*ev->threads), cmp_thread);
 	if (nt) {
@@ -1427,7 +1477,14 @@ static int annotate(const struct fr_window *w, const struct fr_annotate_ctx *c,
 					idx[sx.n++] = i;
 			replay(w, c, ev->focus_tid, &acc[focus], &causes, &sx);
 			free(idx);
-			name_runnable(c, &causes);
+			{
+				uint32_t tids[64];
+				size_t m = 0;
+
+				for (size_t i = 0; i < nt && m < 64; i++)
+					tids[m++] = acc[i].tid;
+				name_runnable(w, c, &causes, tids, m, ev->focus_tid);
+			}
 		}
 		qsort(causes.c, causes.n, sizeof(causes.c[0]), cmp_cause);
 		memcpy(ev->causes, causes.c, sizeof(causes.c));

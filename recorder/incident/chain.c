@@ -356,9 +356,10 @@ static void describe(struct walk *k, struct fr_chain_seg *s, const struct fr_eve
 	default:
 		if (out && fr_an_fault_at(k->c, k->w, out, s->what, sizeof(s->what)))
 			; /* a page fault's I/O */
-		else if (r)
+		else if (r) {
 			snprintf(s->what, sizeof(s->what), "%s", sys);
-		else if (!out || !fr_an_syscall_from_stack(k->c, k->w, out, s->what, sizeof(s->what)))
+			fr_hot__note_collector(k->w, k->c, out, s->what, sizeof(s->what));
+		} else if (!out || !fr_an_syscall_from_stack(k->c, k->w, out, s->what, sizeof(s->what)))
 			snprintf(s->what, sizeof(s->what), "%s",
 				 out && (out->rec.aux & 0x2) ? "uninterruptible wait"
 							      : "blocked outside a recorded syscall");

@@ -251,6 +251,21 @@ const handlers = {
   '/exec': async () => {
     execFileSync('sh', ['-c', 'sleep 0.15']);
   },
+  // garbage: many small objects kept alive across collections, for about
+  // 150 ms; the time goes to V8's collector on the main thread and its helpers
+  '/gc': async () => {
+    const keep = [];
+    const end = Date.now() + 150;
+    while (Date.now() < end) {
+      for (let i = 0; i < 20000; i++) keep.push({ i, s: `item-${i}`, a: [i, i + 1] });
+      if (keep.length > 3e6) keep.length = 0;
+    }
+    return { n: keep.length };
+  },
+  // a key derived on the main thread: OpenSSL's hash on CPU
+  '/crypto': async () => ({ k: crypto.pbkdf2Sync('secret', 'salt', 600000, 32, 'sha256').length }),
+  // the main thread waits with a timeout on a shared word nobody notifies
+  '/waitsync': async () => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150); },
   '/exit': async () => {
     const fd = fs.openSync(path.join(workDir, 'exit-data'), 'w');
     syncWrites(fd, 150);

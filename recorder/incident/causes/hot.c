@@ -37,6 +37,14 @@ static const char *base_name(const char *path)
 	return b ? b + 1 : path;
 }
 
+static bool starts_with_any(const char *s, const char *const *prefixes, size_t n)
+{
+	for (size_t k = 0; k < n && prefixes[k]; k++)
+		if (!strncmp(s, prefixes[k], strlen(prefixes[k])))
+			return true;
+	return false;
+}
+
 /* One of the system's libraries: libc, libstdc++, libz, ld.so, ... */
 static bool is_system_library(const char *module)
 {
@@ -63,6 +71,19 @@ static bool is_runtime(const char *module)
 static bool is_runtime_module(const char *module)
 {
 	return is_system_library(module) || is_runtime(module);
+}
+
+/*
+ * Go's standard library and runtime, linked into the application's own
+ * binary: "runtime.mallocgc", "encoding/json.(*decodeState).object" (a
+ * package path whose first element has no dot and is not main); the
+ * application's are "main.handle" and "github.com/org/app/pkg.F".
+ */
+static bool is_go_std(const char *name)
+{
+	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_/");
+
+	return n && name[n] == '.' && name[n + 1] && strncmp(name, "main.", 5) && name[0] != '_';
 }
 
 static bool is_perf_map(const char *module)
@@ -154,23 +175,69 @@ static void strip_clone_suffix(char *name)
 		*cut = '\0';
 }
 
+/* Past a template's arguments ("IiEE", "INS0_4SlotEEE"): p at the 'I';
+ * false when they do not end where they should. */
+static bool skip_template_args(const char **pp)
+{
+	const char *p = *pp;
+	int depth = 0;
+
+	do {
+		if (*p >= '0' && *p <= '9') {
+			char *end;
+			unsigned long n = strtoul(p, &end, 10);
+
+			if (n > strlen(end))
+				return false;
+			p = end + n; /* an identifier, or a substitution's number */
+			continue;
+		}
+		if (*p == 'L') { /* a literal, "Lb0E", "Li256E" */
+			const char *e = strchr(p, 'E');
+
+			if (!e)
+				return false;
+			p = e + 1;
+			continue;
+		}
+		if (!*p)
+			return false;
+		if (strchr("INFXJ", *p))
+			depth++;
+		else if (*p == 'E')
+			depth--;
+		p++;
+	} while (depth > 0);
+	*pp = p;
+	return true;
+}
+
 /*
- * A C++ function's mangled name, when it is a plain (nested) name, as a
- * person reads it, in place: "_ZN4node12_GLOBAL__N_111ZlibContext16Do
+ * A C++ function's mangled name, when it is a (nested) name, as a person
+ * reads it, in place: "_ZN4node12_GLOBAL__N_111ZlibContext16Do
  * ThreadPoolWorkEv" is "node::(anonymous namespace)::ZlibContext::Do
- * ThreadPoolWork" (the parameters left out). Templates, operators and
- * local names stay as they are.
+ * ThreadPoolWork", a template's arguments "<...>", a constructor or
+ * destructor its class's name (the parameters left out; a thunk is the
+ * function it adjusts for). Operators and local names stay as they are.
  */
 static void demangle_nested(char *name, size_t len)
 {
 	char out[256];
-	const char *p = name;
+	const char *p = name, *last = NULL;
+	int last_len = 0;
 	size_t used = 0;
 	bool nested;
 
 	if (strncmp(p, "_Z", 2))
 		return;
 	p += 2;
+	if (!strncmp(p, "Thn", 3)) { /* "_ZThn56_N...": a this-adjusting thunk */
+		p += 3;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (*p++ != '_')
+			return;
+	}
 	nested = *p == 'N';
 	if (nested) {
 		p++;
@@ -180,16 +247,35 @@ static void demangle_nested(char *name, size_t len)
 	out[0] = '\0';
 	do {
 		char *end;
-		unsigned long n = strtoul(p, &end, 10);
+		unsigned long n;
 
+		if (*p == 'I' && used) {
+			if (!skip_template_args(&p))
+				return;
+			used += (size_t)snprintf(out + used, used < sizeof(out) ? sizeof(out) - used : 0,
+						 "<...>");
+			continue;
+		}
+		if ((*p == 'C' && p[1] >= '1' && p[1] <= '3') ||
+		    (*p == 'D' && p[1] >= '0' && p[1] <= '2')) {
+			if (!last)
+				return;
+			used += (size_t)snprintf(out + used, used < sizeof(out) ? sizeof(out) - used : 0,
+						 "::%s%.*s", *p == 'D' ? "~" : "", last_len, last);
+			p += 2;
+			continue;
+		}
+		n = strtoul(p, &end, 10);
 		if (end == p || !n || n > strlen(end))
 			return; /* not a length-prefixed identifier: left as it is */
+		last = !strncmp(end, "_GLOBAL__N", 10) ? "(anonymous namespace)" : end;
+		last_len = !strncmp(end, "_GLOBAL__N", 10) ? 21 : (int)n;
 		used += (size_t)snprintf(out + used, used < sizeof(out) ? sizeof(out) - used : 0,
-					 "%s%.*s", used ? "::" : "",
-					 !strncmp(end, "_GLOBAL__N", 10) ? 21 : (int)n,
-					 !strncmp(end, "_GLOBAL__N", 10) ? "(anonymous namespace)" : end);
+					 "%s%.*s", used ? "::" : "", last_len, last);
 		p = end + n;
-	} while (nested && *p != 'E');
+	} while (nested && *p && *p != 'E');
+	if (nested && *p != 'E')
+		return;
 	if (used < sizeof(out))
 		snprintf(name, len, "%s", out);
 }
@@ -209,8 +295,62 @@ bool fr_hot__frame_words(const struct fr_uframe *f, char *name, size_t nlen, cha
 	strip_clone_suffix(name);
 	demangle_nested(name, nlen);
 	snprintf(where, wlen, "%s", f->module ? base_name(f->module) : "?");
-	*own = f->module && !is_runtime_module(f->module);
+	*own = f->module && !is_runtime_module(f->module) && !is_go_std(name);
 	return true;
+}
+
+/*
+ * Where each runtime collects its garbage: the functions of its collector
+ * (names as fr_hot__frame_words gives them). A sample through one of them
+ * is time the collector took, whoever's allocation started it.
+ */
+static const struct {
+	const char *runtime;
+	const char *frames[16];
+} collectors[] = {
+	{ "V8", { "v8::internal::Heap::CollectGarbage", "v8::internal::Heap::CollectAllGarbage",
+		  "v8::internal::Heap::PerformGarbageCollection", "v8::internal::Heap::Scavenge",
+		  "v8::internal::Heap::MarkCompact", "v8::internal::Heap::MinorMarkSweep",
+		  "v8::internal::Scavenger", "v8::internal::MarkCompactCollector",
+		  "v8::internal::MinorMarkSweepCollector", "v8::internal::MinorMarkCompactCollector",
+		  "v8::internal::IncrementalMarking", "v8::internal::ConcurrentMarking",
+		  "v8::internal::MarkingVisitorBase", "v8::internal::Sweeper", "cppgc::internal::" } },
+	{ "Go", { "runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.gcDrain",
+		  "runtime.scanobject", "runtime.markroot", "runtime.gcStart", "runtime.gcMarkDone",
+		  "runtime.gcMarkTermination", "runtime.bgsweep", "runtime.sweepone" } },
+	{ "the JVM", { "G1CollectedHeap::", "G1YoungCollector::", "G1ParScanThreadState::",
+		       "PSScavenge::", "PSParallelCompact::", "ShenandoahHeap::", "ZDriver::",
+		       "SerialHeap::", "GenCollectedHeap::", "VM_GC_Operation::" } },
+	{ "Python", { "gc_collect_main", "gc_collect_with_callback", "gc_collect_region",
+		      "deduce_unreachable", "_PyGC_Collect" } },
+	{ "Ruby", { "gc_start", "gc_marks", "gc_sweep", "garbage_collect" } },
+	{ ".NET", { "WKS::gc_heap::", "SVR::gc_heap::", "WKS::GCHeap::GarbageCollect",
+		    "SVR::GCHeap::GarbageCollect" } },
+};
+
+/* The runtime whose collector name is a function of; NULL when none's. */
+static const char *collector_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(collectors) / sizeof(collectors[0]); i++)
+		if (starts_with_any(name, collectors[i].frames, 16))
+			return collectors[i].runtime;
+	return NULL;
+}
+
+/* A runtime's way into a function, not what the function does: V8's
+ * entries, trampolines and API-call glue */
+static bool is_call_glue(const char *name)
+{
+	static const char *const glue[] = {
+		"Builtins_CEntry", "Builtins_JSEntry", "Builtins_Call", "Builtins_Construct",
+		"Builtins_Interpreter", "Builtins_JSRunMicrotasksEntry",
+		"v8::internal::FunctionCallbackArguments::Call",
+		"v8::internal::(anonymous namespace)::HandleApiCallHelper",
+		"v8::internal::Builtin_HandleApiCall", "v8::internal::(anonymous namespace)::Invoke",
+		"v8::internal::Execution::Call", "v8::Function::Call",
+	};
+
+	return starts_with_any(name, glue, sizeof(glue) / sizeof(glue[0]));
 }
 
 struct fn_count {
@@ -230,8 +370,10 @@ struct fn_table {
 };
 
 /* A library's or the runtime's frame names where the CPU was only this
- * close to the leaf, on average (frames counted from the innermost, 0). */
-#define HOT_LEAF_DEPTH 3.0
+ * close to the leaf, on average (frames counted from the innermost, 0):
+ * kdf_pbkdf2_derive under HMAC_Final, EVP_DigestFinal_ex, SHA256_Final
+ * and the block function is 4 to 5 deep. */
+#define HOT_LEAF_DEPTH 6.0
 
 /*
  * The languages whose own functions a runtime leaves without names (no
@@ -248,14 +390,6 @@ static const struct {
 	  { "_PyEval_EvalFrame", "PyEval_EvalFrame" }, { "python", "libpython" } },
 	{ "Java without names", "a perf-map agent names it", { NULL }, { "libjvm", "java" } },
 };
-
-static bool starts_with_any(const char *s, const char *const *prefixes, size_t n)
-{
-	for (size_t k = 0; k < n && prefixes[k]; k++)
-		if (!strncmp(s, prefixes[k], strlen(prefixes[k])))
-			return true;
-	return false;
-}
 
 /*
  * Where a language's code has no names: a frame of its interpreter or of
@@ -336,33 +470,121 @@ static bool among(const uint32_t *tids, size_t n, uint32_t tid)
 	return false;
 }
 
+/* A sample of pid's threads tids in [t0, t1]. */
+static bool sample_of(const struct fr_event *e, uint32_t pid, const uint32_t *tids, size_t ntids,
+		      uint64_t t0, uint64_t t1)
+{
+	return e->rec.type == FR_REC_SAMPLE && e->rec.pid == pid && e->rec.ts >= t0 &&
+	       e->rec.ts <= t1 && among(tids, ntids, e->rec.tid);
+}
+
+/* An event's user frames, named (f[0] innermost); 0 when it has none or
+ * they cannot be named. */
+static size_t user_frames(const struct fr_window *w, const struct fr_annotate_ctx *c,
+			  const struct fr_event *e, struct fr_uframe *f)
+{
+	const struct fr_stack *st;
+	size_t n;
+
+	if (e->stack < 0 || (size_t)e->stack >= w->nr_stacks || !c->usyms)
+		return 0;
+	st = &w->stacks[e->stack];
+	n = st->nr_user < FR_STACK_USER_MAX ? st->nr_user : FR_STACK_USER_MAX;
+	if (!n || fr_usyms__resolve(c->usyms, (pid_t)e->rec.pid,
+				    (const uint64_t *)&st->ips[FR_STACK_KERN_MAX], n, f))
+		return 0;
+	return n;
+}
+
+/*
+ * Inside the application's hot function (own), the library's or runtime's
+ * function its samples spent their time in, into out->inner: of the frames
+ * below it in the samples through it, the innermost (smallest mean depth)
+ * that nine in ten of them pass through, not the runtime's way in (an
+ * entry, a trampoline) nor its collector (said apart): PBKDF2 hashing
+ * called from a request handler is "kdf_pbkdf2_derive (node)", not the
+ * HMAC_Final it is in four times in five.
+ */
+static int inner_function(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t pid,
+			  const uint32_t *tids, size_t ntids, uint64_t t0, uint64_t t1,
+			  const struct fn_count *own, struct fr_hot *out)
+{
+	struct fn_table t = { 0 };
+	const struct fn_count *in = NULL;
+	uint32_t through = 0;
+	double in_depth = 0;
+
+	for (size_t i = 0; i < w->nr_events; i++) {
+		const struct fr_event *e = &w->events[i];
+		struct fr_uframe f[FR_STACK_USER_MAX];
+		char name[FR_STACK_USER_MAX][128], where[FR_STACK_USER_MAX][160], scratch[2][8];
+		bool own_frame[FR_STACK_USER_MAX], named[FR_STACK_USER_MAX];
+		size_t n, at;
+
+		if (!sample_of(e, pid, tids, ntids, t0, t1) || !(n = user_frames(w, c, e, f)))
+			continue;
+		for (at = 0; at < n; at++) {
+			named[at] = fr_hot__frame_words(&f[at], name[at], sizeof(name[at]), where[at],
+							sizeof(where[at]), &own_frame[at]);
+			if (named[at] && !strcmp(name[at], own->name) &&
+			    !strcmp(where[at], own->where))
+				break;
+		}
+		if (at == n)
+			continue;
+		for (size_t k = 0; k < at; k++) {
+			if (!named[k] || own_frame[k] || is_call_glue(name[k]) ||
+			    collector_of(name[k]) ||
+			    unnamed_code_words(name[k], NULL, scratch[0], 8, scratch[1], 8))
+				continue;
+			if (count_frame(&t, name[k], where[k], false, false, through, k)) {
+				free(t.f);
+				return -ENOMEM;
+			}
+		}
+		through++;
+	}
+	for (size_t i = 0; i < t.n; i++) {
+		const struct fn_count *fc = &t.f[i];
+		double depth = (double)fc->depth_sum / fc->through;
+
+		if (fc->entry || fc->through * 10 < through * 9)
+			continue;
+		if (!in || depth < in_depth) {
+			in = fc;
+			in_depth = depth;
+		}
+	}
+	if (in) {
+		snprintf(out->inner, sizeof(out->inner), "%s", in->name);
+		snprintf(out->inner_where, sizeof(out->inner_where), "%.63s", in->where);
+		out->inner_through = in->through;
+	}
+	free(t.f);
+	return 0;
+}
+
 bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, uint32_t pid,
 		  const uint32_t *tids, size_t ntids, uint64_t t0, uint64_t t1, bool own_only,
 		  struct fr_hot *out)
 {
 	struct fn_table t = { 0 };
 	const struct fn_count *best = NULL;
-	const char *runtime = NULL;
+	const char *runtime = NULL, *gc;
 	uint32_t leaf_anon = 0;
 	double best_depth = 0;
+	char scratch[2][8];
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < w->nr_events; i++) {
 		const struct fr_event *e = &w->events[i];
-		const struct fr_stack *st;
 		struct fr_uframe f[FR_STACK_USER_MAX];
 		size_t n;
 
-		if (e->rec.type != FR_REC_SAMPLE || e->rec.pid != pid || e->rec.ts < t0 ||
-		    e->rec.ts > t1 || !among(tids, ntids, e->rec.tid))
+		if (!sample_of(e, pid, tids, ntids, t0, t1))
 			continue;
 		out->samples++;
-		if (e->stack < 0 || !c->usyms)
-			continue;
-		st = &w->stacks[e->stack];
-		n = st->nr_user < FR_STACK_USER_MAX ? st->nr_user : FR_STACK_USER_MAX;
-		if (!n || fr_usyms__resolve(c->usyms, (pid_t)pid,
-					    (const uint64_t *)&st->ips[FR_STACK_KERN_MAX], n, f))
+		if (!(n = user_frames(w, c, e, f)))
 			continue;
 		/* in code of no file (a JIT's), under a runtime's frames */
 		if (!f[0].module && f[0].ip) {
@@ -371,13 +593,17 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 				if (f[k].module && is_runtime(f[k].module))
 					runtime = f[k].module;
 		}
+		gc = NULL;
 		for (size_t k = 0; k < n; k++) {
 			char name[128], where[160];
 			bool own;
 
-			if (fr_hot__frame_words(&f[k], name, sizeof(name), where, sizeof(where),
-						&own) &&
-			    count_frame(&t, name, where, own,
+			if (!fr_hot__frame_words(&f[k], name, sizeof(name), where, sizeof(where),
+						 &own))
+				continue;
+			if (!gc && !own && (gc = collector_of(name)))
+				snprintf(out->gc_runtime, sizeof(out->gc_runtime), "%s", gc);
+			if (count_frame(&t, name, where, own,
 					!own && f[k].module && is_system_library(f[k].module) &&
 						!is_runtime(f[k].module),
 					out->with_stack, k)) {
@@ -385,6 +611,7 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 				return false;
 			}
 		}
+		out->gc += !!gc;
 		out->with_stack++;
 	}
 	/* of the frames at least half the samples pass through, the
@@ -407,6 +634,11 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 			    (pass ? fc->through * 4 < out->with_stack * 3 || depth >= HOT_LEAF_DEPTH
 				  : fc->through * 2 < out->with_stack))
 				continue;
+			/* the runtime's way in names nothing, but for an
+			 * interpreter's, which says the code has no names */
+			if (pass && is_call_glue(fc->name) &&
+			    !unnamed_code_words(fc->name, NULL, scratch[0], 8, scratch[1], 8))
+				continue;
 			if (!best || depth < best_depth) {
 				best = fc;
 				best_depth = depth;
@@ -421,6 +653,15 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 		free(t.f);
 		return true;
 	}
+	/* most of it in the runtime's garbage collector, and no function of
+	 * the application's through half of it: the collector is what it did */
+	if ((!best || !best->own) && out->gc * 2 >= out->with_stack && out->with_stack) {
+		snprintf(out->func, sizeof(out->func), "garbage collection");
+		snprintf(out->where, sizeof(out->where), "%s", out->gc_runtime);
+		out->through = out->gc;
+		free(t.f);
+		return true;
+	}
 	if (best && unnamed_code_words(best->name, NULL, out->func, sizeof(out->func), out->where,
 				      sizeof(out->where))) {
 		out->through = best->through;
@@ -428,20 +669,59 @@ bool fr_hot__find(const struct fr_window *w, const struct fr_annotate_ctx *c, ui
 		snprintf(out->func, sizeof(out->func), "%s", best->name);
 		snprintf(out->where, sizeof(out->where), "%s", best->where);
 		out->through = best->through;
+		if (best->own && inner_function(w, c, pid, tids, ntids, t0, t1, best, out)) {
+			free(t.f);
+			return false;
+		}
 	}
 	free(t.f);
 	return best != NULL;
 }
 
-/* "92% of it in computeInvoiceTotals (/srv/app.js:41)", "...in an
- * anonymous function (/srv/app.js:166)" */
-static void hot_words(const struct fr_hot *h, char *buf, size_t len)
+void fr_hot__note_collector(const struct fr_window *w, const struct fr_annotate_ctx *c,
+			    const struct fr_event *e, char *buf, size_t len)
 {
-	unsigned pct = (unsigned)((h->through * 100 + h->with_stack / 2) / h->with_stack);
-	bool anon = !strcmp(h->func, "(anonymous)");
+	struct fr_uframe f[FR_STACK_USER_MAX];
+	size_t n = e ? user_frames(w, c, e, f) : 0, used = strlen(buf);
 
-	snprintf(buf, len, "%u%% of it in %s%s%s%s", pct, anon ? "an anonymous function" : h->func,
-		 h->where[0] ? " (" : "", h->where, h->where[0] ? ")" : "");
+	for (size_t k = 0; k < n; k++) {
+		char name[128], where[160];
+		const char *rt;
+		bool own;
+
+		if (fr_hot__frame_words(&f[k], name, sizeof(name), where, sizeof(where), &own) &&
+		    !own && (rt = collector_of(name))) {
+			if (used < len)
+				snprintf(buf + used, len - used, " in garbage collection (%s)", rt);
+			return;
+		}
+	}
+}
+
+static unsigned share(uint32_t n, uint32_t of)
+{
+	return (unsigned)((n * 100ull + of / 2) / of);
+}
+
+/* "92% of it in computeInvoiceTotals (/srv/app.js:41)", "...in an
+ * anonymous function (/srv/app.js:166), 95% in kdf_pbkdf2_derive (node)",
+ * "..., 60% in garbage collection (V8)" */
+void fr_hot__words(const struct fr_hot *h, char *buf, size_t len)
+{
+	bool anon = !strcmp(h->func, "(anonymous)");
+	bool gc_is_func = !strcmp(h->func, "garbage collection");
+	int n;
+
+	n = snprintf(buf, len, "%u%% of it in %s%s%s%s", share(h->through, h->with_stack),
+		     anon ? "an anonymous function" : h->func, h->where[0] ? " (" : "", h->where,
+		     h->where[0] ? ")" : "");
+	if (h->inner[0] && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, ", %u%% in %s (%s)",
+			      share(h->inner_through, h->with_stack), h->inner, h->inner_where);
+	/* a quarter or more in the collector, whatever the function */
+	if (!gc_is_func && h->gc * 4 >= h->with_stack && h->gc && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ", %u%% in garbage collection (%s)",
+			 share(h->gc, h->with_stack), h->gc_runtime);
 }
 
 /*
@@ -500,9 +780,9 @@ static bool sampled_call(const struct fr_window *w, const struct fr_evidence *ev
 
 /*
  * The span's thread on CPU: what it computed in, in the application's own
- * code (the signature keys on it). The chain's root on CPU (a task the
- * span waited for, computing; a pool's threads together): the same for
- * it, or failing that in a library's or the runtime's code.
+ * code (the signature keys on it), or failing that in a library's or the
+ * runtime's (its collector's). The chain's root on CPU (a task the span
+ * waited for, computing; a pool's threads together): the same for it.
  */
 static int find_hot(const struct fr_window *w, const struct fr_annotate_ctx *c,
 		    struct fr_evidence *ev)
@@ -511,10 +791,10 @@ static int find_hot(const struct fr_window *w, const struct fr_annotate_ctx *c,
 
 	if (!ev->focus_tid)
 		return 0;
-	if (fr_hot__find(w, c, c->pid, &ev->focus_tid, 1, c->span_start, c->span_end, true,
+	if (fr_hot__find(w, c, c->pid, &ev->focus_tid, 1, c->span_start, c->span_end, false,
 			 &ev->hot) &&
 	    ev->nr_causes && ev->causes[0].kind == FR_CAUSE_ON_CPU) {
-		hot_words(&ev->hot, words, sizeof(words));
+		fr_hot__words(&ev->hot, words, sizeof(words));
 		fr_causes__append(ev, ", %s", words);
 	}
 	/* the chain's root named in the verdict, on CPU outside a syscall
@@ -527,7 +807,7 @@ static int find_hot(const struct fr_window *w, const struct fr_annotate_ctx *c,
 		} else if (fr_hot__find(w, c, ev->chain_root_pid, ev->chain_root_tids,
 					ev->nr_chain_root_tids, c->span_start, c->span_end, false,
 					&h)) {
-			hot_words(&h, words, sizeof(words));
+			fr_hot__words(&h, words, sizeof(words));
 			fr_causes__append(ev, " (pid %u: %s)", ev->chain_root_pid, words);
 		}
 	}
