@@ -196,7 +196,7 @@ static void own_threads_words(const struct fr_window *w, const struct fr_annotat
 	uint32_t others[64];
 	size_t m = 0;
 	struct fr_hot h;
-	char words[400];
+	size_t used;
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < n && m < 64; i++)
@@ -205,8 +205,13 @@ static void own_threads_words(const struct fr_window *w, const struct fr_annotat
 	if (!w || !m || !fr_hot__find(w, c, c->pid, others, m, c->span_start, c->span_end, false,
 				      &h) || !h.func[0])
 		return;
-	fr_hot__words(&h, words, sizeof(words));
-	snprintf(buf, len, " (%s)", words);
+	if (len < 4)
+		return;
+	memcpy(buf, " (", 2);
+	fr_hot__words(&h, buf + 2, len - 3);
+	used = strlen(buf);
+	buf[used] = ')';
+	buf[used + 1] = '\0';
 }
 
 /* The name of task tid of process pid, "?" when it is not known. */
